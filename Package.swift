@@ -1,0 +1,29 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "integration-daemon",
+    products: [
+        .executable(name: "integration-daemon", targets: ["Supervisor"]),
+        .executable(name: "integration-worker", targets: ["Worker"]),
+        .executable(name: "integration-bench", targets: ["Bench"]),
+        .library(name: "Protocol", targets: ["Protocol"]),
+    ],
+    targets: [
+        // The wire: JSON-RPC 2.0 message types, framing, shared value types.
+        .target(name: "Protocol"),
+        // integration-daemon: config, supervision, embedded access server, control socket, CLI.
+        .executableTarget(name: "Supervisor", dependencies: ["Protocol"]),
+        // integration-worker: hosts one integration service's connectors.
+        .executableTarget(name: "Worker", dependencies: ["Protocol"]),
+        // integration-bench: prints restart, shutdown, idle and report-throughput figures.
+        .executableTarget(name: "Bench", dependencies: ["Protocol"]),
+        .testTarget(name: "ProtocolTests", dependencies: ["Protocol"]),
+        .testTarget(
+            name: "SupervisorTests",
+            dependencies: ["Supervisor", "Worker", "Protocol"],
+            resources: [.copy("Fixtures")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

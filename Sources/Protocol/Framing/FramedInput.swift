@@ -1,0 +1,79 @@
+import Glibc
+import Synchronization
+
+/// Reads lines from a file descriptor on a dedicated thread with blocking `read(2)`.
+///
+/// - Important: never read a pipe from a Swift `Task`: on 2 cores two blocked reads starve the cooperative pool.
+///   `FileHandle.readabilityHandler` misses EOF on Linux. A plain thread has neither problem.
+public enum FramedInput {
+    /// Starts the reader; `onEvent` runs on the reader thread for each line, `onEnd` once at EOF or error.
+    public static func start(
+        fd: Int32,
+        name: String,
+        maxLineLength: Int = LineFramer.defaultMaxLineLength,
+        onEvent: @escaping @Sendable (LineFramer.Event) -> Void,
+        onEnd: @escaping @Sendable () -> Void
+    ) {
+        OSThread.start(name: name) {
+            readLoop(fd: fd, maxLineLength: maxLineLength, onEvent: onEvent)
+            onEnd()
+        }
+    }
+
+    /// Runs the read loop on the calling thread until EOF or a read error.
+    public static func readLoop(fd: Int32, maxLineLength: Int, onEvent: (LineFramer.Event) -> Void) {
+        var framer = LineFramer(maxLineLength: maxLineLength)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 1)
+        defer { buffer.deallocate() }
+        while true {
+            let n = read(fd, buffer.baseAddress, buffer.count)
+            if n > 0 {
+                framer.feed(UnsafeRawBufferPointer(rebasing: buffer[..<n]), onEvent)
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else {
+                return
+            }
+        }
+    }
+}
+
+/// Writes whole lines to a file descriptor, one `write(2)` loop per line under a lock, so lines never interleave.
+public final class LineWriter: Sendable {
+    private let fd: Int32
+    private let lock = Mutex<Void>(())
+
+    public init(fd: Int32) { self.fd = fd }
+
+    /// Writes `line` (which must end in `\n`) completely; throws the errno on failure (EPIPE when the reader is gone).
+    public func write(_ line: Data) throws(WriteError) {
+        try lock.withLock { _ throws(WriteError) in try Self.writeAll(fd: fd, line) }
+    }
+
+    /// Holds the writer's lock for the duration of `body`; used to simulate a worker whose I/O is stuck.
+    public func withExclusiveAccess<T>(_ body: () throws -> T) rethrows -> T {
+        try lock.withLock { _ in try body() }
+    }
+
+    public static func writeAll(fd: Int32, _ data: Data) throws(WriteError) {
+        let result: Int32 = data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                offset += n
+            }
+            return 0
+        }
+        if result != 0 { throw WriteError(errno: result) }
+    }
+
+    /// A failed write, with the errno.
+    public struct WriteError: Error, CustomStringConvertible {
+        public let errno: Int32
+        public var description: String { "write failed: \(String(cString: strerror(errno)))" }
+    }
+}

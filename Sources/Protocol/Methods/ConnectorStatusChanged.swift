@@ -1,0 +1,27 @@
+/// `connector/status` (worker → supervisor, notification): a connector's Egeria status changed or a refresh ended.
+public enum ConnectorStatusChanged: RPCNotification {
+    public static let name = "connector/status"
+
+    public struct Params: Codable, Sendable, Equatable {
+        public var connectorName: String
+        public var connectorId: String
+        public var connectorStatus: IntegrationConnectorStatus
+        public var lastStatusChange: Date
+        public var lastRefreshTime: Date?
+        /// Set only while the status is a failure, as in Egeria.
+        public var failingExceptionMessage: String?
+        /// Refreshes completed by this incarnation of the connector.
+        public var refreshCount: Int
+
+        public init(connectorName: String, connectorId: String, connectorStatus: IntegrationConnectorStatus,
+                    lastStatusChange: Date, lastRefreshTime: Date?, failingExceptionMessage: String?, refreshCount: Int) {
+            self.connectorName = connectorName
+            self.connectorId = connectorId
+            self.connectorStatus = connectorStatus
+            self.lastStatusChange = lastStatusChange
+            self.lastRefreshTime = lastRefreshTime
+            self.failingExceptionMessage = failingExceptionMessage
+            self.refreshCount = refreshCount
+        }
+    }
+}

@@ -1,0 +1,34 @@
+/// `initialize` (supervisor → worker): the handshake. The worker is ready once it has answered.
+public enum Initialize: RPCMethod {
+    public static let name = "initialize"
+
+    public struct Params: Codable, Sendable {
+        public var protocolVersion: Int
+        public var integrationServiceURLMarker: String
+        public var serverName: String
+        public var userId: String
+        public var heartbeatIntervalSeconds: Double
+        public var connectors: [IntegrationConnectorConfig]
+
+        public init(protocolVersion: Int, integrationServiceURLMarker: String, serverName: String, userId: String,
+                    heartbeatIntervalSeconds: Double, connectors: [IntegrationConnectorConfig]) {
+            self.protocolVersion = protocolVersion
+            self.integrationServiceURLMarker = integrationServiceURLMarker
+            self.serverName = serverName
+            self.userId = userId
+            self.heartbeatIntervalSeconds = heartbeatIntervalSeconds
+            self.connectors = connectors
+        }
+    }
+
+    public struct Result: Codable, Sendable {
+        public var protocolVersion: Int
+        public var workerVersion: String
+        public var pid: Int32
+        public init(protocolVersion: Int, workerVersion: String, pid: Int32) {
+            self.protocolVersion = protocolVersion
+            self.workerVersion = workerVersion
+            self.pid = pid
+        }
+    }
+}

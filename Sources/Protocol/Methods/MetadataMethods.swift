@@ -1,0 +1,85 @@
+/// `metadata/createElement` (worker → supervisor): create an element at the access server.
+public enum CreateElement: RPCMethod {
+    public static let name = "metadata/createElement"
+
+    public struct Params: Codable, Sendable {
+        public var connectorName: String
+        public var typeName: String
+        public var qualifiedName: String
+        public var properties: [String: JSONValue]
+        public var metadataSourceQualifiedName: String?
+        public init(connectorName: String, typeName: String, qualifiedName: String, properties: [String: JSONValue],
+                    metadataSourceQualifiedName: String?) {
+            self.connectorName = connectorName
+            self.typeName = typeName
+            self.qualifiedName = qualifiedName
+            self.properties = properties
+            self.metadataSourceQualifiedName = metadataSourceQualifiedName
+        }
+    }
+
+    public typealias Result = ElementResult
+}
+
+/// `metadata/updateElement` (worker → supervisor): merge (or replace) an element's properties.
+public enum UpdateElement: RPCMethod {
+    public static let name = "metadata/updateElement"
+
+    public struct Params: Codable, Sendable {
+        public var connectorName: String
+        public var guid: String
+        public var properties: [String: JSONValue]
+        public var replaceProperties: Bool?
+        public init(connectorName: String, guid: String, properties: [String: JSONValue], replaceProperties: Bool? = nil) {
+            self.connectorName = connectorName
+            self.guid = guid
+            self.properties = properties
+            self.replaceProperties = replaceProperties
+        }
+    }
+
+    public typealias Result = ElementResult
+}
+
+/// `metadata/deleteElement` (worker → supervisor): delete an element.
+public enum DeleteElement: RPCMethod {
+    public static let name = "metadata/deleteElement"
+
+    public struct Params: Codable, Sendable {
+        public var connectorName: String
+        public var guid: String
+        public init(connectorName: String, guid: String) {
+            self.connectorName = connectorName
+            self.guid = guid
+        }
+    }
+
+    public typealias Result = ElementResult
+}
+
+/// `metadata/findElements` (worker → supervisor): the elements matching every given filter.
+public enum FindElements: RPCMethod {
+    public static let name = "metadata/findElements"
+
+    public struct Params: Codable, Sendable {
+        public var typeName: String?
+        public var metadataSourceQualifiedName: String?
+        public var qualifiedNamePrefix: String?
+        public init(typeName: String? = nil, metadataSourceQualifiedName: String? = nil, qualifiedNamePrefix: String? = nil) {
+            self.typeName = typeName
+            self.metadataSourceQualifiedName = metadataSourceQualifiedName
+            self.qualifiedNamePrefix = qualifiedNamePrefix
+        }
+    }
+
+    public struct Result: Codable, Sendable {
+        public var elements: [MetadataElement]
+        public init(elements: [MetadataElement]) { self.elements = elements }
+    }
+}
+
+/// The element after a create, update or delete.
+public struct ElementResult: Codable, Sendable {
+    public var element: MetadataElement
+    public init(element: MetadataElement) { self.element = element }
+}

@@ -1,0 +1,37 @@
+/// `connectors/refresh` (supervisor → worker): refresh one connector, or all, now; answers when the refreshes ran.
+public enum RefreshConnectors: RPCMethod {
+    public static let name = "connectors/refresh"
+
+    public struct Params: Codable, Sendable {
+        /// nil refreshes every connector of the worker.
+        public var connectorName: String?
+        public init(connectorName: String?) { self.connectorName = connectorName }
+    }
+
+    public struct Result: Codable, Sendable {
+        public var refreshes: [RefreshOutcome]
+        public init(refreshes: [RefreshOutcome]) { self.refreshes = refreshes }
+    }
+}
+
+/// How one refresh ended, with the report it produced (if anything changed).
+public struct RefreshOutcome: Codable, Sendable, Equatable {
+    public var connectorName: String
+    public var connectorStatus: IntegrationConnectorStatus
+    public var reportId: String?
+    public var createdCount: Int
+    public var updatedCount: Int
+    public var deletedCount: Int
+    public var failingExceptionMessage: String?
+
+    public init(connectorName: String, connectorStatus: IntegrationConnectorStatus, reportId: String?,
+                createdCount: Int, updatedCount: Int, deletedCount: Int, failingExceptionMessage: String?) {
+        self.connectorName = connectorName
+        self.connectorStatus = connectorStatus
+        self.reportId = reportId
+        self.createdCount = createdCount
+        self.updatedCount = updatedCount
+        self.deletedCount = deletedCount
+        self.failingExceptionMessage = failingExceptionMessage
+    }
+}

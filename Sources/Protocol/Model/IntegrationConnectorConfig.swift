@@ -1,0 +1,69 @@
+/// Egeria's `IntegrationConnectorConfig`, as the supervisor hands it to a worker (field names kept from Egeria).
+public struct IntegrationConnectorConfig: Codable, Sendable, Equatable {
+    public var connectorId: String
+    public var connectorName: String
+    public var connectorUserId: String?
+    public var connection: Connection
+    /// Minutes between refreshes, as in Egeria; 0 means at start and on request only.
+    public var refreshTimeInterval: Double?
+    /// Seconds between refreshes; takes precedence over `refreshTimeInterval` when set.
+    public var refreshIntervalSeconds: Double?
+    public var metadataSourceQualifiedName: String?
+    public var permittedSynchronization: PermittedSynchronization?
+    public var generateIntegrationReports: Bool?
+
+    public init(connectorId: String, connectorName: String, connectorUserId: String? = nil, connection: Connection,
+                refreshTimeInterval: Double? = nil, refreshIntervalSeconds: Double? = nil,
+                metadataSourceQualifiedName: String? = nil, permittedSynchronization: PermittedSynchronization? = nil,
+                generateIntegrationReports: Bool? = nil) {
+        self.connectorId = connectorId
+        self.connectorName = connectorName
+        self.connectorUserId = connectorUserId
+        self.connection = connection
+        self.refreshTimeInterval = refreshTimeInterval
+        self.refreshIntervalSeconds = refreshIntervalSeconds
+        self.metadataSourceQualifiedName = metadataSourceQualifiedName
+        self.permittedSynchronization = permittedSynchronization
+        self.generateIntegrationReports = generateIntegrationReports
+    }
+
+    /// The refresh period in seconds, or nil for "at start and on request only".
+    public var refreshPeriodSeconds: Double? {
+        let seconds = refreshIntervalSeconds ?? (refreshTimeInterval ?? 0) * 60
+        return seconds > 0 ? seconds : nil
+    }
+
+    /// Reports are on unless turned off (Egeria's static config defaults to off; a daemon that exists to keep
+    /// reports is more useful with them on).
+    public var reportsEnabled: Bool { generateIntegrationReports ?? true }
+}
+
+/// OCF `Connection`: which connector to create and what it connects to.
+public struct Connection: Codable, Sendable, Equatable {
+    public var connectorType: ConnectorType
+    public var endpoint: Endpoint?
+    public var configurationProperties: [String: JSONValue]?
+
+    public init(connectorType: ConnectorType, endpoint: Endpoint? = nil, configurationProperties: [String: JSONValue]? = nil) {
+        self.connectorType = connectorType
+        self.endpoint = endpoint
+        self.configurationProperties = configurationProperties
+    }
+}
+
+/// OCF `ConnectorType`; only the provider class name matters to us.
+public struct ConnectorType: Codable, Sendable, Equatable {
+    public var connectorProviderClassName: String
+    public init(connectorProviderClassName: String) { self.connectorProviderClassName = connectorProviderClassName }
+}
+
+/// OCF `Endpoint`: the third party's address (a folder, a URL).
+public struct Endpoint: Codable, Sendable, Equatable {
+    public var address: String?
+    public init(address: String?) { self.address = address }
+}
+
+/// Egeria's `PermittedSynchronization`.
+public enum PermittedSynchronization: String, Codable, Sendable, CaseIterable {
+    case BOTH_DIRECTIONS, TO_THIRD_PARTY, FROM_THIRD_PARTY, OTHER
+}
