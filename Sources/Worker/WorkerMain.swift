@@ -1,1 +1,24 @@
-@main struct W { static func main() {} }
+import Protocol
+
+/// `integration-worker`: hosts one integration service's connectors, speaking JSON-RPC on stdin/stdout.
+///
+/// It needs nothing but its three pipes, so it can run anywhere a command can (`ssh host integration-worker`).
+@main
+struct WorkerMain {
+    static func main() {
+        if CommandLine.arguments.contains("--help") || CommandLine.arguments.contains("-h") {
+            let help = """
+            usage: integration-worker
+
+            Hosts the integration connectors of one integration service. Started by integration-daemon, which
+            sends the service's connector configs in the `initialize` request on stdin. stdout carries JSON-RPC 2.0
+            messages, one per line (see docs/protocol.md); logs go to stderr. Exits when stdin closes.
+
+            """
+            try? LineWriter.writeAll(fd: 1, Data(help.utf8))
+            return
+        }
+        WorkerPreamble.run()
+        WorkerRuntime().run()
+    }
+}

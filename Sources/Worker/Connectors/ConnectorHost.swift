@@ -1,0 +1,152 @@
+import Dispatch
+import Protocol
+import Synchronization
+
+/// Runs one connector through Egeria's lifecycle on its own serial queue, so a slow or stuck refresh delays
+/// nothing but that connector; publishes each status change and each refresh's integration report.
+final class ConnectorHost: Sendable {
+    let config: IntegrationConnectorConfig
+    private let context: ConnectorContext
+    private let connector: (any IntegrationConnector)?
+    private let queue: DispatchQueue
+    private let client: SupervisorClient
+    private let publish: @Sendable (ConnectorStatusChanged.Params) -> Void
+    private let serverName: String
+    private let logger: Logger
+    private let state: Mutex<State>
+
+    private struct State {
+        var status: IntegrationConnectorStatus
+        var lastStatusChange = Date()
+        var lastRefreshTime: Date?
+        var failingExceptionMessage: String?
+        var refreshCount = 0
+    }
+
+    init(config: IntegrationConnectorConfig, serverName: String, userId: String, client: SupervisorClient,
+         services: WorkerServices, registry: ConnectorRegistry, logger: Logger,
+         publish: @escaping @Sendable (ConnectorStatusChanged.Params) -> Void) {
+        self.config = config
+        self.client = client
+        self.publish = publish
+        self.serverName = serverName
+        self.logger = logger.with(["connector": config.connectorName])
+        self.context = ConnectorContext(config: config, userId: userId, client: client, logger: self.logger)
+        self.queue = DispatchQueue(label: "connector.\(config.connectorName)")
+        do {
+            connector = try registry.makeConnector(config, services: services)
+            state = Mutex(State(status: .INITIALIZED))
+        } catch {
+            connector = nil
+            state = Mutex(State(status: .CONFIG_FAILED, failingExceptionMessage: "\(error)"))
+            self.logger.error("connector configuration failed: \(error)")
+        }
+    }
+
+    var name: String { config.connectorName }
+
+    /// Announces the initial status (INITIALIZED or CONFIG_FAILED).
+    func announce() { publish(snapshot()) }
+
+    /// Runs a refresh after any queued one; `completion` gets the outcome on the connector's queue.
+    func refresh(completion: @escaping @Sendable (RefreshOutcome) -> Void) {
+        queue.async { completion(self.performRefresh()) }
+    }
+
+    /// Disconnects the connector, waiting at most `timeoutSeconds` for a refresh in progress.
+    func disconnect(timeoutSeconds: Double) {
+        let done = DispatchSemaphore(value: 0)
+        queue.async {
+            if let connector = self.connector, self.status != .CONFIG_FAILED { connector.disconnect() }
+            self.change(to: .SHUTDOWN)
+            done.signal()
+        }
+        if done.wait(timeout: .now() + timeoutSeconds) == .timedOut {
+            logger.warning("connector did not disconnect within \(timeoutSeconds) s; leaving it to process exit")
+        }
+    }
+
+    var status: IntegrationConnectorStatus { state.withLock { $0.status } }
+
+    // MARK: - Lifecycle (on `queue`)
+
+    private func performRefresh() -> RefreshOutcome {
+        guard let connector else { return outcome(reportId: nil, recording: .init()) }
+        if status == .INITIALIZED {
+            do {
+                try connector.start(context: context)
+                change(to: .WAITING)
+            } catch {
+                fail(error, during: "start")
+                return outcome(reportId: nil, recording: .init())
+            }
+        }
+        guard status == .WAITING else { return outcome(reportId: nil, recording: .init()) }
+
+        let started = Date()
+        change(to: .REFRESHING)
+        context.startRecording()
+        do {
+            try connector.refresh(context: context)
+        } catch {
+            fail(error, during: "refresh")
+            return outcome(reportId: nil, recording: context.finishRecording())
+        }
+        let recording = context.finishRecording()
+        var reportId: String?
+        if config.reportsEnabled && !recording.isEmpty {
+            let report = IntegrationReport(
+                reportId: UUID().uuidString.lowercased(), serverName: serverName, connectorId: config.connectorId,
+                connectorName: config.connectorName, refreshStartDate: started, refreshCompletionDate: Date(),
+                createdElements: recording.created, updatedElements: recording.updated,
+                deletedElements: recording.deleted, additionalProperties: ["outcome": "completed"])
+            do {
+                _ = try client.call(SubmitReport.self, .init(report: report))
+                reportId = report.reportId
+            } catch {
+                // The elements were written; only the report is missing. Egeria logs and carries on too.
+                logger.error("integration report \(report.reportId) was not stored: \(error)")
+            }
+        }
+        state.withLock {
+            $0.refreshCount += 1
+            $0.lastRefreshTime = Date()
+        }
+        change(to: .WAITING)
+        logger.debug("refresh done", ["created": "\(recording.created.count)", "updated": "\(recording.updated.count)",
+                                      "deleted": "\(recording.deleted.count)"])
+        return outcome(reportId: reportId, recording: recording)
+    }
+
+    private func fail(_ error: any Error, during phase: String) {
+        let message = "\(error)"
+        logger.error("connector failed during \(phase): \(message)")
+        state.withLock { $0.failingExceptionMessage = message }
+        change(to: .FAILED)
+    }
+
+    private func change(to status: IntegrationConnectorStatus) {
+        state.withLock {
+            $0.status = status
+            $0.lastStatusChange = Date()
+            if !status.isFailure { $0.failingExceptionMessage = nil }
+        }
+        publish(snapshot())
+    }
+
+    private func snapshot() -> ConnectorStatusChanged.Params {
+        state.withLock {
+            .init(connectorName: config.connectorName, connectorId: config.connectorId, connectorStatus: $0.status,
+                  lastStatusChange: $0.lastStatusChange, lastRefreshTime: $0.lastRefreshTime,
+                  failingExceptionMessage: $0.failingExceptionMessage, refreshCount: $0.refreshCount)
+        }
+    }
+
+    private func outcome(reportId: String?, recording: ConnectorContext.Recording) -> RefreshOutcome {
+        let snapshot = snapshot()
+        return RefreshOutcome(connectorName: name, connectorStatus: snapshot.connectorStatus, reportId: reportId,
+                              createdCount: recording.created.count, updatedCount: recording.updated.count,
+                              deletedCount: recording.deleted.count,
+                              failingExceptionMessage: snapshot.failingExceptionMessage)
+    }
+}

@@ -1,0 +1,80 @@
+import Protocol
+
+/// Egeria's DataFilesMonitor: catalogs every file under `endpoint.address` as a `DataFile` and every folder as
+/// a `FileFolder`, and on each refresh creates, updates (size or modification time changed) and deletes
+/// elements so open metadata matches the folder tree exactly.
+///
+/// The qualifiedName is the absolute path, unique on the file system. A deleted file's element is deleted
+/// (Egeria archives by default; the embedded store has no archive state).
+final class DataFilesMonitor: IntegrationConnector {
+    static let fileType = "DataFile"
+    static let folderType = "FileFolder"
+
+    let root: String
+
+    init(config: IntegrationConnectorConfig) throws {
+        guard let address = config.connection.endpoint?.address, !address.isEmpty else {
+            throw ConnectorError("connection.endpoint.address must name the folder to monitor")
+        }
+        var root = address
+        while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
+        self.root = root
+    }
+
+    func start(context: ConnectorContext) throws {
+        try checkRoot()
+    }
+
+    func refresh(context: ConnectorContext) throws {
+        try checkRoot()
+        let found = try FileTreeScanner.scan(root: root)
+        let prefix = root == "/" ? "/" : root + "/"
+        let known = try context.findElements(qualifiedNamePrefix: prefix)
+            .filter { $0.typeName == Self.fileType || $0.typeName == Self.folderType }
+        var byName: [String: MetadataElement] = [:]
+        for element in known { byName[element.qualifiedName] = element }
+
+        var seen = Set<String>()
+        for entry in found {
+            seen.insert(entry.path)
+            let typeName = entry.isDirectory ? Self.folderType : Self.fileType
+            let properties = Self.properties(of: entry)
+            if let existing = byName[entry.path], existing.typeName == typeName {
+                if !entry.isDirectory && Self.changed(existing, properties) {
+                    _ = try context.updateElement(guid: existing.guid, properties: properties)
+                }
+            } else {
+                if let replaced = byName[entry.path] { try context.deleteElement(guid: replaced.guid) }
+                _ = try context.createElement(typeName: typeName, qualifiedName: entry.path, properties: properties)
+            }
+        }
+        // Deepest first, so a folder's files go before the folder.
+        for element in known.sorted(by: { $0.qualifiedName > $1.qualifiedName }) where !seen.contains(element.qualifiedName) {
+            try context.deleteElement(guid: element.guid)
+        }
+    }
+
+    private func checkRoot() throws {
+        guard let entry = FileTreeScanner.stat(root) else {
+            throw ConnectorError("endpoint.address folder \(root) does not exist")
+        }
+        guard entry.isDirectory else { throw ConnectorError("endpoint.address \(root) is not a folder") }
+    }
+
+    static func properties(of entry: FileTreeScanner.Entry) -> [String: JSONValue] {
+        let name = String(entry.path.split(separator: "/").last ?? "")
+        var properties: [String: JSONValue] = ["name": .string(name), "pathName": .string(entry.path)]
+        if !entry.isDirectory {
+            let dot = name.lastIndex(of: ".")
+            let fileType = dot.map { String(name[name.index(after: $0)...]) } ?? ""
+            properties["fileType"] = .string(fileType)
+            properties["size"] = .int(entry.size)
+            properties["modifiedTime"] = .int(entry.modifiedMillis)
+        }
+        return properties
+    }
+
+    private static func changed(_ element: MetadataElement, _ properties: [String: JSONValue]) -> Bool {
+        element.properties["size"] != properties["size"] || element.properties["modifiedTime"] != properties["modifiedTime"]
+    }
+}

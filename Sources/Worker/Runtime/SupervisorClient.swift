@@ -1,0 +1,81 @@
+import Dispatch
+import Protocol
+import Synchronization
+
+/// Calls the supervisor (metadata, reports) from connector threads and waits for the answer.
+///
+/// Many calls may be in flight at once; responses are matched by id whatever their order.
+final class SupervisorClient: Sendable {
+    private let wire: LineWriter
+    private let encoder = MessageEncoder()
+    private let decoder = PayloadDecoder()
+    private let state = Mutex(State())
+    /// How long a call waits before giving up; the supervisor answers or replaces this worker well before.
+    private let timeoutSeconds: Double
+
+    private struct State {
+        var nextID = 1
+        var pending: [RequestID: Waiter] = [:]
+        var closed = false
+    }
+
+    /// One pending call: the I/O thread stores the outcome, the caller's thread waits on the semaphore.
+    private final class Waiter: Sendable {
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Mutex<IncomingMessage.Outcome?>(nil)
+    }
+
+    init(wire: LineWriter, timeoutSeconds: Double = 120) {
+        self.wire = wire
+        self.timeoutSeconds = timeoutSeconds
+    }
+
+    func call<M: RPCMethod>(_ method: M.Type, _ params: M.Params) throws(RPCError) -> M.Result {
+        let waiter = Waiter()
+        let id: RequestID? = state.withLock { state in
+            guard !state.closed else { return nil }
+            let id = RequestID.number(state.nextID)
+            state.nextID += 1
+            state.pending[id] = waiter
+            return id
+        }
+        guard let id else { throw .unavailable("the supervisor connection is closed") }
+        do {
+            try wire.write(try encoder.request(M.self, id: id, params: params))
+        } catch {
+            _ = state.withLock { $0.pending.removeValue(forKey: id) }
+            throw .unavailable("cannot send \(M.name): \(error)")
+        }
+        if waiter.done.wait(timeout: .now() + timeoutSeconds) == .timedOut {
+            _ = state.withLock { $0.pending.removeValue(forKey: id) }
+            throw .unavailable("\(M.name) got no answer within \(Int(timeoutSeconds)) s")
+        }
+        switch waiter.outcome.withLock({ $0 }) {
+        case .result(let line)?:
+            switch decoder.result(M.self, from: line) {
+            case .success(let result): return result
+            case .failure(let error): throw error
+            }
+        case .error(let error)?: throw error
+        case nil: throw .unavailable("the supervisor connection closed during \(M.name)")
+        }
+    }
+
+    /// Delivers a response from the supervisor; false if no call was waiting for that id.
+    func complete(id: RequestID, outcome: IncomingMessage.Outcome) -> Bool {
+        guard let waiter = state.withLock({ $0.pending.removeValue(forKey: id) }) else { return false }
+        waiter.outcome.withLock { $0 = outcome }
+        waiter.done.signal()
+        return true
+    }
+
+    /// Fails every pending and future call (stdin reached EOF).
+    func close() {
+        let waiters = state.withLock { state in
+            state.closed = true
+            defer { state.pending.removeAll() }
+            return Array(state.pending.values)
+        }
+        waiters.forEach { $0.done.signal() }
+    }
+}

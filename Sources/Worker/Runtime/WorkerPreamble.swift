@@ -1,0 +1,33 @@
+import Glibc
+
+/// What a worker must do before anything else, because of what it may inherit from whoever spawned it.
+///
+/// - Important: a process spawned from a non-main thread inherits a signal mask with SIGTERM blocked, and any
+///   `SIG_IGN`; an inherited fd held by a grandchild delays the supervisor's exit detection (SWIFT-LINUX.md §5–6).
+enum WorkerPreamble {
+    static func run() {
+        for sig in 1..<32 where sig != SIGKILL && sig != SIGSTOP {
+            signal(Int32(sig), SIG_DFL)
+        }
+        var none = sigset_t()
+        sigemptyset(&none)
+        sigprocmask(SIG_SETMASK, &none, nil)
+        for fd in Int32(3)..<1024 {
+            let flags = fcntl(fd, F_GETFD)
+            if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+        }
+        // Exiting on stdin EOF covers a killed supervisor, except when this worker's I/O loop is the thing that
+        // hung; the parent-death signal covers that case too.
+        dieWithParent()
+    }
+
+    private static func dieWithParent() {
+        typealias Prctl = @convention(c) (Int32, UInt, UInt, UInt, UInt) -> Int32
+        let prSetPdeathsig: Int32 = 1
+        guard let symbol = dlsym(nil, "prctl") else { return }
+        let originalParent = getppid()
+        _ = unsafeBitCast(symbol, to: Prctl.self)(prSetPdeathsig, UInt(SIGKILL), 0, 0, 0)
+        // The parent may have died before the signal was armed.
+        if originalParent == 1 || getppid() != originalParent { exit(0) }
+    }
+}

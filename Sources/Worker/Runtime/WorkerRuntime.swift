@@ -1,0 +1,154 @@
+import Dispatch
+import Glibc
+import Protocol
+import Synchronization
+
+/// The worker's I/O loop: reads the supervisor's lines from stdin, answers requests, routes responses to
+/// waiting connector calls. It never runs connector code, so a busy connector cannot delay a heartbeat.
+final class WorkerRuntime: Sendable {
+    static let version = "0.1.0"
+
+    private let wire = LineWriter(fd: 1)
+    private let encoder = MessageEncoder()
+    private let decoder = PayloadDecoder()
+    private let client: SupervisorClient
+    private let scheduler = RefreshScheduler()
+    private let registry: ConnectorRegistry
+    private let hosts = Mutex<[ConnectorHost]?>(nil)
+    private let logger: Logger
+
+    init(registry: ConnectorRegistry = .standard) {
+        self.registry = registry
+        self.client = SupervisorClient(wire: wire)
+        self.logger = Logger(label: "worker", metadata: ["pid": "\(getpid())"])
+    }
+
+    /// Serves stdin until EOF, then exits: a supervisor that died must not leave this worker behind.
+    func run() -> Never {
+        FramedInput.readLoop(fd: 0, maxLineLength: LineFramer.defaultMaxLineLength) { event in
+            switch event {
+            case .line(let line): handle(line)
+            case .oversized(let count):
+                violation(id: nil, .invalidRequest("line of \(count) bytes exceeds the \(LineFramer.defaultMaxLineLength)-byte limit"))
+            }
+        }
+        client.close()
+        logger.info("stdin closed; exiting")
+        exit(0)
+    }
+
+    private func handle(_ line: Data) {
+        switch IncomingMessage.decode(line) {
+        case .failure(let violation):
+            self.violation(id: violation.id, violation.error)
+        case .success(.response(let id, let outcome)):
+            if !client.complete(id: id, outcome: outcome) { logger.warning("response to unknown request id \(id)") }
+        case .success(.notification(let method, _)):
+            logger.debug("ignoring notification \(method)")
+        case .success(.request(let id, let method, let line)):
+            handleRequest(id: id, method: method, line: line)
+        }
+    }
+
+    private func handleRequest(id: RequestID, method: String, line: Data) {
+        switch method {
+        case Initialize.name:
+            answer(id, decoder.params(Initialize.self, from: line).flatMap(initialize))
+        case Heartbeat.name:
+            answer(id, decoder.params(Heartbeat.self, from: line))
+        case RefreshConnectors.name:
+            switch decoder.params(RefreshConnectors.self, from: line) {
+            case .success(let params): refresh(id: id, params)
+            case .failure(let error): answer(id, Result<Empty, RPCError>.failure(error))
+            }
+        case Shutdown.name:
+            shutdown(id: id)
+        default:
+            answer(id, Result<Empty, RPCError>.failure(.methodNotFound(method)))
+        }
+    }
+
+    private func initialize(_ params: Initialize.Params) -> Result<Initialize.Result, RPCError> {
+        guard params.protocolVersion == ProtocolVersion.current else {
+            return .failure(RPCError(code: RPCError.protocolVersionMismatchCode,
+                                     message: "protocol version \(params.protocolVersion) is not supported; this worker speaks \(ProtocolVersion.current)"))
+        }
+        let services = WorkerServices(wire: wire)
+        let serviceLogger = logger.with(["service": params.integrationServiceURLMarker])
+        let created: [ConnectorHost]? = hosts.withLock { hosts in
+            guard hosts == nil else { return nil }
+            let created = params.connectors.map { config in
+                ConnectorHost(config: config, serverName: params.serverName, userId: params.userId, client: client,
+                              services: services, registry: registry, logger: serviceLogger) { [self] status in
+                    notify(status)
+                }
+            }
+            hosts = created
+            return created
+        }
+        guard let created else { return .failure(.invalidRequest("initialize was already called")) }
+        created.forEach { $0.announce() }
+        scheduler.start()
+        for host in created where host.status != .CONFIG_FAILED { scheduler.schedule(host, at: .now()) }
+        serviceLogger.info("initialized", ["connectors": "\(created.count)"])
+        return .success(.init(protocolVersion: ProtocolVersion.current, workerVersion: Self.version, pid: getpid()))
+    }
+
+    private func refresh(id: RequestID, _ params: RefreshConnectors.Params) {
+        let all = hosts.withLock { $0 } ?? []
+        let targets = params.connectorName.map { name in all.filter { $0.name == name } } ?? all
+        guard !targets.isEmpty else {
+            let error: RPCError = params.connectorName.map { .notFound("no connector named \"\($0)\" in this worker") }
+                ?? .notFound("this worker has no connectors")
+            return answer(id, Result<Empty, RPCError>.failure(error))
+        }
+        let outcomes = Mutex<[RefreshOutcome]>([])
+        let group = DispatchGroup()
+        for host in targets {
+            group.enter()
+            host.refresh { outcome in
+                outcomes.withLock { $0.append(outcome) }
+                group.leave()
+            }
+        }
+        group.notify(queue: .global()) { [self] in
+            let sorted = outcomes.withLock { $0 }.sorted { $0.connectorName < $1.connectorName }
+            answer(id, Result<RefreshConnectors.Result, RPCError>.success(.init(refreshes: sorted)))
+        }
+    }
+
+    private func shutdown(id: RequestID) {
+        let all = hosts.withLock { $0 } ?? []
+        // Disconnect in parallel: one stuck connector must not hold up the others' disconnect.
+        DispatchQueue.concurrentPerform(iterations: all.count) { all[$0].disconnect(timeoutSeconds: 2) }
+        answer(id, Result<Empty, RPCError>.success(Empty()))
+        exit(0)
+    }
+
+    private func notify(_ status: ConnectorStatusChanged.Params) {
+        guard let line = try? encoder.notification(ConnectorStatusChanged.self, params: status) else { return }
+        send(line)
+    }
+
+    private func answer<R: Encodable>(_ id: RequestID, _ result: Result<R, RPCError>) {
+        switch result {
+        case .success(let value):
+            do { send(try encoder.response(id: id, result: value)) }
+            catch { send(encoder.errorResponse(id: id, error: .internalError("cannot encode result: \(error)"))) }
+        case .failure(let error):
+            send(encoder.errorResponse(id: id, error: error))
+        }
+    }
+
+    private func violation(id: RequestID?, _ error: RPCError) {
+        logger.warning("protocol violation from supervisor: \(error.message)")
+        send(encoder.errorResponse(id: id, error: error))
+    }
+
+    private func send(_ line: Data) {
+        do { try wire.write(line) } catch {
+            // stdout is gone: the supervisor died. Nothing to report to; stdin EOF ends the process.
+            logger.warning("cannot write to supervisor: \(error)")
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import Dispatch
+import Protocol
+import Synchronization
+
+/// One deadline queue for all of a worker's connectors: fires each connector's refresh when due and
+/// schedules the next one a period after the refresh ends (as Egeria measures from the last refresh).
+final class RefreshScheduler: Sendable {
+    private struct Entry {
+        var due: DispatchTime
+        var host: ConnectorHost
+    }
+
+    private let entries = Mutex<[Entry]>([])
+    private let wake = DispatchSemaphore(value: 0)
+
+    init() {}
+
+    /// Starts the scheduler thread.
+    func start() {
+        OSThread.start(name: "refresh-scheduler") { [self] in run() }
+    }
+
+    /// Refreshes `host` at `due`, then every period after that if it has one.
+    func schedule(_ host: ConnectorHost, at due: DispatchTime) {
+        entries.withLock { $0.append(Entry(due: due, host: host)) }
+        wake.signal()
+    }
+
+    private func run() {
+        while true {
+            let now = DispatchTime.now()
+            let (dueHosts, next) = entries.withLock { entries -> ([ConnectorHost], DispatchTime?) in
+                let due = entries.filter { $0.due <= now }.map(\.host)
+                entries.removeAll { $0.due <= now }
+                return (due, entries.map(\.due).min())
+            }
+            for host in dueHosts {
+                host.refresh { [self] _ in
+                    if let period = host.config.refreshPeriodSeconds, !host.status.isFailure, host.status != .SHUTDOWN {
+                        schedule(host, at: .now() + period)
+                    }
+                }
+            }
+            if let next { _ = wake.wait(timeout: next) } else { wake.wait() }
+        }
+    }
+}
