@@ -1,1 +1,46 @@
-@main struct S { static func main() {} }
+import Foundation
+import Protocol
+
+/// `integration-daemon`: parses the command line, loads the configuration and runs one subcommand.
+/// Exit codes: 0 success, 1 failure, 64 bad command line or configuration, 69 daemon not running.
+@main
+struct SupervisorCommand {
+    static func main() {
+        exit(execute(Array(CommandLine.arguments.dropFirst())))
+    }
+
+    static func execute(_ arguments: [String]) -> Int32 {
+        let parsed: CommandLineArguments
+        do { parsed = try CommandLineArguments.parse(arguments) } catch {
+            Output.error("integration-daemon: \(error)\nrun `integration-daemon --help` for usage")
+            return 64
+        }
+        if parsed.subcommand == "help" || parsed.help {
+            Output.text(Usage.text(for: parsed.subcommand))
+            return 0
+        }
+        let logger = Logger(label: "integration-daemon")
+        let config: DaemonConfig
+        let warnings: [ConfigError.Issue]
+        do { (config, warnings) = try ConfigLoader.load(path: parsed.config, workerDirectory: executableDirectory()) } catch {
+            Output.error("\(error)")
+            Output.error("\(error.issues.count) configuration error(s); nothing was started")
+            return 64
+        }
+        for warning in warnings { logger.warning("\(config.file): \(warning)") }
+        switch parsed.subcommand {
+        case "run": return RunCommand.run(config: config, logger: logger)
+        case "validate": return InspectCommands.validate(config: config, warnings: warnings, json: parsed.json)
+        case "status": return InspectCommands.status(config: config, json: parsed.json)
+        case "reports": return InspectCommands.reports(config: config, connector: parsed.connector, limit: parsed.limit, json: parsed.json)
+        case "elements": return InspectCommands.elements(config: config, limit: parsed.limit, json: parsed.json)
+        default: return 64
+        }
+    }
+
+    /// The folder holding this executable, where `integration-worker` is looked for first.
+    static func executableDirectory() -> String {
+        let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: path).deletingLastPathComponent().path
+    }
+}

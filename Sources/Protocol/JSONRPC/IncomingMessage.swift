@@ -14,13 +14,22 @@ public enum IncomingMessage: Sendable {
     public struct Violation: Error, Sendable, CustomStringConvertible {
         public let id: RequestID?
         public let error: RPCError
+        /// false when the bad line was itself a response: answering it could start an endless error ping-pong.
+        public let answerable: Bool
+
+        public init(id: RequestID?, error: RPCError, answerable: Bool = true) {
+            self.id = id
+            self.error = error
+            self.answerable = answerable
+        }
+
         public var description: String { error.message }
     }
 
     /// Decodes and checks one line (without its newline) against JSON-RPC 2.0.
     public static func decode(_ line: Data) -> Result<IncomingMessage, Violation> {
-        func invalid(_ detail: String, id: RequestID? = nil) -> Result<IncomingMessage, Violation> {
-            .failure(Violation(id: id, error: .invalidRequest(detail)))
+        func invalid(_ detail: String, id: RequestID? = nil, answerable: Bool = true) -> Result<IncomingMessage, Violation> {
+            .failure(Violation(id: id, error: .invalidRequest(detail), answerable: answerable))
         }
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
             return .failure(Violation(id: nil, error: .parseError("empty line")))
@@ -75,16 +84,18 @@ public enum IncomingMessage: Sendable {
         case (nil, nil):
             return invalid("a message needs \"method\" (request) or \"result\"/\"error\" (response)", id: id)
         case (.some, .some):
-            return invalid("a response cannot have both \"result\" and \"error\"", id: id)
+            return invalid("a response cannot have both \"result\" and \"error\"", id: id, answerable: false)
         case (.some, nil):
-            guard let id else { return invalid("a result response needs an \"id\"") }
+            guard let id else { return invalid("a result response needs an \"id\"", answerable: false) }
             return .success(.response(id: id, outcome: .result(line: line)))
         case (nil, .some(let errorValue)):
             guard let error = Self.rpcError(from: errorValue) else {
-                return invalid("\"error\" must be an object with an integer \"code\" and a string \"message\"", id: id)
+                return invalid("\"error\" must be an object with an integer \"code\" and a string \"message\"", id: id, answerable: false)
             }
             // An error answered to an unreadable request has a null id; it matches no pending call.
-            guard let id else { return .failure(Violation(id: nil, error: RPCError(code: error.code, message: "peer reported: \(error.message)"))) }
+            guard let id else {
+                return .failure(Violation(id: nil, error: RPCError(code: error.code, message: "peer reported: \(error.message)"), answerable: false))
+            }
             return .success(.response(id: id, outcome: .error(error)))
         }
     }

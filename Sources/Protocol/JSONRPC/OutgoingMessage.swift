@@ -6,8 +6,14 @@ public struct MessageEncoder: Sendable {
         let encoder = JSONEncoder()
         // Sorted keys cost nothing measurable and make lines comparable in logs and tests.
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .millisecondsSince1970
+        encoder.dateEncodingStrategy = Self.dateStrategy
         self.encoder = encoder
+    }
+
+    /// Dates as whole epoch milliseconds, as Egeria's Jackson writes them.
+    public static let dateStrategy = JSONEncoder.DateEncodingStrategy.custom { date, encoder in
+        var container = encoder.singleValueContainer()
+        try container.encode(Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
     }
 
     public func request<M: RPCMethod>(_ method: M.Type, id: RequestID, params: M.Params) throws -> Data {

@@ -20,7 +20,7 @@ final class WorkerRuntime: Sendable {
     init(registry: ConnectorRegistry = .standard) {
         self.registry = registry
         self.client = SupervisorClient(wire: wire)
-        self.logger = Logger(label: "worker", metadata: ["pid": "\(getpid())"])
+        self.logger = Logger(label: "worker")
     }
 
     /// Serves stdin until EOF, then exits: a supervisor that died must not leave this worker behind.
@@ -40,7 +40,8 @@ final class WorkerRuntime: Sendable {
     private func handle(_ line: Data) {
         switch IncomingMessage.decode(line) {
         case .failure(let violation):
-            self.violation(id: violation.id, violation.error)
+            if violation.answerable { self.violation(id: violation.id, violation.error) }
+            else { logger.warning("protocol violation from supervisor: \(violation.error.message)") }
         case .success(.response(let id, let outcome)):
             if !client.complete(id: id, outcome: outcome) { logger.warning("response to unknown request id \(id)") }
         case .success(.notification(let method, _)):
@@ -74,7 +75,7 @@ final class WorkerRuntime: Sendable {
                                      message: "protocol version \(params.protocolVersion) is not supported; this worker speaks \(ProtocolVersion.current)"))
         }
         let services = WorkerServices(wire: wire)
-        let serviceLogger = logger.with(["service": params.integrationServiceURLMarker])
+        let serviceLogger = logger
         let created: [ConnectorHost]? = hosts.withLock { hosts in
             guard hosts == nil else { return nil }
             let created = params.connectors.map { config in

@@ -1,0 +1,115 @@
+import Foundation
+import Protocol
+
+/// The read-only commands: validate, status, reports, elements.
+enum InspectCommands {
+    static func validate(config: DaemonConfig, warnings: [ConfigError.Issue], json: Bool) -> Int32 {
+        if json {
+            let summary: JSONValue = .object([
+                "valid": .bool(true), "file": .string(config.file),
+                "integrationServices": .array(config.integrationServices.map { .string($0.urlMarker) }),
+                "warnings": .array(warnings.map { .string($0.description) }),
+            ])
+            Output.json(summary)
+        } else {
+            let connectors = config.integrationServices.reduce(0) { $0 + $1.connectors.count }
+            Output.text("\(config.file): valid (\(config.integrationServices.count) integration service(s), \(connectors) connector(s))\n")
+        }
+        return 0
+    }
+
+    static func status(config: DaemonConfig, json: Bool) -> Int32 {
+        let response: ControlResponse
+        do { response = try ControlClient.send(ControlRequest(command: ControlRequest.status), socketPath: config.controlSocketPath) } catch {
+            Output.error("integration-daemon status: \(error)")
+            return 69
+        }
+        guard let result = response.result else {
+            Output.error("integration-daemon status: \(response.error ?? "no answer")")
+            return 1
+        }
+        if json {
+            Output.json(result)
+            return 0
+        }
+        guard let data = try? JSONEncoder.daemon.encode(result), let status = try? JSONDecoder.daemon.decode(DaemonStatus.self, from: data) else {
+            Output.error("integration-daemon status: unreadable status from the daemon")
+            return 1
+        }
+        Output.text(render(status))
+        return 0
+    }
+
+    static func render(_ status: DaemonStatus) -> String {
+        var text = "\(status.serverName): \(status.daemon.state), pid \(status.daemon.pid), since \(TextTable.time(status.daemon.startTime))\n\n"
+        for service in status.integrationServiceSummaries {
+            let worker = service.worker
+            let exit = worker.lastExit.map { "\($0.description) (\($0.cause))" } ?? "-"
+            text += "\(service.integrationServiceURLMarker): worker \(worker.state), pid \(worker.pid.map(String.init) ?? "-"), restarts \(worker.restartCount), last exit: \(exit)"
+            if worker.protocolViolations > 0 { text += ", protocol violations \(worker.protocolViolations)" }
+            text += "\n"
+            if let reason = worker.failureReason { text += "  FAILED: \(reason)\n" }
+            var table = TextTable("CONNECTOR", "STATUS", "LAST REFRESH", "REFRESHES", "REPORTS", "FAILURE")
+            for connector in service.integrationConnectorReports {
+                table.add(connector.connectorName, connector.connectorStatus?.rawValue ?? "-", TextTable.time(connector.lastRefreshTime),
+                          "\(connector.statistics["refreshCount"]?.intValue ?? 0)", "\(connector.statistics["reportsStored"]?.intValue ?? 0)",
+                          connector.failingExceptionMessage ?? "")
+            }
+            text += table.render(indent: "  ") + "\n"
+        }
+        return text
+    }
+
+    static func reports(config: DaemonConfig, connector: String?, limit: Int?, json: Bool) -> Int32 {
+        guard let store = openStore(config, command: "reports") else { return 1 }
+        var reports = store.reports(connectorName: connector)
+        if let limit { reports = Array(reports.suffix(limit)) }
+        if json {
+            reports.forEach { Output.json($0) }
+            return 0
+        }
+        var table = TextTable("COMPLETED", "CONNECTOR", "CREATED", "UPDATED", "DELETED", "REPORT ID")
+        for report in reports {
+            table.add(TextTable.time(report.refreshCompletionDate ?? report.refreshStartDate), report.connectorName,
+                      "\(report.createdElements.count)", "\(report.updatedElements.count)", "\(report.deletedElements.count)", report.reportId)
+        }
+        Output.text(table.render() + "\(reports.count) report(s)\n")
+        return 0
+    }
+
+    static func elements(config: DaemonConfig, limit: Int?, json: Bool) -> Int32 {
+        guard let store = openStore(config, command: "elements") else { return 1 }
+        var elements = store.elements()
+        if let limit { elements = Array(elements.prefix(limit)) }
+        if json {
+            elements.forEach { Output.json($0) }
+            return 0
+        }
+        var table = TextTable("TYPE", "QUALIFIED NAME", "VERSION", "UPDATED", "GUID")
+        for element in elements {
+            table.add(element.typeName, element.qualifiedName, "\(element.version)", TextTable.time(element.updateTime), element.guid)
+        }
+        Output.text(table.render() + "\(elements.count) element(s)\n")
+        return 0
+    }
+
+    private static func openStore(_ config: DaemonConfig, command: String) -> EmbeddedStore? {
+        do { return try EmbeddedStore(directory: config.storeDirectory, readOnly: true) } catch {
+            Output.error("integration-daemon \(command): \(error)")
+            return nil
+        }
+    }
+}
+
+/// Writes command output: results to stdout, problems to stderr.
+enum Output {
+    static func text(_ text: String) { try? FileHandle.standardOutput.write(contentsOf: Data(text.utf8)) }
+
+    static func error(_ text: String) { try? FileHandle.standardError.write(contentsOf: Data((text + "\n").utf8)) }
+
+    static func json<T: Encodable>(_ value: T) {
+        guard var line = try? JSONEncoder.daemon.encode(value) else { return }
+        line.append(0x0A)
+        try? FileHandle.standardOutput.write(contentsOf: line)
+    }
+}

@@ -1,0 +1,73 @@
+import Dispatch
+import Foundation
+import Glibc
+import Protocol
+
+/// Dispatch signal sources must stay alive or their signal is swallowed; they live here for the process's life.
+nonisolated(unsafe) private var signalSources: [any DispatchSourceSignal] = []
+
+/// `integration-daemon run`: sets up the data directory, store, signals and control socket, then hands the
+/// main thread to the supervision loop.
+enum RunCommand {
+    static func run(config: DaemonConfig, logger: Logger) -> Int32 {
+        do {
+            try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            logger.error("cannot create dataDirectory \(config.dataDirectory): \(error.localizedDescription)")
+            return 1
+        }
+        guard let lock = DataDirectoryLock(directory: config.dataDirectory) else {
+            logger.error("another integration-daemon is already running with dataDirectory \(config.dataDirectory)")
+            return 1
+        }
+        let store: EmbeddedStore
+        do { store = try EmbeddedStore(directory: config.storeDirectory) } catch {
+            logger.error("cannot open the embedded store: \(error)")
+            return 1
+        }
+        // Writes to a dead worker must fail with EPIPE, not kill the daemon.
+        signal(SIGPIPE, SIG_IGN)
+        let events = EventQueue()
+        for sig in [SIGTERM, SIGINT, SIGHUP] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { events.post(.signal(sig)) }
+            source.resume()
+            signalSources.append(source)
+        }
+        let control: ControlServer
+        do { control = try ControlServer(path: config.controlSocketPath, logger: logger) } catch {
+            logger.error("\(error)")
+            return 1
+        }
+        control.start { request, reply in events.post(.control(request, reply: reply)) }
+        let loop = SupervisionLoop(config: config, store: store, events: events, logger: logger)
+        logger.notice("integration-daemon started", ["config": config.file, "dataDirectory": config.dataDirectory,
+                                                     "services": "\(config.integrationServices.count)", "pid": "\(getpid())"])
+        let code = loop.run()
+        control.remove()
+        withExtendedLifetime(lock) {}
+        return code
+    }
+}
+
+/// An exclusive `flock` on `<dataDirectory>/daemon.lock`: one daemon per data directory. The kernel drops it
+/// when the process dies, however it dies.
+final class DataDirectoryLock {
+    private let fd: Int32
+
+    init?(directory: String) {
+        let fd = open(directory + "/daemon.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0, flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            if fd >= 0 { close(fd) }
+            return nil
+        }
+        ftruncate(fd, 0)
+        let pid = "\(getpid())\n"
+        _ = pid.withCString { write(fd, $0, strlen($0)) }
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+}

@@ -1,0 +1,267 @@
+import Foundation
+import Protocol
+
+/// Reads, decodes and validates `daemon.json`, reporting every problem with its JSON path at once.
+enum ConfigLoader {
+    /// The loaded config and any warnings (unknown fields), or every error found.
+    static func load(path: String, workerDirectory: String) throws(ConfigError) -> (DaemonConfig, [ConfigError.Issue]) {
+        let url = URL(fileURLWithPath: path)
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw ConfigError(file: path, issues: [.init(path: "", message: "cannot read the file: \(Self.reason(error))")])
+        }
+        let root: JSONValue
+        do { root = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
+            throw ConfigError(file: path, issues: [.init(path: "", message: "not valid JSON: \(Self.reason(error))")])
+        }
+        let baseDirectory = url.deletingLastPathComponent().standardizedFileURL.path
+        var reader = ConfigReader()
+        let config = parse(root, file: path, baseDirectory: baseDirectory, workerDirectory: workerDirectory, reader: &reader)
+        guard reader.issues.isEmpty, let config else { throw ConfigError(file: path, issues: reader.issues) }
+        return (config, reader.warnings)
+    }
+
+    static func parse(_ root: JSONValue, file: String, baseDirectory: String, workerDirectory: String,
+                      reader: inout ConfigReader) -> DaemonConfig? {
+        guard let top = reader.object(root, "", required: true) else { return nil }
+        reader.checkKeys(top, "", known: ["localServerName", "localServerUserId", "dataDirectory", "accessServer",
+                                          "supervision", "integrationServices", "integrationServicesConfig"])
+        var config = DaemonConfig(file: file, dataDirectory: resolve("data", against: baseDirectory))
+        if let name = reader.string(top["localServerName"], "localServerName") { config.localServerName = name }
+        if let user = reader.string(top["localServerUserId"], "localServerUserId") { config.localServerUserId = user }
+        if let data = reader.string(top["dataDirectory"], "dataDirectory") { config.dataDirectory = resolve(data, against: baseDirectory) }
+        if config.controlSocketPath.utf8.count > 107 {
+            reader.fail("dataDirectory", "\"\(config.dataDirectory)\" is too long for a Unix socket path (daemon.sock must fit in 107 bytes)")
+        }
+        parseAccessServer(top["accessServer"], reader: &reader)
+        if let supervision = reader.object(top["supervision"], "supervision") {
+            config.supervision = parseSupervision(supervision, reader: &reader)
+        }
+
+        // Egeria's own document calls the list integrationServicesConfig; accept either name.
+        let servicesKey = top["integrationServices"] != nil || top["integrationServicesConfig"] == nil
+            ? "integrationServices" : "integrationServicesConfig"
+        guard let services = reader.array(top[servicesKey], servicesKey, required: true) else { return nil }
+        if services.isEmpty { reader.fail(servicesKey, "must list at least one integration service") }
+        var markers: [String: Int] = [:]
+        var connectorNames: [String: String] = [:]
+        for (index, value) in services.enumerated() {
+            let path = "\(servicesKey)[\(index)]"
+            guard let service = parseService(value, path: path, defaults: config.supervision.restart,
+                                             baseDirectory: baseDirectory, workerDirectory: workerDirectory, reader: &reader)
+            else { continue }
+            if let first = markers[service.urlMarker] {
+                reader.fail("\(path).integrationServiceURLMarker",
+                            "duplicate integration service \"\(service.urlMarker)\" (also \(servicesKey)[\(first)])")
+            } else {
+                markers[service.urlMarker] = index
+            }
+            for (connectorIndex, connector) in service.connectors.enumerated() {
+                let connectorPath = "\(path).integrationConnectorConfigs[\(connectorIndex)].connectorName"
+                if let other = connectorNames[connector.connectorName] {
+                    reader.fail(connectorPath, "duplicate connectorName \"\(connector.connectorName)\" (also \(other)); names must be unique in the daemon")
+                } else {
+                    connectorNames[connector.connectorName] = connectorPath
+                }
+            }
+            config.integrationServices.append(service)
+        }
+        return config
+    }
+
+    private static func parseAccessServer(_ value: JSONValue?, reader: inout ConfigReader) {
+        guard let access = reader.object(value, "accessServer") else { return }
+        let kinds = access.keys.sorted()
+        if kinds != ["embedded"] {
+            if kinds.contains("egeria") {
+                reader.fail("accessServer.egeria", "forwarding to an Egeria metadata access server is not in this build yet; use {\"embedded\": {}}")
+            } else {
+                reader.fail("accessServer", "expected {\"embedded\": {}}, got \(JSONValue.object(access).compactDescription)")
+            }
+        } else {
+            _ = reader.object(access["embedded"], "accessServer.embedded")
+        }
+    }
+
+    private static func parseSupervision(_ object: [String: JSONValue], reader: inout ConfigReader) -> SupervisionConfig {
+        reader.checkKeys(object, "supervision", known: ["heartbeatIntervalSeconds", "heartbeatTimeoutSeconds",
+                                                        "shutdownGraceSeconds", "killGraceSeconds", "startTimeoutSeconds", "restart"])
+        var result = SupervisionConfig()
+        let p = "supervision"
+        if let v = reader.number(object["heartbeatIntervalSeconds"], "\(p).heartbeatIntervalSeconds", in: 0.01...3600) { result.heartbeatIntervalSeconds = v }
+        if let v = reader.number(object["heartbeatTimeoutSeconds"], "\(p).heartbeatTimeoutSeconds", in: 0.01...3600) { result.heartbeatTimeoutSeconds = v }
+        if let v = reader.number(object["shutdownGraceSeconds"], "\(p).shutdownGraceSeconds", in: 0...600) { result.shutdownGraceSeconds = v }
+        if let v = reader.number(object["killGraceSeconds"], "\(p).killGraceSeconds", in: 0...600) { result.killGraceSeconds = v }
+        if let v = reader.number(object["startTimeoutSeconds"], "\(p).startTimeoutSeconds", in: 0.1...3600) { result.startTimeoutSeconds = v }
+        if result.heartbeatTimeoutSeconds <= result.heartbeatIntervalSeconds {
+            reader.fail("\(p).heartbeatTimeoutSeconds",
+                        "must be greater than heartbeatIntervalSeconds (\(ConfigReader.format(result.heartbeatIntervalSeconds))), got \(ConfigReader.format(result.heartbeatTimeoutSeconds))")
+        }
+        if let restart = reader.object(object["restart"], "\(p).restart") {
+            result.restart = parseRestart(restart, path: "\(p).restart", defaults: RestartSettings(), reader: &reader)
+        }
+        return result
+    }
+
+    private static func parseRestart(_ object: [String: JSONValue], path p: String, defaults: RestartSettings,
+                                     reader: inout ConfigReader) -> RestartSettings {
+        reader.checkKeys(object, p, known: ["policy", "maxRestarts", "withinSeconds", "initialBackoffSeconds",
+                                            "maxBackoffSeconds", "healthyAfterSeconds"])
+        var result = defaults
+        if let v = reader.choice(object["policy"], "\(p).policy", RestartPolicy.self) { result.policy = v }
+        if let v = reader.integer(object["maxRestarts"], "\(p).maxRestarts", in: 0...1_000_000) { result.maxRestarts = v }
+        if let v = reader.number(object["withinSeconds"], "\(p).withinSeconds", in: 0.001...86_400 * 365) { result.withinSeconds = v }
+        if let v = reader.number(object["initialBackoffSeconds"], "\(p).initialBackoffSeconds", in: 0...3600) { result.initialBackoffSeconds = v }
+        if let v = reader.number(object["maxBackoffSeconds"], "\(p).maxBackoffSeconds", in: 0...86_400) { result.maxBackoffSeconds = v }
+        if let v = reader.number(object["healthyAfterSeconds"], "\(p).healthyAfterSeconds", in: 0...86_400) { result.healthyAfterSeconds = v }
+        if result.maxBackoffSeconds < result.initialBackoffSeconds {
+            reader.fail("\(p).maxBackoffSeconds", "must not be less than initialBackoffSeconds (\(ConfigReader.format(result.initialBackoffSeconds))), got \(ConfigReader.format(result.maxBackoffSeconds))")
+        }
+        return result
+    }
+
+    private static func parseService(_ value: JSONValue, path p: String, defaults: RestartSettings, baseDirectory: String,
+                                     workerDirectory: String, reader: inout ConfigReader) -> ServiceConfig? {
+        guard let object = reader.object(value, p, required: true) else { return nil }
+        reader.checkKeys(object, p, known: ["integrationServiceURLMarker", "integrationServiceFullName", "integrationServiceName",
+                                            "integrationServiceId", "worker", "restart", "integrationConnectorConfigs",
+                                            "defaultPermittedSynchronization", "integrationServiceOptions",
+                                            "integrationServicePartnerOMAS", "omagserverPlatformRootURL", "omagserverName",
+                                            "integrationServiceDescription", "integrationServiceWiki"])
+        let marker = reader.string(object["integrationServiceURLMarker"], "\(p).integrationServiceURLMarker", required: true)
+        if let marker, !marker.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }) {
+            reader.fail("\(p).integrationServiceURLMarker", "must be lowercase letters, digits and hyphens (e.g. files-integrator), got \"\(marker)\"")
+        }
+        let fullName = reader.string(object["integrationServiceFullName"], "\(p).integrationServiceFullName")
+        var command = [workerDirectory + "/integration-worker"]
+        if let worker = reader.object(object["worker"], "\(p).worker") {
+            reader.checkKeys(worker, "\(p).worker", known: ["command"])
+            if let given = parseCommand(worker["command"], path: "\(p).worker.command", baseDirectory: baseDirectory,
+                                        workerDirectory: workerDirectory, reader: &reader) {
+                command = given
+            }
+        }
+        var restart = defaults
+        if let override = reader.object(object["restart"], "\(p).restart") {
+            restart = parseRestart(override, path: "\(p).restart", defaults: defaults, reader: &reader)
+        }
+        let syncDefault = reader.choice(object["defaultPermittedSynchronization"], "\(p).defaultPermittedSynchronization",
+                                        PermittedSynchronization.self)
+        var connectors: [IntegrationConnectorConfig] = []
+        let list = reader.array(object["integrationConnectorConfigs"], "\(p).integrationConnectorConfigs", required: true) ?? []
+        if list.isEmpty && object["integrationConnectorConfigs"] != nil {
+            reader.fail("\(p).integrationConnectorConfigs", "must list at least one connector")
+        }
+        for (index, value) in list.enumerated() {
+            if var connector = parseConnector(value, path: "\(p).integrationConnectorConfigs[\(index)]", service: marker ?? "",
+                                              baseDirectory: baseDirectory, reader: &reader) {
+                if connector.permittedSynchronization == nil { connector.permittedSynchronization = syncDefault }
+                connectors.append(connector)
+            }
+        }
+        guard let marker else { return nil }
+        return ServiceConfig(urlMarker: marker, fullName: fullName ?? marker, command: command, restart: restart, connectors: connectors)
+    }
+
+    private static func parseCommand(_ value: JSONValue?, path: String, baseDirectory: String, workerDirectory: String,
+                                     reader: inout ConfigReader) -> [String]? {
+        guard let value else { return nil }
+        guard case .array(let items) = value, !items.isEmpty, items.allSatisfy({ $0.stringValue != nil }) else {
+            reader.fail(path, "expected a non-empty array of strings, got \(value.compactDescription)")
+            return nil
+        }
+        var argv = items.compactMap(\.stringValue)
+        guard let executable = ExecutableLocator.locate(argv[0], baseDirectory: baseDirectory, siblingDirectory: workerDirectory) else {
+            reader.fail("\(path)[0]", "\"\(argv[0])\" is not an executable file (looked next to integration-daemon, relative to the config file, and on PATH)")
+            return nil
+        }
+        argv[0] = executable
+        return argv
+    }
+
+    private static func parseConnector(_ value: JSONValue, path p: String, service: String, baseDirectory: String,
+                                       reader: inout ConfigReader) -> IntegrationConnectorConfig? {
+        guard let object = reader.object(value, p, required: true) else { return nil }
+        reader.checkKeys(object, p, known: ["connectorId", "connectorName", "connectorUserId", "connection", "refreshTimeInterval",
+                                            "refreshIntervalSeconds", "metadataSourceQualifiedName", "permittedSynchronization",
+                                            "generateIntegrationReports"])
+        let name = reader.string(object["connectorName"], "\(p).connectorName", required: true)
+        let id = reader.string(object["connectorId"], "\(p).connectorId")
+        let user = reader.string(object["connectorUserId"], "\(p).connectorUserId")
+        let minutes = reader.number(object["refreshTimeInterval"], "\(p).refreshTimeInterval", in: 0...525_600)
+        let seconds = reader.number(object["refreshIntervalSeconds"], "\(p).refreshIntervalSeconds", in: 0...31_536_000)
+        if object["refreshTimeInterval"] != nil && object["refreshIntervalSeconds"] != nil {
+            reader.fail("\(p).refreshIntervalSeconds", "give refreshTimeInterval (minutes) or refreshIntervalSeconds, not both")
+        }
+        let source = reader.string(object["metadataSourceQualifiedName"], "\(p).metadataSourceQualifiedName")
+        let sync = reader.choice(object["permittedSynchronization"], "\(p).permittedSynchronization", PermittedSynchronization.self)
+        let reports = reader.bool(object["generateIntegrationReports"], "\(p).generateIntegrationReports")
+
+        let c = "\(p).connection"
+        let connection = reader.object(object["connection"], c, required: true)
+        let type = connection.flatMap { reader.object($0["connectorType"], "\(c).connectorType", required: true) }
+        let provider = type.flatMap { reader.string($0["connectorProviderClassName"], "\(c).connectorType.connectorProviderClassName", required: true) }
+        let endpoint = connection.flatMap { reader.object($0["endpoint"], "\(c).endpoint") }
+        var address = endpoint.flatMap { reader.string($0["address"], "\(c).endpoint.address") }
+        let properties = connection.flatMap { reader.object($0["configurationProperties"], "\(c).configurationProperties") }
+        if let given = address, !given.contains("://"), !given.hasPrefix("/") {
+            address = resolve(given, against: baseDirectory)
+        }
+        guard let name, let provider else { return nil }
+        return IntegrationConnectorConfig(
+            connectorId: id ?? StableID.make(from: "\(service)/\(name)"), connectorName: name, connectorUserId: user,
+            connection: Connection(connectorType: ConnectorType(connectorProviderClassName: provider),
+                                   endpoint: endpoint == nil ? nil : Endpoint(address: address),
+                                   configurationProperties: properties),
+            refreshTimeInterval: minutes, refreshIntervalSeconds: seconds, metadataSourceQualifiedName: source,
+            permittedSynchronization: sync, generateIntegrationReports: reports)
+    }
+
+    static func resolve(_ path: String, against base: String) -> String {
+        path.hasPrefix("/") ? path : URL(fileURLWithPath: base).appendingPathComponent(path).standardizedFileURL.path
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        if let decoding = error as? DecodingError, case .dataCorrupted(let context) = decoding {
+            return (context.underlyingError as? NSError)?.userInfo[NSDebugDescriptionErrorKey] as? String ?? context.debugDescription
+        }
+        let ns = error as NSError
+        if let posix = ns.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(posix.code)))
+        }
+        return ns.localizedDescription
+    }
+}
+
+/// A deterministic UUID-shaped id, so a connector configured without `connectorId` keeps one id across restarts.
+enum StableID {
+    static func make(from text: String) -> String {
+        var a: UInt64 = 0xcbf29ce484222325, b: UInt64 = 0x84222325cbf29ce4
+        for byte in text.utf8 {
+            a = (a ^ UInt64(byte)) &* 0x100000001b3
+            b = (b ^ UInt64(byte)) &* 0x100000001b3 &+ 0x9e3779b97f4a7c15
+        }
+        let hex = String(format: "%016llx%016llx", a, b)
+        let chars = Array(hex)
+        return "\(String(chars[0..<8]))-\(String(chars[8..<12]))-\(String(chars[12..<16]))-\(String(chars[16..<20]))-\(String(chars[20..<32]))"
+    }
+}
+
+/// Finds a worker executable: next to integration-daemon first, then relative to the config file, then on PATH.
+enum ExecutableLocator {
+    static func locate(_ name: String, baseDirectory: String, siblingDirectory: String) -> String? {
+        if name.contains("/") {
+            let path = name.hasPrefix("/") ? name : ConfigLoader.resolve(name, against: baseDirectory)
+            return isExecutable(path) ? path : nil
+        }
+        var candidates = [siblingDirectory + "/" + name]
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        candidates += path.split(separator: ":").map { "\($0)/\(name)" }
+        return candidates.first(where: isExecutable)
+    }
+
+    static func isExecutable(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG && access(path, X_OK) == 0
+    }
+}

@@ -1,0 +1,122 @@
+import Protocol
+
+/// Walks a decoded JSON document, reading typed values at JSON paths and collecting every problem instead of
+/// stopping at the first, so an operator sees all of a config's errors at once.
+struct ConfigReader {
+    private(set) var issues: [ConfigError.Issue] = []
+    private(set) var warnings: [ConfigError.Issue] = []
+
+    mutating func fail(_ path: String, _ message: String) {
+        issues.append(.init(path: path, message: message))
+    }
+
+    mutating func warn(_ path: String, _ message: String) {
+        warnings.append(.init(path: path, message: message))
+    }
+
+    /// The object at `path`, or nil (with an issue when present but not an object, or required and absent).
+    mutating func object(_ value: JSONValue?, _ path: String, required: Bool = false) -> [String: JSONValue]? {
+        guard let value, value != .null else {
+            if required { fail(path, "is required") }
+            return nil
+        }
+        guard case .object(let object) = value else {
+            fail(path, "expected an object, got \(value.compactDescription)")
+            return nil
+        }
+        return object
+    }
+
+    mutating func array(_ value: JSONValue?, _ path: String, required: Bool = false) -> [JSONValue]? {
+        guard let value, value != .null else {
+            if required { fail(path, "is required") }
+            return nil
+        }
+        guard case .array(let array) = value else {
+            fail(path, "expected an array, got \(value.compactDescription)")
+            return nil
+        }
+        return array
+    }
+
+    mutating func string(_ value: JSONValue?, _ path: String, required: Bool = false, nonEmpty: Bool = true) -> String? {
+        guard let value, value != .null else {
+            if required { fail(path, "is required") }
+            return nil
+        }
+        guard case .string(let string) = value else {
+            fail(path, "expected a string, got \(value.compactDescription)")
+            return nil
+        }
+        if nonEmpty && string.trimmingCharacters(in: .whitespaces).isEmpty {
+            fail(path, "must not be empty")
+            return nil
+        }
+        return string
+    }
+
+    mutating func bool(_ value: JSONValue?, _ path: String) -> Bool? {
+        guard let value, value != .null else { return nil }
+        guard case .bool(let bool) = value else {
+            fail(path, "expected true or false, got \(value.compactDescription)")
+            return nil
+        }
+        return bool
+    }
+
+    /// A number within `range`; out-of-range values are reported with the range.
+    mutating func number(_ value: JSONValue?, _ path: String, in range: ClosedRange<Double>) -> Double? {
+        guard let value, value != .null else { return nil }
+        guard let number = value.doubleValue else {
+            fail(path, "expected a number, got \(value.compactDescription)")
+            return nil
+        }
+        guard range.contains(number) else {
+            fail(path, "must be between \(Self.format(range.lowerBound)) and \(Self.format(range.upperBound)), got \(Self.format(number))")
+            return nil
+        }
+        return number
+    }
+
+    mutating func integer(_ value: JSONValue?, _ path: String, in range: ClosedRange<Int>) -> Int? {
+        guard let value, value != .null else { return nil }
+        guard let number = value.intValue else {
+            fail(path, "expected a whole number, got \(value.compactDescription)")
+            return nil
+        }
+        guard range.contains(number) else {
+            fail(path, "must be between \(range.lowerBound) and \(range.upperBound), got \(number)")
+            return nil
+        }
+        return number
+    }
+
+    /// One of an enum's raw values; the error lists them all.
+    mutating func choice<E: RawRepresentable & CaseIterable>(_ value: JSONValue?, _ path: String, _ type: E.Type) -> E?
+    where E.RawValue == String {
+        guard let raw = string(value, path) else { return nil }
+        guard let choice = E(rawValue: raw) else {
+            fail(path, "expected \(E.allCases.map(\.rawValue).joined(separator: "|")), got \"\(raw)\"")
+            return nil
+        }
+        return choice
+    }
+
+    /// Warns about keys the daemon does not know (typos), except Egeria's document fields it tolerates.
+    mutating func checkKeys(_ object: [String: JSONValue], _ path: String, known: Set<String>) {
+        for key in object.keys.sorted() where !known.contains(key) && !Self.tolerated.contains(key) {
+            warn(Self.join(path, key), "unknown field, ignored")
+        }
+    }
+
+    /// Egeria configuration-document fields that have no meaning here but must not be flagged.
+    static let tolerated: Set<String> = ["class", "versionId", "localServerId", "localServerType",
+                                         "localServerDescription", "organizationName", "localServerURL",
+                                         "maxPageSize", "auditTrail", "usesBlockingCalls", "description"]
+
+    static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    static func format(_ number: Double) -> String {
+        number.rounded() == number && abs(number) < 1e15 ? String(Int(number)) : String(number)
+    }
+}

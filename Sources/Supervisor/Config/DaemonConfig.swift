@@ -1,0 +1,50 @@
+import Foundation
+import Protocol
+
+/// The daemon's validated configuration; every default lives here.
+struct DaemonConfig: Sendable, Equatable {
+    var file: String
+    var localServerName = "integration-daemon"
+    var localServerUserId = "integration-daemon-npa"
+    /// Absolute; relative paths in the file resolve against the config file's folder.
+    var dataDirectory: String
+    var supervision = SupervisionConfig()
+    var integrationServices: [ServiceConfig] = []
+
+    var controlSocketPath: String { dataDirectory + "/daemon.sock" }
+    var storeDirectory: String { dataDirectory + "/store" }
+}
+
+/// How workers are watched, stopped and restarted.
+struct SupervisionConfig: Sendable, Equatable {
+    var heartbeatIntervalSeconds = 2.0
+    var heartbeatTimeoutSeconds = 6.0
+    /// How long a worker has to exit after `shutdown` (and after SIGTERM) before the next step.
+    var shutdownGraceSeconds = 5.0
+    /// After SIGTERM to a hung worker, how long before SIGKILL.
+    var killGraceSeconds = 1.0
+    /// How long a worker has from spawn to answering `initialize`.
+    var startTimeoutSeconds = 10.0
+    var restart = RestartSettings()
+}
+
+/// Restart policy and limits for one service (the daemon-wide value is each service's default).
+struct RestartSettings: Sendable, Equatable {
+    var policy: RestartPolicy = .permanent
+    var maxRestarts = 5
+    var withinSeconds = 60.0
+    var initialBackoffSeconds = 0.1
+    var maxBackoffSeconds = 30.0
+    /// A run that stayed ready this long was healthy: the next restart is immediate and backoff resets.
+    var healthyAfterSeconds = 1.0
+}
+
+/// One integration service: one worker process hosting its connectors.
+struct ServiceConfig: Sendable, Equatable {
+    var urlMarker: String
+    var fullName: String
+    /// argv of the worker; `command[0]` is resolved to an executable path.
+    var command: [String]
+    var restart: RestartSettings
+    var connectors: [IntegrationConnectorConfig]
+}

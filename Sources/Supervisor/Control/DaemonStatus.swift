@@ -1,0 +1,58 @@
+import Foundation
+import Protocol
+
+/// `status --json`: Egeria's `IntegrationDaemonStatus` shape (`integrationServiceSummaries` →
+/// `integrationConnectorReports`) plus a `worker` object per service and the daemon's own facts.
+struct DaemonStatus: Codable, Sendable {
+    var serverName: String
+    var daemon: DaemonInfo
+    var integrationServiceSummaries: [ServiceSummary]
+
+    struct DaemonInfo: Codable, Sendable {
+        var pid: Int32
+        var state: String
+        var startTime: Date
+        var dataDirectory: String
+    }
+
+    struct ServiceSummary: Codable, Sendable {
+        var integrationServiceURLMarker: String
+        var integrationServiceFullName: String
+        var worker: WorkerSummary
+        var integrationConnectorReports: [ConnectorReport]
+    }
+
+    struct WorkerSummary: Codable, Sendable {
+        var pid: Int32?
+        /// starting, running, stopping, backoff, failed, stopped.
+        var state: String
+        var restartCount: Int
+        var lastExit: ExitSummary?
+        var failureReason: String?
+        var protocolViolations: Int
+        var heartbeatRoundTripMillis: Double?
+        var readySince: Date?
+    }
+
+    struct ExitSummary: Codable, Sendable {
+        var exitCode: Int32?
+        var signal: Int32?
+        var signalName: String?
+        /// crash, exit, hang, start-timeout, requested or spawn-failed.
+        var cause: String
+        var description: String
+        var uptimeSeconds: Double
+        var time: Date
+    }
+
+    struct ConnectorReport: Codable, Sendable {
+        var connectorId: String
+        var connectorName: String
+        var connectorStatus: IntegrationConnectorStatus?
+        var lastStatusChange: Date?
+        var lastRefreshTime: Date?
+        var minMinutesBetweenRefresh: Double
+        var failingExceptionMessage: String?
+        var statistics: [String: JSONValue]
+    }
+}

@@ -1,0 +1,116 @@
+import Dispatch
+import Foundation
+import Glibc
+import Protocol
+import Synchronization
+
+/// An append-only file of JSON lines with group commit: appends queue up while one `fdatasync` runs, then
+/// the next write and sync cover all of them. A completion runs only once its line is on disk.
+final class Journal: Sendable {
+    let path: String
+    private let fd: Int32
+    private let state = Mutex(State())
+    private let wake = DispatchSemaphore(value: 0)
+    private let drained = DispatchSemaphore(value: 0)
+
+    private struct State {
+        var pending = Data()
+        var completions: [@Sendable (Error?) -> Void] = []
+        var committing = false
+        var closed = false
+        var drainWaiters = 0
+        var commits = 0
+    }
+
+    /// A failed read, write or sync of the journal file.
+    struct JournalError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Opens (creating) the journal for appending, after cutting off a torn last line from a crash mid-write.
+    /// A torn line was never acknowledged: its completion runs only after a full line is synced.
+    init(path: String) throws {
+        self.path = path
+        let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw JournalError(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
+        self.fd = fd
+        try Self.cutTornTail(fd: fd, path: path)
+        OSThread.start(name: "journal-commit") { [self] in commitLoop() }
+    }
+
+    /// Queues one line (with its newline); `completion` runs on the commit thread once it is durable.
+    func append(_ line: Data, completion: @escaping @Sendable (Error?) -> Void) {
+        let rejected = state.withLock { state -> Bool in
+            guard !state.closed else { return true }
+            state.pending.append(line)
+            state.completions.append(completion)
+            return false
+        }
+        if rejected { completion(JournalError(description: "journal \(path) is closed")) } else { wake.signal() }
+    }
+
+    /// Blocks until everything appended so far is durable.
+    func drain() {
+        let mustWait = state.withLock { state -> Bool in
+            guard !state.pending.isEmpty || state.committing else { return false }
+            state.drainWaiters += 1
+            return true
+        }
+        if mustWait { drained.wait() }
+    }
+
+    /// How many write+sync rounds ran: appends divided by this is the group-commit factor.
+    var commitCount: Int { state.withLock { $0.commits } }
+
+    private func commitLoop() {
+        while true {
+            wake.wait()
+            let (batch, completions) = state.withLock { state -> (Data, [@Sendable (Error?) -> Void]) in
+                let taken = (state.pending, state.completions)
+                state.pending = Data()
+                state.completions = []
+                state.committing = !taken.0.isEmpty || !taken.1.isEmpty
+                return taken
+            }
+            guard !batch.isEmpty || !completions.isEmpty else { continue }
+            var failure: Error?
+            // An empty append is a barrier: everything before it was synced by an earlier round.
+            if !batch.isEmpty {
+                do {
+                    try LineWriter.writeAll(fd: fd, batch)
+                    if fdatasync(fd) != 0 { failure = JournalError(description: "fdatasync \(path): \(String(cString: strerror(errno)))") }
+                } catch {
+                    failure = JournalError(description: "write \(path): \(error)")
+                }
+            }
+            completions.forEach { $0(failure) }
+            let waiters = state.withLock { state -> Int in
+                state.commits += 1
+                state.committing = false
+                guard state.pending.isEmpty else { return 0 }
+                defer { state.drainWaiters = 0 }
+                return state.drainWaiters
+            }
+            for _ in 0..<waiters { drained.signal() }
+        }
+    }
+
+    private static func cutTornTail(fd: Int32, path: String) throws {
+        let size = lseek(fd, 0, SEEK_END)
+        guard size > 0 else { return }
+        var last: UInt8 = 0
+        guard pread(fd, &last, 1, size - 1) == 1 else { throw JournalError(description: "cannot read \(path)") }
+        guard last != 0x0A else { return }
+        // Scan back for the last complete line.
+        var end = size - 1
+        var byte: UInt8 = 0
+        while end > 0 {
+            guard pread(fd, &byte, 1, end - 1) == 1 else { throw JournalError(description: "cannot read \(path)") }
+            if byte == 0x0A { break }
+            end -= 1
+        }
+        guard ftruncate(fd, end) == 0, fdatasync(fd) == 0 else {
+            throw JournalError(description: "cannot cut the torn last line of \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+}

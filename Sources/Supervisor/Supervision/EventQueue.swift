@@ -1,0 +1,34 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// The one ordered stream of events the supervision loop consumes; any thread may post.
+final class EventQueue: Sendable {
+    private let events = Mutex<[SupervisorEvent]>([])
+    private let available = DispatchSemaphore(value: 0)
+
+    func post(_ event: SupervisorEvent) {
+        events.withLock { $0.append(event) }
+        available.signal()
+    }
+
+    /// The next event, or nil once `deadline` (monotonic seconds) passes with none.
+    func next(until deadline: Double?) -> SupervisorEvent? {
+        if let deadline {
+            let wait = max(0, deadline - MonotonicClock.now())
+            guard available.wait(timeout: .now() + wait) == .success else { return nil }
+        } else {
+            available.wait()
+        }
+        return events.withLock { $0.removeFirst() }
+    }
+}
+
+/// Monotonic seconds: immune to wall-clock changes, used for every deadline.
+enum MonotonicClock {
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}

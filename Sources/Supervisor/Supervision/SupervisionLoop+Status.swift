@@ -1,0 +1,62 @@
+import Foundation
+import Glibc
+import Protocol
+
+/// Live commands: answered by the loop from what it holds, so they never wait on a worker.
+extension SupervisionLoop {
+    func answer(_ request: ControlRequest) -> ControlResponse {
+        switch request.command {
+        case ControlRequest.status: .success(status())
+        default: .failure("unknown command \"\(request.command)\"; this daemon answers: \(ControlRequest.status)")
+        }
+    }
+
+    func status() -> DaemonStatus {
+        DaemonStatus(
+            serverName: config.localServerName,
+            daemon: .init(pid: getpid(), state: isShuttingDown ? "stopping" : "running", startTime: startTime,
+                          dataDirectory: config.dataDirectory),
+            integrationServiceSummaries: services.map(summary))
+    }
+
+    private func summary(_ service: ServiceRuntime) -> DaemonStatus.ServiceSummary {
+        let exit = service.lifecycle.lastExit.map { record -> DaemonStatus.ExitSummary in
+            var summary = DaemonStatus.ExitSummary(cause: record.cause, description: record.status.description,
+                                                   uptimeSeconds: (record.uptimeSeconds * 1000).rounded() / 1000,
+                                                   time: service.lastExitTime ?? Date())
+            switch record.status {
+            case .exited(let code): summary.exitCode = code
+            case .signaled(let signal):
+                summary.signal = signal
+                summary.signalName = SignalName.of(signal)
+            }
+            return summary
+        }
+        let failure: String? = if case .failed(let reason) = service.lifecycle.state { reason } else { nil }
+        let worker = DaemonStatus.WorkerSummary(
+            pid: service.process?.pid, state: service.stateName, restartCount: service.lifecycle.restartCount,
+            lastExit: exit, failureReason: failure, protocolViolations: service.protocolViolations,
+            heartbeatRoundTripMillis: service.heartbeatRoundTrip.map { ($0 * 1_000_000).rounded() / 1000 },
+            readySince: service.readySince)
+        let connectors = service.config.connectors.map { config -> DaemonStatus.ConnectorReport in
+            let latest = service.connectorStatus[config.connectorName]
+            let totals = store.totals(connectorName: config.connectorName)
+            var statistics: [String: JSONValue] = [
+                "refreshCount": .int(service.earlierRefreshes[config.connectorName, default: 0] + (latest?.refreshCount ?? 0)),
+                "reportsStored": .int(totals.reports),
+                "elementsCreated": .int(totals.created),
+                "elementsUpdated": .int(totals.updated),
+                "elementsDeleted": .int(totals.deleted),
+            ]
+            if let last = totals.lastReportId { statistics["lastReportId"] = .string(last) }
+            return DaemonStatus.ConnectorReport(
+                connectorId: config.connectorId, connectorName: config.connectorName, connectorStatus: latest?.connectorStatus,
+                lastStatusChange: latest?.lastStatusChange, lastRefreshTime: latest?.lastRefreshTime,
+                minMinutesBetweenRefresh: (config.refreshPeriodSeconds ?? 0) / 60,
+                failingExceptionMessage: latest?.failingExceptionMessage, statistics: statistics)
+        }
+        return DaemonStatus.ServiceSummary(integrationServiceURLMarker: service.config.urlMarker,
+                                           integrationServiceFullName: service.config.fullName, worker: worker,
+                                           integrationConnectorReports: connectors)
+    }
+}

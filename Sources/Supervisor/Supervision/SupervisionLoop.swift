@@ -1,0 +1,270 @@
+import Foundation
+import Glibc
+import Protocol
+
+/// The supervisor's core: one thread, one ordered event stream, one `switch`. Each worker's lifecycle
+/// returns actions; this loop performs them (spawn, send, signal) and never blocks on a worker.
+///
+/// - Important: `run()` must be called on a long-lived thread (the main thread): workers die with the
+///   thread that spawned them (parent-death signal).
+final class SupervisionLoop {
+    let config: DaemonConfig
+    let store: EmbeddedStore
+    let events: EventQueue
+    let logger: Logger
+    let services: [ServiceRuntime]
+    let encoder = MessageEncoder()
+    let decoder = PayloadDecoder()
+    let startTime = Date()
+    private var shutdownDeadline: Double?
+
+    init(config: DaemonConfig, store: EmbeddedStore, events: EventQueue, logger: Logger) {
+        self.config = config
+        self.store = store
+        self.events = events
+        self.logger = logger
+        let s = config.supervision
+        let timing = WorkerLifecycle.Timing(heartbeatInterval: s.heartbeatIntervalSeconds, heartbeatTimeout: s.heartbeatTimeoutSeconds,
+                                            startTimeout: s.startTimeoutSeconds, shutdownGrace: s.shutdownGraceSeconds,
+                                            killGrace: s.killGraceSeconds)
+        services = config.integrationServices.enumerated().map { index, service in
+            ServiceRuntime(index: index, config: service, lifecycle: WorkerLifecycle(timing: timing, restart: service.restart), logger: logger)
+        }
+    }
+
+    var isShuttingDown: Bool { shutdownDeadline != nil }
+
+    /// Starts every worker and supervises until a shutdown completes; returns the exit code.
+    func run() -> Int32 {
+        let now = MonotonicClock.now()
+        for service in services { perform(service.lifecycle.start(now: now), on: service) }
+        while true {
+            let deadline = ([shutdownDeadline] + services.map(\.lifecycle.nextDeadline)).compactMap { $0 }.min()
+            if let event = events.next(until: deadline) { handle(event) }
+            let now = MonotonicClock.now()
+            for service in services { perform(service.lifecycle.tick(now: now), on: service) }
+            if isShuttingDown {
+                if services.allSatisfy({ $0.process == nil }) { break }
+                if let shutdownDeadline, now >= shutdownDeadline { forceKillAll(); break }
+            }
+        }
+        store.flush()
+        logger.notice("all workers stopped; integration-daemon exits")
+        return 0
+    }
+
+    // MARK: - Events
+
+    private func handle(_ event: SupervisorEvent) {
+        switch event {
+        case .workerMessage(let index, let generation, let message):
+            handleMessage(message, from: services[index], generation: generation)
+        case .workerOversizedLine(let index, let generation, let count):
+            let service = services[index]
+            guard generation == service.generation else { return }
+            service.protocolViolations += 1
+            service.logger.warning("protocol violation: dropped a \(count)-byte line on stdout (limit \(LineFramer.defaultMaxLineLength))",
+                                   ["violations": "\(service.protocolViolations)"])
+            service.connection?.send(encoder.errorResponse(id: nil, error: .invalidRequest("line of \(count) bytes exceeds the \(LineFramer.defaultMaxLineLength)-byte limit")))
+        case .workerExited(let index, let generation, let status):
+            workerExited(services[index], generation: generation, status: status)
+        case .control(let request, let reply):
+            reply(answer(request))
+        case .signal(let signal):
+            switch signal {
+            case SIGTERM, SIGINT: beginShutdown(signal: signal)
+            default: logger.notice("ignoring signal \(SignalName.of(signal)): live reload is not in this build")
+            }
+        }
+    }
+
+    private func handleMessage(_ message: Result<IncomingMessage, IncomingMessage.Violation>, from service: ServiceRuntime, generation: Int) {
+        guard generation == service.generation else {
+            // A replaced worker's last words: keep any report it managed to send, answer nothing.
+            if case .success(.request(_, SubmitReport.name, let line)) = message {
+                handleWorkerRequest(id: nil, method: SubmitReport.name, line: line, from: service)
+            }
+            return
+        }
+        switch message {
+        case .failure(let violation):
+            service.protocolViolations += 1
+            service.logger.warning("protocol violation: \(violation.error.message)", ["violations": "\(service.protocolViolations)"])
+            if violation.answerable { service.connection?.send(encoder.errorResponse(id: violation.id, error: violation.error)) }
+        case .success(.request(let id, let method, let line)):
+            handleWorkerRequest(id: id, method: method, line: line, from: service)
+        case .success(.notification(let method, let line)):
+            handleNotification(method: method, line: line, from: service)
+        case .success(.response(let id, let outcome)):
+            handleResponse(id: id, outcome: outcome, from: service)
+        }
+    }
+
+    private func handleNotification(method: String, line: Data, from service: ServiceRuntime) {
+        switch method {
+        case ConnectorStatusChanged.name:
+            switch decoder.params(ConnectorStatusChanged.self, from: line) {
+            case .success(let status):
+                let previous = service.connectorStatus[status.connectorName]?.connectorStatus
+                service.connectorStatus[status.connectorName] = status
+                if previous != status.connectorStatus && (status.connectorStatus.isFailure || previous?.isFailure == true) {
+                    service.logger.warning("connector \(status.connectorName) is \(status.connectorStatus.rawValue)",
+                                           ["connector": status.connectorName, "reason": status.failingExceptionMessage ?? ""])
+                }
+            case .failure(let error):
+                service.protocolViolations += 1
+                service.logger.warning("protocol violation: \(error.message)")
+            }
+        default:
+            service.protocolViolations += 1
+            service.logger.warning("protocol violation: unknown notification \(method)")
+        }
+    }
+
+    private func handleResponse(id: RequestID, outcome: IncomingMessage.Outcome, from service: ServiceRuntime) {
+        guard let call = service.pending.removeValue(forKey: id) else {
+            service.protocolViolations += 1
+            service.logger.warning("protocol violation: response to unknown request id \(id)")
+            return
+        }
+        let now = MonotonicClock.now()
+        switch (call, outcome) {
+        case (.initialize, .result(let line)):
+            switch decoder.result(Initialize.self, from: line) {
+            case .success(let result) where result.protocolVersion == ProtocolVersion.current:
+                service.readySince = Date()
+                perform(service.lifecycle.handshakeCompleted(now: now), on: service)
+                service.logger.info("worker ready", ["pid": "\(result.pid)", "workerVersion": result.workerVersion])
+                if isShuttingDown { perform(service.lifecycle.stop(now: now), on: service) }
+            case .success(let result):
+                rejectHandshake(service, "worker speaks protocol version \(result.protocolVersion), the daemon \(ProtocolVersion.current)")
+            case .failure(let error):
+                rejectHandshake(service, error.message)
+            }
+        case (.initialize, .error(let error)):
+            rejectHandshake(service, error.message)
+        case (.heartbeat(let sentAt), _):
+            service.heartbeatRoundTrip = now - sentAt
+            service.lifecycle.answered(now: now)
+        case (.shutdown, _):
+            break
+        }
+    }
+
+    private func rejectHandshake(_ service: ServiceRuntime, _ reason: String) {
+        service.logger.error("worker refused the handshake: \(reason); stopping it")
+        service.process?.signalGroup(SIGKILL)
+    }
+
+    private func workerExited(_ service: ServiceRuntime, generation: Int, status: TerminationStatus) {
+        guard generation == service.generation else { return }
+        let pid = service.process?.pid ?? 0
+        service.incarnationEnded()
+        service.lastExitTime = Date()
+        let actions = service.lifecycle.exited(status, now: MonotonicClock.now())
+        let cause = service.lifecycle.lastExit?.cause ?? "exit"
+        let next: String
+        switch service.lifecycle.state {
+        case .backingOff(let until):
+            let delay = until - MonotonicClock.now()
+            next = delay <= 0.0005 ? "restarting now" : "restarting in \(String(format: "%.3f", delay)) s"
+        case .failed(let reason): next = "giving up: \(reason)"
+        case .stopped(let reason): next = reason
+        default: next = ""
+        }
+        let level: Logger.Level = isShuttingDown || cause == "requested" ? .info : .warning
+        service.logger.log(level, "worker \(status); \(next)", ["pid": "\(pid)", "cause": cause,
+                                                                "restarts": "\(service.lifecycle.restartCount)"])
+        perform(actions, on: service)
+    }
+
+    // MARK: - Actions
+
+    func perform(_ actions: [WorkerLifecycle.Action], on service: ServiceRuntime) {
+        for action in actions {
+            switch action {
+            case .spawn:
+                spawn(service)
+            case .sendInitialize:
+                let params = Initialize.Params(
+                    protocolVersion: ProtocolVersion.current, integrationServiceURLMarker: service.config.urlMarker,
+                    serverName: config.localServerName, userId: config.localServerUserId,
+                    heartbeatIntervalSeconds: config.supervision.heartbeatIntervalSeconds, connectors: service.config.connectors)
+                send(Initialize.self, params, call: .initialize, to: service)
+            case .sendHeartbeat:
+                service.heartbeatSequence += 1
+                send(Heartbeat.self, .init(sequence: service.heartbeatSequence), call: .heartbeat(sentAt: MonotonicClock.now()), to: service)
+            case .sendShutdown:
+                send(Shutdown.self, Empty(), call: .shutdown, to: service)
+            case .signalGroup(let signal):
+                if signal != SIGCONT {
+                    service.logger.log(signal == SIGKILL ? .warning : .info, "sending \(SignalName.of(signal)) to the worker's process group",
+                                       ["pid": "\(service.process?.pid ?? 0)"])
+                }
+                service.process?.signalGroup(signal)
+            case .gaveUp(let reason):
+                service.failureReason = reason
+                service.logger.error("integration service FAILED: \(reason); its connectors stay down until the daemon is restarted, the others keep running")
+                for connector in service.config.connectors {
+                    var status = service.connectorStatus[connector.connectorName] ?? ConnectorStatusChanged.Params(
+                        connectorName: connector.connectorName, connectorId: connector.connectorId, connectorStatus: .FAILED,
+                        lastStatusChange: Date(), lastRefreshTime: nil, failingExceptionMessage: nil, refreshCount: 0)
+                    status.connectorStatus = .FAILED
+                    status.lastStatusChange = Date()
+                    status.failingExceptionMessage = "worker for integration service \(service.config.urlMarker) failed: \(reason)"
+                    service.connectorStatus[connector.connectorName] = status
+                }
+            case .stoppedForGood(let reason):
+                service.logger.info("worker down: \(reason)")
+            }
+        }
+    }
+
+    private func spawn(_ service: ServiceRuntime) {
+        service.generation += 1
+        service.failureReason = nil
+        do {
+            let process = try WorkerProcess.spawn(argv: service.config.command)
+            service.process = process
+            service.connection = WorkerConnection(fd: process.stdinFD, name: service.config.urlMarker)
+            WorkerOutput.attach(process, service: service.index, generation: service.generation, name: service.config.urlMarker,
+                                events: events, logger: logger)
+            service.logger.info("worker started", ["pid": "\(process.pid)", "generation": "\(service.generation)"])
+            perform(service.lifecycle.spawned(pid: process.pid, now: MonotonicClock.now()), on: service)
+        } catch {
+            service.logger.error("\(error)")
+            perform(service.lifecycle.spawnFailed(reason: error.reason, now: MonotonicClock.now()), on: service)
+        }
+    }
+
+    private func send<M: RPCMethod>(_ method: M.Type, _ params: M.Params, call: ServiceRuntime.PendingCall, to service: ServiceRuntime) {
+        guard let connection = service.connection else { return }
+        let id = service.makeRequestID()
+        do {
+            connection.send(try encoder.request(M.self, id: id, params: params))
+            service.pending[id] = call
+        } catch {
+            service.logger.error("cannot encode \(M.name): \(error)")
+        }
+    }
+
+    // MARK: - Shutdown
+
+    private func beginShutdown(signal: Int32) {
+        guard !isShuttingDown else {
+            logger.warning("second \(SignalName.of(signal)) during shutdown: killing all workers now")
+            forceKillAll()
+            return
+        }
+        let s = config.supervision
+        let now = MonotonicClock.now()
+        shutdownDeadline = now + 2 * s.shutdownGraceSeconds + s.killGraceSeconds + 5
+        logger.notice("\(SignalName.of(signal)) received: stopping \(services.count) worker(s)")
+        for service in services { perform(service.lifecycle.stop(now: now), on: service) }
+    }
+
+    private func forceKillAll() {
+        for service in services { service.process?.signalGroup(SIGKILL) }
+        shutdownDeadline = MonotonicClock.now()
+    }
+}

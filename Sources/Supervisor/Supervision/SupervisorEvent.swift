@@ -1,0 +1,14 @@
+import Foundation
+import Protocol
+
+/// Everything the supervision loop reacts to; callbacks on any thread become one of these on one queue.
+/// Worker events carry the service index and the worker's generation, so events from a replaced
+/// incarnation are recognised and dropped.
+enum SupervisorEvent: Sendable {
+    case workerMessage(service: Int, generation: Int, Result<IncomingMessage, IncomingMessage.Violation>)
+    case workerOversizedLine(service: Int, generation: Int, byteCount: Int)
+    case workerExited(service: Int, generation: Int, TerminationStatus)
+    /// A live command from the control socket; `reply` must be called exactly once.
+    case control(ControlRequest, reply: @Sendable (ControlResponse) -> Void)
+    case signal(Int32)
+}

@@ -1,0 +1,245 @@
+import Glibc
+
+/// One worker's lifecycle as a pure state machine: events in, actions out. It keeps the *wanted* state
+/// (up or down) apart from the *actual* one, as runsv does, and never touches a process itself; the
+/// supervision loop performs the actions. Time is injected (`now`, monotonic seconds) so tests need no clock.
+struct WorkerLifecycle: Sendable {
+    enum Want: Sendable { case up, down }
+
+    enum State: Equatable, Sendable {
+        /// Never started.
+        case idle
+        /// Spawned; waiting for the `initialize` answer until `deadline`.
+        case starting(pid: Int32, since: Double, deadline: Double)
+        /// Ready; heartbeats due at `nextHeartbeat`, hung once nothing was answered for the timeout.
+        case running(pid: Int32, since: Double, readySince: Double, lastAnswer: Double, nextHeartbeat: Double)
+        /// Being stopped; `step` is how far the teardown got, `nextStep` when to escalate.
+        case stopping(pid: Int32, since: Double, readySince: Double?, cause: StopCause, step: StopStep, nextStep: Double)
+        /// Waiting to restart.
+        case backingOff(until: Double)
+        /// Gave up after too many restarts; the service is FAILED until an operator intervenes.
+        case failed(reason: String)
+        /// Down on purpose (shutdown), or not restarted by policy.
+        case stopped(reason: String)
+    }
+
+    /// Why a worker is being stopped.
+    enum StopCause: String, Sendable {
+        case requested, hang, startTimeout = "start-timeout"
+    }
+
+    /// Teardown steps, in order: ask politely, SIGTERM the group, SIGKILL the group.
+    enum StopStep: Sendable { case shutdownRequested, terminated, killed }
+
+    enum Action: Equatable, Sendable {
+        case spawn
+        case sendInitialize
+        case sendHeartbeat
+        case sendShutdown
+        /// Send the signal to the worker's whole process group.
+        case signalGroup(Int32)
+        case gaveUp(reason: String)
+        case stoppedForGood(reason: String)
+    }
+
+    /// The last end of a worker, for status.
+    struct ExitRecord: Equatable, Sendable {
+        var status: TerminationStatus
+        /// crash, exit, hang, start-timeout or requested.
+        var cause: String
+        var uptimeSeconds: Double
+    }
+
+    let timing: Timing
+    private(set) var state: State = .idle
+    private(set) var want: Want = .down
+    private(set) var restartCount = 0
+    private(set) var quickFailures = 0
+    private(set) var lastExit: ExitRecord?
+    private(set) var history: RestartHistory
+    private let policy: RestartPolicy
+    private let backoff: Backoff
+    private let healthyAfterSeconds: Double
+    private let random: @Sendable () -> Double
+
+    /// The durations the machine needs.
+    struct Timing: Sendable {
+        var heartbeatInterval: Double
+        var heartbeatTimeout: Double
+        var startTimeout: Double
+        var shutdownGrace: Double
+        var killGrace: Double
+    }
+
+    init(timing: Timing, restart: RestartSettings, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
+        self.timing = timing
+        self.policy = restart.policy
+        self.backoff = Backoff(initialSeconds: restart.initialBackoffSeconds, maxSeconds: restart.maxBackoffSeconds)
+        self.history = RestartHistory(maxRestarts: restart.maxRestarts, withinSeconds: restart.withinSeconds)
+        self.healthyAfterSeconds = restart.healthyAfterSeconds
+        self.random = random
+    }
+
+    var pid: Int32? {
+        switch state {
+        case .starting(let pid, _, _), .running(let pid, _, _, _, _), .stopping(let pid, _, _, _, _, _): pid
+        default: nil
+        }
+    }
+
+    var isReady: Bool { if case .running = state { true } else { false } }
+
+    // MARK: - Events
+
+    /// The operator (or daemon start) wants the worker up.
+    mutating func start(now: Double) -> [Action] {
+        want = .up
+        switch state {
+        case .idle, .stopped, .failed:
+            history = RestartHistory(maxRestarts: history.maxRestarts, withinSeconds: history.withinSeconds)
+            quickFailures = 0
+            state = .backingOff(until: now)
+            return [.spawn]
+        default:
+            return []
+        }
+    }
+
+    /// The loop spawned the process.
+    mutating func spawned(pid: Int32, now: Double) -> [Action] {
+        state = .starting(pid: pid, since: now, deadline: now + timing.startTimeout)
+        return [.sendInitialize]
+    }
+
+    /// The process could not be spawned at all: counts as a quick failure.
+    mutating func spawnFailed(reason: String, now: Double) -> [Action] {
+        lastExit = ExitRecord(status: .exited(127), cause: "spawn-failed: \(reason)", uptimeSeconds: 0)
+        return afterEnd(abnormal: true, readySince: nil, now: now)
+    }
+
+    /// The worker answered `initialize`.
+    mutating func handshakeCompleted(now: Double) -> [Action] {
+        guard case .starting(let pid, let since, _) = state else { return [] }
+        state = .running(pid: pid, since: since, readySince: now, lastAnswer: now, nextHeartbeat: now + timing.heartbeatInterval)
+        return []
+    }
+
+    /// The worker answered a heartbeat (or any request): it is alive.
+    mutating func answered(now: Double) {
+        if case .running(let pid, let since, let ready, _, let next) = state {
+            state = .running(pid: pid, since: since, readySince: ready, lastAnswer: now, nextHeartbeat: next)
+        }
+    }
+
+    /// The operator or the daemon's shutdown wants the worker down.
+    mutating func stop(now: Double) -> [Action] {
+        want = .down
+        switch state {
+        case .running(let pid, let since, let ready, _, _):
+            state = .stopping(pid: pid, since: since, readySince: ready, cause: .requested, step: .shutdownRequested,
+                              nextStep: now + timing.shutdownGrace)
+            return [.sendShutdown]
+        case .starting(let pid, let since, _):
+            state = .stopping(pid: pid, since: since, readySince: nil, cause: .requested, step: .terminated,
+                              nextStep: now + timing.shutdownGrace)
+            return [.signalGroup(SIGTERM), .signalGroup(SIGCONT)]
+        case .stopping:
+            return []
+        case .idle, .backingOff, .failed, .stopped:
+            state = .stopped(reason: "stopped on request")
+            return [.stoppedForGood(reason: "stopped on request")]
+        }
+    }
+
+    /// Deadlines: heartbeats due, hang detection, teardown escalation, restart after backoff.
+    mutating func tick(now: Double) -> [Action] {
+        switch state {
+        case .starting(let pid, let since, let deadline) where now >= deadline:
+            return beginKill(pid: pid, since: since, readySince: nil, cause: .startTimeout, now: now)
+        case .running(let pid, let since, let ready, let lastAnswer, let next):
+            if now - lastAnswer >= timing.heartbeatTimeout {
+                return beginKill(pid: pid, since: since, readySince: ready, cause: .hang, now: now)
+            }
+            guard now >= next else { return [] }
+            state = .running(pid: pid, since: since, readySince: ready, lastAnswer: lastAnswer, nextHeartbeat: now + timing.heartbeatInterval)
+            return [.sendHeartbeat]
+        case .stopping(let pid, let since, let ready, let cause, let step, let nextStep) where now >= nextStep:
+            switch step {
+            case .shutdownRequested:
+                state = .stopping(pid: pid, since: since, readySince: ready, cause: cause, step: .terminated, nextStep: now + timing.shutdownGrace)
+                return [.signalGroup(SIGTERM), .signalGroup(SIGCONT)]
+            case .terminated:
+                // SIGKILL cannot be ignored; the exit follows. Re-check later only to log a stuck exit.
+                state = .stopping(pid: pid, since: since, readySince: ready, cause: cause, step: .killed, nextStep: now + 5)
+                return [.signalGroup(SIGKILL)]
+            case .killed:
+                state = .stopping(pid: pid, since: since, readySince: ready, cause: cause, step: .killed, nextStep: now + 5)
+                return [.signalGroup(SIGKILL)]
+            }
+        case .backingOff(let until) where want == .up && now >= until:
+            return [.spawn]
+        default:
+            return []
+        }
+    }
+
+    /// The worker process ended.
+    mutating func exited(_ status: TerminationStatus, now: Double) -> [Action] {
+        let since: Double, readySince: Double?, cause: String, abnormal: Bool
+        switch state {
+        case .starting(_, let s, _):
+            (since, readySince) = (s, nil)
+            (cause, abnormal) = status.isSuccess ? ("exit", false) : ("crash", true)
+        case .running(_, let s, let ready, _, _):
+            (since, readySince) = (s, ready)
+            (cause, abnormal) = status.isSuccess ? ("exit", false) : ("crash", true)
+        case .stopping(_, let s, let ready, let stopCause, _, _):
+            (since, readySince) = (s, ready)
+            (cause, abnormal) = (stopCause.rawValue, stopCause != .requested)
+        default:
+            return []
+        }
+        lastExit = ExitRecord(status: status, cause: cause, uptimeSeconds: now - since)
+        if want == .down {
+            state = .stopped(reason: "stopped on request")
+            return [.stoppedForGood(reason: "stopped on request")]
+        }
+        return afterEnd(abnormal: abnormal, readySince: readySince, now: now)
+    }
+
+    var nextDeadline: Double? {
+        switch state {
+        case .starting(_, _, let deadline): deadline
+        case .running(_, _, _, let lastAnswer, let next): min(next, lastAnswer + timing.heartbeatTimeout)
+        case .stopping(_, _, _, _, _, let nextStep): nextStep
+        case .backingOff(let until): want == .up ? until : nil
+        default: nil
+        }
+    }
+
+    // MARK: - Private
+
+    private mutating func beginKill(pid: Int32, since: Double, readySince: Double?, cause: StopCause, now: Double) -> [Action] {
+        state = .stopping(pid: pid, since: since, readySince: readySince, cause: cause, step: .terminated, nextStep: now + timing.killGrace)
+        // SIGCONT so a stopped (SIGSTOP) worker can act on the SIGTERM.
+        return [.signalGroup(SIGTERM), .signalGroup(SIGCONT)]
+    }
+
+    private mutating func afterEnd(abnormal: Bool, readySince: Double?, now: Double) -> [Action] {
+        guard policy.shouldRestart(abnormal: abnormal) else {
+            let reason = "not restarted: restart policy \(policy.rawValue)"
+            state = .stopped(reason: reason)
+            return [.stoppedForGood(reason: reason)]
+        }
+        guard history.recordFailure(at: now) else {
+            let reason = "more than \(history.maxRestarts) restarts within \(ConfigReader.format(history.withinSeconds)) s"
+            state = .failed(reason: reason)
+            return [.gaveUp(reason: reason)]
+        }
+        if let readySince, now - readySince >= healthyAfterSeconds { quickFailures = 0 } else { quickFailures += 1 }
+        let delay = backoff.delay(quickFailures: quickFailures, random: random())
+        restartCount += 1
+        state = .backingOff(until: now + delay)
+        return delay == 0 ? [.spawn] : []
+    }
+}
