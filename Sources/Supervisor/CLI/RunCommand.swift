@@ -26,6 +26,11 @@ enum RunCommand {
             logger.error("cannot open the embedded store: \(error)")
             return 1
         }
+        // Whoever started us may have left signals blocked (Foundation's Process does, from a non-main
+        // thread); SIGTERM must reach the handler below.
+        var none = sigset_t()
+        sigemptyset(&none)
+        sigprocmask(SIG_SETMASK, &none, nil)
         // Writes to a dead worker must fail with EPIPE, not kill the daemon.
         signal(SIGPIPE, SIG_IGN)
         let events = EventQueue()

@@ -1,0 +1,172 @@
+import Foundation
+import Glibc
+import Protocol
+import Synchronization
+@testable import Supervisor
+
+/// A real `integration-daemon run` in a temporary folder, with helpers to read its status, run its CLI and
+/// make sure that nothing it started outlives the test.
+final class DaemonHarness: @unchecked Sendable {
+    let directory: String
+    let configPath: String
+    private(set) var daemon: ChildProcess?
+    /// Every worker pid ever seen in status, killed at cleanup if still alive.
+    private let seenPids = Mutex<Set<Int32>>([])
+
+    /// Short timings so hang detection and restarts happen within a second or two.
+    static let fastSupervision = """
+    { "heartbeatIntervalSeconds": 0.2, "heartbeatTimeoutSeconds": 1.0, "shutdownGraceSeconds": 1.0,
+      "killGraceSeconds": 0.3, "startTimeoutSeconds": 5,
+      "restart": { "maxRestarts": 5, "withinSeconds": 60, "initialBackoffSeconds": 0.05, "maxBackoffSeconds": 0.5,
+                   "healthyAfterSeconds": 0.5 } }
+    """
+
+    init(config: String) throws {
+        var template = Array("/tmp/idt-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw HarnessError("mkdtemp failed") }
+        directory = String(cString: made)
+        configPath = directory + "/daemon.json"
+        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    convenience init(services: [String], supervision: String = DaemonHarness.fastSupervision) throws {
+        try self.init(config: Self.config(services: services, supervision: supervision))
+    }
+
+    static func config(services: [String], supervision: String = fastSupervision) -> String {
+        """
+        { "localServerName": "test-daemon", "dataDirectory": "data", "accessServer": { "embedded": {} },
+          "supervision": \(supervision),
+          "integrationServices": [ \(services.joined(separator: ",\n")) ] }
+        """
+    }
+
+    static func filesService(_ marker: String = "files-integrator", connector: String = "files", folder: String,
+                             intervalSeconds: Double = 0.3) -> String {
+        """
+        { "integrationServiceURLMarker": "\(marker)", "integrationConnectorConfigs": [ {
+            "connectorName": "\(connector)", "refreshIntervalSeconds": \(intervalSeconds), "metadataSourceQualifiedName": "\(connector)",
+            "connection": { "connectorType": { "connectorProviderClassName": "data-files-monitor" }, "endpoint": { "address": "\(folder)" } } } ] }
+        """
+    }
+
+    static func chaosService(_ marker: String = "chaos-integrator", connector: String = "chaos", failure: String,
+                             afterRefreshes: Int = 1, intervalSeconds: Double = 0.2, extraProperties: String = "",
+                             restart: String? = nil) -> String {
+        """
+        { "integrationServiceURLMarker": "\(marker)", \(restart.map { "\"restart\": \($0)," } ?? "")
+          "integrationConnectorConfigs": [ {
+            "connectorName": "\(connector)", "refreshIntervalSeconds": \(intervalSeconds), "metadataSourceQualifiedName": "\(connector)",
+            "connection": { "connectorType": { "connectorProviderClassName": "chaos" },
+                            "configurationProperties": { "failure": "\(failure)", "afterRefreshes": \(afterRefreshes) \(extraProperties) } } } ] }
+        """
+    }
+
+    /// A folder for a files monitor to watch, inside this harness's temporary folder.
+    func makeFolder(_ name: String) throws -> String {
+        let path = directory + "/" + name
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// Starts the daemon and waits (at most 10 s) until its control socket answers.
+    @discardableResult
+    func start() throws -> ChildProcess {
+        let child = try ChildProcess([Binaries.daemon, "run", "--config", configPath])
+        daemon = child
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if (try? status()) != nil { return child }
+            if child.exitStatus != nil { break }
+            usleep(10_000)
+        }
+        throw HarnessError("daemon did not come up: exit \(String(describing: child.exitStatus)); stderr:\n\(child.stderrLines.joined(separator: "\n"))")
+    }
+
+    func status() throws -> DaemonStatus {
+        let response = try ControlClient.send(ControlRequest(command: ControlRequest.status),
+                                              socketPath: directory + "/data/daemon.sock", timeoutSeconds: 5)
+        guard let result = response.result else { throw HarnessError(response.error ?? "no status") }
+        let status = try JSONDecoder.daemon.decode(DaemonStatus.self, from: JSONEncoder.daemon.encode(result))
+        seenPids.withLock { seen in status.integrationServiceSummaries.compactMap(\.worker.pid).forEach { seen.insert($0) } }
+        return status
+    }
+
+    /// Polls status every 20 ms until `predicate` holds, for at most `timeout` seconds; the last status either way.
+    @discardableResult
+    func waitForStatus(timeout: Double, _ predicate: (DaemonStatus) -> Bool) -> (ok: Bool, status: DaemonStatus?) {
+        let deadline = Date().addingTimeInterval(timeout)
+        var last: DaemonStatus?
+        repeat {
+            if let status = try? status() {
+                last = status
+                if predicate(status) { return (true, status) }
+            }
+            usleep(20_000)
+        } while Date() < deadline
+        return (false, last)
+    }
+
+    func service(_ status: DaemonStatus, _ marker: String) -> DaemonStatus.ServiceSummary? {
+        status.integrationServiceSummaries.first { $0.integrationServiceURLMarker == marker }
+    }
+
+    func connector(_ status: DaemonStatus, _ name: String) -> DaemonStatus.ConnectorReport? {
+        status.integrationServiceSummaries.flatMap(\.integrationConnectorReports).first { $0.connectorName == name }
+    }
+
+    /// Runs the real CLI with `--config` for this harness and returns its exit code and output.
+    func cli(_ arguments: String...) throws -> (code: Int32, stdout: String, stderr: String) {
+        try Self.run([Binaries.daemon] + arguments + ["--config", configPath])
+    }
+
+    static func run(_ argv: [String], timeout: Double = 30) throws -> (code: Int32, stdout: String, stderr: String) {
+        let child = try ChildProcess(argv)
+        child.closeStdin()
+        guard let status = child.waitForExit(timeout: timeout) else {
+            child.killGroup()
+            throw HarnessError("\(argv.joined(separator: " ")) did not finish within \(timeout) s")
+        }
+        // The exit can be seen before the reader threads drain the last bytes; wait for their EOF-free quiet.
+        _ = child.waitFor(timeout: 0.05) { _, _, _ in false }
+        let code: Int32 = if case .exited(let c) = status { c } else { 128 }
+        return (code, child.stdoutLines.joined(separator: "\n"), child.stderrLines.joined(separator: "\n"))
+    }
+
+    /// Every report stored, read through `reports --json`.
+    func reports(connector: String? = nil) throws -> [IntegrationReport] {
+        let result = connector.map { try? cli("reports", "--json", "--connector", $0) } ?? (try? cli("reports", "--json"))
+        guard let result, result.code == 0 else { throw HarnessError("reports failed: \(String(describing: result))") }
+        return try result.stdout.split(separator: "\n").map { try JSONDecoder.daemon.decode(IntegrationReport.self, from: Data($0.utf8)) }
+    }
+
+    func elements() throws -> [MetadataElement] {
+        let result = try cli("elements", "--json")
+        guard result.code == 0 else { throw HarnessError("elements failed: \(result.stderr)") }
+        return try result.stdout.split(separator: "\n").map { try JSONDecoder.daemon.decode(MetadataElement.self, from: Data($0.utf8)) }
+    }
+
+    var workerPidsSeen: [Int32] { seenPids.withLock { Array($0) } }
+
+    /// Stops the daemon with SIGTERM and waits for its exit (at most `timeout` seconds).
+    func stop(timeout: Double = 15) -> TerminationStatus? {
+        guard let daemon else { return nil }
+        daemon.signal(SIGTERM)
+        return daemon.waitForExit(timeout: timeout)
+    }
+
+    /// Kills whatever is left (daemon group, every worker seen) and removes the temporary folder.
+    func cleanUp() {
+        daemon?.killGroup()
+        for pid in workerPidsSeen where ProcessTable.isAlive(pid) { kill(-pid, SIGKILL); kill(pid, SIGKILL) }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    deinit { cleanUp() }
+}
+
+/// A test set-up problem, with what went wrong.
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
