@@ -1,0 +1,188 @@
+import Glibc
+import Testing
+@testable import Supervisor
+
+/// The lifecycle state machine and restart policy as pure values: events in, actions out, time injected.
+@Suite("Worker lifecycle")
+struct WorkerLifecycleTests {
+    static let timing = WorkerLifecycle.Timing(heartbeatInterval: 1, heartbeatTimeout: 3, startTimeout: 5, shutdownGrace: 2, killGrace: 0.5)
+
+    func lifecycle(_ restart: RestartSettings = RestartSettings(), random: Double = 0.5) -> WorkerLifecycle {
+        WorkerLifecycle(timing: Self.timing, restart: restart, random: { random })
+    }
+
+    /// A lifecycle that is running (handshake done) at `t`.
+    func running(_ restart: RestartSettings = RestartSettings(), at t: Double = 0) -> WorkerLifecycle {
+        var l = lifecycle(restart)
+        #expect(l.start(now: t) == [.spawn])
+        #expect(l.spawned(pid: 100, now: t) == [.sendInitialize])
+        #expect(l.handshakeCompleted(now: t) == [])
+        #expect(l.isReady)
+        return l
+    }
+
+    @Test func start_spawnsThenSendsInitialize() {
+        var l = lifecycle()
+        #expect(l.start(now: 0) == [.spawn])
+        #expect(l.spawned(pid: 42, now: 0) == [.sendInitialize])
+        #expect(l.pid == 42)
+        #expect(!l.isReady)
+        #expect(l.nextDeadline == 5)
+    }
+
+    @Test func heartbeat_isSentEachInterval_andAnswersKeepItAlive() {
+        var l = running()
+        #expect(l.tick(now: 0.5) == [])
+        #expect(l.tick(now: 1.0) == [.sendHeartbeat])
+        l.answered(now: 1.01)
+        #expect(l.tick(now: 2.0) == [.sendHeartbeat])
+        l.answered(now: 2.01)
+        #expect(l.tick(now: 3.0) == [.sendHeartbeat])
+        #expect(l.isReady)
+    }
+
+    @Test func hang_whenNoAnswerForTimeout_termsThenKillsTheGroup() {
+        var l = running()
+        _ = l.tick(now: 1)
+        _ = l.tick(now: 2)
+        #expect(l.tick(now: 3.0) == [.signalGroup(SIGTERM), .signalGroup(SIGCONT)])
+        #expect(l.tick(now: 3.2) == [])
+        #expect(l.tick(now: 3.5) == [.signalGroup(SIGKILL)])
+        let actions = l.exited(.signaled(SIGKILL), now: 3.6)
+        #expect(l.lastExit?.cause == "hang")
+        #expect(l.restartCount == 1)
+        // A run that was ready for 3 s (healthy after 1 s) restarts at once.
+        #expect(actions == [.spawn])
+    }
+
+    @Test func startTimeout_killsAWorkerThatNeverAnswersInitialize() {
+        var l = lifecycle()
+        _ = l.start(now: 0)
+        _ = l.spawned(pid: 1, now: 0)
+        #expect(l.tick(now: 4.9) == [])
+        #expect(l.tick(now: 5) == [.signalGroup(SIGTERM), .signalGroup(SIGCONT)])
+        _ = l.exited(.signaled(SIGTERM), now: 5.1)
+        #expect(l.lastExit?.cause == "start-timeout")
+    }
+
+    @Test func crash_afterHealthyRun_restartsImmediately() {
+        var l = running()
+        #expect(l.exited(.signaled(SIGKILL), now: 10) == [.spawn])
+        #expect(l.restartCount == 1)
+        #expect(l.lastExit == .init(status: .signaled(SIGKILL), cause: "crash", uptimeSeconds: 10))
+    }
+
+    @Test func quickFailures_backOffExponentially_withJitterWithinBounds() {
+        var settings = RestartSettings()
+        settings.initialBackoffSeconds = 0.1
+        settings.maxBackoffSeconds = 0.5
+        settings.maxRestarts = 100
+        var l = lifecycle(settings, random: 1.0)
+        _ = l.start(now: 0)
+        var now = 0.0
+        var delays: [Double] = []
+        for _ in 0..<5 {
+            _ = l.spawned(pid: 1, now: now)
+            #expect(l.exited(.exited(3), now: now + 0.01) == [])
+            guard case .backingOff(let until) = l.state else { Issue.record("not backing off"); return }
+            delays.append(until - (now + 0.01))
+            now = until
+            #expect(l.tick(now: now) == [.spawn])
+        }
+        // random = 1.0 gives the full base: 0.1, 0.2, 0.4, then capped at 0.5.
+        for (delay, expected) in zip(delays, [0.1, 0.2, 0.4, 0.5, 0.5]) { #expect(abs(delay - expected) < 1e-9) }
+    }
+
+    @Test func jitter_staysBetweenHalfAndFullBase() {
+        let backoff = Backoff(initialSeconds: 1, maxSeconds: 30)
+        #expect(backoff.delay(quickFailures: 0, random: 0.7) == 0)
+        #expect(backoff.delay(quickFailures: 3, random: 0) == 2)
+        #expect(backoff.delay(quickFailures: 3, random: 0.999) < 4)
+        #expect(backoff.delay(quickFailures: 50, random: 1) == 30)
+    }
+
+    @Test func restart_whenMoreThanMaxRestartsInWindow_givesUp() {
+        var settings = RestartSettings()
+        settings.maxRestarts = 3
+        settings.withinSeconds = 60
+        settings.initialBackoffSeconds = 0
+        settings.maxBackoffSeconds = 0
+        var l = lifecycle(settings)
+        _ = l.start(now: 0)
+        for i in 0..<3 {
+            _ = l.spawned(pid: 1, now: Double(i))
+            #expect(l.exited(.exited(1), now: Double(i) + 0.1) == [.spawn], "restart \(i + 1)")
+        }
+        _ = l.spawned(pid: 1, now: 3)
+        let actions = l.exited(.exited(1), now: 3.1)
+        guard case .gaveUp(let reason)? = actions.first else { Issue.record("did not give up: \(actions)"); return }
+        #expect(reason.contains("more than 3 restarts within 60 s"))
+        guard case .failed = l.state else { Issue.record("not failed"); return }
+        #expect(l.nextDeadline == nil)
+    }
+
+    @Test func restartHistory_forgetsFailuresOutsideTheWindow() {
+        var history = RestartHistory(maxRestarts: 2, withinSeconds: 10)
+        let accepted = [0, 5, 10.5, 11].map { history.recordFailure(at: $0) }
+        // At 10.5 the failure at 0 has left the window; at 11 three are inside it (5, 10.5, 11).
+        #expect(accepted == [true, true, true, false])
+        #expect(history.count == 3)
+    }
+
+    @Test func transient_restartsOnlyAbnormalExits() {
+        var settings = RestartSettings()
+        settings.policy = .transient
+        var l = running(settings)
+        guard case .stoppedForGood? = l.exited(.exited(0), now: 5).first else { Issue.record("restarted a clean exit"); return }
+        var m = running(settings)
+        #expect(m.exited(.exited(2), now: 5) == [.spawn])
+    }
+
+    @Test func temporary_isNeverRestarted() {
+        var settings = RestartSettings()
+        settings.policy = .temporary
+        var l = running(settings)
+        guard case .stoppedForGood(let reason)? = l.exited(.signaled(SIGKILL), now: 5).first else { Issue.record("restarted"); return }
+        #expect(reason.contains("temporary"))
+    }
+
+    @Test func stop_asksPolitely_thenTerms_thenKills_andDoesNotRestart() {
+        var l = running()
+        #expect(l.stop(now: 10) == [.sendShutdown])
+        #expect(l.tick(now: 11) == [])
+        #expect(l.tick(now: 12) == [.signalGroup(SIGTERM), .signalGroup(SIGCONT)])
+        #expect(l.tick(now: 14) == [.signalGroup(SIGKILL)])
+        #expect(l.exited(.signaled(SIGKILL), now: 14.1) == [.stoppedForGood(reason: "stopped on request")])
+        #expect(l.restartCount == 0)
+        #expect(l.pid == nil)
+    }
+
+    @Test func stop_whileBackingOff_cancelsTheRestart() {
+        var settings = RestartSettings()
+        settings.initialBackoffSeconds = 5
+        settings.maxBackoffSeconds = 5
+        var l = lifecycle(settings)
+        _ = l.start(now: 0)
+        _ = l.spawned(pid: 1, now: 0)
+        _ = l.exited(.exited(1), now: 0.1)
+        #expect(l.stop(now: 0.2) == [.stoppedForGood(reason: "stopped on request")])
+        #expect(l.tick(now: 100) == [])
+    }
+
+    @Test func spawnFailure_countsAsAQuickFailure() {
+        var settings = RestartSettings()
+        settings.maxRestarts = 1
+        var l = lifecycle(settings)
+        _ = l.start(now: 0)
+        #expect(l.spawnFailed(reason: "ENOENT", now: 0) == [])
+        guard case .backingOff = l.state else { Issue.record("not backing off"); return }
+        guard case .gaveUp? = l.spawnFailed(reason: "ENOENT", now: 1).first else { Issue.record("did not give up"); return }
+    }
+
+    @Test func staleEvents_areIgnored() {
+        var l = lifecycle()
+        #expect(l.exited(.exited(0), now: 0) == [])
+        #expect(l.handshakeCompleted(now: 0) == [])
+        #expect(l.tick(now: 0) == [])
+    }
+}
