@@ -61,7 +61,9 @@ final class SupervisionLoop {
             handleMessage(message, from: services[index], generation: generation)
         case .workerOversizedLine(let index, let generation, let count):
             let service = services[index]
-            guard generation == service.generation else { return }
+            // After the exit was handled, late lines of that incarnation (its stdout reader runs on another
+        // thread) are stale too: a last REFRESHING must not overwrite the FAILED just recorded.
+        guard generation == service.generation, service.process != nil else { return }
             service.protocolViolations += 1
             service.logger.warning("protocol violation: dropped a \(count)-byte line on stdout (limit \(LineFramer.defaultMaxLineLength))",
                                    ["violations": "\(service.protocolViolations)"])
@@ -79,7 +81,9 @@ final class SupervisionLoop {
     }
 
     private func handleMessage(_ message: Result<IncomingMessage, IncomingMessage.Violation>, from service: ServiceRuntime, generation: Int) {
-        guard generation == service.generation else {
+        // After the exit was handled, late lines of that incarnation (its stdout reader runs on another
+        // thread) are stale too: a last REFRESHING must not overwrite the FAILED just recorded.
+        guard generation == service.generation, service.process != nil else {
             // A replaced worker's last words: keep any report it managed to send, answer nothing.
             if case .success(.request(_, SubmitReport.name, let line)) = message {
                 handleWorkerRequest(id: nil, method: SubmitReport.name, line: line, from: service)
@@ -157,7 +161,9 @@ final class SupervisionLoop {
     }
 
     private func workerExited(_ service: ServiceRuntime, generation: Int, status: TerminationStatus) {
-        guard generation == service.generation else { return }
+        // After the exit was handled, late lines of that incarnation (its stdout reader runs on another
+        // thread) are stale too: a last REFRESHING must not overwrite the FAILED just recorded.
+        guard generation == service.generation, service.process != nil else { return }
         let pid = service.process?.pid ?? 0
         service.incarnationEnded()
         service.lastExitTime = Date()
