@@ -46,6 +46,10 @@ final class ChildProcess: Sendable {
         try LineWriter.writeAll(fd: process.stdinFD, Data(text.utf8))
     }
 
+    func write(bytes: [UInt8]) throws {
+        try LineWriter.writeAll(fd: process.stdinFD, Data(bytes))
+    }
+
     func closeStdin() { close(process.stdinFD) }
 
     func signal(_ sig: Int32) { kill(process.pid, sig) }
