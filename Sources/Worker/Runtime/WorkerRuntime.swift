@@ -120,10 +120,14 @@ final class WorkerRuntime: Sendable {
 
     private func shutdown(id: RequestID) {
         let all = hosts.withLock { $0 } ?? []
-        // Disconnect in parallel: one stuck connector must not hold up the others' disconnect.
-        DispatchQueue.concurrentPerform(iterations: all.count) { all[$0].disconnect(timeoutSeconds: 2) }
-        answer(id, Result<Empty, RPCError>.success(Empty()))
-        exit(0)
+        // Off the I/O thread: a refresh in progress may be waiting for a supervisor answer that only this
+        // thread can deliver.
+        DispatchQueue.global().async { [self] in
+            // In parallel: one stuck connector must not hold up the others' disconnect.
+            DispatchQueue.concurrentPerform(iterations: all.count) { all[$0].disconnect(timeoutSeconds: 2) }
+            answer(id, Result<Empty, RPCError>.success(Empty()))
+            exit(0)
+        }
     }
 
     private func notify(_ status: ConnectorStatusChanged.Params) {
