@@ -2,138 +2,140 @@ import Foundation
 import Testing
 @testable import Supervisor
 
-/// Bad configurations, checked through the real `integration-daemon validate` and `run`: every error names
-/// its JSON path and bad value, all errors come at once, and the exit code is 64.
-@Suite("Configuration validation", .serialized)
-struct ConfigValidationTests {
-    static let service = """
-    { "integrationServiceURLMarker": "files-integrator", "integrationConnectorConfigs": [ {
-        "connectorName": "files", "connection": { "connectorType": { "connectorProviderClassName": "data-files-monitor" },
-        "endpoint": { "address": "/tmp" } } } ] }
-    """
+extension RealProcesses {
+    /// Bad configurations, checked through the real `integration-daemon validate` and `run`: every error names
+    /// its JSON path and bad value, all errors come at once, and the exit code is 64.
+    @Suite("Configuration validation", .serialized)
+    struct ConfigValidationTests {
+        static let service = """
+        { "integrationServiceURLMarker": "files-integrator", "integrationConnectorConfigs": [ {
+            "connectorName": "files", "connection": { "connectorType": { "connectorProviderClassName": "data-files-monitor" },
+            "endpoint": { "address": "/tmp" } } } ] }
+        """
 
-    /// A broken config and the message fragments stderr must contain.
-    struct Case: CustomTestStringConvertible, Sendable {
-        let name: String
-        let json: String
-        let expected: [String]
-        var testDescription: String { name }
-    }
-
-    static func doc(supervision: String = "{}", services: String = service, extra: String = "") -> String {
-        "{ \"dataDirectory\": \"data\", \"supervision\": \(supervision), \(extra) \"integrationServices\": [ \(services) ] }"
-    }
-
-    static let cases: [Case] = [
-        Case(name: "not JSON", json: "{ \"integrationServices\": [ }", expected: ["not valid JSON"]),
-        Case(name: "top level is an array", json: "[]", expected: ["expected an object, got []"]),
-        Case(name: "no services", json: "{ \"dataDirectory\": \"data\" }", expected: ["integrationServices: is required"]),
-        Case(name: "empty services", json: "{ \"integrationServices\": [] }", expected: ["integrationServices: must list at least one"]),
-        Case(name: "wrong type for heartbeat", json: doc(supervision: "{ \"heartbeatIntervalSeconds\": \"2s\" }"),
-             expected: ["supervision.heartbeatIntervalSeconds: expected a number, got \"2s\""]),
-        Case(name: "negative heartbeat", json: doc(supervision: "{ \"heartbeatIntervalSeconds\": -1 }"),
-             expected: ["supervision.heartbeatIntervalSeconds: must be between", "got -1"]),
-        Case(name: "timeout not above interval", json: doc(supervision: "{ \"heartbeatIntervalSeconds\": 5, \"heartbeatTimeoutSeconds\": 2 }"),
-             expected: ["supervision.heartbeatTimeoutSeconds: must be greater than heartbeatIntervalSeconds (5), got 2"]),
-        Case(name: "unknown restart policy", json: doc(supervision: "{ \"restart\": { \"policy\": \"always\" } }"),
-             expected: ["supervision.restart.policy: expected permanent|transient|temporary, got \"always\""]),
-        Case(name: "max backoff below initial", json: doc(supervision: "{ \"restart\": { \"initialBackoffSeconds\": 5, \"maxBackoffSeconds\": 1 } }"),
-             expected: ["supervision.restart.maxBackoffSeconds: must not be less than initialBackoffSeconds (5), got 1"]),
-        Case(name: "fractional maxRestarts", json: doc(supervision: "{ \"restart\": { \"maxRestarts\": 2.5 } }"),
-             expected: ["supervision.restart.maxRestarts: expected a whole number, got 2.5"]),
-        Case(name: "missing URL marker", json: doc(services: "{ \"integrationConnectorConfigs\": [] }"),
-             expected: ["integrationServices[0].integrationServiceURLMarker: is required", "integrationServices[0].integrationConnectorConfigs: must list at least one connector"]),
-        Case(name: "bad URL marker", json: doc(services: service.replacingOccurrences(of: "files-integrator", with: "Files Integrator")),
-             expected: ["integrationServices[0].integrationServiceURLMarker: must be lowercase letters, digits and hyphens", "got \"Files Integrator\""]),
-        Case(name: "duplicate service", json: doc(services: service + "," + service.replacingOccurrences(of: "\"files\"", with: "\"files2\"")),
-             expected: ["integrationServices[1].integrationServiceURLMarker: duplicate integration service \"files-integrator\" (also integrationServices[0])"]),
-        Case(name: "duplicate connector name", json: doc(services: service + "," + service.replacingOccurrences(of: "files-integrator", with: "other")),
-             expected: ["integrationServices[1].integrationConnectorConfigs[0].connectorName: duplicate connectorName \"files\""]),
-        Case(name: "missing provider", json: doc(services: service.replacingOccurrences(of: "\"connectorProviderClassName\": \"data-files-monitor\"", with: "\"x\": 1")),
-             expected: ["integrationServices[0].integrationConnectorConfigs[0].connection.connectorType.connectorProviderClassName: is required"]),
-        Case(name: "worker command not executable", json: doc(services: service.replacingOccurrences(of: "\"integrationConnectorConfigs\"", with: "\"worker\": { \"command\": [\"no-such-worker-binary\"] }, \"integrationConnectorConfigs\"")),
-             expected: ["integrationServices[0].worker.command[0]: \"no-such-worker-binary\" is not an executable file"]),
-        Case(name: "empty worker command", json: doc(services: service.replacingOccurrences(of: "\"integrationConnectorConfigs\"", with: "\"worker\": { \"command\": [] }, \"integrationConnectorConfigs\"")),
-             expected: ["integrationServices[0].worker.command: expected a non-empty array of strings, got []"]),
-        Case(name: "both refresh intervals", json: doc(services: service.replacingOccurrences(of: "\"connectorName\": \"files\",", with: "\"connectorName\": \"files\", \"refreshTimeInterval\": 1, \"refreshIntervalSeconds\": 5,")),
-             expected: ["refreshIntervalSeconds: give refreshTimeInterval (minutes) or refreshIntervalSeconds, not both"]),
-        Case(name: "bad permittedSynchronization", json: doc(services: service.replacingOccurrences(of: "\"connectorName\": \"files\",", with: "\"connectorName\": \"files\", \"permittedSynchronization\": \"SIDEWAYS\",")),
-             expected: ["integrationConnectorConfigs[0].permittedSynchronization: expected BOTH_DIRECTIONS|TO_THIRD_PARTY|FROM_THIRD_PARTY|OTHER, got \"SIDEWAYS\""]),
-        Case(name: "reports flag not boolean", json: doc(services: service.replacingOccurrences(of: "\"connectorName\": \"files\",", with: "\"connectorName\": \"files\", \"generateIntegrationReports\": \"yes\",")),
-             expected: ["integrationConnectorConfigs[0].generateIntegrationReports: expected true or false, got \"yes\""]),
-        Case(name: "egeria access server not in this build", json: doc(extra: "\"accessServer\": { \"egeria\": {} },"),
-             expected: ["accessServer.egeria: forwarding to an Egeria metadata access server is not in this build yet"]),
-    ]
-
-    func write(_ json: String) throws -> (String, String) {
-        var template = Array("/tmp/idc-XXXXXX".utf8CString)
-        let directory = String(cString: mkdtemp(&template)!)
-        let path = directory + "/daemon.json"
-        try json.write(toFile: path, atomically: true, encoding: .utf8)
-        return (directory, path)
-    }
-
-    @Test("a bad config is refused with its JSON path, value and exit 64", arguments: cases)
-    func badConfig(_ c: Case) throws {
-        let (directory, path) = try write(c.json)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let result = try DaemonHarness.run([Binaries.daemon, "validate", "--config", path])
-        #expect(result.code == 64)
-        for fragment in c.expected {
-            #expect(result.stderr.contains(fragment), "missing \"\(fragment)\" in:\n\(result.stderr)")
+        /// A broken config and the message fragments stderr must contain.
+        struct Case: CustomTestStringConvertible, Sendable {
+            let name: String
+            let json: String
+            let expected: [String]
+            var testDescription: String { name }
         }
-        #expect(result.stderr.contains(path), "errors must name the file")
-    }
 
-    @Test("every error is reported at once, and run refuses to start")
-    func allErrorsAtOnce() throws {
-        let json = Self.doc(supervision: "{ \"heartbeatIntervalSeconds\": \"x\", \"restart\": { \"policy\": \"always\", \"maxRestarts\": -1 } }",
-                            services: Self.service.replacingOccurrences(of: "\"connectorName\": \"files\",", with: "\"connectorName\": 7,"))
-        let (directory, path) = try write(json)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let result = try DaemonHarness.run([Binaries.daemon, "run", "--config", path])
-        #expect(result.code == 64)
-        for fragment in ["supervision.heartbeatIntervalSeconds", "supervision.restart.policy", "supervision.restart.maxRestarts",
-                         "integrationServices[0].integrationConnectorConfigs[0].connectorName: expected a string, got 7",
-                         "4 configuration error(s); nothing was started"] {
-            #expect(result.stderr.contains(fragment), "missing \"\(fragment)\" in:\n\(result.stderr)")
+        static func doc(supervision: String = "{}", services: String = service, extra: String = "") -> String {
+            "{ \"dataDirectory\": \"data\", \"supervision\": \(supervision), \(extra) \"integrationServices\": [ \(services) ] }"
         }
-        #expect(!FileManager.default.fileExists(atPath: directory + "/data"), "nothing may be started or created")
-    }
 
-    @Test("a missing file names the file and the reason")
-    func missingFile() throws {
-        let result = try DaemonHarness.run([Binaries.daemon, "validate", "--config", "/nonexistent/daemon.json"])
-        #expect(result.code == 64)
-        #expect(result.stderr.contains("/nonexistent/daemon.json: cannot read the file"))
-    }
+        static let cases: [Case] = [
+            Case(name: "not JSON", json: "{ \"integrationServices\": [ }", expected: ["not valid JSON"]),
+            Case(name: "top level is an array", json: "[]", expected: ["expected an object, got []"]),
+            Case(name: "no services", json: "{ \"dataDirectory\": \"data\" }", expected: ["integrationServices: is required"]),
+            Case(name: "empty services", json: "{ \"integrationServices\": [] }", expected: ["integrationServices: must list at least one"]),
+            Case(name: "wrong type for heartbeat", json: doc(supervision: "{ \"heartbeatIntervalSeconds\": \"2s\" }"),
+                 expected: ["supervision.heartbeatIntervalSeconds: expected a number, got \"2s\""]),
+            Case(name: "negative heartbeat", json: doc(supervision: "{ \"heartbeatIntervalSeconds\": -1 }"),
+                 expected: ["supervision.heartbeatIntervalSeconds: must be between", "got -1"]),
+            Case(name: "timeout not above interval", json: doc(supervision: "{ \"heartbeatIntervalSeconds\": 5, \"heartbeatTimeoutSeconds\": 2 }"),
+                 expected: ["supervision.heartbeatTimeoutSeconds: must be greater than heartbeatIntervalSeconds (5), got 2"]),
+            Case(name: "unknown restart policy", json: doc(supervision: "{ \"restart\": { \"policy\": \"always\" } }"),
+                 expected: ["supervision.restart.policy: expected permanent|transient|temporary, got \"always\""]),
+            Case(name: "max backoff below initial", json: doc(supervision: "{ \"restart\": { \"initialBackoffSeconds\": 5, \"maxBackoffSeconds\": 1 } }"),
+                 expected: ["supervision.restart.maxBackoffSeconds: must not be less than initialBackoffSeconds (5), got 1"]),
+            Case(name: "fractional maxRestarts", json: doc(supervision: "{ \"restart\": { \"maxRestarts\": 2.5 } }"),
+                 expected: ["supervision.restart.maxRestarts: expected a whole number, got 2.5"]),
+            Case(name: "missing URL marker", json: doc(services: "{ \"integrationConnectorConfigs\": [] }"),
+                 expected: ["integrationServices[0].integrationServiceURLMarker: is required", "integrationServices[0].integrationConnectorConfigs: must list at least one connector"]),
+            Case(name: "bad URL marker", json: doc(services: service.replacingOccurrences(of: "files-integrator", with: "Files Integrator")),
+                 expected: ["integrationServices[0].integrationServiceURLMarker: must be lowercase letters, digits and hyphens", "got \"Files Integrator\""]),
+            Case(name: "duplicate service", json: doc(services: service + "," + service.replacingOccurrences(of: "\"files\"", with: "\"files2\"")),
+                 expected: ["integrationServices[1].integrationServiceURLMarker: duplicate integration service \"files-integrator\" (also integrationServices[0])"]),
+            Case(name: "duplicate connector name", json: doc(services: service + "," + service.replacingOccurrences(of: "files-integrator", with: "other")),
+                 expected: ["integrationServices[1].integrationConnectorConfigs[0].connectorName: duplicate connectorName \"files\""]),
+            Case(name: "missing provider", json: doc(services: service.replacingOccurrences(of: "\"connectorProviderClassName\": \"data-files-monitor\"", with: "\"x\": 1")),
+                 expected: ["integrationServices[0].integrationConnectorConfigs[0].connection.connectorType.connectorProviderClassName: is required"]),
+            Case(name: "worker command not executable", json: doc(services: service.replacingOccurrences(of: "\"integrationConnectorConfigs\"", with: "\"worker\": { \"command\": [\"no-such-worker-binary\"] }, \"integrationConnectorConfigs\"")),
+                 expected: ["integrationServices[0].worker.command[0]: \"no-such-worker-binary\" is not an executable file"]),
+            Case(name: "empty worker command", json: doc(services: service.replacingOccurrences(of: "\"integrationConnectorConfigs\"", with: "\"worker\": { \"command\": [] }, \"integrationConnectorConfigs\"")),
+                 expected: ["integrationServices[0].worker.command: expected a non-empty array of strings, got []"]),
+            Case(name: "both refresh intervals", json: doc(services: service.replacingOccurrences(of: "\"connectorName\": \"files\",", with: "\"connectorName\": \"files\", \"refreshTimeInterval\": 1, \"refreshIntervalSeconds\": 5,")),
+                 expected: ["refreshIntervalSeconds: give refreshTimeInterval (minutes) or refreshIntervalSeconds, not both"]),
+            Case(name: "bad permittedSynchronization", json: doc(services: service.replacingOccurrences(of: "\"connectorName\": \"files\",", with: "\"connectorName\": \"files\", \"permittedSynchronization\": \"SIDEWAYS\",")),
+                 expected: ["integrationConnectorConfigs[0].permittedSynchronization: expected BOTH_DIRECTIONS|TO_THIRD_PARTY|FROM_THIRD_PARTY|OTHER, got \"SIDEWAYS\""]),
+            Case(name: "reports flag not boolean", json: doc(services: service.replacingOccurrences(of: "\"connectorName\": \"files\",", with: "\"connectorName\": \"files\", \"generateIntegrationReports\": \"yes\",")),
+                 expected: ["integrationConnectorConfigs[0].generateIntegrationReports: expected true or false, got \"yes\""]),
+            Case(name: "egeria access server not in this build", json: doc(extra: "\"accessServer\": { \"egeria\": {} },"),
+                 expected: ["accessServer.egeria: forwarding to an Egeria metadata access server is not in this build yet"]),
+        ]
 
-    @Test("unknown fields are warnings, not errors; the shipped configs are valid")
-    func shippedConfigsAreValid() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        for name in ["daemon.json", "chaos.json"] {
-            let result = try DaemonHarness.run([Binaries.daemon, "validate", "--config", root.appendingPathComponent("config/\(name)").path])
-            #expect(result.code == 0, "\(name): \(result.stderr)")
-            #expect(result.stdout.contains("valid"))
+        func write(_ json: String) throws -> (String, String) {
+            var template = Array("/tmp/idc-XXXXXX".utf8CString)
+            let directory = String(cString: mkdtemp(&template)!)
+            let path = directory + "/daemon.json"
+            try json.write(toFile: path, atomically: true, encoding: .utf8)
+            return (directory, path)
         }
-        let (directory, path) = try write(Self.doc(extra: "\"class\": \"OMAGServerConfig\", \"heartbeatInterval\": 3,"))
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let result = try DaemonHarness.run([Binaries.daemon, "validate", "--config", path])
-        #expect(result.code == 0)
-        #expect(result.stderr.contains("heartbeatInterval: unknown field, ignored"))
-        #expect(!result.stderr.contains("class"))
-    }
 
-    @Test("bad command lines exit 64 and say why")
-    func badCommandLine() throws {
-        let unknown = try DaemonHarness.run([Binaries.daemon, "frobnicate"])
-        #expect(unknown.code == 64)
-        #expect(unknown.stderr.contains("unknown command \"frobnicate\""))
-        let option = try DaemonHarness.run([Binaries.daemon, "status", "--bogus"])
-        #expect(option.code == 64)
-        #expect(option.stderr.contains("unknown option \"--bogus\""))
-        let help = try DaemonHarness.run([Binaries.daemon, "reports", "--help"])
-        #expect(help.code == 0)
-        #expect(help.stdout.contains("usage: integration-daemon reports"))
+        @Test("a bad config is refused with its JSON path, value and exit 64", arguments: cases)
+        func badConfig(_ c: Case) throws {
+            let (directory, path) = try write(c.json)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let result = try DaemonHarness.run([Binaries.daemon, "validate", "--config", path])
+            #expect(result.code == 64)
+            for fragment in c.expected {
+                #expect(result.stderr.contains(fragment), "missing \"\(fragment)\" in:\n\(result.stderr)")
+            }
+            #expect(result.stderr.contains(path), "errors must name the file")
+        }
+
+        @Test("every error is reported at once, and run refuses to start")
+        func allErrorsAtOnce() throws {
+            let json = Self.doc(supervision: "{ \"heartbeatIntervalSeconds\": \"x\", \"restart\": { \"policy\": \"always\", \"maxRestarts\": -1 } }",
+                                services: Self.service.replacingOccurrences(of: "\"connectorName\": \"files\",", with: "\"connectorName\": 7,"))
+            let (directory, path) = try write(json)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let result = try DaemonHarness.run([Binaries.daemon, "run", "--config", path])
+            #expect(result.code == 64)
+            for fragment in ["supervision.heartbeatIntervalSeconds", "supervision.restart.policy", "supervision.restart.maxRestarts",
+                             "integrationServices[0].integrationConnectorConfigs[0].connectorName: expected a string, got 7",
+                             "4 configuration error(s); nothing was started"] {
+                #expect(result.stderr.contains(fragment), "missing \"\(fragment)\" in:\n\(result.stderr)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: directory + "/data"), "nothing may be started or created")
+        }
+
+        @Test("a missing file names the file and the reason")
+        func missingFile() throws {
+            let result = try DaemonHarness.run([Binaries.daemon, "validate", "--config", "/nonexistent/daemon.json"])
+            #expect(result.code == 64)
+            #expect(result.stderr.contains("/nonexistent/daemon.json: cannot read the file"))
+        }
+
+        @Test("unknown fields are warnings, not errors; the shipped configs are valid")
+        func shippedConfigsAreValid() throws {
+            let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            for name in ["daemon.json", "chaos.json"] {
+                let result = try DaemonHarness.run([Binaries.daemon, "validate", "--config", root.appendingPathComponent("config/\(name)").path])
+                #expect(result.code == 0, "\(name): \(result.stderr)")
+                #expect(result.stdout.contains("valid"))
+            }
+            let (directory, path) = try write(Self.doc(extra: "\"class\": \"OMAGServerConfig\", \"heartbeatInterval\": 3,"))
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let result = try DaemonHarness.run([Binaries.daemon, "validate", "--config", path])
+            #expect(result.code == 0)
+            #expect(result.stderr.contains("heartbeatInterval: unknown field, ignored"))
+            #expect(!result.stderr.contains("class"))
+        }
+
+        @Test("bad command lines exit 64 and say why")
+        func badCommandLine() throws {
+            let unknown = try DaemonHarness.run([Binaries.daemon, "frobnicate"])
+            #expect(unknown.code == 64)
+            #expect(unknown.stderr.contains("unknown command \"frobnicate\""))
+            let option = try DaemonHarness.run([Binaries.daemon, "status", "--bogus"])
+            #expect(option.code == 64)
+            #expect(option.stderr.contains("unknown option \"--bogus\""))
+            let help = try DaemonHarness.run([Binaries.daemon, "reports", "--help"])
+            #expect(help.code == 0)
+            #expect(help.stdout.contains("usage: integration-daemon reports"))
+        }
     }
 }

@@ -4,142 +4,144 @@ import Protocol
 import Testing
 @testable import Supervisor
 
-/// The embedded access server: acknowledged means on disk, restarts keep everything, reports are exact.
-@Suite("Integration reports and the embedded store", .serialized, .timeLimit(.minutes(2)))
-struct ReportStoreTests {
-    @Test("a report is in the store on disk before the worker receives its acknowledgement")
-    func ackAfterDurable() throws {
-        let probe = Binaries.fixtures + "/ack_probe_worker.py"
-        let harness = try DaemonHarness(config: "{}")
-        defer { harness.cleanUp() }
-        let verdict = harness.directory + "/verdict.json"
-        let journal = harness.directory + "/data/store/journal.jsonl"
-        let service = """
-        { "integrationServiceURLMarker": "python-integrator", "worker": { "command": ["python3", "\(probe)", "\(journal)", "\(verdict)"] },
-          "integrationConnectorConfigs": [ { "connectorName": "probe", "connection": { "connectorType": { "connectorProviderClassName": "probe" } } } ] }
-        """
-        try DaemonHarness.config(services: [service]).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
-        try harness.start()
-        let deadline = Date().addingTimeInterval(10)
-        while !FileManager.default.fileExists(atPath: verdict) && Date() < deadline { usleep(10_000) }
-        let data = try #require(FileManager.default.contents(atPath: verdict), "the probe never got its ack")
-        let result = try JSONDecoder().decode(JSONValue.self, from: data)
-        #expect(result["onDiskAtAck"] == .bool(true))
-        #expect(result["ack"]?["result"]?["stored"] == .bool(true))
-        #expect(result["ack"]?["result"]?["reportId"] == result["reportId"])
-        #expect(harness.stop() == .exited(0))
-        #expect(try harness.reports().map(\.reportId) == [result["reportId"]?.stringValue])
-    }
+extension RealProcesses {
+    /// The embedded access server: acknowledged means on disk, restarts keep everything, reports are exact.
+    @Suite("Integration reports and the embedded store", .serialized, .timeLimit(.minutes(2)))
+    struct ReportStoreTests {
+        @Test("a report is in the store on disk before the worker receives its acknowledgement")
+        func ackAfterDurable() throws {
+            let probe = Binaries.fixtures + "/ack_probe_worker.py"
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            let verdict = harness.directory + "/verdict.json"
+            let journal = harness.directory + "/data/store/journal.jsonl"
+            let service = """
+            { "integrationServiceURLMarker": "python-integrator", "worker": { "command": ["python3", "\(probe)", "\(journal)", "\(verdict)"] },
+              "integrationConnectorConfigs": [ { "connectorName": "probe", "connection": { "connectorType": { "connectorProviderClassName": "probe" } } } ] }
+            """
+            try DaemonHarness.config(services: [service]).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+            try harness.start()
+            let deadline = Date().addingTimeInterval(10)
+            while !FileManager.default.fileExists(atPath: verdict) && Date() < deadline { usleep(10_000) }
+            let data = try #require(FileManager.default.contents(atPath: verdict), "the probe never got its ack")
+            let result = try JSONDecoder().decode(JSONValue.self, from: data)
+            #expect(result["onDiskAtAck"] == .bool(true))
+            #expect(result["ack"]?["result"]?["stored"] == .bool(true))
+            #expect(result["ack"]?["result"]?["reportId"] == result["reportId"])
+            #expect(harness.stop() == .exited(0))
+            #expect(try harness.reports().map(\.reportId) == [result["reportId"]?.stringValue])
+        }
 
-    @Test("the files monitor reports exactly what was created, updated and deleted; a daemon restart keeps it all")
-    func exactReportsAcrossRestart() throws {
-        let harness = try DaemonHarness(services: [DaemonHarness.filesService(folder: "landing", intervalSeconds: 0.2)])
-        defer { harness.cleanUp() }
-        let root = try harness.makeFolder("landing")
-        try FileManager.default.createDirectory(atPath: root + "/sub", withIntermediateDirectories: true)
-        for name in ["a.csv", "b.json", "sub/c.txt"] { try name.write(toFile: root + "/" + name, atomically: true, encoding: .utf8) }
+        @Test("the files monitor reports exactly what was created, updated and deleted; a daemon restart keeps it all")
+        func exactReportsAcrossRestart() throws {
+            let harness = try DaemonHarness(services: [DaemonHarness.filesService(folder: "landing", intervalSeconds: 0.2)])
+            defer { harness.cleanUp() }
+            let root = try harness.makeFolder("landing")
+            try FileManager.default.createDirectory(atPath: root + "/sub", withIntermediateDirectories: true)
+            for name in ["a.csv", "b.json", "sub/c.txt"] { try name.write(toFile: root + "/" + name, atomically: true, encoding: .utf8) }
 
-        func waitForReports(_ count: Int) throws -> [IntegrationReport] {
-            let (ok, status) = harness.waitForStatus(timeout: 10) { status in
-                (harness.connector(status, "files")?.statistics["reportsStored"]?.intValue ?? 0) >= count
+            func waitForReports(_ count: Int) throws -> [IntegrationReport] {
+                let (ok, status) = harness.waitForStatus(timeout: 10) { status in
+                    (harness.connector(status, "files")?.statistics["reportsStored"]?.intValue ?? 0) >= count
+                }
+                try #require(ok, "expected \(count) report(s): \(String(describing: status))")
+                return try harness.reports(connector: "files")
             }
-            try #require(ok, "expected \(count) report(s): \(String(describing: status))")
-            return try harness.reports(connector: "files")
-        }
-        func names(_ guids: [String], in elements: [MetadataElement]) -> Set<String> {
-            Set(elements.filter { guids.contains($0.guid) }.map { $0.qualifiedName.replacingOccurrences(of: root, with: "") })
+            func names(_ guids: [String], in elements: [MetadataElement]) -> Set<String> {
+                Set(elements.filter { guids.contains($0.guid) }.map { $0.qualifiedName.replacingOccurrences(of: root, with: "") })
+            }
+
+            try harness.start()
+            let first = try waitForReports(1)[0]
+            let elements = try harness.elements()
+            #expect(names(first.createdElements, in: elements) == ["/a.csv", "/b.json", "/sub", "/sub/c.txt"])
+            #expect(first.updatedElements.isEmpty && first.deletedElements.isEmpty)
+            #expect(first.refreshCompletionDate != nil && first.refreshCompletionDate! >= first.refreshStartDate)
+            #expect(first.serverName == "test-daemon" && first.connectorName == "files")
+            let typeOf = Dictionary(uniqueKeysWithValues: elements.map { ($0.qualifiedName.replacingOccurrences(of: root, with: ""), $0.typeName) })
+            #expect(typeOf["/sub"] == "FileFolder" && typeOf["/a.csv"] == "DataFile")
+            let csv = try #require(elements.first { $0.qualifiedName == root + "/a.csv" })
+            #expect(csv.properties["fileType"] == .string("csv") && csv.properties["size"] == .int(5) && csv.properties["name"] == .string("a.csv"))
+
+            // One change of each kind, in one refresh: modified, deleted, added.
+            let deletedGuid = try #require(elements.first { $0.qualifiedName == root + "/b.json" }?.guid)
+            try "a longer content".write(toFile: root + "/a.csv", atomically: false, encoding: .utf8)
+            try FileManager.default.removeItem(atPath: root + "/b.json")
+            try "new".write(toFile: root + "/sub/d.txt", atomically: true, encoding: .utf8)
+            // The three changes may straddle two refreshes: wait until open metadata matches the tree, then read every report.
+            let deadline = Date().addingTimeInterval(10)
+            var synced = false
+            while !synced && Date() < deadline {
+                let now = try harness.elements().map { $0.qualifiedName.replacingOccurrences(of: root, with: "") + ":\($0.properties["size"]?.intValue ?? -1)" }
+                synced = Set(now) == ["/a.csv:16", "/sub:-1", "/sub/c.txt:9", "/sub/d.txt:3"]
+                if !synced { usleep(20_000) }
+            }
+            try #require(synced, "open metadata never matched the folder tree")
+            let reports = try harness.reports(connector: "files")
+            let later = reports.dropFirst()
+            let after = try harness.elements()
+            #expect(names(later.flatMap(\.createdElements), in: after) == ["/sub/d.txt"])
+            #expect(names(later.flatMap(\.updatedElements), in: after) == ["/a.csv"])
+            #expect(later.flatMap(\.deletedElements) == [deletedGuid])
+            #expect(after.first { $0.qualifiedName == root + "/a.csv" }?.properties["size"] == .int(16))
+
+            // Restart: the earlier reports and elements are still there, and nothing new is reported for an unchanged tree.
+            #expect(harness.stop() == .exited(0))
+            let stored = try harness.reports()
+            try harness.start()
+            let (refreshed, _) = harness.waitForStatus(timeout: 10) { status in
+                (harness.connector(status, "files")?.statistics["refreshCount"]?.intValue ?? 0) >= 2
+            }
+            #expect(refreshed)
+            #expect(try harness.reports().map(\.reportId) == stored.map(\.reportId))
+            #expect(try harness.elements().count == after.count)
+            #expect(harness.stop() == .exited(0))
         }
 
-        try harness.start()
-        let first = try waitForReports(1)[0]
-        let elements = try harness.elements()
-        #expect(names(first.createdElements, in: elements) == ["/a.csv", "/b.json", "/sub", "/sub/c.txt"])
-        #expect(first.updatedElements.isEmpty && first.deletedElements.isEmpty)
-        #expect(first.refreshCompletionDate != nil && first.refreshCompletionDate! >= first.refreshStartDate)
-        #expect(first.serverName == "test-daemon" && first.connectorName == "files")
-        let typeOf = Dictionary(uniqueKeysWithValues: elements.map { ($0.qualifiedName.replacingOccurrences(of: root, with: ""), $0.typeName) })
-        #expect(typeOf["/sub"] == "FileFolder" && typeOf["/a.csv"] == "DataFile")
-        let csv = try #require(elements.first { $0.qualifiedName == root + "/a.csv" })
-        #expect(csv.properties["fileType"] == .string("csv") && csv.properties["size"] == .int(5) && csv.properties["name"] == .string("a.csv"))
-
-        // One change of each kind, in one refresh: modified, deleted, added.
-        let deletedGuid = try #require(elements.first { $0.qualifiedName == root + "/b.json" }?.guid)
-        try "a longer content".write(toFile: root + "/a.csv", atomically: false, encoding: .utf8)
-        try FileManager.default.removeItem(atPath: root + "/b.json")
-        try "new".write(toFile: root + "/sub/d.txt", atomically: true, encoding: .utf8)
-        // The three changes may straddle two refreshes: wait until open metadata matches the tree, then read every report.
-        let deadline = Date().addingTimeInterval(10)
-        var synced = false
-        while !synced && Date() < deadline {
-            let now = try harness.elements().map { $0.qualifiedName.replacingOccurrences(of: root, with: "") + ":\($0.properties["size"]?.intValue ?? -1)" }
-            synced = Set(now) == ["/a.csv:16", "/sub:-1", "/sub/c.txt:9", "/sub/d.txt:3"]
-            if !synced { usleep(20_000) }
+        @Test("generateIntegrationReports false: elements are written, no report is stored")
+        func reportsCanBeTurnedOff() throws {
+            let service = DaemonHarness.filesService(folder: "quiet").replacingOccurrences(
+                of: "\"connectorName\": \"files\",", with: "\"connectorName\": \"files\", \"generateIntegrationReports\": false,")
+            let harness = try DaemonHarness(services: [service])
+            defer { harness.cleanUp() }
+            let root = try harness.makeFolder("quiet")
+            try "x".write(toFile: root + "/x.txt", atomically: true, encoding: .utf8)
+            try harness.start()
+            let (refreshed, _) = harness.waitForStatus(timeout: 10) { ($0.integrationServiceSummaries.first?.integrationConnectorReports.first?.statistics["refreshCount"]?.intValue ?? 0) >= 1 }
+            #expect(refreshed)
+            #expect(try harness.elements().map(\.qualifiedName) == [root + "/x.txt"])
+            #expect(try harness.reports().isEmpty)
+            #expect(harness.stop() == .exited(0))
         }
-        try #require(synced, "open metadata never matched the folder tree")
-        let reports = try harness.reports(connector: "files")
-        let later = reports.dropFirst()
-        let after = try harness.elements()
-        #expect(names(later.flatMap(\.createdElements), in: after) == ["/sub/d.txt"])
-        #expect(names(later.flatMap(\.updatedElements), in: after) == ["/a.csv"])
-        #expect(later.flatMap(\.deletedElements) == [deletedGuid])
-        #expect(after.first { $0.qualifiedName == root + "/a.csv" }?.properties["size"] == .int(16))
 
-        // Restart: the earlier reports and elements are still there, and nothing new is reported for an unchanged tree.
-        #expect(harness.stop() == .exited(0))
-        let stored = try harness.reports()
-        try harness.start()
-        let (refreshed, _) = harness.waitForStatus(timeout: 10) { status in
-            (harness.connector(status, "files")?.statistics["refreshCount"]?.intValue ?? 0) >= 2
+        @Test("a torn last journal line (crash mid-append) is dropped; every complete record loads")
+        func tornJournalTail() throws {
+            var template = Array("/tmp/idj-XXXXXX".utf8CString)
+            let directory = String(cString: mkdtemp(&template)!)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let store = try EmbeddedStore(directory: directory)
+            let report = IntegrationReport(reportId: "r1", serverName: "s", connectorId: "i", connectorName: "c", refreshStartDate: Date(),
+                                           refreshCompletionDate: Date(), createdElements: ["g"], updatedElements: [], deletedElements: [],
+                                           additionalProperties: [:])
+            let done = DispatchSemaphore(value: 0)
+            store.submitReport(report) { result in
+                #expect((try? result.get()) == true)
+                done.signal()
+            }
+            #expect(done.wait(timeout: .now() + 5) == .success)
+            let handle = try #require(FileHandle(forWritingAtPath: directory + "/journal.jsonl"))
+            handle.seekToEndOfFile()
+            handle.write(Data("{\"op\":\"report\",\"report\":{\"reportId\":\"tor".utf8))
+            try handle.close()
+            let reopened = try EmbeddedStore(directory: directory)
+            #expect(reopened.reports().map(\.reportId) == ["r1"])
+            // The replay of a stored id is acknowledged without a second copy.
+            reopened.submitReport(report) { result in
+                #expect((try? result.get()) == false)
+                done.signal()
+            }
+            #expect(done.wait(timeout: .now() + 5) == .success)
+            #expect(try EmbeddedStore(directory: directory, readOnly: true).reports().count == 1)
         }
-        #expect(refreshed)
-        #expect(try harness.reports().map(\.reportId) == stored.map(\.reportId))
-        #expect(try harness.elements().count == after.count)
-        #expect(harness.stop() == .exited(0))
-    }
-
-    @Test("generateIntegrationReports false: elements are written, no report is stored")
-    func reportsCanBeTurnedOff() throws {
-        let service = DaemonHarness.filesService(folder: "quiet").replacingOccurrences(
-            of: "\"connectorName\": \"files\",", with: "\"connectorName\": \"files\", \"generateIntegrationReports\": false,")
-        let harness = try DaemonHarness(services: [service])
-        defer { harness.cleanUp() }
-        let root = try harness.makeFolder("quiet")
-        try "x".write(toFile: root + "/x.txt", atomically: true, encoding: .utf8)
-        try harness.start()
-        let (refreshed, _) = harness.waitForStatus(timeout: 10) { ($0.integrationServiceSummaries.first?.integrationConnectorReports.first?.statistics["refreshCount"]?.intValue ?? 0) >= 1 }
-        #expect(refreshed)
-        #expect(try harness.elements().map(\.qualifiedName) == [root + "/x.txt"])
-        #expect(try harness.reports().isEmpty)
-        #expect(harness.stop() == .exited(0))
-    }
-
-    @Test("a torn last journal line (crash mid-append) is dropped; every complete record loads")
-    func tornJournalTail() throws {
-        var template = Array("/tmp/idj-XXXXXX".utf8CString)
-        let directory = String(cString: mkdtemp(&template)!)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try EmbeddedStore(directory: directory)
-        let report = IntegrationReport(reportId: "r1", serverName: "s", connectorId: "i", connectorName: "c", refreshStartDate: Date(),
-                                       refreshCompletionDate: Date(), createdElements: ["g"], updatedElements: [], deletedElements: [],
-                                       additionalProperties: [:])
-        let done = DispatchSemaphore(value: 0)
-        store.submitReport(report) { result in
-            #expect((try? result.get()) == true)
-            done.signal()
-        }
-        #expect(done.wait(timeout: .now() + 5) == .success)
-        let handle = try #require(FileHandle(forWritingAtPath: directory + "/journal.jsonl"))
-        handle.seekToEndOfFile()
-        handle.write(Data("{\"op\":\"report\",\"report\":{\"reportId\":\"tor".utf8))
-        try handle.close()
-        let reopened = try EmbeddedStore(directory: directory)
-        #expect(reopened.reports().map(\.reportId) == ["r1"])
-        // The replay of a stored id is acknowledged without a second copy.
-        reopened.submitReport(report) { result in
-            #expect((try? result.get()) == false)
-            done.signal()
-        }
-        #expect(done.wait(timeout: .now() + 5) == .success)
-        #expect(try EmbeddedStore(directory: directory, readOnly: true).reports().count == 1)
     }
 }

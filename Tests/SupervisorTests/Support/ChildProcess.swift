@@ -20,6 +20,8 @@ final class ChildProcess: Sendable {
     }
 
     init(_ argv: [String]) throws {
+        // A write to a child that already exited must fail with EPIPE, not kill the test runner.
+        Glibc.signal(SIGPIPE, SIG_IGN)
         process = try WorkerProcess.spawn(argv: argv)
         let stdoutFD = process.stdoutFD, stderrFD = process.stderrFD
         FramedInput.start(fd: stdoutFD, name: "test-stdout", maxLineLength: 64 << 20, onEvent: { [self] event in
