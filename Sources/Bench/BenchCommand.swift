@@ -1,1 +1,46 @@
-@main struct B { static func main() {} }
+import Foundation
+import Protocol
+
+/// `integration-bench`: starts real daemons and workers and prints the figures behind the performance targets
+/// (medians and ratios; this machine is shared, so single numbers mean little).
+@main
+struct BenchCommand {
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == FloodWorker.subcommand {
+            FloodWorker.run(Array(arguments.dropFirst()))
+        }
+        let which = arguments.first { !$0.hasPrefix("-") } ?? "all"
+        let workers = option("--workers", in: arguments) ?? 50
+        let restarts = option("--restarts", in: arguments) ?? 30
+        let reports = option("--reports", in: arguments) ?? 50_000
+        let idleSeconds = option("--idle-seconds", in: arguments) ?? 10
+        guard ["all", "restart", "shutdown", "idle", "reports"].contains(which), !arguments.contains("--help") else {
+            print("""
+            usage: integration-bench [all|restart|shutdown|idle|reports] [--workers N] [--restarts N] [--reports N] [--idle-seconds N]
+
+            Build with `swift build -c release` and run `swift run -c release integration-bench`.
+            restart   kill -9 a worker N times: exit seen → replacement spawned, → replacement ready (handshake done)
+            shutdown  SIGTERM to a daemon with N workers: time until the daemon and every worker are gone
+            idle      a daemon with N idle workers: wake-ups, CPU, PSS of the daemon and of each worker
+            reports   one worker pipelining N integration reports: reports acknowledged durably per second
+            """)
+            exit(which == "help" || arguments.contains("--help") ? 0 : 64)
+        }
+        print("integration-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, binaries in \(DaemonUnderTest.binaryDirectory)")
+        do {
+            if which == "all" || which == "restart" { try RestartBench.run(restarts: restarts) }
+            if which == "all" || which == "shutdown" { try ShutdownBench.run(workers: workers) }
+            if which == "all" || which == "idle" { try IdleBench.run(workers: workers, seconds: idleSeconds) }
+            if which == "all" || which == "reports" { try ReportBench.run(reports: reports) }
+        } catch {
+            FileHandle.standardError.write(Data("integration-bench: \(error)\n".utf8))
+            exit(1)
+        }
+    }
+
+    static func option(_ name: String, in arguments: [String]) -> Int? {
+        guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
+        return Int(arguments[index + 1])
+    }
+}

@@ -37,38 +37,41 @@ public enum IncomingMessage: Sendable {
         if String(data: line, encoding: .utf8) == nil {
             return .failure(Violation(id: nil, error: .parseError("line is not valid UTF-8")))
         }
-        let value: JSONValue
+        let header: Header
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: line)
+            header = try Self.jsonDecoder.decode(Header.self, from: line)
         } catch {
-            return .failure(Violation(id: nil, error: .parseError("not valid JSON (\(Self.summary(of: error)))")))
-        }
-        guard case .object(let object) = value else {
+            // Only on the error path: parse again to say exactly what is wrong.
+            let value: JSONValue
+            do { value = try Self.jsonDecoder.decode(JSONValue.self, from: line) } catch {
+                return .failure(Violation(id: nil, error: .parseError("not valid JSON (\(Self.summary(of: error)))")))
+            }
             if case .array = value { return invalid("batches are not supported; send one message per line") }
             return invalid("expected a JSON object, got \(value.typeName)")
         }
         // The id is read first so that later errors can still be answered to the right request.
         var id: RequestID?
         var idIsNull = false
-        switch object["id"] {
+        switch header.id {
         case nil: break
         case .null?: idIsNull = true
         case .int(let n)?: id = .number(n)
         case .string(let s)?: id = .string(s)
         case let other?: return invalid("\"id\" must be a string or an integer, got \(other.typeName)")
         }
-        guard let version = object["jsonrpc"] else { return invalid("missing \"jsonrpc\": \"2.0\"", id: id) }
+        guard let version = header.jsonrpc else { return invalid("missing \"jsonrpc\": \"2.0\"", id: id) }
         guard version == .string("2.0") else { return invalid("\"jsonrpc\" must be \"2.0\", got \(version.compactDescription)", id: id) }
-
-        if let methodValue = object["method"] {
+        let object: [String: JSONValue?] = ["method": header.method, "params": header.params, "result": header.hasResult ? .null : nil,
+                                            "error": header.error]
+        if let methodValue = object["method"] ?? nil {
             guard case .string(let method) = methodValue else {
                 return invalid("\"method\" must be a string, got \(methodValue.typeName)", id: id)
             }
             guard !method.isEmpty else { return invalid("\"method\" is empty", id: id) }
-            if object["result"] != nil || object["error"] != nil {
+            if header.hasResult || header.error != nil {
                 return invalid("a message cannot have both \"method\" and \"result\"/\"error\"", id: id)
             }
-            if let params = object["params"] {
+            if let params = header.params {
                 switch params {
                 case .object, .array: break
                 default: return invalid("\"params\" must be an object or an array, got \(params.typeName)", id: id)
@@ -79,8 +82,8 @@ public enum IncomingMessage: Sendable {
             return .success(.notification(method: method, line: line))
         }
 
-        let result = object["result"], errorValue = object["error"]
-        switch (result, errorValue) {
+        let result: JSONValue? = header.hasResult ? .null : nil
+        switch (result, header.error) {
         case (nil, nil):
             return invalid("a message needs \"method\" (request) or \"result\"/\"error\" (response)", id: id)
         case (.some, .some):
@@ -105,6 +108,48 @@ public enum IncomingMessage: Sendable {
         switch self {
         case .request(_, let method, _), .notification(let method, _): method
         case .response: nil
+        }
+    }
+
+    private static let jsonDecoder = JSONDecoder()
+
+    /// The envelope fields of a message, read without decoding params or result (the bulk of a line).
+    private struct Header: Decodable {
+        var jsonrpc: JSONValue?
+        var id: JSONValue?
+        var method: JSONValue?
+        /// `.object([:])` / `.array([])` stand for "an object" / "an array"; other kinds are kept as decoded.
+        var params: JSONValue?
+        var hasResult: Bool
+        var error: JSONValue?
+
+        private enum Key: String, CodingKey { case jsonrpc, id, method, params, result, error }
+        private struct AnyKey: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init?(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: Key.self)
+            jsonrpc = try Self.value(c, .jsonrpc)
+            id = try Self.value(c, .id)
+            method = try Self.value(c, .method)
+            hasResult = c.contains(.result)
+            error = try Self.value(c, .error)
+            if c.contains(.params) {
+                if (try? c.nestedContainer(keyedBy: AnyKey.self, forKey: .params)) != nil { params = .object([:]) }
+                else if (try? c.nestedUnkeyedContainer(forKey: .params)) != nil { params = .array([]) }
+                else { params = try Self.value(c, .params) }
+            }
+        }
+
+        /// The value at `key`, `.null` for an explicit null, nil when absent.
+        private static func value(_ c: KeyedDecodingContainer<Key>, _ key: Key) throws -> JSONValue? {
+            guard c.contains(key) else { return nil }
+            if try c.decodeNil(forKey: key) { return .null }
+            return try c.decode(JSONValue.self, forKey: key)
         }
     }
 

@@ -32,6 +32,13 @@ struct DaemonStatus: Codable, Sendable {
         var protocolViolations: Int
         var heartbeatRoundTripMillis: Double?
         var readySince: Date?
+        /// How long the last restart took, from the exit being seen to the new worker spawned and ready.
+        var lastRestart: RestartTiming?
+    }
+
+    struct RestartTiming: Codable, Sendable {
+        var exitToSpawnMillis: Double?
+        var exitToReadyMillis: Double?
     }
 
     struct ExitSummary: Codable, Sendable {

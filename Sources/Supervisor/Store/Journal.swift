@@ -20,6 +20,8 @@ final class Journal: Sendable {
         var closed = false
         var drainWaiters = 0
         var commits = 0
+        /// The commit thread is awake; appends need not wake it.
+        var awake = false
     }
 
     /// A failed read, write or sync of the journal file.
@@ -40,13 +42,14 @@ final class Journal: Sendable {
 
     /// Queues one line (with its newline); `completion` runs on the commit thread once it is durable.
     func append(_ line: Data, completion: @escaping @Sendable (Error?) -> Void) {
-        let rejected = state.withLock { state -> Bool in
-            guard !state.closed else { return true }
+        let (rejected, mustWake) = state.withLock { state -> (Bool, Bool) in
+            guard !state.closed else { return (true, false) }
             state.pending.append(line)
             state.completions.append(completion)
-            return false
+            defer { state.awake = true }
+            return (false, !state.awake)
         }
-        if rejected { completion(JournalError(description: "journal \(path) is closed")) } else { wake.signal() }
+        if rejected { completion(JournalError(description: "journal \(path) is closed")) } else if mustWake { wake.signal() }
     }
 
     /// Blocks until everything appended so far is durable.
@@ -63,16 +66,20 @@ final class Journal: Sendable {
     var commitCount: Int { state.withLock { $0.commits } }
 
     private func commitLoop() {
+        wake.wait()
         while true {
-            wake.wait()
             let (batch, completions) = state.withLock { state -> (Data, [@Sendable (Error?) -> Void]) in
                 let taken = (state.pending, state.completions)
                 state.pending = Data()
                 state.completions = []
                 state.committing = !taken.0.isEmpty || !taken.1.isEmpty
+                if !state.committing { state.awake = false }
                 return taken
             }
-            guard !batch.isEmpty || !completions.isEmpty else { continue }
+            guard !batch.isEmpty || !completions.isEmpty else {
+                wake.wait()
+                continue
+            }
             var failure: Error?
             // An empty append is a barrier: everything before it was synced by an earlier round.
             if !batch.isEmpty {

@@ -20,6 +20,9 @@ final class ServiceRuntime {
     var readySince: Date?
     var lastExitTime: Date?
     var failureReason: String?
+    /// When the last exit was seen (monotonic), and how long the restart that followed took to spawn and be ready.
+    var exitSeenAt: Double?
+    var lastRestart: (spawnSeconds: Double?, readySeconds: Double?) = (nil, nil)
     /// Latest status per connector from the current (or last) worker.
     var connectorStatus: [String: ConnectorStatusChanged.Params] = [:]
     /// Refreshes completed by earlier incarnations, so statistics survive restarts.

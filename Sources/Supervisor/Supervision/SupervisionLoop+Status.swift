@@ -19,6 +19,9 @@ extension SupervisionLoop {
             integrationServiceSummaries: services.map(summary))
     }
 
+    /// Seconds as milliseconds with microsecond resolution.
+    static func millis(_ seconds: Double) -> Double { (seconds * 1_000_000).rounded() / 1000 }
+
     private func summary(_ service: ServiceRuntime) -> DaemonStatus.ServiceSummary {
         let exit = service.lifecycle.lastExit.map { record -> DaemonStatus.ExitSummary in
             var summary = DaemonStatus.ExitSummary(cause: record.cause, description: record.status.description,
@@ -36,8 +39,11 @@ extension SupervisionLoop {
         let worker = DaemonStatus.WorkerSummary(
             pid: service.process?.pid, state: service.stateName, restartCount: service.lifecycle.restartCount,
             lastExit: exit, failureReason: failure, protocolViolations: service.protocolViolations,
-            heartbeatRoundTripMillis: service.heartbeatRoundTrip.map { ($0 * 1_000_000).rounded() / 1000 },
-            readySince: service.readySince)
+            heartbeatRoundTripMillis: service.heartbeatRoundTrip.map(Self.millis),
+            readySince: service.readySince,
+            lastRestart: service.exitSeenAt == nil ? nil : DaemonStatus.RestartTiming(
+                exitToSpawnMillis: service.lastRestart.spawnSeconds.map(Self.millis),
+                exitToReadyMillis: service.lastRestart.readySeconds.map(Self.millis)))
         let connectors = service.config.connectors.map { config -> DaemonStatus.ConnectorReport in
             let latest = service.connectorStatus[config.connectorName]
             let totals = store.totals(connectorName: config.connectorName)

@@ -83,20 +83,17 @@ final class SupervisionLoop {
     private func handleMessage(_ message: Result<IncomingMessage, IncomingMessage.Violation>, from service: ServiceRuntime, generation: Int) {
         // After the exit was handled, late lines of that incarnation (its stdout reader runs on another
         // thread) are stale too: a last REFRESHING must not overwrite the FAILED just recorded.
-        guard generation == service.generation, service.process != nil else {
-            // A replaced worker's last words: keep any report it managed to send, answer nothing.
-            if case .success(.request(_, SubmitReport.name, let line)) = message {
-                handleWorkerRequest(id: nil, method: SubmitReport.name, line: line, from: service)
-            }
-            return
-        }
+        guard generation == service.generation, service.process != nil else { return }
         switch message {
         case .failure(let violation):
             service.protocolViolations += 1
             service.logger.warning("protocol violation: \(violation.error.message)", ["violations": "\(service.protocolViolations)"])
             if violation.answerable { service.connection?.send(encoder.errorResponse(id: violation.id, error: violation.error)) }
-        case .success(.request(let id, let method, let line)):
-            handleWorkerRequest(id: id, method: method, line: line, from: service)
+        case .success(.request(let id, let method, _)):
+            // Metadata and report requests never get here (MetadataProxy serves them); anything else is unknown.
+            service.protocolViolations += 1
+            service.logger.warning("protocol violation: unknown method \(method)")
+            service.connection?.send(encoder.errorResponse(id: id, error: .methodNotFound(method)))
         case .success(.notification(let method, let line)):
             handleNotification(method: method, line: line, from: service)
         case .success(.response(let id, let outcome)):
@@ -137,6 +134,7 @@ final class SupervisionLoop {
             switch decoder.result(Initialize.self, from: line) {
             case .success(let result) where result.protocolVersion == ProtocolVersion.current:
                 service.readySince = Date()
+                if let exitSeenAt = service.exitSeenAt { service.lastRestart.readySeconds = now - exitSeenAt }
                 perform(service.lifecycle.handshakeCompleted(now: now), on: service)
                 service.logger.info("worker ready", ["pid": "\(result.pid)", "workerVersion": result.workerVersion])
                 if isShuttingDown { perform(service.lifecycle.stop(now: now), on: service) }
@@ -167,6 +165,8 @@ final class SupervisionLoop {
         let pid = service.process?.pid ?? 0
         service.incarnationEnded()
         service.lastExitTime = Date()
+        service.exitSeenAt = MonotonicClock.now()
+        service.lastRestart = (nil, nil)
         let actions = service.lifecycle.exited(status, now: MonotonicClock.now())
         let cause = service.lifecycle.lastExit?.cause ?? "exit"
         let next: String
@@ -234,7 +234,8 @@ final class SupervisionLoop {
             service.process = process
             service.connection = WorkerConnection(fd: process.stdinFD, name: service.config.urlMarker)
             WorkerOutput.attach(process, service: service.index, generation: service.generation, name: service.config.urlMarker,
-                                events: events, logger: logger)
+                                proxy: MetadataProxy(store: store, connection: service.connection!), events: events, logger: logger)
+            if let exitSeenAt = service.exitSeenAt { service.lastRestart.spawnSeconds = MonotonicClock.now() - exitSeenAt }
             service.logger.info("worker started", ["pid": "\(process.pid)", "generation": "\(service.generation)"])
             perform(service.lifecycle.spawned(pid: process.pid, now: MonotonicClock.now()), on: service)
         } catch {

@@ -1,17 +1,26 @@
 import Foundation
 import Protocol
 
-/// Starts the reader threads for a new worker's stdout (protocol, posted to the loop) and stderr (log lines,
-/// relayed at once with the service name), and its exit watcher.
+/// Starts the reader threads for a new worker's stdout (metadata and report requests served at once by the
+/// proxy, everything else posted to the loop) and stderr (log lines, relayed with the service name), and its
+/// exit watcher.
 enum WorkerOutput {
     static let maxStderrLine = 16 * 1024
 
-    static func attach(_ process: WorkerProcess, service: Int, generation: Int, name: String, events: EventQueue, logger: Logger) {
+    static func attach(_ process: WorkerProcess, service: Int, generation: Int, name: String, proxy: MetadataProxy,
+                       events: EventQueue, logger: Logger) {
         let stdoutFD = process.stdoutFD, stderrFD = process.stderrFD
         FramedInput.start(fd: stdoutFD, name: "stdout-\(name)", onEvent: { event in
             switch event {
             case .line(let line):
-                events.post(.workerMessage(service: service, generation: generation, IncomingMessage.decode(line)))
+                // The hot path (a worker streaming reports) decodes each line once instead of twice.
+                if proxy.handleReportFastPath(line) { return }
+                let message = IncomingMessage.decode(line)
+                if case .success(.request(let id, let method, let raw)) = message, MetadataProxy.methods.contains(method) {
+                    proxy.handle(id: id, method: method, line: raw)
+                } else {
+                    events.post(.workerMessage(service: service, generation: generation, message))
+                }
             case .oversized(let count):
                 events.post(.workerOversizedLine(service: service, generation: generation, byteCount: count))
             }

@@ -1,0 +1,85 @@
+import Foundation
+import Protocol
+
+/// A daemon started for one benchmark: its own temporary folder and config, stderr to a log file, status
+/// read through the real CLI, stopped and cleaned up at the end.
+final class DaemonUnderTest {
+    static let binaryDirectory: String = {
+        let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: path).deletingLastPathComponent().path
+    }()
+
+    let directory: String
+    let configPath: String
+    let process = Process()
+
+    /// Why a benchmark could not run.
+    struct BenchError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    init(services: [String], supervision: String) throws {
+        var template = Array("/tmp/idb-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw BenchError(description: "mkdtemp failed") }
+        directory = String(cString: made)
+        configPath = directory + "/daemon.json"
+        let config = """
+        { "localServerName": "bench", "dataDirectory": "data", "accessServer": { "embedded": {} },
+          "supervision": \(supervision), "integrationServices": [ \(services.joined(separator: ",\n")) ] }
+        """
+        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+        process.executableURL = URL(fileURLWithPath: Self.binaryDirectory + "/integration-daemon")
+        process.arguments = ["run", "--config", configPath]
+        _ = FileManager.default.createFile(atPath: directory + "/daemon.log", contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: directory + "/daemon.log")
+        process.standardOutput = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    var pid: Int32 { process.processIdentifier }
+
+    static func chaosService(_ index: Int) -> String {
+        """
+        { "integrationServiceURLMarker": "service-\(index)", "integrationConnectorConfigs": [ { "connectorName": "connector-\(index)",
+            "connection": { "connectorType": { "connectorProviderClassName": "chaos" }, "configurationProperties": { "failure": "none" } } } ] }
+        """
+    }
+
+    /// The daemon's status as JSON, via `integration-daemon status --json`.
+    func status() -> JSONValue? {
+        let cli = Process()
+        cli.executableURL = URL(fileURLWithPath: Self.binaryDirectory + "/integration-daemon")
+        cli.arguments = ["status", "--json", "--config", configPath]
+        let pipe = Pipe()
+        cli.standardOutput = pipe
+        cli.standardError = FileHandle.nullDevice
+        guard (try? cli.run()) != nil else { return nil }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        cli.waitUntilExit()
+        return try? JSONDecoder().decode(JSONValue.self, from: data)
+    }
+
+    var services: [JSONValue] { status()?["integrationServiceSummaries"]?.arrayValue ?? [] }
+
+    /// Waits until every service's worker is running (at most `timeout` seconds); their pids.
+    func waitUntilAllRunning(timeout: Double) throws -> [Int32] {
+        let deadline = Clock.now() + timeout
+        while Clock.now() < deadline {
+            let services = self.services
+            if !services.isEmpty && services.allSatisfy({ $0["worker"]?["state"] == .string("running") }) {
+                return services.compactMap { $0["worker"]?["pid"]?.intValue.map(Int32.init) }
+            }
+            usleep(20_000)
+        }
+        throw BenchError(description: "workers not running after \(timeout) s; log: \(directory)/daemon.log")
+    }
+
+    func stop() {
+        if process.isRunning {
+            kill(pid, SIGTERM)
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import Protocol
+
+/// A worker (started by the daemon as `integration-bench flood-worker N RESULT`) that answers the handshake,
+/// then pipelines N `reports/submit` requests and writes how long the acknowledgements took to RESULT.
+enum FloodWorker {
+    static let subcommand = "flood-worker"
+    static let window = 512
+
+    static func run(_ arguments: [String]) -> Never {
+        let total = Int(arguments.first ?? "") ?? 10_000
+        let resultPath = arguments.count > 1 ? arguments[1] : "/dev/null"
+        let encoder = MessageEncoder()
+        let out = LineWriter(fd: 1)
+        var sent = 0, acked = 0, start = 0.0
+        func submit() {
+            while sent < total && sent - acked < window {
+                sent += 1
+                let report = IntegrationReport(reportId: "flood-\(getpid())-\(sent)", serverName: "bench", connectorId: "flood",
+                                               connectorName: "flood", refreshStartDate: Date(), refreshCompletionDate: Date(),
+                                               createdElements: ["guid-\(sent)"], updatedElements: [], deletedElements: [],
+                                               additionalProperties: ["outcome": "completed"])
+                try? out.write(try! encoder.request(SubmitReport.self, id: .string("r\(sent)"), params: .init(report: report)))
+            }
+        }
+        FramedInput.readLoop(fd: 0, maxLineLength: LineFramer.defaultMaxLineLength) { event in
+            guard case .line(let line) = event, case .success(let message) = IncomingMessage.decode(line) else { return }
+            switch message {
+            case .request(let id, Initialize.name, _):
+                try? out.write(try! encoder.response(id: id, result: Initialize.Result(protocolVersion: ProtocolVersion.current, workerVersion: "flood", pid: getpid())))
+                start = Clock.now()
+                submit()
+            case .request(let id, Heartbeat.name, let raw):
+                if case .success(let params) = PayloadDecoder().params(Heartbeat.self, from: raw) {
+                    try? out.write(try! encoder.response(id: id, result: params))
+                }
+            case .request(let id, Shutdown.name, _):
+                try? out.write(try! encoder.response(id: id, result: Empty()))
+                exit(0)
+            case .response(_, .result):
+                acked += 1
+                if acked == total {
+                    let seconds = Clock.now() - start
+                    try? "{\"seconds\":\(seconds)}".write(toFile: resultPath + ".tmp", atomically: false, encoding: .utf8)
+                    rename(resultPath + ".tmp", resultPath)
+                } else {
+                    submit()
+                }
+            default:
+                break
+            }
+        }
+        exit(0)
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import Protocol
+
+/// Report intake and the metadata proxy for one worker incarnation: its requests are served on that worker's
+/// stdout reader thread, straight against the store, and answered once their writes are durable.
+///
+/// They need no supervision state, so they bypass the loop: a worker flooding reports cannot delay heartbeats
+/// or restarts, and workers' requests are served in parallel.
+struct MetadataProxy: Sendable {
+    let store: EmbeddedStore
+    let connection: WorkerConnection
+    let encoder = MessageEncoder()
+    let decoder = PayloadDecoder()
+
+    /// The methods served here; any other request goes to the supervision loop.
+    static let methods: Set<String> = [SubmitReport.name, CreateElement.name, UpdateElement.name, DeleteElement.name, FindElements.name]
+
+    /// Serves a well-formed `reports/submit` line with a single decode; false (nothing done) for anything else,
+    /// which then takes the general path with its exact error reporting.
+    func handleReportFastPath(_ line: Data) -> Bool {
+        guard line.range(of: Self.submitMarker) != nil,
+              let request = try? decoder.value(SubmitRequest.self, from: line),
+              request.jsonrpc == "2.0", request.method == SubmitReport.name else { return false }
+        let reportId = request.params.report.reportId
+        let reply = Replier(connection: connection, id: request.id, encoder: encoder)
+        store.submitReport(request.params.report) { result in
+            switch result {
+            case .success(let stored): reply.sendSubmitResult(reportId: reportId, stored: stored)
+            case .failure(let error): reply.send(Result<Empty, RPCError>.failure(error))
+            }
+        }
+        return true
+    }
+
+    private static let submitMarker = Data("\"\(SubmitReport.name)\"".utf8)
+
+    private struct SubmitRequest: Decodable {
+        let jsonrpc: String
+        let id: RequestID
+        let method: String
+        let params: SubmitReport.Params
+    }
+
+    func handle(id: RequestID, method: String, line: Data) {
+        let reply = Replier(connection: connection, id: id, encoder: encoder)
+        switch method {
+        case SubmitReport.name:
+            switch decoder.params(SubmitReport.self, from: line) {
+            case .success(let params):
+                let reportId = params.report.reportId
+                store.submitReport(params.report) { result in
+                    reply.send(result.map { SubmitReport.Result(reportId: reportId, stored: $0) })
+                }
+            case .failure(let error): reply.send(Result<Empty, RPCError>.failure(error))
+            }
+        case CreateElement.name:
+            switch decoder.params(CreateElement.self, from: line) {
+            case .success(let params): store.createElement(params) { reply.send($0.map(ElementResult.init)) }
+            case .failure(let error): reply.send(Result<Empty, RPCError>.failure(error))
+            }
+        case UpdateElement.name:
+            switch decoder.params(UpdateElement.self, from: line) {
+            case .success(let params): store.updateElement(params) { reply.send($0.map(ElementResult.init)) }
+            case .failure(let error): reply.send(Result<Empty, RPCError>.failure(error))
+            }
+        case DeleteElement.name:
+            switch decoder.params(DeleteElement.self, from: line) {
+            case .success(let params): store.deleteElement(params) { reply.send($0.map(ElementResult.init)) }
+            case .failure(let error): reply.send(Result<Empty, RPCError>.failure(error))
+            }
+        case FindElements.name:
+            reply.send(decoder.params(FindElements.self, from: line).map { FindElements.Result(elements: store.findElements($0)) })
+        default:
+            reply.send(Result<Empty, RPCError>.failure(.methodNotFound(method)))
+        }
+    }
+}
+
+/// Answers one worker request from whichever thread finishes it (reader or journal commit thread).
+struct Replier: Sendable {
+    let connection: WorkerConnection
+    let id: RequestID
+    let encoder: MessageEncoder
+
+    /// The `reports/submit` answer, written by hand: it is sent once per report, and JSONEncoder costs more
+    /// than the rest of the reply path together.
+    func sendSubmitResult(reportId: String, stored: Bool) {
+        let idText: String
+        switch id {
+        case .number(let n): idText = String(n)
+        case .string(let s): idText = JSONText.quoted(s)
+        }
+        let line = "{\"id\":\(idText),\"jsonrpc\":\"2.0\",\"result\":{\"reportId\":\(JSONText.quoted(reportId)),\"stored\":\(stored)}}\n"
+        connection.send(Data(line.utf8))
+    }
+
+    func send<R: Encodable>(_ result: Result<R, RPCError>) {
+        switch result {
+        case .success(let value):
+            do { connection.send(try encoder.response(id: id, result: value)) } catch {
+                connection.send(encoder.errorResponse(id: id, error: .internalError("cannot encode the answer: \(error)")))
+            }
+        case .failure(let error):
+            connection.send(encoder.errorResponse(id: id, error: error))
+        }
+    }
+}
+
+/// JSON string literals without an encoder.
+enum JSONText {
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
