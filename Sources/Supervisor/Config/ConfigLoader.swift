@@ -134,6 +134,9 @@ enum ConfigLoader {
         }
         let fullName = reader.string(object["integrationServiceFullName"], "\(p).integrationServiceFullName")
         var command = [workerDirectory + "/integration-worker"]
+        if object["worker"]?["command"] == nil && !ExecutableLocator.isExecutable(command[0]) {
+            reader.fail("\(p).worker.command", "not given, and the default \(command[0]) does not exist; build it (swift build) or name a worker command")
+        }
         if let worker = reader.object(object["worker"], "\(p).worker") {
             reader.checkKeys(worker, "\(p).worker", known: ["command"])
             if let given = parseCommand(worker["command"], path: "\(p).worker.command", baseDirectory: baseDirectory,
