@@ -132,6 +132,20 @@ extension RealProcesses {
             #expect(harness.stop() == .exited(0))
         }
 
+        @Test("a worker that dies by a signal of its own (chaos abort) is restarted and the signal shown")
+        func abortedWorkerIsRestarted() throws {
+            let harness = try DaemonHarness(services: [DaemonHarness.chaosService(failure: "abort", afterRefreshes: 2)])
+            defer { harness.cleanUp() }
+            try harness.start()
+            let (restarted, status) = harness.waitForStatus(timeout: 10) { (harness.service($0, "chaos-integrator")?.worker.restartCount ?? 0) >= 1 }
+            try #require(restarted, "\(String(describing: status))")
+            let exit = try #require(harness.service(status!, "chaos-integrator")?.worker.lastExit)
+            #expect(exit.signal == SIGABRT && exit.signalName == "SIGABRT" && exit.cause == "crash")
+            // Status answers while the service restarts: nothing in the loop waits on a worker.
+            #expect((try? harness.status()) != nil)
+            #expect(harness.stop() == .exited(0))
+        }
+
         @Test("a connector whose refresh throws is FAILED; its worker lives on")
         func throwingConnectorFailsAlone() throws {
             let harness = try DaemonHarness(services: [DaemonHarness.chaosService(failure: "throw", afterRefreshes: 2, intervalSeconds: 0.1)])

@@ -34,14 +34,14 @@ public enum IncomingMessage: Sendable {
         if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
             return .failure(Violation(id: nil, error: .parseError("empty line")))
         }
-        if String(data: line, encoding: .utf8) == nil {
-            return .failure(Violation(id: nil, error: .parseError("line is not valid UTF-8")))
-        }
         let header: Header
         do {
             header = try Self.jsonDecoder.decode(Header.self, from: line)
         } catch {
-            // Only on the error path: parse again to say exactly what is wrong.
+            // Only on the error path: look again to say exactly what is wrong.
+            if String(data: line, encoding: .utf8) == nil {
+                return .failure(Violation(id: nil, error: .parseError("line is not valid UTF-8")))
+            }
             let value: JSONValue
             do { value = try Self.jsonDecoder.decode(JSONValue.self, from: line) } catch {
                 return .failure(Violation(id: nil, error: .parseError("not valid JSON (\(Self.summary(of: error)))")))
@@ -61,9 +61,7 @@ public enum IncomingMessage: Sendable {
         }
         guard let version = header.jsonrpc else { return invalid("missing \"jsonrpc\": \"2.0\"", id: id) }
         guard version == .string("2.0") else { return invalid("\"jsonrpc\" must be \"2.0\", got \(version.compactDescription)", id: id) }
-        let object: [String: JSONValue?] = ["method": header.method, "params": header.params, "result": header.hasResult ? .null : nil,
-                                            "error": header.error]
-        if let methodValue = object["method"] ?? nil {
+        if let methodValue = header.method {
             guard case .string(let method) = methodValue else {
                 return invalid("\"method\" must be a string, got \(methodValue.typeName)", id: id)
             }
@@ -82,16 +80,15 @@ public enum IncomingMessage: Sendable {
             return .success(.notification(method: method, line: line))
         }
 
-        let result: JSONValue? = header.hasResult ? .null : nil
-        switch (result, header.error) {
-        case (nil, nil):
+        switch (header.hasResult, header.error) {
+        case (false, nil):
             return invalid("a message needs \"method\" (request) or \"result\"/\"error\" (response)", id: id)
-        case (.some, .some):
+        case (true, .some):
             return invalid("a response cannot have both \"result\" and \"error\"", id: id, answerable: false)
-        case (.some, nil):
+        case (true, nil):
             guard let id else { return invalid("a result response needs an \"id\"", answerable: false) }
             return .success(.response(id: id, outcome: .result(line: line)))
-        case (nil, .some(let errorValue)):
+        case (false, .some(let errorValue)):
             guard let error = Self.rpcError(from: errorValue) else {
                 return invalid("\"error\" must be an object with an integer \"code\" and a string \"message\"", id: id, answerable: false)
             }

@@ -61,10 +61,10 @@ final class ControlServer: Sendable {
     private static func serve(client: Int32, logger: Logger,
                               handle: @Sendable (ControlRequest, @escaping @Sendable (ControlResponse) -> Void) -> Void) {
         defer { close(client) }
-        var request: Data?
-        FramedInput.readLoop(fd: client, maxLineLength: 64 * 1024) { event in
-            if request == nil, case .line(let line) = event { request = line }
-        }
+        // A client that never sends a full line must not pin this thread forever.
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let request = readFirstLine(client, limit: 64 * 1024)
         let response: ControlResponse
         if let request, let decoded = try? JSONDecoder.daemon.decode(ControlRequest.self, from: request) {
             let done = DispatchSemaphore(value: 0)
@@ -83,6 +83,20 @@ final class ControlServer: Sendable {
             try? LineWriter.writeAll(fd: client, line)
         }
     }
+}
+
+/// The first line a client sends (without waiting for it to close its side), or nil.
+private func readFirstLine(_ fd: Int32, limit: Int) -> Data? {
+    var data = Data()
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while data.count < limit {
+        let n = read(fd, &buffer, buffer.count)
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { return nil }
+        data.append(contentsOf: buffer[0..<n])
+        if let newline = data.firstIndex(of: 0x0A) { return data[data.startIndex..<newline] }
+    }
+    return nil
 }
 
 /// Carries one answer from the loop thread to the connection thread.

@@ -4,11 +4,17 @@ import Synchronization
 
 /// The one ordered stream of events the supervision loop consumes; any thread may post.
 final class EventQueue: Sendable {
-    private let events = Mutex<[SupervisorEvent]>([])
+    private let events = Mutex(Pending())
+
+    /// Posted events not yet taken; `head` avoids shifting the array on every take.
+    private struct Pending {
+        var items: [SupervisorEvent] = []
+        var head = 0
+    }
     private let available = DispatchSemaphore(value: 0)
 
     func post(_ event: SupervisorEvent) {
-        events.withLock { $0.append(event) }
+        events.withLock { $0.items.append(event) }
         available.signal()
     }
 
@@ -20,7 +26,15 @@ final class EventQueue: Sendable {
         } else {
             available.wait()
         }
-        return events.withLock { $0.removeFirst() }
+        return events.withLock { pending in
+            let event = pending.items[pending.head]
+            pending.head += 1
+            if pending.head == pending.items.count {
+                pending.items.removeAll(keepingCapacity: pending.items.count < 4096)
+                pending.head = 0
+            }
+            return event
+        }
     }
 }
 
