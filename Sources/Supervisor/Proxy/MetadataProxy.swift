@@ -45,33 +45,28 @@ struct MetadataProxy: Sendable {
         let reply = Replier(connection: connection, id: id, encoder: encoder)
         switch method {
         case SubmitReport.name:
-            switch decoder.params(SubmitReport.self, from: line) {
-            case .success(let params):
-                let reportId = params.report.reportId
-                store.submitReport(params.report) { result in
-                    reply.send(result.map { SubmitReport.Result(reportId: reportId, stored: $0) })
-                }
-            case .failure(let error): reply.send(Result<Empty, RPCError>.failure(error))
+            serve(SubmitReport.self, line, reply) { params, done in
+                store.submitReport(params.report) { done($0.map { SubmitReport.Result(reportId: params.report.reportId, stored: $0) }) }
             }
         case CreateElement.name:
-            switch decoder.params(CreateElement.self, from: line) {
-            case .success(let params): store.createElement(params) { reply.send($0.map(ElementResult.init)) }
-            case .failure(let error): reply.send(Result<Empty, RPCError>.failure(error))
-            }
+            serve(CreateElement.self, line, reply) { params, done in store.createElement(params) { done($0.map(ElementResult.init)) } }
         case UpdateElement.name:
-            switch decoder.params(UpdateElement.self, from: line) {
-            case .success(let params): store.updateElement(params) { reply.send($0.map(ElementResult.init)) }
-            case .failure(let error): reply.send(Result<Empty, RPCError>.failure(error))
-            }
+            serve(UpdateElement.self, line, reply) { params, done in store.updateElement(params) { done($0.map(ElementResult.init)) } }
         case DeleteElement.name:
-            switch decoder.params(DeleteElement.self, from: line) {
-            case .success(let params): store.deleteElement(params) { reply.send($0.map(ElementResult.init)) }
-            case .failure(let error): reply.send(Result<Empty, RPCError>.failure(error))
-            }
+            serve(DeleteElement.self, line, reply) { params, done in store.deleteElement(params) { done($0.map(ElementResult.init)) } }
         case FindElements.name:
-            reply.send(decoder.params(FindElements.self, from: line).map { FindElements.Result(elements: store.findElements($0)) })
+            serve(FindElements.self, line, reply) { params, done in done(.success(.init(elements: store.findElements(params)))) }
         default:
             reply.send(Result<Empty, RPCError>.failure(.methodNotFound(method)))
+        }
+    }
+
+    /// Decodes `M`'s params (answering -32602 if they are malformed) and lets `body` answer, now or later.
+    private func serve<M: RPCMethod>(_ method: M.Type, _ line: Data, _ reply: Replier,
+                                     _ body: (M.Params, @escaping @Sendable (Result<M.Result, RPCError>) -> Void) -> Void) {
+        switch decoder.params(M.self, from: line) {
+        case .success(let params): body(params) { reply.send($0) }
+        case .failure(let error): reply.send(Result<M.Result, RPCError>.failure(error))
         }
     }
 }
