@@ -1,6 +1,7 @@
 import Protocol
 import Testing
 
+/// Messages survive encoding and decoding with their types, ids and dates.
 @Suite("Encoding and decoding messages")
 struct RoundTripTests {
     let encoder = MessageEncoder()
@@ -70,6 +71,7 @@ struct RoundTripTests {
     }
 }
 
+/// Lines are split exactly, and an over-long line costs no more than the limit.
 @Suite("Line framing")
 struct LineFramerTests {
     func frame(_ chunks: [String], max: Int = 16) -> [LineFramer.Event] {

@@ -2,6 +2,7 @@
 public enum ConnectorStatusChanged: RPCNotification {
     public static let name = "connector/status"
 
+    /// The request parameters.
     public struct Params: Codable, Sendable, Equatable {
         public var connectorName: String
         public var connectorId: String

@@ -2,6 +2,7 @@
 public enum Heartbeat: RPCMethod {
     public static let name = "heartbeat"
 
+    /// The request parameters.
     public struct Params: Codable, Sendable {
         public var sequence: Int
         public init(sequence: Int) { self.sequence = sequence }

@@ -2,6 +2,7 @@
 public enum Initialize: RPCMethod {
     public static let name = "initialize"
 
+    /// The request parameters.
     public struct Params: Codable, Sendable {
         public var protocolVersion: Int
         public var integrationServiceURLMarker: String
@@ -21,6 +22,7 @@ public enum Initialize: RPCMethod {
         }
     }
 
+    /// The answer.
     public struct Result: Codable, Sendable {
         public var protocolVersion: Int
         public var workerVersion: String

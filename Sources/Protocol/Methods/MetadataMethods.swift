@@ -2,6 +2,7 @@
 public enum CreateElement: RPCMethod {
     public static let name = "metadata/createElement"
 
+    /// The request parameters.
     public struct Params: Codable, Sendable {
         public var connectorName: String
         public var typeName: String
@@ -25,6 +26,7 @@ public enum CreateElement: RPCMethod {
 public enum UpdateElement: RPCMethod {
     public static let name = "metadata/updateElement"
 
+    /// The request parameters.
     public struct Params: Codable, Sendable {
         public var connectorName: String
         public var guid: String
@@ -45,6 +47,7 @@ public enum UpdateElement: RPCMethod {
 public enum DeleteElement: RPCMethod {
     public static let name = "metadata/deleteElement"
 
+    /// The request parameters.
     public struct Params: Codable, Sendable {
         public var connectorName: String
         public var guid: String
@@ -61,6 +64,7 @@ public enum DeleteElement: RPCMethod {
 public enum FindElements: RPCMethod {
     public static let name = "metadata/findElements"
 
+    /// The request parameters.
     public struct Params: Codable, Sendable {
         public var typeName: String?
         public var metadataSourceQualifiedName: String?
@@ -72,6 +76,7 @@ public enum FindElements: RPCMethod {
         }
     }
 
+    /// The answer.
     public struct Result: Codable, Sendable {
         public var elements: [MetadataElement]
         public init(elements: [MetadataElement]) { self.elements = elements }

@@ -2,12 +2,14 @@
 public enum RefreshConnectors: RPCMethod {
     public static let name = "connectors/refresh"
 
+    /// The request parameters.
     public struct Params: Codable, Sendable {
         /// nil refreshes every connector of the worker.
         public var connectorName: String?
         public init(connectorName: String?) { self.connectorName = connectorName }
     }
 
+    /// The answer.
     public struct Result: Codable, Sendable {
         public var refreshes: [RefreshOutcome]
         public init(refreshes: [RefreshOutcome]) { self.refreshes = refreshes }

@@ -2,11 +2,13 @@
 public enum SubmitReport: RPCMethod {
     public static let name = "reports/submit"
 
+    /// The request parameters.
     public struct Params: Codable, Sendable {
         public var report: IntegrationReport
         public init(report: IntegrationReport) { self.report = report }
     }
 
+    /// The answer.
     public struct Result: Codable, Sendable {
         public var reportId: String
         /// false when a report with this id was already stored (a replay): nothing was written twice.

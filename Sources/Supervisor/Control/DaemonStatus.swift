@@ -8,6 +8,7 @@ struct DaemonStatus: Codable, Sendable {
     var daemon: DaemonInfo
     var integrationServiceSummaries: [ServiceSummary]
 
+    /// The daemon process itself.
     struct DaemonInfo: Codable, Sendable {
         var pid: Int32
         var state: String
@@ -15,6 +16,7 @@ struct DaemonStatus: Codable, Sendable {
         var dataDirectory: String
     }
 
+    /// Egeria's `IntegrationServiceSummary` plus the service's worker.
     struct ServiceSummary: Codable, Sendable {
         var integrationServiceURLMarker: String
         var integrationServiceFullName: String
@@ -22,6 +24,7 @@ struct DaemonStatus: Codable, Sendable {
         var integrationConnectorReports: [ConnectorReport]
     }
 
+    /// The service's worker process as the supervisor sees it.
     struct WorkerSummary: Codable, Sendable {
         var pid: Int32?
         /// starting, running, stopping, backoff, failed, stopped.
@@ -36,11 +39,13 @@ struct DaemonStatus: Codable, Sendable {
         var lastRestart: RestartTiming?
     }
 
+    /// Durations of the last restart, measured by the daemon on its monotonic clock.
     struct RestartTiming: Codable, Sendable {
         var exitToSpawnMillis: Double?
         var exitToReadyMillis: Double?
     }
 
+    /// How the worker's last incarnation ended.
     struct ExitSummary: Codable, Sendable {
         var exitCode: Int32?
         var signal: Int32?
@@ -52,6 +57,7 @@ struct DaemonStatus: Codable, Sendable {
         var time: Date
     }
 
+    /// Egeria's `IntegrationConnectorReport`.
     struct ConnectorReport: Codable, Sendable {
         var connectorId: String
         var connectorName: String

@@ -4,8 +4,10 @@ import Glibc
 /// (up or down) apart from the *actual* one, as runsv does, and never touches a process itself; the
 /// supervision loop performs the actions. Time is injected (`now`, monotonic seconds) so tests need no clock.
 struct WorkerLifecycle: Sendable {
+    /// Whether the worker should be running (desired state, separate from the actual one).
     enum Want: Sendable { case up, down }
 
+    /// Where the worker actually is; data that exists only in one state lives in that case.
     enum State: Equatable, Sendable {
         /// Never started.
         case idle
@@ -31,6 +33,7 @@ struct WorkerLifecycle: Sendable {
     /// Teardown steps, in order: ask politely, SIGTERM the group, SIGKILL the group.
     enum StopStep: Sendable { case shutdownRequested, terminated, killed }
 
+    /// What the loop must do next; the machine itself never acts.
     enum Action: Equatable, Sendable {
         case spawn
         case sendInitialize
