@@ -13,9 +13,12 @@ public enum ConnectorStatusChanged: RPCNotification {
         public var failingExceptionMessage: String?
         /// Refreshes completed by this incarnation of the connector.
         public var refreshCount: Int
+        /// How long the last completed refresh took (optional; feeds the refresh-duration histogram).
+        public var lastRefreshDurationSeconds: Double?
 
         public init(connectorName: String, connectorId: String, connectorStatus: IntegrationConnectorStatus,
-                    lastStatusChange: Date, lastRefreshTime: Date?, failingExceptionMessage: String?, refreshCount: Int) {
+                    lastStatusChange: Date, lastRefreshTime: Date?, failingExceptionMessage: String?, refreshCount: Int,
+                    lastRefreshDurationSeconds: Double? = nil) {
             self.connectorName = connectorName
             self.connectorId = connectorId
             self.connectorStatus = connectorStatus
@@ -23,6 +26,7 @@ public enum ConnectorStatusChanged: RPCNotification {
             self.lastRefreshTime = lastRefreshTime
             self.failingExceptionMessage = failingExceptionMessage
             self.refreshCount = refreshCount
+            self.lastRefreshDurationSeconds = lastRefreshDurationSeconds
         }
     }
 }

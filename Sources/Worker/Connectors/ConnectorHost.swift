@@ -21,6 +21,7 @@ final class ConnectorHost: Sendable {
         var lastRefreshTime: Date?
         var failingExceptionMessage: String?
         var refreshCount = 0
+        var lastRefreshDuration: Double?
     }
 
     init(config: IntegrationConnectorConfig, serverName: String, userId: String, client: SupervisorClient,
@@ -53,8 +54,10 @@ final class ConnectorHost: Sendable {
         queue.async { completion(self.performRefresh()) }
     }
 
-    /// Disconnects the connector, waiting at most `timeoutSeconds` for a refresh in progress.
-    func disconnect(timeoutSeconds: Double) {
+    /// Disconnects the connector, waiting at most `timeoutSeconds` for a refresh in progress; false if it
+    /// did not stop in time (the stuck refresh is abandoned on its own queue).
+    @discardableResult
+    func disconnect(timeoutSeconds: Double) -> Bool {
         let done = DispatchSemaphore(value: 0)
         queue.async {
             if let connector = self.connector, self.status != .CONFIG_FAILED { connector.disconnect() }
@@ -62,8 +65,10 @@ final class ConnectorHost: Sendable {
             done.signal()
         }
         if done.wait(timeout: .now() + timeoutSeconds) == .timedOut {
-            logger.warning("connector did not disconnect within \(timeoutSeconds) s; leaving it to process exit")
+            logger.warning("connector did not disconnect within \(timeoutSeconds) s; its stuck refresh is abandoned")
+            return false
         }
+        return true
     }
 
     var status: IntegrationConnectorStatus { state.withLock { $0.status } }
@@ -111,6 +116,7 @@ final class ConnectorHost: Sendable {
         state.withLock {
             $0.refreshCount += 1
             $0.lastRefreshTime = Date()
+            $0.lastRefreshDuration = Date().timeIntervalSince(started)
         }
         change(to: .WAITING)
         logger.debug("refresh done", ["created": "\(recording.created.count)", "updated": "\(recording.updated.count)",
@@ -138,7 +144,8 @@ final class ConnectorHost: Sendable {
         state.withLock {
             .init(connectorName: config.connectorName, connectorId: config.connectorId, connectorStatus: $0.status,
                   lastStatusChange: $0.lastStatusChange, lastRefreshTime: $0.lastRefreshTime,
-                  failingExceptionMessage: $0.failingExceptionMessage, refreshCount: $0.refreshCount)
+                  failingExceptionMessage: $0.failingExceptionMessage, refreshCount: $0.refreshCount,
+                  lastRefreshDurationSeconds: $0.lastRefreshDuration)
         }
     }
 

@@ -15,6 +15,8 @@ final class WorkerRuntime: Sendable {
     private let scheduler = RefreshScheduler()
     private let registry: ConnectorRegistry
     private let hosts = Mutex<[ConnectorHost]?>(nil)
+    /// What new connector hosts need; set by `initialize`.
+    private let setup = Mutex<Initialize.Params?>(nil)
     private let logger: Logger
 
     init(registry: ConnectorRegistry = .standard) {
@@ -64,6 +66,12 @@ final class WorkerRuntime: Sendable {
             }
         case Shutdown.name:
             shutdown(id: id)
+        case RestartConnector.name:
+            changeConnector(id: id, decoder.params(RestartConnector.self, from: line).map { (name: $0.connectorName, config: nil) })
+        case ConfigureConnector.name:
+            changeConnector(id: id, decoder.params(ConfigureConnector.self, from: line).map { (name: $0.connector.connectorName, config: $0.connector) })
+        case RemoveConnector.name:
+            changeConnector(id: id, decoder.params(RemoveConnector.self, from: line).map { (name: $0.connectorName, config: nil) }, remove: true)
         default:
             answer(id, Result<Empty, RPCError>.failure(.methodNotFound(method)))
         }
@@ -74,16 +82,11 @@ final class WorkerRuntime: Sendable {
             return .failure(RPCError(code: RPCError.protocolVersionMismatchCode,
                                      message: "protocol version \(params.protocolVersion) is not supported; this worker speaks \(ProtocolVersion.current)"))
         }
-        let services = WorkerServices(wire: wire)
         let serviceLogger = logger
         let created: [ConnectorHost]? = hosts.withLock { hosts in
             guard hosts == nil else { return nil }
-            let created = params.connectors.map { config in
-                ConnectorHost(config: config, serverName: params.serverName, userId: params.userId, client: client,
-                              services: services, registry: registry, logger: serviceLogger) { [self] status in
-                    notify(status)
-                }
-            }
+            setup.withLock { $0 = params }
+            let created = params.connectors.map { makeHost($0, params) }
             hosts = created
             return created
         }
@@ -93,6 +96,48 @@ final class WorkerRuntime: Sendable {
         for host in created where host.status != .CONFIG_FAILED { scheduler.schedule(host, at: .now()) }
         serviceLogger.info("initialized", ["connectors": "\(created.count)"])
         return .success(.init(protocolVersion: ProtocolVersion.current, workerVersion: Self.version, pid: getpid()))
+    }
+
+    private func makeHost(_ config: IntegrationConnectorConfig, _ params: Initialize.Params) -> ConnectorHost {
+        ConnectorHost(config: config, serverName: params.serverName, userId: params.userId, client: client,
+                      services: WorkerServices(wire: wire), registry: registry, logger: logger) { [self] status in
+            notify(status)
+        }
+    }
+
+    /// Restart (config nil), reconfigure or add (config given), or remove one connector; the others are untouched.
+    /// Runs off the I/O thread: disconnecting waits for a refresh that may need this thread's answers.
+    private func changeConnector(id: RequestID, _ request: Result<(name: String, config: IntegrationConnectorConfig?), RPCError>,
+                                 remove: Bool = false) {
+        guard case .success(let (name, newConfig)) = request else {
+            if case .failure(let error) = request { answer(id, Result<Empty, RPCError>.failure(error)) }
+            return
+        }
+        guard let params = setup.withLock({ $0 }) else {
+            return answer(id, Result<Empty, RPCError>.failure(.invalidRequest("initialize first")))
+        }
+        let existing = hosts.withLock { $0?.first { $0.name == name } }
+        if existing == nil && (remove || newConfig == nil) {
+            return answer(id, Result<Empty, RPCError>.failure(.notFound("no connector named \"\(name)\" in this worker")))
+        }
+        DispatchQueue.global().async { [self] in
+            let stopped = existing?.disconnect(timeoutSeconds: 2) ?? true
+            if remove {
+                hosts.withLock { $0?.removeAll { $0 === existing } }
+                logger.info("connector removed", ["connector": name])
+                return answer(id, Result<ConnectorChangeResult, RPCError>.success(
+                    .init(connectorName: name, connectorStatus: .SHUTDOWN, previousInstanceStopped: stopped)))
+            }
+            let host = makeHost(newConfig ?? existing!.config, params)
+            hosts.withLock { hosts in
+                if let index = hosts?.firstIndex(where: { $0 === existing }) { hosts?[index] = host } else { hosts?.append(host) }
+            }
+            host.announce()
+            if host.status != .CONFIG_FAILED { scheduler.schedule(host, at: .now()) }
+            logger.info(existing == nil ? "connector added" : "connector re-created", ["connector": name])
+            answer(id, Result<ConnectorChangeResult, RPCError>.success(
+                .init(connectorName: name, connectorStatus: host.status, previousInstanceStopped: stopped)))
+        }
     }
 
     private func refresh(id: RequestID, _ params: RefreshConnectors.Params) {

@@ -1,0 +1,55 @@
+/// `connectors/restart` (supervisor → worker): disconnect one connector and create it again from its config.
+public enum RestartConnector: RPCMethod {
+    public static let name = "connectors/restart"
+
+    /// The request parameters.
+    public struct Params: Codable, Sendable {
+        public var connectorName: String
+        public init(connectorName: String) { self.connectorName = connectorName }
+    }
+
+    public typealias Result = ConnectorChangeResult
+}
+
+/// `connectors/configure` (supervisor → worker): add a connector, or replace one's config and re-create it.
+/// Other connectors are untouched.
+public enum ConfigureConnector: RPCMethod {
+    public static let name = "connectors/configure"
+
+    /// The request parameters.
+    public struct Params: Codable, Sendable {
+        public var connector: IntegrationConnectorConfig
+        public init(connector: IntegrationConnectorConfig) { self.connector = connector }
+    }
+
+    public typealias Result = ConnectorChangeResult
+}
+
+/// `connectors/remove` (supervisor → worker): disconnect a connector and forget it.
+public enum RemoveConnector: RPCMethod {
+    public static let name = "connectors/remove"
+
+    /// The request parameters.
+    public struct Params: Codable, Sendable {
+        public var connectorName: String
+        public init(connectorName: String) { self.connectorName = connectorName }
+    }
+
+    public typealias Result = ConnectorChangeResult
+}
+
+/// The outcome of a restart, configure or remove of one connector.
+public struct ConnectorChangeResult: Codable, Sendable, Equatable {
+    public var connectorName: String
+    /// The new instance's status (SHUTDOWN after a remove).
+    public var connectorStatus: IntegrationConnectorStatus
+    /// false when the old instance was stuck in a refresh and did not disconnect in time; it is abandoned
+    /// (restart the service to get rid of it).
+    public var previousInstanceStopped: Bool
+
+    public init(connectorName: String, connectorStatus: IntegrationConnectorStatus, previousInstanceStopped: Bool) {
+        self.connectorName = connectorName
+        self.connectorStatus = connectorStatus
+        self.previousInstanceStopped = previousInstanceStopped
+    }
+}
