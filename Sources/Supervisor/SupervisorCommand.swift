@@ -19,7 +19,8 @@ struct SupervisorCommand {
             Output.text(Usage.text(for: parsed.subcommand))
             return 0
         }
-        let logger = Logger(label: "integration-daemon")
+        if let format = parsed.logFormat.flatMap(Logger.Format.init(rawValue:)) { Logger.outputFormat = format }
+        let logger = Logger(label: "integration-daemon", level: parsed.logLevel.flatMap(Logger.Level.init(rawValue:)) ?? .info)
         let config: DaemonConfig
         let warnings: [ConfigError.Issue]
         do { (config, warnings) = try ConfigLoader.load(path: parsed.config, workerDirectory: executableDirectory()) } catch {
@@ -34,6 +35,7 @@ struct SupervisorCommand {
         case "status": return InspectCommands.status(config: config, json: parsed.json)
         case "reports": return InspectCommands.reports(config: config, connector: parsed.connector, limit: parsed.limit, json: parsed.json)
         case "elements": return InspectCommands.elements(config: config, limit: parsed.limit, json: parsed.json)
+        case "refresh", "restart", "configure", "reload", "metrics": return LiveCommands.run(parsed, config: config)
         default: return 64
         }
     }

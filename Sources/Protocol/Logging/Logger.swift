@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// A small structured logger: a label, a level and metadata, written as one line per event to stderr.
 ///
@@ -15,6 +16,17 @@ public struct Logger: Sendable {
     }
 
     public typealias Metadata = [String: String]
+
+    /// How lines are written: `text` for people, `json` (one object per line) for log pipelines.
+    public enum Format: String, CaseIterable, Sendable { case text, json }
+
+    private static let formatSetting = Mutex(Format.text)
+
+    /// The process-wide output format; set once at start.
+    public static var outputFormat: Format {
+        get { formatSetting.withLock { $0 } }
+        set { formatSetting.withLock { $0 = newValue } }
+    }
 
     public var label: String
     public var level: Level
@@ -37,7 +49,9 @@ public struct Logger: Sendable {
         guard level >= self.level else { return }
         var fields = metadata
         fields.merge(extra) { _, new in new }
-        let line = Self.format(level: level, label: label, message: message(), metadata: fields)
+        let line = Self.outputFormat == .json
+            ? Self.jsonLine(level: level, label: label, message: message(), metadata: fields)
+            : Self.format(level: level, label: label, message: message(), metadata: fields)
         try? LineWriter.writeAll(fd: 2, Data(line.utf8))
     }
 
@@ -54,6 +68,19 @@ public struct Logger: Sendable {
             line += " \(key)=\(quoted(metadata[key]!))"
         }
         return line + "\n"
+    }
+
+    /// `{"time":…,"level":…,"label":…,"message":…,<metadata>}` with a trailing newline.
+    public static func jsonLine(level: Level, label: String, message: String, metadata: Metadata) -> String {
+        var object: [String: String] = metadata
+        object["time"] = timestamp()
+        object["level"] = level.rawValue
+        object["label"] = label
+        object["message"] = message
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(object) else { return "{\"message\":\"unencodable log line\"}\n" }
+        return String(decoding: data, as: UTF8.self) + "\n"
     }
 
     /// Splits a line in this format back into level and the rest, so a relay can keep the worker's level.

@@ -10,15 +10,18 @@ public enum Initialize: RPCMethod {
         public var userId: String
         public var heartbeatIntervalSeconds: Double
         public var connectors: [IntegrationConnectorConfig]
+        /// The daemon's log level (trace … critical), so the worker does not write lines that would be dropped.
+        public var logLevel: String?
 
         public init(protocolVersion: Int, integrationServiceURLMarker: String, serverName: String, userId: String,
-                    heartbeatIntervalSeconds: Double, connectors: [IntegrationConnectorConfig]) {
+                    heartbeatIntervalSeconds: Double, connectors: [IntegrationConnectorConfig], logLevel: String? = nil) {
             self.protocolVersion = protocolVersion
             self.integrationServiceURLMarker = integrationServiceURLMarker
             self.serverName = serverName
             self.userId = userId
             self.heartbeatIntervalSeconds = heartbeatIntervalSeconds
             self.connectors = connectors
+            self.logLevel = logLevel
         }
     }
 

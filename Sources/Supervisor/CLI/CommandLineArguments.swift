@@ -1,3 +1,5 @@
+import Protocol
+
 /// The parsed command line: a subcommand, its options and flags; unknown options are usage errors.
 struct CommandLineArguments {
     var subcommand: String
@@ -6,13 +8,20 @@ struct CommandLineArguments {
     var help = false
     var connector: String?
     var limit: Int?
+    var service: String?
+    /// `configure --set KEY=VALUE`, in order.
+    var settings: [(String, String)] = []
+    var replace = false
+    var logFormat: String?
+    var logLevel: String?
 
     /// A command line that cannot be understood; exits 64 with the message and a pointer to --help.
     struct UsageError: Error, CustomStringConvertible {
         let description: String
     }
 
-    static let subcommands = ["run", "validate", "status", "reports", "elements", "help"]
+    static let subcommands = ["run", "validate", "status", "refresh", "restart", "configure", "reload", "metrics",
+                              "reports", "elements", "help"]
 
     static func parse(_ arguments: [String]) throws(UsageError) -> CommandLineArguments {
         var rest = arguments[...]
@@ -40,14 +49,42 @@ struct CommandLineArguments {
             case "--json": parsed.json = true
             case "--help", "-h": parsed.help = true
             case "--connector" where ["reports"].contains(parsed.subcommand): parsed.connector = try value()
+            case "--service" where parsed.subcommand == "restart": parsed.service = try value()
+            case "--replace" where parsed.subcommand == "configure": parsed.replace = true
+            case "--set" where parsed.subcommand == "configure":
+                let assignment = try value()
+                guard let equals = assignment.firstIndex(of: "="), equals != assignment.startIndex else {
+                    throw UsageError(description: "--set needs KEY=VALUE, got \"\(assignment)\"")
+                }
+                parsed.settings.append((String(assignment[..<equals]), String(assignment[assignment.index(after: equals)...])))
+            case "--log-format":
+                let format = try value()
+                guard Logger.Format(rawValue: format) != nil else { throw UsageError(description: "--log-format is text or json, got \"\(format)\"") }
+                parsed.logFormat = format
+            case "--log-level":
+                let level = try value()
+                guard Logger.Level(rawValue: level) != nil else {
+                    throw UsageError(description: "--log-level is one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(level)\"")
+                }
+                parsed.logLevel = level
             case "--limit" where ["reports", "elements"].contains(parsed.subcommand):
                 let text = try value()
                 guard let limit = Int(text), limit > 0 else { throw UsageError(description: "--limit needs a positive whole number, got \"\(text)\"") }
                 parsed.limit = limit
             default:
                 if option.hasPrefix("--config=") { parsed.config = String(option.dropFirst("--config=".count)); continue }
-                throw UsageError(description: "unknown option \"\(option)\" for \(parsed.subcommand)")
+                if !option.hasPrefix("-") && ["refresh", "restart", "configure"].contains(parsed.subcommand) && parsed.connector == nil {
+                    parsed.connector = option
+                    continue
+                }
+                throw UsageError(description: "unknown \(option.hasPrefix("-") ? "option" : "argument") \"\(option)\" for \(parsed.subcommand)")
             }
+        }
+        if parsed.subcommand == "configure" && !parsed.help && (parsed.connector == nil || parsed.settings.isEmpty) {
+            throw UsageError(description: "configure needs a connector name and at least one --set KEY=VALUE")
+        }
+        if parsed.subcommand == "restart" && !parsed.help && (parsed.connector == nil) == (parsed.service == nil) {
+            throw UsageError(description: "restart needs either a connector name or --service NAME")
         }
         return parsed
     }

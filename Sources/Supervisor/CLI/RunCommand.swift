@@ -47,7 +47,8 @@ enum RunCommand {
             return 1
         }
         control.start { request, reply in events.post(.control(request, reply: reply)) }
-        let loop = SupervisionLoop(config: config, store: store, events: events, logger: logger)
+        let notifier = SystemdNotifier()
+        let loop = SupervisionLoop(config: config, store: store, events: events, logger: logger, notifier: notifier)
         logger.notice("integration-daemon started", ["config": config.file, "dataDirectory": config.dataDirectory,
                                                      "services": "\(config.integrationServices.count)", "pid": "\(getpid())"])
         let code = loop.run()

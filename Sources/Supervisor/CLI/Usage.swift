@@ -10,13 +10,20 @@ enum Usage {
       run        run the daemon in the foreground (SIGTERM or Ctrl-C stops it cleanly)
       validate   check a configuration file and print every error with its JSON path
       status     ask the running daemon for worker and connector status (Egeria's shape with --json)
+      refresh    refresh one connector, or all, now; answers when the refresh has run
+      restart    re-create one connector inside its worker, or replace a worker process (--service NAME)
+      configure  update a connector's configuration properties and re-create only that connector
+      reload     re-read the configuration file and apply only what changed (also: SIGHUP)
+      metrics    print metrics in the Prometheus text format
       reports    list stored integration reports (--connector NAME, --limit N)
       elements   list the elements in the embedded metadata store (--limit N)
 
     common options:
-      --config PATH   configuration file (default config/daemon.json)
-      --json          machine-readable output
-      --help          help for a command
+      --config PATH         configuration file (default config/daemon.json)
+      --json                machine-readable output
+      --log-format FORMAT   text (default) or json, for run
+      --log-level LEVEL     trace, debug, info (default), notice, warning, error, critical, for run
+      --help                help for a command
 
     exit codes: 0 success, 1 failure, 64 bad command line or configuration, 69 daemon not running
 
@@ -25,11 +32,56 @@ enum Usage {
     static func text(for subcommand: String) -> String {
         switch subcommand {
         case "run": """
-            usage: integration-daemon run [--config PATH]
+            usage: integration-daemon run [--config PATH] [--log-format text|json] [--log-level LEVEL]
 
             Starts one worker per integration service in the configuration and supervises them until SIGTERM or
             SIGINT, then stops every worker (shutdown request, SIGTERM, SIGKILL, each after a grace period) and
             exits 0. Logs go to stderr. Live commands reach it over <dataDirectory>/daemon.sock.
+
+            """
+        case "refresh": """
+            usage: integration-daemon refresh [CONNECTOR] [--config PATH] [--json]
+
+            Refreshes CONNECTOR (or every connector of every running worker) now and answers once the refresh has
+            run, with each connector's status and its integration report's created/updated/deleted counts.
+            Exits 1 if a worker could not refresh (not running, or died during the refresh).
+
+            """
+        case "restart": """
+            usage: integration-daemon restart CONNECTOR [--config PATH] [--json]
+                   integration-daemon restart --service NAME [--config PATH] [--json]
+
+            With CONNECTOR: disconnects that connector and creates it again inside its running worker; the other
+            connectors are untouched (Egeria's restart). With --service: replaces the worker process (shutdown
+            request, then SIGTERM/SIGKILL if needed) and starts a new one at once; also revives a FAILED service.
+
+            """
+        case "configure": """
+            usage: integration-daemon configure CONNECTOR --set KEY=VALUE [--set KEY=VALUE ...] [--replace] [--config PATH] [--json]
+
+            Updates the connector's configurationProperties, merged into the current ones (or replacing them all
+            with --replace, as Egeria's mergeUpdate=false), and re-creates only that connector. VALUE is JSON when it
+            parses as JSON (3, true, {"a":1}), text otherwise. The change lasts until the daemon is restarted or
+            reloaded; put it in the configuration file to keep it.
+
+            """
+        case "reload": """
+            usage: integration-daemon reload [--config PATH] [--json]
+
+            Makes the running daemon re-read the configuration file it was started with (as SIGHUP does). An
+            invalid file is refused with its errors and the running configuration stays. Otherwise only the
+            difference is applied: new services start, removed ones are shut down gracefully, changed connectors
+            are re-created inside their live worker, a changed worker command replaces that worker, and nothing
+            unchanged is restarted. dataDirectory cannot change without a daemon restart.
+
+            """
+        case "metrics": """
+            usage: integration-daemon metrics [--config PATH]
+
+            Prints the running daemon's metrics in the Prometheus text exposition format: worker state and
+            restarts by cause, refreshes and their duration histogram per connector, reports accepted, forwarded
+            and backlog, protocol violations, heartbeat round trip, worker memory. metrics.textfile in the
+            configuration makes the daemon write the same to a file, atomically, for node_exporter.
 
             """
         case "validate": """

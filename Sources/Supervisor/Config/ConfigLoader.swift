@@ -25,7 +25,7 @@ enum ConfigLoader {
                       reader: inout ConfigReader) -> DaemonConfig? {
         guard let top = reader.object(root, "", required: true) else { return nil }
         reader.checkKeys(top, "", known: ["localServerName", "localServerUserId", "dataDirectory", "accessServer",
-                                          "supervision", "integrationServices", "integrationServicesConfig"])
+                                          "supervision", "metrics", "integrationServices", "integrationServicesConfig"])
         var config = DaemonConfig(file: file, dataDirectory: resolve("data", against: baseDirectory))
         if let name = reader.string(top["localServerName"], "localServerName") { config.localServerName = name }
         if let user = reader.string(top["localServerUserId"], "localServerUserId") { config.localServerUserId = user }
@@ -34,6 +34,15 @@ enum ConfigLoader {
             reader.fail("dataDirectory", "\"\(config.dataDirectory)\" is too long for a Unix socket path (daemon.sock must fit in 107 bytes)")
         }
         parseAccessServer(top["accessServer"], reader: &reader)
+        if let metrics = reader.object(top["metrics"], "metrics") {
+            reader.checkKeys(metrics, "metrics", known: ["textfile", "intervalSeconds"])
+            if let file = reader.string(metrics["textfile"], "metrics.textfile", required: true) {
+                var result = MetricsConfig(textfile: resolve(file, against: baseDirectory))
+                if !file.hasSuffix(".prom") { reader.fail("metrics.textfile", "node_exporter reads only files ending in .prom, got \"\(file)\"") }
+                if let interval = reader.number(metrics["intervalSeconds"], "metrics.intervalSeconds", in: 0.1...3600) { result.intervalSeconds = interval }
+                config.metrics = result
+            }
+        }
         if let supervision = reader.object(top["supervision"], "supervision") {
             config.supervision = parseSupervision(supervision, reader: &reader)
         }
@@ -137,8 +146,10 @@ enum ConfigLoader {
         if object["worker"]?["command"] == nil && !ExecutableLocator.isExecutable(command[0]) {
             reader.fail("\(p).worker.command", "not given, and the default \(command[0]) does not exist; build it (swift build) or name a worker command")
         }
+        var memoryLimit: Int?
         if let worker = reader.object(object["worker"], "\(p).worker") {
-            reader.checkKeys(worker, "\(p).worker", known: ["command"])
+            reader.checkKeys(worker, "\(p).worker", known: ["command", "memoryLimitMegabytes"])
+            memoryLimit = reader.integer(worker["memoryLimitMegabytes"], "\(p).worker.memoryLimitMegabytes", in: 1...1_048_576)
             if let given = parseCommand(worker["command"], path: "\(p).worker.command", baseDirectory: baseDirectory,
                                         workerDirectory: workerDirectory, reader: &reader) {
                 command = given
@@ -163,7 +174,8 @@ enum ConfigLoader {
             }
         }
         guard let marker else { return nil }
-        return ServiceConfig(urlMarker: marker, fullName: fullName ?? marker, command: command, restart: restart, connectors: connectors)
+        return ServiceConfig(urlMarker: marker, fullName: fullName ?? marker, command: command, memoryLimitMegabytes: memoryLimit,
+                             restart: restart, connectors: connectors)
     }
 
     private static func parseCommand(_ value: JSONValue?, path: String, baseDirectory: String, workerDirectory: String,

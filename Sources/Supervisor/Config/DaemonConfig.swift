@@ -9,6 +9,7 @@ struct DaemonConfig: Sendable, Equatable {
     /// Absolute; relative paths in the file resolve against the config file's folder.
     var dataDirectory: String
     var supervision = SupervisionConfig()
+    var metrics: MetricsConfig?
     var integrationServices: [ServiceConfig] = []
 
     var controlSocketPath: String { dataDirectory + "/daemon.sock" }
@@ -39,12 +40,21 @@ struct RestartSettings: Sendable, Equatable {
     var healthyAfterSeconds = 1.0
 }
 
+/// Where and how often the daemon writes its metrics for node_exporter's textfile collector.
+struct MetricsConfig: Sendable, Equatable {
+    /// Absolute path of the `.prom` file, replaced atomically each time.
+    var textfile: String
+    var intervalSeconds = 5.0
+}
+
 /// One integration service: one worker process hosting its connectors.
 struct ServiceConfig: Sendable, Equatable {
     var urlMarker: String
     var fullName: String
     /// argv of the worker; `command[0]` is resolved to an executable path.
     var command: [String]
+    /// Resident memory above which the worker is replaced (restart cause `memory`).
+    var memoryLimitMegabytes: Int?
     var restart: RestartSettings
     var connectors: [IntegrationConnectorConfig]
 }

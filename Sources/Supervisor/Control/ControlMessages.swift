@@ -4,9 +4,27 @@ import Protocol
 /// A live command sent to the running daemon over its control socket (one JSON line each way).
 struct ControlRequest: Codable, Sendable {
     var command: String
-    init(command: String) { self.command = command }
+    var connectorName: String?
+    var service: String?
+    /// `configure`: the properties to set, and whether they replace all others (Egeria's mergeUpdate = false).
+    var properties: [String: JSONValue]?
+    var replace: Bool?
+
+    init(command: String, connectorName: String? = nil, service: String? = nil, properties: [String: JSONValue]? = nil, replace: Bool? = nil) {
+        self.command = command
+        self.connectorName = connectorName
+        self.service = service
+        self.properties = properties
+        self.replace = replace
+    }
 
     static let status = "status"
+    static let metrics = "metrics"
+    static let refresh = "refresh"
+    static let restart = "restart"
+    static let configure = "configure"
+    static let reload = "reload"
+    static let all = [status, metrics, refresh, restart, configure, reload]
 }
 
 /// The daemon's answer: a result, or an error message for the operator.

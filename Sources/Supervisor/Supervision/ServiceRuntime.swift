@@ -4,8 +4,11 @@ import Protocol
 /// Everything the loop knows about one integration service: its lifecycle, the current worker incarnation
 /// (process, connection, calls in flight) and the latest connector statuses. Touched only by the loop thread.
 final class ServiceRuntime {
-    let index: Int
-    let config: ServiceConfig
+    /// Unique for the daemon's life, never reused, so events of a removed service cannot reach a new one.
+    let id: Int
+    var config: ServiceConfig
+    /// Being shut down because a reload removed it; dropped from the loop once its worker is gone.
+    var removing = false
     let logger: Logger
     var lifecycle: WorkerLifecycle
     /// Incarnation number; events tagged with an older one are from a replaced worker.
@@ -28,15 +31,25 @@ final class ServiceRuntime {
     /// Refreshes completed by earlier incarnations, so statistics survive restarts.
     var earlierRefreshes: [String: Int] = [:]
 
+    /// Restarts by cause (crash, exit, hang, start-timeout, memory, restart, spawn-failed), for metrics.
+    var restartsByCause: [String: Int] = [:]
+    /// Refresh durations per connector, from the workers' status notifications.
+    var refreshDurations: [String: Histogram] = [:]
+    var memoryBytes: Int?
+
     /// A call the supervisor made to the worker and awaits.
     enum PendingCall {
         case initialize
         case heartbeat(sentAt: Double)
         case shutdown
+        /// An operator's `refresh`: the answer goes into the collector.
+        case refresh(RefreshCollector)
+        /// An operator's connector restart or configure (or a reload's), answered with the worker's result.
+        case connectorChange(@Sendable (Result<ConnectorChangeResult, RPCError>) -> Void)
     }
 
-    init(index: Int, config: ServiceConfig, lifecycle: WorkerLifecycle, logger: Logger) {
-        self.index = index
+    init(id: Int, config: ServiceConfig, lifecycle: WorkerLifecycle, logger: Logger) {
+        self.id = id
         self.config = config
         self.lifecycle = lifecycle
         self.logger = logger.with(["service": config.urlMarker])
@@ -47,17 +60,35 @@ final class ServiceRuntime {
         return .number(nextRequestID)
     }
 
-    /// Forgets the ended incarnation, keeping its refresh counts.
-    func incarnationEnded() {
+    /// Forgets the ended incarnation, keeping its refresh counts; operators' calls in flight get an error.
+    func incarnationEnded(_ status: TerminationStatus) {
         connection?.close()
         connection = nil
         process = nil
+        memoryBytes = nil
+        let reason = "the \(config.urlMarker) worker \(status) before answering"
+        for call in pending.values {
+            switch call {
+            case .refresh(let collector): collector.fail(service: config.urlMarker, reason)
+            case .connectorChange(let reply): reply(.failure(.unavailable(reason)))
+            case .initialize, .heartbeat, .shutdown: break
+            }
+        }
         pending.removeAll()
         readySince = nil
         for (name, status) in connectorStatus {
             earlierRefreshes[name, default: 0] += status.refreshCount
             connectorStatus[name]?.refreshCount = 0
         }
+    }
+
+    /// Records a connector status; a refresh count that went up adds the refresh's duration to the histogram.
+    func record(_ status: ConnectorStatusChanged.Params) {
+        let previous = connectorStatus[status.connectorName]?.refreshCount ?? 0
+        if status.refreshCount > previous, let duration = status.lastRefreshDurationSeconds {
+            refreshDurations[status.connectorName, default: Histogram()].observe(duration)
+        }
+        connectorStatus[status.connectorName] = status
     }
 
     /// The worker state name operators see.

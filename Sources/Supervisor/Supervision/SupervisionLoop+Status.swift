@@ -2,15 +2,8 @@ import Foundation
 import Glibc
 import Protocol
 
-/// Live commands: answered by the loop from what it holds, so they never wait on a worker.
+/// `status`: answered by the loop from what it holds, so it never waits on a worker.
 extension SupervisionLoop {
-    func answer(_ request: ControlRequest) -> ControlResponse {
-        switch request.command {
-        case ControlRequest.status: .success(status())
-        default: .failure("unknown command \"\(request.command)\"; this daemon answers: \(ControlRequest.status)")
-        }
-    }
-
     func status() -> DaemonStatus {
         DaemonStatus(
             serverName: config.localServerName,

@@ -8,47 +8,56 @@ import Protocol
 /// - Important: `run()` must be called on a long-lived thread (the main thread): workers die with the
 ///   thread that spawned them (parent-death signal).
 final class SupervisionLoop {
-    let config: DaemonConfig
+    var config: DaemonConfig
     let store: EmbeddedStore
     let events: EventQueue
     let logger: Logger
-    let services: [ServiceRuntime]
+    let notifier: SystemdNotifier?
+    var services: [ServiceRuntime] = []
     let encoder = MessageEncoder()
     let decoder = PayloadDecoder()
     let startTime = Date()
+    var periodic = PeriodicTasks()
+    private var nextServiceID = 1
     private var shutdownDeadline: Double?
 
-    init(config: DaemonConfig, store: EmbeddedStore, events: EventQueue, logger: Logger) {
+    init(config: DaemonConfig, store: EmbeddedStore, events: EventQueue, logger: Logger, notifier: SystemdNotifier?) {
         self.config = config
         self.store = store
         self.events = events
         self.logger = logger
-        let s = config.supervision
-        let timing = WorkerLifecycle.Timing(heartbeatInterval: s.heartbeatIntervalSeconds, heartbeatTimeout: s.heartbeatTimeoutSeconds,
-                                            startTimeout: s.startTimeoutSeconds, shutdownGrace: s.shutdownGraceSeconds,
-                                            killGrace: s.killGraceSeconds)
-        services = config.integrationServices.enumerated().map { index, service in
-            ServiceRuntime(index: index, config: service, lifecycle: WorkerLifecycle(timing: timing, restart: service.restart), logger: logger)
-        }
+        self.notifier = notifier
+        services = config.integrationServices.map(makeService)
     }
+
+    func makeService(_ service: ServiceConfig) -> ServiceRuntime {
+        defer { nextServiceID += 1 }
+        return ServiceRuntime(id: nextServiceID, config: service,
+                              lifecycle: WorkerLifecycle(timing: config.supervision.timing, restart: service.restart), logger: logger)
+    }
+
+    func service(id: Int) -> ServiceRuntime? { services.first { $0.id == id } }
 
     var isShuttingDown: Bool { shutdownDeadline != nil }
 
     /// Starts every worker and supervises until a shutdown completes; returns the exit code.
     func run() -> Int32 {
         let now = MonotonicClock.now()
+        periodic.start(now: now, config: config, notifier: notifier)
         for service in services { perform(service.lifecycle.start(now: now), on: service) }
         while true {
-            let deadline = ([shutdownDeadline] + services.map(\.lifecycle.nextDeadline)).compactMap { $0 }.min()
+            let deadline = ([shutdownDeadline, periodic.nextDeadline] + services.map(\.lifecycle.nextDeadline)).compactMap { $0 }.min()
             if let event = events.next(until: deadline) { handle(event) }
             let now = MonotonicClock.now()
             for service in services { perform(service.lifecycle.tick(now: now), on: service) }
+            runPeriodicTasks(now: now)
             if isShuttingDown {
                 if services.allSatisfy({ $0.process == nil }) { break }
                 if let shutdownDeadline, now >= shutdownDeadline { forceKillAll(); break }
             }
         }
         store.flush()
+        writeMetricsFile()
         logger.notice("all workers stopped; integration-daemon exits")
         return 0
     }
@@ -57,25 +66,27 @@ final class SupervisionLoop {
 
     private func handle(_ event: SupervisorEvent) {
         switch event {
-        case .workerMessage(let index, let generation, let message):
-            handleMessage(message, from: services[index], generation: generation)
-        case .workerOversizedLine(let index, let generation, let count):
-            let service = services[index]
-            // After the exit was handled, late lines of that incarnation (its stdout reader runs on another
-        // thread) are stale too: a last REFRESHING must not overwrite the FAILED just recorded.
-        guard generation == service.generation, service.process != nil else { return }
+        case .workerMessage(let id, let generation, let message):
+            guard let service = service(id: id) else { return }
+            handleMessage(message, from: service, generation: generation)
+        case .workerOversizedLine(let id, let generation, let count):
+            guard let service = service(id: id), generation == service.generation else { return }
             service.protocolViolations += 1
             service.logger.warning("protocol violation: dropped a \(count)-byte line on stdout (limit \(LineFramer.defaultMaxLineLength))",
                                    ["violations": "\(service.protocolViolations)"])
             service.connection?.send(encoder.errorResponse(id: nil, error: .invalidRequest("line of \(count) bytes exceeds the \(LineFramer.defaultMaxLineLength)-byte limit")))
-        case .workerExited(let index, let generation, let status):
-            workerExited(services[index], generation: generation, status: status)
+        case .workerExited(let id, let generation, let status):
+            guard let service = service(id: id) else { return }
+            workerExited(service, generation: generation, status: status)
         case .control(let request, let reply):
-            reply(answer(request))
+            answer(request, reply: reply)
         case .signal(let signal):
             switch signal {
             case SIGTERM, SIGINT: beginShutdown(signal: signal)
-            default: logger.notice("ignoring signal \(SignalName.of(signal)): live reload is not in this build")
+            case SIGHUP:
+                logger.notice("SIGHUP received: reloading \(config.file)")
+                reload { _ in }
+            default: logger.notice("ignoring signal \(SignalName.of(signal))")
             }
         }
     }
@@ -107,7 +118,7 @@ final class SupervisionLoop {
             switch decoder.params(ConnectorStatusChanged.self, from: line) {
             case .success(let status):
                 let previous = service.connectorStatus[status.connectorName]?.connectorStatus
-                service.connectorStatus[status.connectorName] = status
+                service.record(status)
                 if previous != status.connectorStatus && (status.connectorStatus.isFailure || previous?.isFailure == true) {
                     service.logger.warning("connector \(status.connectorName) is \(status.connectorStatus.rawValue)",
                                            ["connector": status.connectorName, "reason": status.failingExceptionMessage ?? ""])
@@ -137,7 +148,7 @@ final class SupervisionLoop {
                 if let exitSeenAt = service.exitSeenAt { service.lastRestart.readySeconds = now - exitSeenAt }
                 perform(service.lifecycle.handshakeCompleted(now: now), on: service)
                 service.logger.info("worker ready", ["pid": "\(result.pid)", "workerVersion": result.workerVersion])
-                if isShuttingDown { perform(service.lifecycle.stop(now: now), on: service) }
+                if isShuttingDown || service.removing { perform(service.lifecycle.stop(now: now), on: service) }
             case .success(let result):
                 rejectHandshake(service, "worker speaks protocol version \(result.protocolVersion), the daemon \(ProtocolVersion.current)")
             case .failure(let error):
@@ -150,6 +161,17 @@ final class SupervisionLoop {
             service.lifecycle.answered(now: now)
         case (.shutdown, _):
             break
+        case (.refresh(let collector), .result(let line)):
+            switch decoder.result(RefreshConnectors.self, from: line) {
+            case .success(let result): collector.succeed(result.refreshes)
+            case .failure(let error): collector.fail(service: service.config.urlMarker, error.message)
+            }
+        case (.refresh(let collector), .error(let error)):
+            collector.fail(service: service.config.urlMarker, error.message)
+        case (.connectorChange(let reply), .result(let line)):
+            reply(decoder.result(ConfigureConnector.self, from: line))
+        case (.connectorChange(let reply), .error(let error)):
+            reply(.failure(error))
         }
     }
 
@@ -159,11 +181,9 @@ final class SupervisionLoop {
     }
 
     private func workerExited(_ service: ServiceRuntime, generation: Int, status: TerminationStatus) {
-        // After the exit was handled, late lines of that incarnation (its stdout reader runs on another
-        // thread) are stale too: a last REFRESHING must not overwrite the FAILED just recorded.
-        guard generation == service.generation, service.process != nil else { return }
+        guard generation == service.generation else { return }
         let pid = service.process?.pid ?? 0
-        service.incarnationEnded()
+        service.incarnationEnded(status)
         service.lastExitTime = Date()
         service.exitSeenAt = MonotonicClock.now()
         service.lastRestart = (nil, nil)
@@ -172,13 +192,14 @@ final class SupervisionLoop {
         let next: String
         switch service.lifecycle.state {
         case .backingOff(let until):
+            service.restartsByCause[cause, default: 0] += 1
             let delay = until - MonotonicClock.now()
             next = delay <= 0.0005 ? "restarting now" : "restarting in \(String(format: "%.3f", delay)) s"
         case .failed(let reason): next = "giving up: \(reason)"
         case .stopped(let reason): next = reason
         default: next = ""
         }
-        let level: Logger.Level = isShuttingDown || cause == "requested" ? .info : .warning
+        let level: Logger.Level = isShuttingDown || cause == "requested" || cause == "restart" ? .info : .warning
         service.logger.log(level, "worker \(status); \(next)", ["pid": "\(pid)", "cause": cause,
                                                                 "restarts": "\(service.lifecycle.restartCount)"])
         perform(actions, on: service)
@@ -195,11 +216,13 @@ final class SupervisionLoop {
                 let params = Initialize.Params(
                     protocolVersion: ProtocolVersion.current, integrationServiceURLMarker: service.config.urlMarker,
                     serverName: config.localServerName, userId: config.localServerUserId,
-                    heartbeatIntervalSeconds: config.supervision.heartbeatIntervalSeconds, connectors: service.config.connectors)
+                    heartbeatIntervalSeconds: config.supervision.heartbeatIntervalSeconds, connectors: service.config.connectors,
+                    logLevel: logger.level.rawValue)
                 send(Initialize.self, params, call: .initialize, to: service)
             case .sendHeartbeat:
                 service.heartbeatSequence += 1
                 send(Heartbeat.self, .init(sequence: service.heartbeatSequence), call: .heartbeat(sentAt: MonotonicClock.now()), to: service)
+                checkMemory(service)
             case .sendShutdown:
                 send(Shutdown.self, Empty(), call: .shutdown, to: service)
             case .signalGroup(let signal):
@@ -209,21 +232,30 @@ final class SupervisionLoop {
                 }
                 service.process?.signalGroup(signal)
             case .gaveUp(let reason):
-                service.failureReason = reason
-                service.logger.error("integration service FAILED: \(reason); its connectors stay down until the daemon is restarted, the others keep running")
-                for connector in service.config.connectors {
-                    var status = service.connectorStatus[connector.connectorName] ?? ConnectorStatusChanged.Params(
-                        connectorName: connector.connectorName, connectorId: connector.connectorId, connectorStatus: .FAILED,
-                        lastStatusChange: Date(), lastRefreshTime: nil, failingExceptionMessage: nil, refreshCount: 0)
-                    status.connectorStatus = .FAILED
-                    status.lastStatusChange = Date()
-                    status.failingExceptionMessage = "worker for integration service \(service.config.urlMarker) failed: \(reason)"
-                    service.connectorStatus[connector.connectorName] = status
-                }
+                serviceFailed(service, reason: reason)
             case .stoppedForGood(let reason):
                 service.logger.info("worker down: \(reason)")
+                if service.removing {
+                    services.removeAll { $0 === service }
+                    service.logger.notice("integration service removed")
+                }
             }
         }
+    }
+
+    private func serviceFailed(_ service: ServiceRuntime, reason: String) {
+        service.failureReason = reason
+        service.logger.error("integration service FAILED: \(reason); its connectors stay down until it is restarted (restart --service), the others keep running")
+        for connector in service.config.connectors {
+            var status = service.connectorStatus[connector.connectorName] ?? ConnectorStatusChanged.Params(
+                connectorName: connector.connectorName, connectorId: connector.connectorId, connectorStatus: .FAILED,
+                lastStatusChange: Date(), lastRefreshTime: nil, failingExceptionMessage: nil, refreshCount: 0)
+            status.connectorStatus = .FAILED
+            status.lastStatusChange = Date()
+            status.failingExceptionMessage = "worker for integration service \(service.config.urlMarker) failed: \(reason)"
+            service.connectorStatus[connector.connectorName] = status
+        }
+        raiseIncident(service, classifier: "service-failed", background: "Integration service \(service.config.urlMarker) FAILED: \(reason). Last exit: \(service.lifecycle.lastExit.map { "\($0.status) (\($0.cause))" } ?? "none").")
     }
 
     private func spawn(_ service: ServiceRuntime) {
@@ -233,18 +265,18 @@ final class SupervisionLoop {
             let process = try WorkerProcess.spawn(argv: service.config.command)
             service.process = process
             service.connection = WorkerConnection(fd: process.stdinFD, name: service.config.urlMarker)
-            WorkerOutput.attach(process, service: service.index, generation: service.generation, name: service.config.urlMarker,
+            WorkerOutput.attach(process, service: service.id, generation: service.generation, name: service.config.urlMarker,
                                 proxy: MetadataProxy(store: store, connection: service.connection!), events: events, logger: logger)
             if let exitSeenAt = service.exitSeenAt { service.lastRestart.spawnSeconds = MonotonicClock.now() - exitSeenAt }
             service.logger.info("worker started", ["pid": "\(process.pid)", "generation": "\(service.generation)"])
             perform(service.lifecycle.spawned(pid: process.pid, now: MonotonicClock.now()), on: service)
         } catch {
             service.logger.error("\(error)")
-            perform(service.lifecycle.spawnFailed(reason: error.reason, now: MonotonicClock.now()), on: service)
+            perform(service.lifecycle.spawnFailed(reason: error.description, now: MonotonicClock.now()), on: service)
         }
     }
 
-    private func send<M: RPCMethod>(_ method: M.Type, _ params: M.Params, call: ServiceRuntime.PendingCall, to service: ServiceRuntime) {
+    func send<M: RPCMethod>(_ method: M.Type, _ params: M.Params, call: ServiceRuntime.PendingCall, to service: ServiceRuntime) {
         guard let connection = service.connection else { return }
         let id = service.makeRequestID()
         do {
@@ -267,11 +299,19 @@ final class SupervisionLoop {
         let now = MonotonicClock.now()
         shutdownDeadline = now + 2 * s.shutdownGraceSeconds + s.killGraceSeconds + 5
         logger.notice("\(SignalName.of(signal)) received: stopping \(services.count) worker(s)")
+        notifier?.send("STOPPING=1\nSTATUS=stopping \(services.count) worker(s)")
         for service in services { perform(service.lifecycle.stop(now: now), on: service) }
     }
 
     private func forceKillAll() {
         for service in services { service.process?.signalGroup(SIGKILL) }
         shutdownDeadline = MonotonicClock.now()
+    }
+}
+
+extension SupervisionConfig {
+    var timing: WorkerLifecycle.Timing {
+        WorkerLifecycle.Timing(heartbeatInterval: heartbeatIntervalSeconds, heartbeatTimeout: heartbeatTimeoutSeconds,
+                               startTimeout: startTimeoutSeconds, shutdownGrace: shutdownGraceSeconds, killGrace: killGraceSeconds)
     }
 }

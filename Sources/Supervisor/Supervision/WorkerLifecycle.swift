@@ -27,7 +27,14 @@ struct WorkerLifecycle: Sendable {
 
     /// Why a worker is being stopped.
     enum StopCause: String, Sendable {
-        case requested, hang, startTimeout = "start-timeout"
+        /// Stop for good (shutdown, service removed).
+        case requested
+        /// Replace the process on an operator's request: restarted at once, not counted as a failure.
+        case restart
+        case hang
+        case startTimeout = "start-timeout"
+        /// Resident memory over the service's limit: counted as a failure.
+        case memory
     }
 
     /// Teardown steps, in order: ask politely, SIGTERM the group, SIGKILL the group.
@@ -53,16 +60,16 @@ struct WorkerLifecycle: Sendable {
         var uptimeSeconds: Double
     }
 
-    let timing: Timing
+    private(set) var timing: Timing
     private(set) var state: State = .idle
     private(set) var want: Want = .down
     private(set) var restartCount = 0
     private(set) var quickFailures = 0
     private(set) var lastExit: ExitRecord?
     private(set) var history: RestartHistory
-    private let policy: RestartPolicy
-    private let backoff: Backoff
-    private let healthyAfterSeconds: Double
+    private var policy: RestartPolicy
+    private var backoff: Backoff
+    private var healthyAfterSeconds: Double
     private let random: @Sendable () -> Double
 
     /// The durations the machine needs.
@@ -81,6 +88,17 @@ struct WorkerLifecycle: Sendable {
         self.history = RestartHistory(maxRestarts: restart.maxRestarts, withinSeconds: restart.withinSeconds)
         self.healthyAfterSeconds = restart.healthyAfterSeconds
         self.random = random
+    }
+
+    /// New timings and restart limits (a reload) for the running worker, without restarting it.
+    mutating func reconfigure(timing: Timing, restart: RestartSettings) {
+        self.timing = timing
+        policy = restart.policy
+        backoff = Backoff(initialSeconds: restart.initialBackoffSeconds, maxSeconds: restart.maxBackoffSeconds)
+        healthyAfterSeconds = restart.healthyAfterSeconds
+        var history = RestartHistory(maxRestarts: restart.maxRestarts, withinSeconds: restart.withinSeconds)
+        for time in self.history.times { _ = history.recordFailure(at: time) }
+        self.history = history
     }
 
     var pid: Int32? {
@@ -116,7 +134,7 @@ struct WorkerLifecycle: Sendable {
 
     /// The process could not be spawned at all: counts as a quick failure.
     mutating func spawnFailed(reason: String, now: Double) -> [Action] {
-        lastExit = ExitRecord(status: .exited(127), cause: "spawn-failed: \(reason)", uptimeSeconds: 0)
+        lastExit = ExitRecord(status: .exited(127), cause: "spawn-failed", uptimeSeconds: 0)
         return afterEnd(abnormal: true, readySince: nil, now: now)
     }
 
@@ -152,6 +170,34 @@ struct WorkerLifecycle: Sendable {
             state = .stopped(reason: "stopped on request")
             return [.stoppedForGood(reason: "stopped on request")]
         }
+    }
+
+    /// The operator wants a fresh process: stop this one politely, then start another at once. A failed or
+    /// stopped service is started again with a clean restart history.
+    mutating func restartRequested(now: Double) -> [Action] {
+        want = .up
+        switch state {
+        case .running(let pid, let since, let ready, _, _):
+            state = .stopping(pid: pid, since: since, readySince: ready, cause: .restart, step: .shutdownRequested,
+                              nextStep: now + timing.shutdownGrace)
+            return [.sendShutdown]
+        case .starting(let pid, let since, _):
+            state = .stopping(pid: pid, since: since, readySince: nil, cause: .restart, step: .terminated, nextStep: now + timing.killGrace)
+            return [.signalGroup(SIGTERM), .signalGroup(SIGCONT)]
+        case .stopping:
+            return []
+        case .backingOff:
+            state = .backingOff(until: now)
+            return [.spawn]
+        case .idle, .failed, .stopped:
+            return start(now: now)
+        }
+    }
+
+    /// The worker's resident memory went over its limit: replace it, counted as a failure.
+    mutating func memoryExceeded(now: Double) -> [Action] {
+        guard case .running(let pid, let since, let ready, _, _) = state else { return [] }
+        return beginKill(pid: pid, since: since, readySince: ready, cause: .memory, now: now)
     }
 
     /// Deadlines: heartbeats due, hang detection, teardown escalation, restart after backoff.
@@ -198,7 +244,14 @@ struct WorkerLifecycle: Sendable {
             (cause, abnormal) = status.isSuccess ? ("exit", false) : ("crash", true)
         case .stopping(_, let s, let ready, let stopCause, _, _):
             (since, readySince) = (s, ready)
-            (cause, abnormal) = (stopCause.rawValue, stopCause != .requested)
+            (cause, abnormal) = (stopCause.rawValue, stopCause != .requested && stopCause != .restart)
+            if stopCause == .restart && want == .up {
+                lastExit = ExitRecord(status: status, cause: cause, uptimeSeconds: now - since)
+                quickFailures = 0
+                restartCount += 1
+                state = .backingOff(until: now)
+                return [.spawn]
+            }
         default:
             return []
         }

@@ -25,7 +25,7 @@ enum WorkerOutput {
                 events.post(.workerOversizedLine(service: service, generation: generation, byteCount: count))
             }
         }, onEnd: { close(stdoutFD) })
-        let relay = Logger(label: "\(name)[\(process.pid)]", level: logger.level)
+        let relay = Logger(label: "\(name)[\(process.pid)]", level: logger.level, metadata: ["service": name])
         FramedInput.start(fd: stderrFD, name: "stderr-\(name)", maxLineLength: maxStderrLine, onEvent: { event in
             switch event {
             case .line(let line):

@@ -99,8 +99,11 @@ final class WorkerRuntime: Sendable {
     }
 
     private func makeHost(_ config: IntegrationConnectorConfig, _ params: Initialize.Params) -> ConnectorHost {
-        ConnectorHost(config: config, serverName: params.serverName, userId: params.userId, client: client,
-                      services: WorkerServices(wire: wire), registry: registry, logger: logger) { [self] status in
+        // The daemon's level: lines below it would only be dropped by the daemon.
+        var hostLogger = logger
+        hostLogger.level = params.logLevel.flatMap(Logger.Level.init(rawValue:)) ?? .info
+        return ConnectorHost(config: config, serverName: params.serverName, userId: params.userId, client: client,
+                             services: WorkerServices(wire: wire), registry: registry, logger: hostLogger) { [self] status in
             notify(status)
         }
     }

@@ -1,0 +1,65 @@
+import Foundation
+import Protocol
+
+/// `integration-daemon metrics` and `metrics.textfile`: the loop's state in Prometheus form.
+extension SupervisionLoop {
+    static let workerStates = ["idle", "starting", "running", "stopping", "backoff", "failed", "stopped"]
+    static let restartCauses = ["crash", "exit", "hang", "start-timeout", "memory", "restart", "spawn-failed"]
+
+    func metricsText() -> String {
+        var out = PrometheusText()
+        let p = "integration_daemon_"
+        out.family(p + "worker_up", "gauge", "1 when the service's worker is running and has answered its handshake.")
+        for s in services { out.sample(p + "worker_up", [("service", s.config.urlMarker)], s.lifecycle.isReady ? 1 : 0) }
+        out.family(p + "worker_state", "gauge", "The worker's current state (1 for the current one).")
+        for s in services {
+            let current = s.stateName
+            for state in Self.workerStates {
+                out.sample(p + "worker_state", [("service", s.config.urlMarker), ("state", state)], state == current ? 1 : 0)
+            }
+        }
+        out.family(p + "worker_restarts_total", "counter", "Worker restarts by cause.")
+        for s in services {
+            for cause in Set(Self.restartCauses).union(s.restartsByCause.keys).sorted() {
+                out.sample(p + "worker_restarts_total", [("service", s.config.urlMarker), ("cause", cause)], Double(s.restartsByCause[cause] ?? 0))
+            }
+        }
+        out.family(p + "worker_resident_memory_bytes", "gauge", "The worker's resident memory at the last heartbeat.")
+        for s in services { if let bytes = s.memoryBytes { out.sample(p + "worker_resident_memory_bytes", [("service", s.config.urlMarker)], Double(bytes)) } }
+        out.family(p + "protocol_violations_total", "counter", "Bad lines and unexpected messages from the worker.")
+        for s in services { out.sample(p + "protocol_violations_total", [("service", s.config.urlMarker)], Double(s.protocolViolations)) }
+        out.family(p + "heartbeat_round_trip_seconds", "gauge", "Round trip of the last answered heartbeat.")
+        for s in services { if let rtt = s.heartbeatRoundTrip { out.sample(p + "heartbeat_round_trip_seconds", [("service", s.config.urlMarker)], rtt) } }
+
+        let connectors = services.flatMap { s in s.config.connectors.map { (s, $0.connectorName) } }
+        out.family(p + "connector_status", "gauge", "The connector's Egeria status (1 for the current one).")
+        for (s, name) in connectors {
+            let current = s.connectorStatus[name]?.connectorStatus
+            for status in IntegrationConnectorStatus.allCases {
+                out.sample(p + "connector_status", [("service", s.config.urlMarker), ("connector", name), ("status", status.rawValue)],
+                           status == current ? 1 : 0)
+            }
+        }
+        out.family(p + "connector_refreshes_total", "counter", "Completed refreshes, across worker restarts.")
+        for (s, name) in connectors {
+            let count = s.earlierRefreshes[name, default: 0] + (s.connectorStatus[name]?.refreshCount ?? 0)
+            out.sample(p + "connector_refreshes_total", [("service", s.config.urlMarker), ("connector", name)], Double(count))
+        }
+        out.family(p + "connector_refresh_duration_seconds", "histogram", "How long refreshes took.")
+        for (s, name) in connectors {
+            out.histogram(p + "connector_refresh_duration_seconds", [("service", s.config.urlMarker), ("connector", name)],
+                          s.refreshDurations[name] ?? Histogram())
+        }
+        out.family(p + "reports_accepted_total", "counter", "Integration reports acknowledged to workers (durable).")
+        for (s, name) in connectors {
+            out.sample(p + "reports_accepted_total", [("service", s.config.urlMarker), ("connector", name)], Double(store.totals(connectorName: name).reports))
+        }
+        out.family(p + "reports_forwarded_total", "counter", "Integration reports stored at the access server (the embedded one stores on accept).")
+        for (s, name) in connectors {
+            out.sample(p + "reports_forwarded_total", [("service", s.config.urlMarker), ("connector", name)], Double(store.totals(connectorName: name).reports))
+        }
+        out.family(p + "reports_backlog", "gauge", "Accepted integration reports not yet at the access server.")
+        for (s, name) in connectors { out.sample(p + "reports_backlog", [("service", s.config.urlMarker), ("connector", name)], 0) }
+        return out.text
+    }
+}

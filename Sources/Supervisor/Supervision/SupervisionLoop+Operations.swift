@@ -1,0 +1,91 @@
+import Foundation
+import Glibc
+import Protocol
+
+/// What the loop does for operators between events: systemd notifications, the metrics textfile,
+/// the memory guard and incident reports.
+extension SupervisionLoop {
+    func runPeriodicTasks(now: Double) {
+        if let next = periodic.nextMetrics, now >= next, let interval = periodic.metricsInterval {
+            writeMetricsFile()
+            periodic.nextMetrics = now + interval
+        }
+        guard let notifier else { return }
+        if let next = periodic.nextWatchdog, now >= next, let interval = periodic.watchdogInterval {
+            // Sent by the loop itself: if the loop ever wedges, systemd's watchdog notices.
+            notifier.send("WATCHDOG=1")
+            periodic.nextWatchdog = now + interval
+        }
+        guard !isShuttingDown else { return }
+        let running = services.filter(\.lifecycle.isReady).count
+        let failed = services.filter { if case .failed = $0.lifecycle.state { true } else { false } }.count
+        var line = "\(running) of \(services.count) integration services running"
+        if failed > 0 { line += ", \(failed) failed" }
+        if !periodic.readyNotified && running + failed == services.count {
+            periodic.readyNotified = true
+            periodic.lastStatusLine = line
+            notifier.send("READY=1\nSTATUS=\(line)")
+        } else if periodic.readyNotified && line != periodic.lastStatusLine {
+            periodic.lastStatusLine = line
+            notifier.send("STATUS=\(line)")
+        }
+    }
+
+    /// Writes the metrics to the textfile atomically (temporary file, then rename), as node_exporter needs.
+    func writeMetricsFile() {
+        guard let path = config.metrics?.textfile else { return }
+        let temporary = path + ".tmp.\(getpid())"
+        do {
+            try Data(metricsText().utf8).write(to: URL(fileURLWithPath: temporary))
+            guard rename(temporary, path) == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+        } catch {
+            unlink(temporary)
+            logger.warning("cannot write metrics.textfile \(path): \(error)")
+        }
+    }
+
+    /// Reads the worker's resident memory and replaces it when over its limit.
+    func checkMemory(_ service: ServiceRuntime) {
+        guard let pid = service.process?.pid else { return }
+        service.memoryBytes = ResidentMemory.bytes(of: pid)
+        guard let limit = service.config.memoryLimitMegabytes, let bytes = service.memoryBytes, bytes > limit << 20 else { return }
+        let megabytes = bytes >> 20
+        service.logger.warning("worker uses \(megabytes) MiB resident, over its memoryLimitMegabytes \(limit): replacing it",
+                               ["pid": "\(pid)"])
+        raiseIncident(service, classifier: "memory-limit",
+                      background: "The worker of integration service \(service.config.urlMarker) (pid \(pid)) used \(megabytes) MiB of resident memory, over its limit of \(limit) MiB; it was replaced.")
+        perform(service.lifecycle.memoryExceeded(now: MonotonicClock.now()), on: service)
+    }
+
+    /// Records an incident report (Egeria's StewardshipAction `createIncidentReport`) at the access server.
+    func raiseIncident(_ service: ServiceRuntime, classifier: String, background: String) {
+        let params = CreateElement.Params(
+            connectorName: config.localServerName, typeName: "IncidentReport",
+            qualifiedName: "IncidentReport::\(config.localServerName)::\(service.config.urlMarker)::\(classifier)::\(UUID().uuidString.lowercased())",
+            properties: [
+                "background": .string(background),
+                "domainIdentifier": .int(0),
+                "incidentClassifiers": .object([classifier: .int(1)]),
+                "impactedResources": .array(service.config.connectors.map { .string($0.connectorName) }),
+                "integrationServiceURLMarker": .string(service.config.urlMarker),
+                "originator": .string(config.localServerName),
+                "incidentStatus": .string("RAISED"),
+            ],
+            metadataSourceQualifiedName: config.localServerName)
+        let logger = service.logger
+        store.createElement(params) { result in
+            if case .failure(let error) = result { logger.error("incident report not stored: \(error)") }
+        }
+        service.logger.warning("incident report raised: \(classifier)")
+    }
+}
+
+/// A process's resident memory, from /proc.
+enum ResidentMemory {
+    static func bytes(of pid: Int32) -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/statm", encoding: .utf8) else { return nil }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return nil }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import Protocol
+
+/// `reload` and SIGHUP: re-read the config file and apply only the difference. An invalid file is refused
+/// whole and the running configuration stays.
+extension SupervisionLoop {
+    /// What a reload did, as `integration-daemon reload` prints it.
+    struct ReloadSummary: Codable, Sendable {
+        var added: [String]
+        var removed: [String]
+        var restarted: [String]
+        var reconfiguredConnectors: [String]
+        var addedConnectors: [String]
+        var removedConnectors: [String]
+        var unchanged: [String]
+    }
+
+    func reload(reply: @escaping @Sendable (ControlResponse) -> Void) {
+        let new: DaemonConfig
+        do {
+            (new, _) = try ConfigLoader.load(path: config.file, workerDirectory: SupervisorCommand.executableDirectory())
+        } catch {
+            logger.error("reload refused; the running configuration stays:\n\(error)")
+            return reply(.failure("reload refused; the running configuration stays:\n\(error)"))
+        }
+        let diff = ConfigDiff.between(config, new)
+        guard diff.refusals.isEmpty else {
+            logger.error("reload refused: \(diff.refusals.joined(separator: "; "))")
+            return reply(.failure("reload refused; the running configuration stays: \(diff.refusals.joined(separator: "; "))"))
+        }
+        let now = MonotonicClock.now()
+        config = new
+        // Timings and restart limits apply to every live worker without restarting it.
+        for service in services {
+            let updated = new.integrationServices.first { $0.urlMarker == service.config.urlMarker }
+            service.lifecycle.reconfigure(timing: new.supervision.timing, restart: updated?.restart ?? service.config.restart)
+        }
+        for marker in diff.removed {
+            guard let service = services.first(where: { $0.config.urlMarker == marker }) else { continue }
+            service.removing = true
+            service.logger.notice("removed from the configuration: stopping its worker")
+            perform(service.lifecycle.stop(now: now), on: service)
+        }
+        for added in diff.added {
+            let service = makeService(added)
+            services.append(service)
+            service.logger.notice("added to the configuration: starting its worker")
+            perform(service.lifecycle.start(now: now), on: service)
+        }
+        for replaced in diff.replaced {
+            guard let service = services.first(where: { $0.config.urlMarker == replaced.urlMarker }) else { continue }
+            service.config = replaced
+            service.logger.notice("worker command changed: replacing the worker")
+            perform(service.lifecycle.restartRequested(now: now), on: service)
+        }
+        for settings in diff.settingsChanged {
+            services.first { $0.config.urlMarker == settings.urlMarker }?.config = settings
+        }
+        var reconfigured: [String] = [], addedConnectors: [String] = [], removedConnectors: [String] = []
+        for changes in diff.reconfigured {
+            guard let service = services.first(where: { $0.config.urlMarker == changes.service.urlMarker }) else { continue }
+            service.config = changes.service
+            reconfigured += changes.changed.map(\.connectorName)
+            addedConnectors += changes.added.map(\.connectorName)
+            removedConnectors += changes.removed
+            for name in changes.removed { service.connectorStatus[name] = nil }
+            // A worker that is not running gets the new connectors when it (re)starts.
+            guard service.lifecycle.isReady else { continue }
+            let log = service.logger
+            for connector in changes.added + changes.changed {
+                service.logger.notice("reconfiguring connector \(connector.connectorName) in its live worker", ["connector": connector.connectorName])
+                send(ConfigureConnector.self, .init(connector: connector), call: .connectorChange({ result in
+                    if case .failure(let error) = result { log.error("reconfiguring \(connector.connectorName) failed: \(error.message)") }
+                }), to: service)
+            }
+            for name in changes.removed {
+                send(RemoveConnector.self, .init(connectorName: name), call: .connectorChange({ result in
+                    if case .failure(let error) = result { log.error("removing \(name) failed: \(error.message)") }
+                }), to: service)
+            }
+        }
+        let summary = ReloadSummary(added: diff.added.map(\.urlMarker), removed: diff.removed, restarted: diff.replaced.map(\.urlMarker),
+                                    reconfiguredConnectors: reconfigured, addedConnectors: addedConnectors,
+                                    removedConnectors: removedConnectors, unchanged: diff.unchanged)
+        logger.notice("configuration reloaded", [
+            "added": summary.added.joined(separator: ","), "removed": summary.removed.joined(separator: ","),
+            "restarted": summary.restarted.joined(separator: ","), "reconfigured": (reconfigured + addedConnectors + removedConnectors).joined(separator: ","),
+        ])
+        reply(.success(summary))
+    }
+}
