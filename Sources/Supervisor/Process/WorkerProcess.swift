@@ -31,7 +31,7 @@ final class WorkerProcess: Sendable {
     ///
     /// - Important: call from one long-lived thread. The worker's parent-death signal fires when the *thread*
     ///   that spawned it exits, not the process.
-    static func spawn(argv: [String]) throws(SpawnError) -> WorkerProcess {
+    static func spawn(argv: [String], environment: [String]? = nil) throws(SpawnError) -> WorkerProcess {
         var stdinPipe: [Int32] = [-1, -1], stdoutPipe: [Int32] = [-1, -1], stderrPipe: [Int32] = [-1, -1]
         guard pipe(&stdinPipe) == 0 else { throw SpawnError(executable: argv[0], reason: errnoText()) }
         guard pipe(&stdoutPipe) == 0 else {
@@ -68,9 +68,14 @@ final class WorkerProcess: Sendable {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
 
         let cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { cArgs.forEach { free($0) } }
+        let cEnvironment: [UnsafeMutablePointer<CChar>?]? = environment.map { $0.map { strdup($0) } + [nil] }
+        defer {
+            cArgs.forEach { free($0) }
+            cEnvironment?.forEach { free($0) }
+        }
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, argv[0], &actions, &attributes, cArgs, environ)
+        let rc = cEnvironment.map { posix_spawn(&pid, argv[0], &actions, &attributes, cArgs, $0) }
+            ?? posix_spawn(&pid, argv[0], &actions, &attributes, cArgs, environ)
         close(stdinPipe[0])
         close(stdoutPipe[1])
         close(stderrPipe[1])

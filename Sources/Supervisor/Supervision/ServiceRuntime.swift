@@ -87,6 +87,9 @@ final class ServiceRuntime {
         let previous = connectorStatus[status.connectorName]?.refreshCount ?? 0
         if status.refreshCount > previous, let duration = status.lastRefreshDurationSeconds {
             refreshDurations[status.connectorName, default: Histogram()].observe(duration)
+        } else if status.refreshCount < previous {
+            // The connector was re-created inside its worker: its count restarted from zero.
+            earlierRefreshes[status.connectorName, default: 0] += previous
         }
         connectorStatus[status.connectorName] = status
     }

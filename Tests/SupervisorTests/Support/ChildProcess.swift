@@ -19,10 +19,13 @@ final class ChildProcess: Sendable {
         var waiters = 0
     }
 
-    init(_ argv: [String]) throws {
+    init(_ argv: [String], environment: [String: String]? = nil) throws {
         // A write to a child that already exited must fail with EPIPE, not kill the test runner.
         Glibc.signal(SIGPIPE, SIG_IGN)
-        process = try WorkerProcess.spawn(argv: argv)
+        let merged = environment.map { extra in
+            ProcessInfo.processInfo.environment.merging(extra) { _, new in new }.map { "\($0)=\($1)" }
+        }
+        process = try WorkerProcess.spawn(argv: argv, environment: merged)
         let stdoutFD = process.stdoutFD, stderrFD = process.stderrFD
         FramedInput.start(fd: stdoutFD, name: "test-stdout", maxLineLength: 64 << 20, onEvent: { [self] event in
             if case .line(let line) = event { state.withLock { $0.stdout.append(String(decoding: line, as: UTF8.self)) } }

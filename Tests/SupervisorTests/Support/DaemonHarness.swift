@@ -71,8 +71,8 @@ final class DaemonHarness: @unchecked Sendable {
 
     /// Starts the daemon and waits (at most 10 s) until its control socket answers.
     @discardableResult
-    func start() throws -> ChildProcess {
-        let child = try ChildProcess([Binaries.daemon, "run", "--config", configPath])
+    func start(arguments: [String] = [], environment: [String: String]? = nil) throws -> ChildProcess {
+        let child = try ChildProcess([Binaries.daemon, "run", "--config", configPath] + arguments, environment: environment)
         daemon = child
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
@@ -118,6 +118,12 @@ final class DaemonHarness: @unchecked Sendable {
     /// Runs the real CLI with `--config` for this harness and returns its exit code and output.
     func cli(_ arguments: String...) throws -> (code: Int32, stdout: String, stderr: String) {
         try Self.run([Binaries.daemon] + arguments + ["--config", configPath])
+    }
+
+    /// Runs the CLI with `--json` and parses its output; the exit code comes along.
+    func cliJSON(_ arguments: String...) throws -> (code: Int32, value: JSONValue?, stderr: String) {
+        let result = try Self.run([Binaries.daemon] + arguments + ["--json", "--config", configPath])
+        return (result.code, try? JSONDecoder().decode(JSONValue.self, from: Data(result.stdout.utf8)), result.stderr)
     }
 
     static func run(_ argv: [String], timeout: Double = 30) throws -> (code: Int32, stdout: String, stderr: String) {
