@@ -21,6 +21,11 @@ struct SupervisorCommand {
         }
         if let format = parsed.logFormat.flatMap(Logger.Format.init(rawValue:)) { Logger.outputFormat = format }
         let logger = Logger(label: "integration-daemon", level: parsed.logLevel.flatMap(Logger.Level.init(rawValue:)) ?? .info)
+        if LiveCommands.names.contains(parsed.subcommand) {
+            // Only the socket is needed: a config file broken since the daemon started must not stop an
+            // operator from asking it, or from reloading to see the errors.
+            return LiveCommands.run(parsed, socketPath: ConfigLoader.controlSocketPath(forConfig: parsed.config))
+        }
         let config: DaemonConfig
         let warnings: [ConfigError.Issue]
         do { (config, warnings) = try ConfigLoader.load(path: parsed.config, workerDirectory: executableDirectory()) } catch {
@@ -32,10 +37,8 @@ struct SupervisorCommand {
         switch parsed.subcommand {
         case "run": return RunCommand.run(config: config, logger: logger)
         case "validate": return InspectCommands.validate(config: config, warnings: warnings, json: parsed.json)
-        case "status": return InspectCommands.status(config: config, json: parsed.json)
         case "reports": return InspectCommands.reports(config: config, connector: parsed.connector, limit: parsed.limit, json: parsed.json)
         case "elements": return InspectCommands.elements(config: config, limit: parsed.limit, json: parsed.json)
-        case "refresh", "restart", "configure", "reload", "metrics": return LiveCommands.run(parsed, config: config)
         default: return 64
         }
     }

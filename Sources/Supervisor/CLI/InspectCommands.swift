@@ -18,9 +18,9 @@ enum InspectCommands {
         return 0
     }
 
-    static func status(config: DaemonConfig, json: Bool) -> Int32 {
+    static func status(socketPath: String, json: Bool) -> Int32 {
         let response: ControlResponse
-        do { response = try ControlClient.send(ControlRequest(command: ControlRequest.status), socketPath: config.controlSocketPath) } catch {
+        do { response = try ControlClient.send(ControlRequest(command: ControlRequest.status), socketPath: socketPath) } catch {
             Output.error("integration-daemon status: \(error)")
             return 69
         }

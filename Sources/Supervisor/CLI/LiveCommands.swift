@@ -1,10 +1,13 @@
 import Foundation
 import Protocol
 
-/// The commands that act on a running daemon through its control socket: refresh, restart, configure,
-/// reload, metrics.
+/// The commands that talk to a running daemon through its control socket: status, refresh, restart,
+/// configure, reload, metrics.
 enum LiveCommands {
-    static func run(_ arguments: CommandLineArguments, config: DaemonConfig) -> Int32 {
+    static let names: Set<String> = Set(ControlRequest.all)
+
+    static func run(_ arguments: CommandLineArguments, socketPath: String) -> Int32 {
+        if arguments.subcommand == ControlRequest.status { return InspectCommands.status(socketPath: socketPath, json: arguments.json) }
         var request = ControlRequest(command: arguments.subcommand, connectorName: arguments.connector, service: arguments.service)
         if arguments.subcommand == ControlRequest.configure {
             request.properties = Dictionary(arguments.settings.map { ($0.0, Self.value(of: $0.1)) }) { _, last in last }
@@ -14,7 +17,7 @@ enum LiveCommands {
         do {
             // A refresh answers when the refresh has run, which can take as long as the connector needs.
             let timeout = arguments.subcommand == ControlRequest.refresh ? 3600 : 60
-            response = try ControlClient.send(request, socketPath: config.controlSocketPath, timeoutSeconds: timeout)
+            response = try ControlClient.send(request, socketPath: socketPath, timeoutSeconds: timeout)
         } catch {
             Output.error("integration-daemon \(arguments.subcommand): \(error)")
             return 69

@@ -21,6 +21,16 @@ enum ConfigLoader {
         return (config, reader.warnings)
     }
 
+    /// The control socket of the daemon started with the config at `path`, found even when the file has since
+    /// become invalid (only `dataDirectory` is read), so live commands reach a running daemon to report the errors.
+    static func controlSocketPath(forConfig path: String) -> String {
+        let url = URL(fileURLWithPath: path)
+        let base = url.deletingLastPathComponent().standardizedFileURL.path
+        let data = (try? Data(contentsOf: url)).flatMap { try? JSONDecoder().decode(JSONValue.self, from: $0) }
+        let directory = data?["dataDirectory"]?.stringValue ?? "data"
+        return resolve(directory, against: base) + "/daemon.sock"
+    }
+
     static func parse(_ root: JSONValue, file: String, baseDirectory: String, workerDirectory: String,
                       reader: inout ConfigReader) -> DaemonConfig? {
         guard let top = reader.object(root, "", required: true) else { return nil }
