@@ -155,42 +155,39 @@ struct WorkerLifecycle: Sendable {
     /// The operator or the daemon's shutdown wants the worker down.
     mutating func stop(now: Double) -> [Action] {
         want = .down
-        switch state {
-        case .running(let pid, let since, let ready, _, _):
-            state = .stopping(pid: pid, since: since, readySince: ready, cause: .requested, step: .shutdownRequested,
-                              nextStep: now + timing.shutdownGrace)
-            return [.sendShutdown]
-        case .starting(let pid, let since, _):
-            state = .stopping(pid: pid, since: since, readySince: nil, cause: .requested, step: .terminated,
-                              nextStep: now + timing.shutdownGrace)
-            return [.signalGroup(SIGTERM), .signalGroup(SIGCONT)]
-        case .stopping:
-            return []
-        case .idle, .backingOff, .failed, .stopped:
-            state = .stopped(reason: "stopped on request")
-            return [.stoppedForGood(reason: "stopped on request")]
-        }
+        if let actions = beginStop(cause: .requested, now: now) { return actions }
+        state = .stopped(reason: "stopped on request")
+        return [.stoppedForGood(reason: "stopped on request")]
     }
 
     /// The operator wants a fresh process: stop this one politely, then start another at once. A failed or
     /// stopped service is started again with a clean restart history.
     mutating func restartRequested(now: Double) -> [Action] {
         want = .up
+        if let actions = beginStop(cause: .restart, now: now) { return actions }
+        if case .backingOff = state {
+            state = .backingOff(until: now)
+            return [.spawn]
+        }
+        return start(now: now)
+    }
+
+    /// The first teardown step for a live process (nil when there is none): a ready worker is asked to shut
+    /// down, one still starting gets SIGTERM.
+    private mutating func beginStop(cause: StopCause, now: Double) -> [Action]? {
         switch state {
         case .running(let pid, let since, let ready, _, _):
-            state = .stopping(pid: pid, since: since, readySince: ready, cause: .restart, step: .shutdownRequested,
+            state = .stopping(pid: pid, since: since, readySince: ready, cause: cause, step: .shutdownRequested,
                               nextStep: now + timing.shutdownGrace)
             return [.sendShutdown]
         case .starting(let pid, let since, _):
-            state = .stopping(pid: pid, since: since, readySince: nil, cause: .restart, step: .terminated, nextStep: now + timing.killGrace)
+            state = .stopping(pid: pid, since: since, readySince: nil, cause: cause, step: .terminated,
+                              nextStep: now + timing.shutdownGrace)
             return [.signalGroup(SIGTERM), .signalGroup(SIGCONT)]
         case .stopping:
             return []
-        case .backingOff:
-            state = .backingOff(until: now)
-            return [.spawn]
-        case .idle, .failed, .stopped:
-            return start(now: now)
+        case .idle, .backingOff, .failed, .stopped:
+            return nil
         }
     }
 
