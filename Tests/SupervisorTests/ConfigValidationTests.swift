@@ -62,8 +62,11 @@ extension RealProcesses {
                  expected: ["integrationConnectorConfigs[0].permittedSynchronization: expected BOTH_DIRECTIONS|TO_THIRD_PARTY|FROM_THIRD_PARTY|OTHER, got \"SIDEWAYS\""]),
             Case(name: "reports flag not boolean", json: doc(services: service.replacingOccurrences(of: "\"connectorName\": \"files\",", with: "\"connectorName\": \"files\", \"generateIntegrationReports\": \"yes\",")),
                  expected: ["integrationConnectorConfigs[0].generateIntegrationReports: expected true or false, got \"yes\""]),
-            Case(name: "egeria access server not in this build", json: doc(extra: "\"accessServer\": { \"egeria\": {} },"),
-                 expected: ["accessServer.egeria: forwarding to an Egeria metadata access server is not in this build yet"]),
+            Case(name: "egeria access server incomplete", json: doc(extra: "\"accessServer\": { \"egeria\": { \"omagserverPlatformRootURL\": \"ftp://x\" } },"),
+                 expected: ["accessServer.egeria.omagserverPlatformRootURL: expected an http:// or https:// URL, got \"ftp://x\"",
+                            "accessServer.egeria.omagserverName: is required"]),
+            Case(name: "two access servers", json: doc(extra: "\"accessServer\": { \"embedded\": {}, \"egeria\": {} },"),
+                 expected: ["accessServer: expected {\"embedded\": {}} or {\"egeria\": {...}}"]),
         ]
 
         func write(_ json: String) throws -> (String, String) {

@@ -65,13 +65,22 @@ enum InspectCommands {
         var reports = store.reports(connectorName: connector)
         if let limit { reports = Array(reports.suffix(limit)) }
         if json {
-            reports.forEach { Output.json($0) }
+            for report in reports {
+                // The report's own fields plus where it is on its way to the access server.
+                guard var object = (try? JSONEncoder.daemon.encode(report)).flatMap({ try? JSONDecoder().decode([String: JSONValue].self, from: $0) })
+                else { continue }
+                let state = store.forwardState(of: report.reportId)
+                object["forwardState"] = .string(state?.name ?? "pending")
+                if case .deadLettered(let reason)? = state { object["deadLetterReason"] = .string(reason) }
+                Output.json(object)
+            }
             return 0
         }
-        var table = TextTable("COMPLETED", "CONNECTOR", "CREATED", "UPDATED", "DELETED", "REPORT ID")
+        var table = TextTable("COMPLETED", "CONNECTOR", "CREATED", "UPDATED", "DELETED", "FORWARD", "REPORT ID")
         for report in reports {
             table.add(TextTable.time(report.refreshCompletionDate ?? report.refreshStartDate), report.connectorName,
-                      "\(report.createdElements.count)", "\(report.updatedElements.count)", "\(report.deletedElements.count)", report.reportId)
+                      "\(report.createdElements.count)", "\(report.updatedElements.count)", "\(report.deletedElements.count)",
+                      store.forwardState(of: report.reportId)?.name ?? "pending", report.reportId)
         }
         Output.text(table.render() + "\(reports.count) report(s)\n")
         return 0
@@ -94,7 +103,7 @@ enum InspectCommands {
     }
 
     private static func openStore(_ config: DaemonConfig, command: String) -> EmbeddedStore? {
-        do { return try EmbeddedStore(directory: config.storeDirectory, readOnly: true) } catch {
+        do { return try EmbeddedStore(directory: config.storeDirectory, readOnly: true, forwarding: config.accessServer.egeria != nil) } catch {
             Output.error("integration-daemon \(command): \(error)")
             return nil
         }

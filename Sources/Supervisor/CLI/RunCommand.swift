@@ -22,7 +22,10 @@ enum RunCommand {
             return 1
         }
         let store: EmbeddedStore
-        do { store = try EmbeddedStore(directory: config.storeDirectory) } catch {
+        do {
+            store = try EmbeddedStore(directory: config.storeDirectory, forwarding: config.accessServer.egeria != nil,
+                                      spoolLimitBytes: config.accessServer.egeria?.spoolLimitBytes)
+        } catch {
             logger.error("cannot open the embedded store: \(error)")
             return 1
         }
@@ -47,8 +50,21 @@ enum RunCommand {
             return 1
         }
         control.start { request, reply in events.post(.control(request, reply: reply)) }
+        var forwarder: ReportForwarder?
+        if let egeria = config.accessServer.egeria {
+            let secret: String?
+            do { secret = try AccessSecret.read(egeria) } catch {
+                logger.error("\(error)")
+                return 1
+            }
+            let client = EgeriaClient(config: egeria, secret: secret)
+            forwarder = ReportForwarder(store: store, client: client, deadLetters: DeadLetterFile(path: config.dataDirectory + "/dead-letters.jsonl"),
+                                        logger: logger)
+            forwarder?.start()
+            logger.notice("forwarding integration reports to \(client.baseURL)", ["backlog": "\(store.backlog.reports)"])
+        }
         let notifier = SystemdNotifier()
-        let loop = SupervisionLoop(config: config, store: store, events: events, logger: logger, notifier: notifier)
+        let loop = SupervisionLoop(config: config, store: store, events: events, logger: logger, notifier: notifier, forwarder: forwarder)
         logger.notice("integration-daemon started", ["config": config.file, "dataDirectory": config.dataDirectory,
                                                      "services": "\(config.integrationServices.count)", "pid": "\(getpid())"])
         let code = loop.run()
@@ -76,4 +92,30 @@ final class DataDirectoryLock {
     }
 
     deinit { close(fd) }
+}
+
+/// The access server secret: from an environment variable (removed from the environment at once, so no worker
+/// inherits it) or a file; never from the config file, never logged.
+enum AccessSecret {
+    /// Why the secret could not be read.
+    struct SecretError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static func read(_ config: EgeriaServerConfig) throws(SecretError) -> String? {
+        if let name = config.secretEnvironmentVariable {
+            guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+                throw SecretError(description: "accessServer.egeria.secretEnvironmentVariable names \(name), which is not set")
+            }
+            unsetenv(name)
+            return value
+        }
+        if let file = config.secretFile {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw SecretError(description: "accessServer.egeria.secretFile \(file) cannot be read")
+            }
+            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return nil
+    }
 }

@@ -43,7 +43,7 @@ enum ConfigLoader {
         if config.controlSocketPath.utf8.count > 107 {
             reader.fail("dataDirectory", "\"\(config.dataDirectory)\" is too long for a Unix socket path (daemon.sock must fit in 107 bytes)")
         }
-        parseAccessServer(top["accessServer"], reader: &reader)
+        config.accessServer = parseAccessServer(top["accessServer"], userId: config.localServerUserId, baseDirectory: baseDirectory, reader: &reader)
         if let metrics = reader.object(top["metrics"], "metrics") {
             reader.checkKeys(metrics, "metrics", known: ["textfile", "intervalSeconds"])
             if let file = reader.string(metrics["textfile"], "metrics.textfile", required: true) {
@@ -88,18 +88,42 @@ enum ConfigLoader {
         return config
     }
 
-    private static func parseAccessServer(_ value: JSONValue?, reader: inout ConfigReader) {
-        guard let access = reader.object(value, "accessServer") else { return }
-        let kinds = access.keys.sorted()
-        if kinds != ["embedded"] {
-            if kinds.contains("egeria") {
-                reader.fail("accessServer.egeria", "forwarding to an Egeria metadata access server is not in this build yet; use {\"embedded\": {}}")
-            } else {
-                reader.fail("accessServer", "expected {\"embedded\": {}}, got \(JSONValue.object(access).compactDescription)")
-            }
-        } else {
-            _ = reader.object(access["embedded"], "accessServer.embedded")
+    private static func parseAccessServer(_ value: JSONValue?, userId: String, baseDirectory: String,
+                                          reader: inout ConfigReader) -> AccessServerConfig {
+        guard let access = reader.object(value, "accessServer") else { return .embedded }
+        guard access.count == 1, let kind = access.keys.first, kind == "embedded" || kind == "egeria" else {
+            reader.fail("accessServer", "expected {\"embedded\": {}} or {\"egeria\": {...}}, got \(JSONValue.object(access).compactDescription)")
+            return .embedded
         }
+        guard kind == "egeria", let egeria = reader.object(access["egeria"], "accessServer.egeria", required: true) else {
+            _ = reader.object(access["embedded"], "accessServer.embedded")
+            return .embedded
+        }
+        let p = "accessServer.egeria"
+        reader.checkKeys(egeria, p, known: ["omagserverPlatformRootURL", "omagserverName", "userId", "serviceURLMarker",
+                                            "secretEnvironmentVariable", "secretFile", "caFile", "requestTimeoutSeconds",
+                                            "maxInFlight", "initialRetrySeconds", "maxRetrySeconds", "spoolLimitMegabytes"])
+        let root = reader.string(egeria["omagserverPlatformRootURL"], "\(p).omagserverPlatformRootURL", required: true)
+        if let root, URL(string: root)?.scheme.map({ ["http", "https"].contains($0) }) != true {
+            reader.fail("\(p).omagserverPlatformRootURL", "expected an http:// or https:// URL, got \"\(root)\"")
+        }
+        let server = reader.string(egeria["omagserverName"], "\(p).omagserverName", required: true)
+        var config = EgeriaServerConfig(omagserverPlatformRootURL: root ?? "", omagserverName: server ?? "",
+                                        userId: reader.string(egeria["userId"], "\(p).userId") ?? userId)
+        if let marker = reader.string(egeria["serviceURLMarker"], "\(p).serviceURLMarker") { config.serviceURLMarker = marker }
+        config.secretEnvironmentVariable = reader.string(egeria["secretEnvironmentVariable"], "\(p).secretEnvironmentVariable")
+        config.secretFile = reader.string(egeria["secretFile"], "\(p).secretFile").map { resolve($0, against: baseDirectory) }
+        if egeria["caFile"] != nil {
+            reader.fail("\(p).caFile", "a private CA file is not supported: FoundationNetworking on Linux verifies against the system trust store only; add the CA there (update-ca-certificates)")
+        }
+        if let v = reader.number(egeria["requestTimeoutSeconds"], "\(p).requestTimeoutSeconds", in: 0.1...600) { config.requestTimeoutSeconds = v }
+        if let v = reader.integer(egeria["maxInFlight"], "\(p).maxInFlight", in: 1...256) { config.maxInFlight = v }
+        if let v = reader.number(egeria["initialRetrySeconds"], "\(p).initialRetrySeconds", in: 0.001...3600) { config.initialRetrySeconds = v }
+        if let v = reader.number(egeria["maxRetrySeconds"], "\(p).maxRetrySeconds", in: 0.001...86_400) { config.maxRetrySeconds = v }
+        if let v = reader.number(egeria["spoolLimitMegabytes"], "\(p).spoolLimitMegabytes", in: 0.001...1_048_576) {
+            config.spoolLimitBytes = Int(v * 1_048_576)
+        }
+        return .egeria(config)
     }
 
     private static func parseSupervision(_ object: [String: JSONValue], reader: inout ConfigReader) -> SupervisionConfig {

@@ -9,6 +9,7 @@ struct DaemonConfig: Sendable, Equatable {
     /// Absolute; relative paths in the file resolve against the config file's folder.
     var dataDirectory: String
     var supervision = SupervisionConfig()
+    var accessServer = AccessServerConfig.embedded
     var metrics: MetricsConfig?
     var integrationServices: [ServiceConfig] = []
 
@@ -38,6 +39,36 @@ struct RestartSettings: Sendable, Equatable {
     var maxBackoffSeconds = 30.0
     /// A run that stayed ready this long was healthy: the next restart is immediate and backoff resets.
     var healthyAfterSeconds = 1.0
+}
+
+/// Where integration reports and element writes go.
+enum AccessServerConfig: Sendable, Equatable {
+    /// The daemon's own store under the data directory.
+    case embedded
+    /// An Egeria metadata access server; reports are spooled locally and forwarded.
+    case egeria(EgeriaServerConfig)
+
+    var egeria: EgeriaServerConfig? { if case .egeria(let config) = self { config } else { nil } }
+}
+
+/// An Egeria metadata access server, with Egeria's field names.
+struct EgeriaServerConfig: Sendable, Equatable {
+    var omagserverPlatformRootURL: String
+    var omagserverName: String
+    var userId: String
+    /// The framework services' URL marker the open-integration and open-metadata-store paths hang under.
+    var serviceURLMarker = "asset-manager"
+    /// Read at start from the environment variable or the file, sent as a bearer token; never in the config,
+    /// never logged, never passed to workers.
+    var secretEnvironmentVariable: String?
+    var secretFile: String?
+    var requestTimeoutSeconds = 10.0
+    /// Reports in flight at once (different connectors; one connector's reports go strictly in order).
+    var maxInFlight = 8
+    var initialRetrySeconds = 0.2
+    var maxRetrySeconds = 30.0
+    /// Accepted reports not yet forwarded may take this much room; at the bound workers are not acknowledged.
+    var spoolLimitBytes = 256 << 20
 }
 
 /// Where and how often the daemon writes its metrics for node_exporter's textfile collector.

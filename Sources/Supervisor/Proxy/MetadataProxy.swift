@@ -9,6 +9,7 @@ import Protocol
 struct MetadataProxy: Sendable {
     let store: EmbeddedStore
     let connection: WorkerConnection
+    let tracker: RefreshTracker
     let encoder = MessageEncoder()
     let decoder = PayloadDecoder()
 
@@ -23,7 +24,9 @@ struct MetadataProxy: Sendable {
               request.jsonrpc == "2.0", request.method == SubmitReport.name else { return false }
         let reportId = request.params.report.reportId
         let reply = Replier(connection: connection, id: request.id, encoder: encoder)
+        let tracker = tracker, connector = request.params.report.connectorName
         store.submitReport(request.params.report) { result in
+            if case .success = result { tracker.reported(connectorName: connector) }
             switch result {
             case .success(let stored): reply.sendSubmitResult(reportId: reportId, stored: stored)
             case .failure(let error): reply.send(Result<Empty, RPCError>.failure(error))
@@ -45,20 +48,35 @@ struct MetadataProxy: Sendable {
         let reply = Replier(connection: connection, id: id, encoder: encoder)
         switch method {
         case SubmitReport.name:
-            serve(SubmitReport.self, line, reply) { params, done in
-                store.submitReport(params.report) { done($0.map { SubmitReport.Result(reportId: params.report.reportId, stored: $0) }) }
+            serve(SubmitReport.self, line, reply) { [tracker] params, done in
+                store.submitReport(params.report) { result in
+                    if case .success = result { tracker.reported(connectorName: params.report.connectorName) }
+                    done(result.map { SubmitReport.Result(reportId: params.report.reportId, stored: $0) })
+                }
             }
         case CreateElement.name:
-            serve(CreateElement.self, line, reply) { params, done in store.createElement(params) { done($0.map(ElementResult.init)) } }
+            serve(CreateElement.self, line, reply) { [tracker] params, done in
+                store.createElement(params) { done(Self.track($0, .created, params.connectorName, tracker).map(ElementResult.init)) }
+            }
         case UpdateElement.name:
-            serve(UpdateElement.self, line, reply) { params, done in store.updateElement(params) { done($0.map(ElementResult.init)) } }
+            serve(UpdateElement.self, line, reply) { [tracker] params, done in
+                store.updateElement(params) { done(Self.track($0, .updated, params.connectorName, tracker).map(ElementResult.init)) }
+            }
         case DeleteElement.name:
-            serve(DeleteElement.self, line, reply) { params, done in store.deleteElement(params) { done($0.map(ElementResult.init)) } }
+            serve(DeleteElement.self, line, reply) { [tracker] params, done in
+                store.deleteElement(params) { done(Self.track($0, .deleted, params.connectorName, tracker).map(ElementResult.init)) }
+            }
         case FindElements.name:
             serve(FindElements.self, line, reply) { params, done in done(.success(.init(elements: store.findElements(params)))) }
         default:
             reply.send(Result<Empty, RPCError>.failure(.methodNotFound(method)))
         }
+    }
+
+    private static func track(_ result: Result<MetadataElement, RPCError>, _ kind: RefreshTracker.Kind, _ connector: String,
+                              _ tracker: RefreshTracker) -> Result<MetadataElement, RPCError> {
+        if case .success(let element) = result { tracker.record(kind, guid: element.guid, connectorName: connector) }
+        return result
     }
 
     /// Decodes `M`'s params (answering -32602 if they are malformed) and lets `body` answer, now or later.

@@ -10,6 +10,10 @@ final class EmbeddedStore: Sendable {
     private let journal: Journal?
     private let index = Mutex(Index())
     private let encoder = MessageEncoder()
+    /// Accepted reports not yet forwarded may take this many bytes (forwarding mode only).
+    let spoolLimitBytes: Int?
+    /// Called (on the submitting thread) after a report is accepted, so a forwarder can wake.
+    private let onAccepted = Mutex<(@Sendable () -> Void)?>(nil)
 
     /// Per-connector totals over every stored report, for status.
     struct ConnectorTotals: Sendable, Equatable {
@@ -20,18 +24,60 @@ final class EmbeddedStore: Sendable {
         var lastReportId: String?
     }
 
+    /// Where a report is on its way to the access server.
+    enum ForwardState: Sendable, Equatable {
+        case pending
+        case forwarded(Date)
+        case deadLettered(String)
+
+        var name: String {
+            switch self {
+            case .pending: "pending"
+            case .forwarded: "forwarded"
+            case .deadLettered: "dead-lettered"
+            }
+        }
+    }
+
+    /// Per-connector forwarding figures.
+    struct ForwardTotals: Sendable, Equatable {
+        var backlog = 0
+        var backlogBytes = 0
+        var forwarded = 0
+        var deadLettered = 0
+        var lastForward: Date?
+    }
+
     private struct Index {
+        /// Whether reports wait in the spool for a forwarder (Egeria) or are at the access server on accept.
+        var forwarding = false
+        var forwardStates: [String: ForwardState] = [:]
+        var connectorOfReport: [String: String] = [:]
+        /// Per connector, the reports not yet forwarded, oldest first, with their journal size.
+        var pending: [String: [(report: IntegrationReport, bytes: Int)]] = [:]
+        var pendingBytes = 0
+        var forwardTotals: [String: ForwardTotals] = [:]
         var elements: [String: MetadataElement] = [:]
         var guidByQualifiedName: [String: String] = [:]
         var reports: [IntegrationReport] = []
         var reportIDs: Set<String> = []
         var totals: [String: ConnectorTotals] = [:]
 
-        mutating func apply(_ record: StoreRecord) {
+        mutating func apply(_ record: StoreRecord, bytes: Int = 0) {
             switch record {
             case .report(let report):
                 guard reportIDs.insert(report.reportId).inserted else { return }
                 reports.append(report)
+                connectorOfReport[report.reportId] = report.connectorName
+                if forwarding {
+                    forwardStates[report.reportId] = .pending
+                    pending[report.connectorName, default: []].append((report, bytes))
+                    pendingBytes += bytes
+                    forwardTotals[report.connectorName, default: ForwardTotals()].backlog += 1
+                    forwardTotals[report.connectorName, default: ForwardTotals()].backlogBytes += bytes
+                } else {
+                    forwardStates[report.reportId] = .forwarded(report.refreshCompletionDate ?? report.refreshStartDate)
+                }
                 var t = totals[report.connectorName, default: ConnectorTotals()]
                 t.reports += 1
                 t.created += report.createdElements.count
@@ -47,7 +93,30 @@ final class EmbeddedStore: Sendable {
                 guidByQualifiedName[element.qualifiedName] = element.guid
             case .deleted(let guid, _):
                 if let old = elements.removeValue(forKey: guid) { guidByQualifiedName[old.qualifiedName] = nil }
+            case .forwarded(let reportId, let time):
+                leaveSpool(reportId, as: .forwarded(time))
+            case .deadLettered(let reportId, let reason, _):
+                leaveSpool(reportId, as: .deadLettered(reason))
             }
+        }
+
+        private mutating func leaveSpool(_ reportId: String, as state: ForwardState) {
+            guard forwardStates[reportId] == .pending, let connector = connectorOfReport[reportId],
+                  let position = pending[connector]?.firstIndex(where: { $0.report.reportId == reportId }) else { return }
+            let bytes = pending[connector]!.remove(at: position).bytes
+            pendingBytes -= bytes
+            forwardStates[reportId] = state
+            var totals = forwardTotals[connector, default: ForwardTotals()]
+            totals.backlog -= 1
+            totals.backlogBytes -= bytes
+            switch state {
+            case .forwarded(let time):
+                totals.forwarded += 1
+                totals.lastForward = time
+            case .deadLettered: totals.deadLettered += 1
+            case .pending: break
+            }
+            forwardTotals[connector] = totals
         }
     }
 
@@ -57,13 +126,15 @@ final class EmbeddedStore: Sendable {
     }
 
     /// Opens the store in `directory` (created 0700 if needed); `readOnly` reads without opening for append.
-    init(directory: String, readOnly: Bool = false) throws {
+    init(directory: String, readOnly: Bool = false, forwarding: Bool = false, spoolLimitBytes: Int? = nil) throws {
         let path = directory + "/journal.jsonl"
+        self.spoolLimitBytes = spoolLimitBytes
         if !readOnly {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
         }
         var loaded = Index()
+        loaded.forwarding = forwarding
         if let data = FileManager.default.contents(atPath: path) {
             let decoder = PayloadDecoder()
             var lineNumber = 0
@@ -77,7 +148,10 @@ final class EmbeddedStore: Sendable {
                 let line = data[start..<newline]
                 start = newline + 1
                 if line.isEmpty { continue }
-                do { loaded.apply(try decoder.value(StoreRecord.self, from: Data(line))) } catch {
+                do {
+                    let record = try decoder.value(StoreRecord.self, from: Data(line))
+                    loaded.apply(record, bytes: line.count + 1)
+                } catch {
                     throw LoadError(description: "\(path) line \(lineNumber) is corrupt: \(error)")
                 }
             }
@@ -91,16 +165,67 @@ final class EmbeddedStore: Sendable {
     // MARK: - Reports
 
     /// Stores a report; `completion(true)` once durable, `completion(false)` for a replay of a stored id.
+    /// In forwarding mode a full spool refuses it with a retryable error: the worker keeps it and retries.
     func submitReport(_ report: IntegrationReport, completion: @escaping @Sendable (Result<Bool, RPCError>) -> Void) {
-        let isNew = index.withLock { index -> Bool in
-            guard !index.reportIDs.contains(report.reportId) else { return false }
-            index.apply(.report(report))
-            return true
+        let line: Data
+        do { line = try encoder.line(StoreRecord.report(report)) } catch {
+            return completion(.failure(.internalError("cannot encode report \(report.reportId): \(error)")))
         }
-        // A duplicate waits for the same durability barrier, in case the first copy is still being synced.
-        write(isNew ? .report(report) : nil) { error in
-            completion(error.map { .failure(.unavailable("report not stored: \($0)")) } ?? .success(isNew))
+        let limit = spoolLimitBytes
+        let outcome = index.withLock { index -> Result<Bool, RPCError> in
+            guard !index.reportIDs.contains(report.reportId) else { return .success(false) }
+            if index.forwarding, let limit, index.pendingBytes + line.count > limit {
+                return .failure(.unavailable("spool full: \(index.pendingBytes) bytes of reports wait for the access server (limit \(limit)); report not accepted, retry later"))
+            }
+            index.apply(.report(report), bytes: line.count)
+            return .success(true)
         }
+        switch outcome {
+        case .failure(let error):
+            completion(.failure(error))
+        case .success(let isNew):
+            // A duplicate waits for the same durability barrier, in case the first copy is still being synced.
+            let wake = isNew ? onAccepted.withLock { $0 } : nil
+            append(isNew ? line : Data()) { error in
+                completion(error.map { .failure(.unavailable("report not stored: \($0)")) } ?? .success(isNew))
+                if error == nil { wake?() }
+            }
+        }
+    }
+
+    // MARK: - Forwarding
+
+    /// Runs `callback` after each accepted report is durable (the forwarder's wake-up).
+    func setOnAccepted(_ callback: @escaping @Sendable () -> Void) { onAccepted.withLock { $0 = callback } }
+
+    /// The oldest unforwarded report of each connector, except those in `busy`.
+    func pendingHeads(excluding busy: Set<String>) -> [IntegrationReport] {
+        index.withLock { index in
+            index.pending.compactMap { connector, queue in busy.contains(connector) ? nil : queue.first?.report }
+        }
+    }
+
+    /// Records durably that the report reached the access server.
+    func markForwarded(_ reportId: String, completion: @escaping @Sendable (Error?) -> Void) {
+        let time = Date()
+        index.withLock { $0.apply(.forwarded(reportId: reportId, time: time)) }
+        write(.forwarded(reportId: reportId, time: time), completion: completion)
+    }
+
+    /// Records durably that the report was rejected and dead-lettered.
+    func markDeadLettered(_ reportId: String, reason: String, completion: @escaping @Sendable (Error?) -> Void) {
+        let time = Date()
+        index.withLock { $0.apply(.deadLettered(reportId: reportId, reason: reason, time: time)) }
+        write(.deadLettered(reportId: reportId, reason: reason, time: time), completion: completion)
+    }
+
+    func forwardState(of reportId: String) -> ForwardState? { index.withLock { $0.forwardStates[reportId] } }
+
+    func forwardTotals(connectorName: String) -> ForwardTotals { index.withLock { $0.forwardTotals[connectorName] ?? ForwardTotals() } }
+
+    /// Reports and bytes waiting in the spool, over all connectors.
+    var backlog: (reports: Int, bytes: Int) {
+        index.withLock { index in (index.pending.values.reduce(0) { $0 + $1.count }, index.pendingBytes) }
     }
 
     func reports(connectorName: String? = nil) -> [IntegrationReport] {
@@ -189,12 +314,12 @@ final class EmbeddedStore: Sendable {
         }
     }
 
-    private func write(_ record: StoreRecord?, completion: @escaping @Sendable (Error?) -> Void) {
+    private func write(_ record: StoreRecord, completion: @escaping @Sendable (Error?) -> Void) {
+        do { append(try encoder.line(record), completion: completion) } catch { completion(error) }
+    }
+
+    private func append(_ line: Data, completion: @escaping @Sendable (Error?) -> Void) {
         guard let journal else { return completion(LoadError(description: "the store is open read-only")) }
-        var line = Data()
-        if let record {
-            do { line = try encoder.line(record) } catch { return completion(error) }
-        }
         journal.append(line, completion: completion)
     }
 }

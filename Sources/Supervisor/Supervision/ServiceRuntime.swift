@@ -15,6 +15,8 @@ final class ServiceRuntime {
     var generation = 0
     var process: WorkerProcess?
     var connection: WorkerConnection?
+    /// The current incarnation's element writes not yet covered by a report.
+    var tracker: RefreshTracker?
     var pending: [RequestID: PendingCall] = [:]
     private var nextRequestID = 1
     var heartbeatSequence = 0

@@ -55,11 +55,20 @@ extension SupervisionLoop {
             out.sample(p + "reports_accepted_total", [("service", s.config.urlMarker), ("connector", name)], Double(store.totals(connectorName: name).reports))
         }
         out.family(p + "reports_forwarded_total", "counter", "Integration reports stored at the access server (the embedded one stores on accept).")
+        let embedded = config.accessServer.egeria == nil
         for (s, name) in connectors {
-            out.sample(p + "reports_forwarded_total", [("service", s.config.urlMarker), ("connector", name)], Double(store.totals(connectorName: name).reports))
+            out.sample(p + "reports_forwarded_total", [("service", s.config.urlMarker), ("connector", name)], Double(embedded ? store.totals(connectorName: name).reports : store.forwardTotals(connectorName: name).forwarded))
         }
         out.family(p + "reports_backlog", "gauge", "Accepted integration reports not yet at the access server.")
-        for (s, name) in connectors { out.sample(p + "reports_backlog", [("service", s.config.urlMarker), ("connector", name)], 0) }
+        for (s, name) in connectors {
+            out.sample(p + "reports_backlog", [("service", s.config.urlMarker), ("connector", name)], Double(store.forwardTotals(connectorName: name).backlog))
+        }
+        out.family(p + "reports_dead_lettered_total", "counter", "Integration reports the access server rejected (in dead-letters.jsonl).")
+        for (s, name) in connectors {
+            out.sample(p + "reports_dead_lettered_total", [("service", s.config.urlMarker), ("connector", name)], Double(store.forwardTotals(connectorName: name).deadLettered))
+        }
+        out.family(p + "spool_bytes", "gauge", "Bytes of accepted reports waiting in the spool.")
+        out.sample(p + "spool_bytes", [], Double(store.backlog.bytes))
         return out.text
     }
 }

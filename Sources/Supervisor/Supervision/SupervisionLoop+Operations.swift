@@ -6,6 +6,7 @@ import Protocol
 /// the memory guard and incident reports.
 extension SupervisionLoop {
     func runPeriodicTasks(now: Double) {
+        checkSpool()
         if let next = periodic.nextMetrics, now >= next, let interval = periodic.metricsInterval {
             writeMetricsFile()
             periodic.nextMetrics = now + interval
@@ -28,6 +29,20 @@ extension SupervisionLoop {
         } else if periodic.readyNotified && line != periodic.lastStatusLine {
             periodic.lastStatusLine = line
             notifier.send("STATUS=\(line)")
+        }
+    }
+
+    /// Logs when the spool crosses 80 % of its bound, fills, or drains again.
+    func checkSpool() {
+        guard let limit = store.spoolLimitBytes else { return }
+        let bytes = store.backlog.bytes
+        let state = bytes >= limit ? "full" : bytes * 10 >= limit * 8 ? "near-limit" : "ok"
+        guard state != periodic.spoolState else { return }
+        periodic.spoolState = state
+        switch state {
+        case "full": logger.error("report spool full (\(bytes) of \(limit) bytes): workers are not acknowledged until the access server takes reports again")
+        case "near-limit": logger.warning("report spool above 80 % (\(bytes) of \(limit) bytes): the access server is not keeping up or is unreachable")
+        default: logger.notice("report spool back under 80 % (\(bytes) of \(limit) bytes)")
         }
     }
 

@@ -9,7 +9,20 @@ extension SupervisionLoop {
             serverName: config.localServerName,
             daemon: .init(pid: getpid(), state: isShuttingDown ? "stopping" : "running", startTime: startTime,
                           dataDirectory: config.dataDirectory),
+            accessServer: accessServerSummary(),
             integrationServiceSummaries: services.map(summary))
+    }
+
+    func accessServerSummary() -> DaemonStatus.AccessServerSummary {
+        let backlog = store.backlog
+        let snapshot = forwarder?.snapshot
+        let limit = store.spoolLimitBytes
+        let state = limit.map { backlog.bytes >= $0 ? "full" : backlog.bytes * 10 >= $0 * 8 ? "near-limit" : "ok" } ?? "ok"
+        let deadLetters = services.flatMap(\.config.connectors).reduce(0) { $0 + store.forwardTotals(connectorName: $1.connectorName).deadLettered }
+        return .init(kind: config.accessServer.egeria == nil ? "embedded" : "egeria", url: forwarder.map { _ in config.accessServer.egeria!.omagserverPlatformRootURL },
+                     backlog: backlog.reports, backlogBytes: backlog.bytes, spoolLimitBytes: limit, spoolState: state,
+                     lastSuccessfulForward: snapshot?.lastSuccess, lastError: snapshot?.lastError, lastErrorTime: snapshot?.lastErrorTime,
+                     deadLetters: deadLetters)
     }
 
     /// Seconds as milliseconds with microsecond resolution.
@@ -48,6 +61,14 @@ extension SupervisionLoop {
                 "elementsDeleted": .int(totals.deleted),
             ]
             if let last = totals.lastReportId { statistics["lastReportId"] = .string(last) }
+            let forwarding = store.forwardTotals(connectorName: config.connectorName)
+            statistics["reportsForwarded"] = .int(forwarding.forwarded)
+            statistics["reportsBacklog"] = .int(forwarding.backlog)
+            statistics["reportsDeadLettered"] = .int(forwarding.deadLettered)
+            if let last = forwarding.lastForward { statistics["lastForwardTime"] = .int(Int(last.timeIntervalSince1970 * 1000)) }
+            if forwarding.backlog > 0, let error = forwarder?.lastError(connectorName: config.connectorName) {
+                statistics["lastForwardError"] = .string(error)
+            }
             return DaemonStatus.ConnectorReport(
                 connectorId: config.connectorId, connectorName: config.connectorName, connectorStatus: latest?.connectorStatus,
                 lastStatusChange: latest?.lastStatusChange, lastRefreshTime: latest?.lastRefreshTime,

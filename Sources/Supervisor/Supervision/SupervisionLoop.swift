@@ -13,6 +13,7 @@ final class SupervisionLoop {
     let events: EventQueue
     let logger: Logger
     let notifier: SystemdNotifier?
+    let forwarder: ReportForwarder?
     var services: [ServiceRuntime] = []
     let encoder = MessageEncoder()
     let decoder = PayloadDecoder()
@@ -21,12 +22,14 @@ final class SupervisionLoop {
     private var nextServiceID = 1
     private var shutdownDeadline: Double?
 
-    init(config: DaemonConfig, store: EmbeddedStore, events: EventQueue, logger: Logger, notifier: SystemdNotifier?) {
+    init(config: DaemonConfig, store: EmbeddedStore, events: EventQueue, logger: Logger, notifier: SystemdNotifier?,
+         forwarder: ReportForwarder? = nil) {
         self.config = config
         self.store = store
         self.events = events
         self.logger = logger
         self.notifier = notifier
+        self.forwarder = forwarder
         services = config.integrationServices.map(makeService)
     }
 
@@ -183,6 +186,7 @@ final class SupervisionLoop {
     private func workerExited(_ service: ServiceRuntime, generation: Int, status: TerminationStatus) {
         guard generation == service.generation else { return }
         let pid = service.process?.pid ?? 0
+        storeAbortedReports(service, status: status)
         service.incarnationEnded(status)
         service.lastExitTime = Date()
         service.exitSeenAt = MonotonicClock.now()
@@ -203,6 +207,22 @@ final class SupervisionLoop {
         service.logger.log(level, "worker \(status); \(next)", ["pid": "\(pid)", "cause": cause,
                                                                 "restarts": "\(service.lifecycle.restartCount)"])
         perform(actions, on: service)
+    }
+
+    /// A refresh cut short by the worker's end still gets a report: the writes the proxy saw since the
+    /// connector's last report, marked `aborted`.
+    private func storeAbortedReports(_ service: ServiceRuntime, status: TerminationStatus) {
+        guard let tracker = service.tracker else { return }
+        service.tracker = nil
+        for report in tracker.abortedReports(serverName: config.localServerName, connectors: service.config.connectors,
+                                             reason: "worker \(status)") {
+            let logger = service.logger
+            logger.warning("refresh of \(report.connectorName) was cut short; storing an aborted report of \(report.createdElements.count + report.updatedElements.count + report.deletedElements.count) element write(s)",
+                           ["connector": report.connectorName])
+            store.submitReport(report) { result in
+                if case .failure(let error) = result { logger.error("aborted report \(report.reportId) not stored: \(error.message)") }
+            }
+        }
     }
 
     // MARK: - Actions
@@ -265,8 +285,10 @@ final class SupervisionLoop {
             let process = try WorkerProcess.spawn(argv: service.config.command)
             service.process = process
             service.connection = WorkerConnection(fd: process.stdinFD, name: service.config.urlMarker)
+            let tracker = RefreshTracker()
+            service.tracker = tracker
             WorkerOutput.attach(process, service: service.id, generation: service.generation, name: service.config.urlMarker,
-                                proxy: MetadataProxy(store: store, connection: service.connection!), events: events, logger: logger)
+                                proxy: MetadataProxy(store: store, connection: service.connection!, tracker: tracker), events: events, logger: logger)
             if let exitSeenAt = service.exitSeenAt { service.lastRestart.spawnSeconds = MonotonicClock.now() - exitSeenAt }
             service.logger.info("worker started", ["pid": "\(process.pid)", "generation": "\(service.generation)"])
             perform(service.lifecycle.spawned(pid: process.pid, now: MonotonicClock.now()), on: service)

@@ -1,4 +1,5 @@
 import Dispatch
+import Glibc
 import Protocol
 import Synchronization
 
@@ -94,25 +95,14 @@ final class ConnectorHost: Sendable {
         do {
             try connector.refresh(context: context)
         } catch {
+            // What was written before the failure is still reported, marked failed.
+            let recording = context.finishRecording()
+            let reportId = publish(recording, started: started, outcome: ["outcome": "failed", "failingExceptionMessage": "\(error)"])
             fail(error, during: "refresh")
-            return outcome(reportId: nil, recording: context.finishRecording())
+            return outcome(reportId: reportId, recording: recording)
         }
         let recording = context.finishRecording()
-        var reportId: String?
-        if config.reportsEnabled && !recording.isEmpty {
-            let report = IntegrationReport(
-                reportId: UUID().uuidString.lowercased(), serverName: serverName, connectorId: config.connectorId,
-                connectorName: config.connectorName, refreshStartDate: started, refreshCompletionDate: Date(),
-                createdElements: recording.created, updatedElements: recording.updated,
-                deletedElements: recording.deleted, additionalProperties: ["outcome": "completed"])
-            do {
-                _ = try client.call(SubmitReport.self, .init(report: report))
-                reportId = report.reportId
-            } catch {
-                // The elements were written; only the report is missing. Egeria logs and carries on too.
-                logger.error("integration report \(report.reportId) was not stored: \(error)")
-            }
-        }
+        let reportId = publish(recording, started: started, outcome: ["outcome": "completed"])
         state.withLock {
             $0.refreshCount += 1
             $0.lastRefreshTime = Date()
@@ -122,6 +112,36 @@ final class ConnectorHost: Sendable {
         logger.debug("refresh done", ["created": "\(recording.created.count)", "updated": "\(recording.updated.count)",
                                       "deleted": "\(recording.deleted.count)"])
         return outcome(reportId: reportId, recording: recording)
+    }
+
+    /// Builds and submits the refresh's integration report if anything changed and reports are on.
+    private func publish(_ recording: ConnectorContext.Recording, started: Date, outcome: [String: String]) -> String? {
+        guard config.reportsEnabled && !recording.isEmpty else { return nil }
+        let report = IntegrationReport(
+            reportId: UUID().uuidString.lowercased(), serverName: serverName, connectorId: config.connectorId,
+            connectorName: config.connectorName, refreshStartDate: started, refreshCompletionDate: Date(),
+            createdElements: recording.created, updatedElements: recording.updated,
+            deletedElements: recording.deleted, additionalProperties: outcome)
+        return submit(report) ? report.reportId : nil
+    }
+
+    /// Hands the report to the supervisor, holding on to it while the supervisor cannot take it (spool full,
+    /// store unavailable): it retries with backoff rather than drop a report. False only for a rejected report.
+    private func submit(_ report: IntegrationReport) -> Bool {
+        var delay = 0.1
+        while true {
+            do {
+                _ = try client.call(SubmitReport.self, .init(report: report))
+                return true
+            } catch where error.code == RPCError.unavailableCode {
+                logger.warning("integration report \(report.reportId) not accepted yet: \(error.message); retrying in \(delay) s")
+                usleep(UInt32(delay * 1_000_000))
+                delay = min(delay * 2, 5)
+            } catch {
+                logger.error("integration report \(report.reportId) was refused: \(error.message)")
+                return false
+            }
+        }
     }
 
     private func fail(_ error: any Error, during phase: String) {

@@ -4,7 +4,7 @@ import Synchronization
 
 /// A connector that fails on purpose, for crash-recovery testing: on the N-th refresh of this worker
 /// incarnation it exits, aborts, hangs the whole worker, throws, corrupts stdout or starts leaking memory.
-/// Every refresh that gets through writes one element, so its reports have content.
+/// Every refresh writes one element before any failure, so its reports (completed, failed or aborted) have content.
 final class ChaosConnector: IntegrationConnector {
     /// The failure to inject (`configurationProperties.failure`).
     enum Failure: String, CaseIterable {
@@ -36,14 +36,16 @@ final class ChaosConnector: IntegrationConnector {
 
     func refresh(context: ConnectorContext) throws {
         let count = refreshes.add(1, ordering: .relaxed).newValue
+        // The element first, then the failure: a refresh cut short has written something, as real ones do,
+        // and its report (aborted or failed) must account for it.
+        _ = try context.createElement(
+            typeName: "ChaosEvent", qualifiedName: "chaos::\(context.connectorName)::\(UUID().uuidString.lowercased())",
+            properties: ["refresh": .int(count), "failure": .string(failure.rawValue), "pid": .int(Int(getpid()))])
         if count == afterRefreshes {
             try inject(context: context, refresh: count)
         } else if failure == .leak && count > afterRefreshes {
             leak()
         }
-        _ = try context.createElement(
-            typeName: "ChaosEvent", qualifiedName: "chaos::\(context.connectorName)::\(UUID().uuidString.lowercased())",
-            properties: ["refresh": .int(count), "failure": .string(failure.rawValue), "pid": .int(Int(getpid()))])
     }
 
     func disconnect() {

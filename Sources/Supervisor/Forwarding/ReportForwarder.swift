@@ -1,0 +1,125 @@
+import Dispatch
+import Foundation
+import Protocol
+import Synchronization
+
+/// Forwards spooled reports to the access server: in order per connector (one in flight each), several
+/// connectors at once, retrying unreachable-server failures with capped exponential backoff and jitter, and
+/// dead-lettering reports the server rejects so they never block the others. Each report leaves the spool only
+/// after its forwarded (or dead-lettered) record is durable; a crash before that replays it, and the report id
+/// makes the replay idempotent at the server.
+final class ReportForwarder: Sendable {
+    private let store: EmbeddedStore
+    private let client: EgeriaClient
+    private let deadLetters: DeadLetterFile
+    private let logger: Logger
+    private let backoff: Backoff
+    private let state = Mutex(State())
+    private let wake = DispatchSemaphore(value: 0)
+
+    private struct State {
+        var inFlight: Set<String> = []
+        var retryAt: [String: Double] = [:]
+        var attempts: [String: Int] = [:]
+        var lastError: [String: String] = [:]
+        var snapshot = Snapshot()
+    }
+
+    /// What status shows about forwarding.
+    struct Snapshot: Sendable {
+        var lastSuccess: Date?
+        var lastError: String?
+        var lastErrorTime: Date?
+        var deadLettered = 0
+    }
+
+    init(store: EmbeddedStore, client: EgeriaClient, deadLetters: DeadLetterFile, logger: Logger) {
+        self.store = store
+        self.client = client
+        self.deadLetters = deadLetters
+        self.logger = logger.with(["accessServer": client.baseURL])
+        backoff = Backoff(initialSeconds: client.config.initialRetrySeconds, maxSeconds: client.config.maxRetrySeconds)
+    }
+
+    func start() {
+        store.setOnAccepted { [wake] in wake.signal() }
+        OSThread.start(name: "report-forwarder") { [self] in run() }
+    }
+
+    var snapshot: Snapshot { state.withLock { $0.snapshot } }
+
+    /// The last error forwarding this connector's reports met, while it still has a backlog.
+    func lastError(connectorName: String) -> String? { state.withLock { $0.lastError[connectorName] } }
+
+    private func run() {
+        while true {
+            let now = MonotonicClock.now()
+            let (busy, room) = state.withLock { state -> (Set<String>, Int) in
+                let waiting = state.retryAt.filter { $0.value > now }.map(\.key)
+                return (state.inFlight.union(waiting), client.config.maxInFlight - state.inFlight.count)
+            }
+            let heads = room > 0 ? Array(store.pendingHeads(excluding: busy).prefix(room)) : []
+            for report in heads {
+                state.withLock { _ = $0.inFlight.insert(report.connectorName) }
+                client.submit(report) { [self] outcome in finished(report, outcome) }
+            }
+            let nextRetry = state.withLock { state in state.retryAt.values.filter { $0 > now }.min() }
+            if let nextRetry { _ = wake.wait(timeout: .now() + max(0, nextRetry - MonotonicClock.now())) } else { wake.wait() }
+        }
+    }
+
+    private func finished(_ report: IntegrationReport, _ outcome: EgeriaClient.Outcome) {
+        let connector = report.connectorName
+        switch outcome {
+        case .delivered:
+            store.markForwarded(report.reportId) { [self] error in
+                if let error { logger.error("forwarded report \(report.reportId) but could not record it: \(error)") }
+                state.withLock { state in
+                    state.inFlight.remove(connector)
+                    state.attempts[connector] = nil
+                    state.retryAt[connector] = nil
+                    state.lastError[connector] = nil
+                    state.snapshot.lastSuccess = Date()
+                }
+                wake.signal()
+            }
+        case .retry(let reason):
+            let delay = state.withLock { state -> Double in
+                let attempt = (state.attempts[connector] ?? 0) + 1
+                state.attempts[connector] = attempt
+                let delay = backoff.delay(quickFailures: attempt, random: Double.random(in: 0..<1))
+                state.retryAt[connector] = MonotonicClock.now() + delay
+                state.inFlight.remove(connector)
+                state.lastError[connector] = reason
+                state.snapshot.lastError = reason
+                state.snapshot.lastErrorTime = Date()
+                return delay
+            }
+            logger.warning("report \(report.reportId) not forwarded: \(reason); retrying in \(String(format: "%.2f", delay)) s",
+                           ["connector": connector])
+            wake.signal()
+        case .reject(let reason):
+            logger.error("access server rejected report \(report.reportId): \(reason); dead-lettered to \(deadLetters.path)", ["connector": connector])
+            do {
+                try deadLetters.append(.init(reportId: report.reportId, connectorName: connector, reason: reason, time: Date(), report: report))
+            } catch {
+                // Keep it in the spool rather than lose it; try again later.
+                logger.error("cannot write the dead-letter file: \(error); report \(report.reportId) stays in the spool")
+                state.withLock { state in
+                    state.inFlight.remove(connector)
+                    state.retryAt[connector] = MonotonicClock.now() + client.config.maxRetrySeconds
+                }
+                return
+            }
+            store.markDeadLettered(report.reportId, reason: reason) { [self] _ in
+                state.withLock { state in
+                    state.inFlight.remove(connector)
+                    state.snapshot.deadLettered += 1
+                    state.snapshot.lastError = "rejected \(report.reportId): \(reason)"
+                    state.snapshot.lastErrorTime = Date()
+                }
+                wake.signal()
+            }
+        }
+    }
+}
