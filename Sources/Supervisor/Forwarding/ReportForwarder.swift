@@ -5,8 +5,8 @@ import Synchronization
 
 /// Forwards spooled reports to the access server: in order per connector (one in flight each), several
 /// connectors at once, retrying unreachable-server failures with capped exponential backoff and jitter, and
-/// dead-lettering reports the server rejects so they never block the others. Each report leaves the spool only
-/// after its forwarded (or dead-lettered) record is durable; a crash before that replays it, and the report id
+/// dead-lettering reports the server rejects so they never block the others. A report stays in the journal
+/// until its forwarded (or dead-lettered) record is written; a crash before that replays it, and the report id
 /// makes the replay idempotent at the server.
 final class ReportForwarder: Sendable {
     private let store: EmbeddedStore
@@ -72,17 +72,19 @@ final class ReportForwarder: Sendable {
         let connector = report.connectorName
         switch outcome {
         case .delivered:
-            store.markForwarded(report.reportId) { [self] error in
+            // The next report of this connector may go as soon as the server has this one; the forwarded record
+            // need not be durable first: losing it in a crash only replays the report, which the id makes harmless.
+            store.markForwarded(report.reportId) { [logger] error in
                 if let error { logger.error("forwarded report \(report.reportId) but could not record it: \(error)") }
-                state.withLock { state in
-                    state.inFlight.remove(connector)
-                    state.attempts[connector] = nil
-                    state.retryAt[connector] = nil
-                    state.lastError[connector] = nil
-                    state.snapshot.lastSuccess = Date()
-                }
-                wake.signal()
             }
+            state.withLock { state in
+                state.inFlight.remove(connector)
+                state.attempts[connector] = nil
+                state.retryAt[connector] = nil
+                state.lastError[connector] = nil
+                state.snapshot.lastSuccess = Date()
+            }
+            wake.signal()
         case .retry(let reason):
             let delay = state.withLock { state -> Double in
                 let attempt = (state.attempts[connector] ?? 0) + 1

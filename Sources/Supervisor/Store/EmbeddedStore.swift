@@ -56,6 +56,8 @@ final class EmbeddedStore: Sendable {
         /// Per connector, the reports not yet forwarded, oldest first, with their journal size.
         var pending: [String: [(report: IntegrationReport, bytes: Int)]] = [:]
         var pendingBytes = 0
+        /// The last report offered was refused for lack of room (cleared by the next one accepted).
+        var spoolFull = false
         var forwardTotals: [String: ForwardTotals] = [:]
         var elements: [String: MetadataElement] = [:]
         var guidByQualifiedName: [String: String] = [:]
@@ -175,9 +177,11 @@ final class EmbeddedStore: Sendable {
         let outcome = index.withLock { index -> Result<Bool, RPCError> in
             guard !index.reportIDs.contains(report.reportId) else { return .success(false) }
             if index.forwarding, let limit, index.pendingBytes + line.count > limit {
+                index.spoolFull = true
                 return .failure(.unavailable("spool full: \(index.pendingBytes) bytes of reports wait for the access server (limit \(limit)); report not accepted, retry later"))
             }
             index.apply(.report(report), bytes: line.count)
+            index.spoolFull = false
             return .success(true)
         }
         switch outcome {
@@ -222,6 +226,15 @@ final class EmbeddedStore: Sendable {
     func forwardState(of reportId: String) -> ForwardState? { index.withLock { $0.forwardStates[reportId] } }
 
     func forwardTotals(connectorName: String) -> ForwardTotals { index.withLock { $0.forwardTotals[connectorName] ?? ForwardTotals() } }
+
+    /// ok, near-limit (80 %) or full (a report was just refused for lack of room).
+    var spoolState: String {
+        index.withLock { index in
+            guard let limit = spoolLimitBytes else { return "ok" }
+            if index.spoolFull && index.pendingBytes > 0 { return "full" }
+            return index.pendingBytes * 10 >= limit * 8 ? "near-limit" : "ok"
+        }
+    }
 
     /// Reports and bytes waiting in the spool, over all connectors.
     var backlog: (reports: Int, bytes: Int) {

@@ -36,7 +36,7 @@ extension SupervisionLoop {
     func checkSpool() {
         guard let limit = store.spoolLimitBytes else { return }
         let bytes = store.backlog.bytes
-        let state = bytes >= limit ? "full" : bytes * 10 >= limit * 8 ? "near-limit" : "ok"
+        let state = store.spoolState
         guard state != periodic.spoolState else { return }
         periodic.spoolState = state
         switch state {

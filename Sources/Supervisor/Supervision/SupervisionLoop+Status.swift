@@ -17,7 +17,7 @@ extension SupervisionLoop {
         let backlog = store.backlog
         let snapshot = forwarder?.snapshot
         let limit = store.spoolLimitBytes
-        let state = limit.map { backlog.bytes >= $0 ? "full" : backlog.bytes * 10 >= $0 * 8 ? "near-limit" : "ok" } ?? "ok"
+        let state = store.spoolState
         let deadLetters = services.flatMap(\.config.connectors).reduce(0) { $0 + store.forwardTotals(connectorName: $1.connectorName).deadLettered }
         return .init(kind: config.accessServer.egeria == nil ? "embedded" : "egeria", url: forwarder.map { _ in config.accessServer.egeria!.omagserverPlatformRootURL },
                      backlog: backlog.reports, backlogBytes: backlog.bytes, spoolLimitBytes: limit, spoolState: state,

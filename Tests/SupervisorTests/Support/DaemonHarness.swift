@@ -29,13 +29,14 @@ final class DaemonHarness: @unchecked Sendable {
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
-    convenience init(services: [String], supervision: String = DaemonHarness.fastSupervision) throws {
-        try self.init(config: Self.config(services: services, supervision: supervision))
+    convenience init(services: [String], supervision: String = DaemonHarness.fastSupervision,
+                     accessServer: String = "{ \"embedded\": {} }") throws {
+        try self.init(config: Self.config(services: services, supervision: supervision, accessServer: accessServer))
     }
 
-    static func config(services: [String], supervision: String = fastSupervision) -> String {
+    static func config(services: [String], supervision: String = fastSupervision, accessServer: String = "{ \"embedded\": {} }") -> String {
         """
-        { "localServerName": "test-daemon", "dataDirectory": "data", "accessServer": { "embedded": {} },
+        { "localServerName": "test-daemon", "dataDirectory": "data", "accessServer": \(accessServer),
           "supervision": \(supervision),
           "integrationServices": [ \(services.joined(separator: ",\n")) ] }
         """
@@ -140,6 +141,17 @@ final class DaemonHarness: @unchecked Sendable {
     }
 
     /// Every report stored, read through `reports --json`.
+    /// Every report with its forward state, through `reports --json`.
+    func reportStates() throws -> [(report: IntegrationReport, state: String)] {
+        let result = try cli("reports", "--json")
+        guard result.code == 0 else { throw HarnessError("reports failed: \(result.stderr)") }
+        return try result.stdout.split(separator: "\n").map { line in
+            let report = try JSONDecoder.daemon.decode(IntegrationReport.self, from: Data(line.utf8))
+            let state = try JSONDecoder().decode(JSONValue.self, from: Data(line.utf8))["forwardState"]?.stringValue ?? "?"
+            return (report, state)
+        }
+    }
+
     func reports(connector: String? = nil) throws -> [IntegrationReport] {
         let result = connector.map { try? cli("reports", "--json", "--connector", $0) } ?? (try? cli("reports", "--json"))
         guard let result, result.code == 0 else { throw HarnessError("reports failed: \(String(describing: result))") }

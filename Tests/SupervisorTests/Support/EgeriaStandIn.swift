@@ -1,0 +1,107 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Glibc
+import Protocol
+
+/// The Python stand-in Egeria server (Fixtures/egeria_standin.py), started and owned by a test.
+final class EgeriaStandIn: @unchecked Sendable {
+    let port: Int
+    let stateFile: String
+    private(set) var process: ChildProcess?
+    let token: String?
+
+    /// What the stand-in has received.
+    struct Received: Decodable {
+        struct Report: Decodable {
+            let reportId: String
+            let connectorName: String
+            let refreshStartDate: Int
+            let outcome: String?
+        }
+        let reports: [Report]
+        let requests: Int
+        let duplicates: Int
+        let errors: [String]
+    }
+
+    /// Starts it on `port` (0: any free port), remembering reports in `stateFile` across restarts.
+    init(stateFile: String, port: Int = 0, token: String? = nil) throws {
+        self.stateFile = stateFile
+        self.token = token
+        let (process, port) = try Self.launch(port: port, stateFile: stateFile, token: token)
+        self.process = process
+        self.port = port
+    }
+
+    private static func launch(port: Int, stateFile: String, token: String?) throws -> (ChildProcess, Int) {
+        var argv = ["/usr/bin/env", "python3", Binaries.fixtures + "/egeria_standin.py", "--port", "\(port)", "--state", stateFile]
+        if let token { argv += ["--token", token] }
+        let child = try ChildProcess(argv)
+        guard child.waitFor(timeout: 10, { out, _, _ in out.contains { $0.hasPrefix("PORT ") } }),
+              let line = child.stdoutLines.first(where: { $0.hasPrefix("PORT ") }), let chosen = Int(line.dropFirst(5)) else {
+            child.killGroup()
+            throw HarnessError("stand-in did not start: \(child.stderrLines.joined(separator: "\n"))")
+        }
+        return (child, chosen)
+    }
+
+    var rootURL: String { "http://127.0.0.1:\(port)" }
+
+    /// The `accessServer` config block pointing at it.
+    func accessServer(extra: String = "") -> String {
+        """
+        { "egeria": { "omagserverPlatformRootURL": "\(rootURL)", "omagserverName": "cocoMDS1", "userId": "integration-daemon-npa",
+                      "requestTimeoutSeconds": 2, "initialRetrySeconds": 0.05, "maxRetrySeconds": 0.5 \(extra) } }
+        """
+    }
+
+    func stop() {
+        process?.killGroup()
+        process = nil
+    }
+
+    /// Starts it again on the same port (its reports survive in the state file).
+    func restart() throws {
+        stop()
+        process = try Self.launch(port: port, stateFile: stateFile, token: token).0
+    }
+
+    func setMode(_ mode: String) throws {
+        _ = try request("POST", "/control/mode", body: Data("{\"mode\":\"\(mode)\"}".utf8))
+    }
+
+    func received() throws -> Received {
+        try JSONDecoder().decode(Received.self, from: try request("GET", "/control/reports"))
+    }
+
+    private func request(_ method: String, _ path: String, body: Data? = nil) throws -> Data {
+        var request = URLRequest(url: URL(string: rootURL + path)!)
+        request.httpMethod = method
+        request.httpBody = body
+        request.timeoutInterval = 5
+        let done = DispatchSemaphore(value: 0)
+        let box = ResultBox()
+        URLSession.shared.dataTask(with: request) { data, _, error in
+            box.set(data, error)
+            done.signal()
+        }.resume()
+        guard done.wait(timeout: .now() + 10) == .success, let data = box.data else {
+            throw HarnessError("stand-in \(method) \(path) failed: \(String(describing: box.error))")
+        }
+        return data
+    }
+
+    deinit { stop() }
+}
+
+/// Hands one URLSession answer to the waiting test thread.
+private final class ResultBox: @unchecked Sendable {
+    private(set) var data: Data?
+    private(set) var error: Error?
+    func set(_ data: Data?, _ error: Error?) {
+        self.data = data
+        self.error = error
+    }
+}
