@@ -98,6 +98,33 @@ extension RealProcesses {
             #expect(harness.stop() == .exited(0))
         }
 
+        @Test("a refresh cut short by a worker crash gets an aborted report; a throwing refresh a failed one")
+        func abortedAndFailedReports() throws {
+            let harness = try DaemonHarness(services: [
+                DaemonHarness.chaosService(failure: "exit", afterRefreshes: 2, restart: "{ \"policy\": \"temporary\" }"),
+                DaemonHarness.chaosService("thrower", connector: "thrower", failure: "throw", afterRefreshes: 1),
+            ])
+            defer { harness.cleanUp() }
+            try harness.start()
+            let (done, status) = harness.waitForStatus(timeout: 10) { status in
+                harness.service(status, "chaos-integrator")?.worker.state == "stopped" && harness.connector(status, "thrower")?.connectorStatus == .FAILED
+            }
+            try #require(done, "\(String(describing: status))")
+            let reports = try harness.reports()
+            let elements = Dictionary(uniqueKeysWithValues: try harness.elements().map { ($0.guid, $0) })
+            let chaos = reports.filter { $0.connectorName == "chaos" }
+            #expect(chaos.map { $0.additionalProperties["outcome"] } == ["completed", "aborted"])
+            let aborted = try #require(chaos.last)
+            #expect(aborted.createdElements.count == 1, "the element written before the crash")
+            #expect(elements[aborted.createdElements[0]]?.properties["refresh"] == .int(2))
+            #expect(aborted.additionalProperties["reason"] == "worker exited with code 3")
+            let failed = try #require(reports.first { $0.connectorName == "thrower" })
+            #expect(failed.additionalProperties["outcome"] == "failed")
+            #expect(failed.additionalProperties["failingExceptionMessage"] == "chaos: refresh 1 failed on purpose")
+            #expect(failed.createdElements.count == 1)
+            #expect(harness.stop() == .exited(0))
+        }
+
         @Test("generateIntegrationReports false: elements are written, no report is stored")
         func reportsCanBeTurnedOff() throws {
             let service = DaemonHarness.filesService(folder: "quiet").replacingOccurrences(
