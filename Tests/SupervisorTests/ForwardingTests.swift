@@ -165,6 +165,53 @@ extension RealProcesses {
             #expect(elements == Set(try harness.reports().flatMap(\.createdElements)))
         }
 
+        @Test("element writes go to Egeria's generic element API; while it is down the connector waits and retries, not FAILED")
+        func elementWrites() throws {
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            let server = try standIn(harness)
+            let root = try harness.makeFolder("in")
+            try "one".write(toFile: root + "/a.csv", atomically: true, encoding: .utf8)
+            try "two".write(toFile: root + "/b.csv", atomically: true, encoding: .utf8)
+            try DaemonHarness.config(services: [DaemonHarness.filesService(folder: "in", intervalSeconds: 0.1)], accessServer: server.accessServer(elementWrites: "egeria"))
+                .write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+            try harness.start()
+            func atServer() throws -> [String: (type: String, size: Int?)] {
+                var byName: [String: (String, Int?)] = [:]
+                for (_, element) in try server.elements() {
+                    guard let name = element["properties"]?["qualifiedName"]?.stringValue else { continue }
+                    byName[name.replacingOccurrences(of: root, with: "")] = (element["typeName"]?.stringValue ?? "", element["properties"]?["size"]?.intValue)
+                }
+                return byName
+            }
+            var deadline = Date().addingTimeInterval(10)
+            while (try atServer()).count < 2 && Date() < deadline { usleep(50_000) }
+            #expect(try atServer()["/a.csv"]?.type == "DataFile")
+            // The local mirror carries Egeria's GUIDs, and so do the reports.
+            let serverGuids = Set(try server.elements().keys)
+            #expect(Set(try harness.elements().map(\.guid)) == serverGuids)
+            #expect(Set(try harness.reports().flatMap(\.createdElements)) == serverGuids)
+
+            try "changed content".write(toFile: root + "/a.csv", atomically: false, encoding: .utf8)
+            try FileManager.default.removeItem(atPath: root + "/b.csv")
+            deadline = Date().addingTimeInterval(10)
+            while (try atServer()["/a.csv"]?.size != 15 || (try atServer())["/b.csv"] != nil) && Date() < deadline { usleep(50_000) }
+            #expect(try atServer()["/a.csv"]?.size == 15, "update-properties reached the server")
+            #expect(try atServer()["/b.csv"] == nil, "delete reached the server")
+
+            server.stop()
+            try "three".write(toFile: root + "/c.csv", atomically: true, encoding: .utf8)
+            #expect(harness.daemon!.waitFor(timeout: 10) { _, err, _ in err.contains { $0.contains("refresh incomplete") } })
+            let status = try harness.status()
+            #expect(harness.connector(status, "files")?.connectorStatus != .FAILED, "an unreachable server is not the connector's failure")
+            try server.restart()
+            deadline = Date().addingTimeInterval(10)
+            while (try atServer())["/c.csv"] == nil && Date() < deadline { usleep(50_000) }
+            #expect(try atServer()["/c.csv"]?.type == "DataFile", "catalogued once the server answers")
+            #expect(try server.received().errors.isEmpty)
+            #expect(harness.stop() == .exited(0))
+        }
+
         @Test("kill -9 of the daemon 20 times while reports stream: every acknowledged report arrives exactly once")
         func killedRepeatedly() throws {
             let harness = try DaemonHarness(config: "{}")

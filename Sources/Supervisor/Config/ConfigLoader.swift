@@ -102,7 +102,7 @@ enum ConfigLoader {
         let p = "accessServer.egeria"
         reader.checkKeys(egeria, p, known: ["omagserverPlatformRootURL", "omagserverName", "userId", "serviceURLMarker",
                                             "secretEnvironmentVariable", "secretFile", "caFile", "requestTimeoutSeconds",
-                                            "maxInFlight", "initialRetrySeconds", "maxRetrySeconds", "spoolLimitMegabytes"])
+                                            "maxInFlight", "initialRetrySeconds", "maxRetrySeconds", "spoolLimitMegabytes", "elementWrites"])
         let root = reader.string(egeria["omagserverPlatformRootURL"], "\(p).omagserverPlatformRootURL", required: true)
         if let root, URL(string: root)?.scheme.map({ ["http", "https"].contains($0) }) != true {
             reader.fail("\(p).omagserverPlatformRootURL", "expected an http:// or https:// URL, got \"\(root)\"")
@@ -111,6 +111,10 @@ enum ConfigLoader {
         var config = EgeriaServerConfig(omagserverPlatformRootURL: root ?? "", omagserverName: server ?? "",
                                         userId: reader.string(egeria["userId"], "\(p).userId") ?? userId)
         if let marker = reader.string(egeria["serviceURLMarker"], "\(p).serviceURLMarker") { config.serviceURLMarker = marker }
+        if let target = reader.string(egeria["elementWrites"], "\(p).elementWrites") {
+            if target == "egeria" || target == "embedded" { config.elementWritesToEgeria = target == "egeria" }
+            else { reader.fail("\(p).elementWrites", "expected egeria|embedded, got \"\(target)\"") }
+        }
         config.secretEnvironmentVariable = reader.string(egeria["secretEnvironmentVariable"], "\(p).secretEnvironmentVariable")
         config.secretFile = reader.string(egeria["secretFile"], "\(p).secretFile").map { resolve($0, against: baseDirectory) }
         if egeria["caFile"] != nil {

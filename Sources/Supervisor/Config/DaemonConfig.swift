@@ -58,6 +58,9 @@ struct EgeriaServerConfig: Sendable, Equatable {
     var userId: String
     /// The framework services' URL marker the open-integration and open-metadata-store paths hang under.
     var serviceURLMarker = "asset-manager"
+    /// true: connectors' element writes go to Egeria's generic element API (mirrored locally for their finds);
+    /// false (`"elementWrites": "embedded"`): they stay in the embedded store and only reports are forwarded.
+    var elementWritesToEgeria = true
     /// Read at start from the environment variable or the file, sent as a bearer token; never in the config,
     /// never logged, never passed to workers.
     var secretEnvironmentVariable: String?

@@ -14,7 +14,7 @@ final class EgeriaClient: Sendable {
     private let session: URLSession
 
     /// What became of one request.
-    enum Outcome: Sendable, Equatable {
+    enum Outcome: Error, Sendable, Equatable {
         case delivered
         /// The server is unreachable or failed (refused, timeout, 5xx, 401/403/429): try again later.
         case retry(String)
@@ -37,6 +37,39 @@ final class EgeriaClient: Sendable {
     func submit(_ report: IntegrationReport, completion: @escaping @Sendable (Outcome) -> Void) {
         let path = "open-integration/users/\(encode(config.userId))/integration-reports/\(encode(report.connectorId))/IntegrationConnector/new"
         post(path, body: ReportBody(report)) { completion(Self.classify($0, $1, $2)) }
+    }
+
+    /// `POST …/open-metadata-store/users/{userId}/metadata-elements/new`; the new element's GUID on success.
+    func createElement(_ params: CreateElement.Params, completion: @escaping @Sendable (Result<String, Outcome>) -> Void) {
+        var properties = params.properties
+        properties["qualifiedName"] = .string(params.qualifiedName)
+        let body = NewElementBody(externalSourceName: params.metadataSourceQualifiedName, typeName: params.typeName,
+                                  properties: ElementProperties(properties))
+        post("open-metadata-store/users/\(encode(config.userId))/metadata-elements/new", body: body) { data, response, error in
+            switch Self.classify(data, response, error) {
+            case .delivered:
+                guard let guid = data.flatMap({ try? JSONDecoder().decode(JSONValue.self, from: $0) })?["guid"]?.stringValue else {
+                    return completion(.failure(.retry("GUIDResponse without a guid")))
+                }
+                completion(.success(guid))
+            case let failure: completion(.failure(failure))
+            }
+        }
+    }
+
+    /// `POST …/metadata-elements/{guid}/update-properties`.
+    func updateElement(guid: String, properties: [String: JSONValue], replace: Bool, externalSourceName: String?,
+                       completion: @escaping @Sendable (Outcome) -> Void) {
+        let body = UpdatePropertiesBody(externalSourceName: externalSourceName, replaceProperties: replace, properties: ElementProperties(properties))
+        post("open-metadata-store/users/\(encode(config.userId))/metadata-elements/\(encode(guid))/update-properties", body: body) {
+            completion(Self.classify($0, $1, $2))
+        }
+    }
+
+    /// `POST …/metadata-elements/{guid}/delete`.
+    func deleteElement(guid: String, externalSourceName: String?, completion: @escaping @Sendable (Outcome) -> Void) {
+        post("open-metadata-store/users/\(encode(config.userId))/metadata-elements/\(encode(guid))/delete",
+             body: MetadataSourceBody(externalSourceName: externalSourceName)) { completion(Self.classify($0, $1, $2)) }
     }
 
     /// The base of the framework services: `{root}/servers/{server}/open-metadata/framework-services/{marker}/`.
@@ -107,5 +140,58 @@ struct ReportBody: Encodable {
         updatedElements = report.updatedElements
         deletedElements = report.deletedElements
         additionalProperties = report.additionalProperties.merging(["reportId": report.reportId]) { _, ours in ours }
+    }
+}
+
+/// Egeria's `NewMetadataElementRequestBody` (the fields we set).
+struct NewElementBody: Encodable {
+    let `class` = "NewMetadataElementRequestBody"
+    let externalSourceName: String?
+    let typeName: String
+    let initialStatus = "ACTIVE"
+    let properties: ElementProperties
+}
+
+/// Egeria's `UpdatePropertiesRequestBody`.
+struct UpdatePropertiesBody: Encodable {
+    let `class` = "UpdatePropertiesRequestBody"
+    let externalSourceName: String?
+    let replaceProperties: Bool
+    let forLineage = false
+    let forDuplicateProcessing = false
+    let properties: ElementProperties
+}
+
+/// Egeria's `MetadataSourceRequestBody`.
+struct MetadataSourceBody: Encodable {
+    let `class` = "MetadataSourceRequestBody"
+    let externalSourceName: String?
+}
+
+/// Egeria's `ElementProperties`: each value a `PrimitiveTypePropertyValue` with its open metadata type.
+struct ElementProperties: Encodable {
+    let `class` = "ElementProperties"
+    let propertyValueMap: [String: PrimitiveValue]
+
+    init(_ properties: [String: JSONValue]) {
+        propertyValueMap = properties.mapValues(PrimitiveValue.init)
+    }
+
+    /// One `PrimitiveTypePropertyValue`; structured JSON values are sent as their JSON text.
+    struct PrimitiveValue: Encodable {
+        let `class` = "PrimitiveTypePropertyValue"
+        let typeName: String
+        let primitiveTypeCategory: String
+        let primitiveValue: JSONValue
+
+        init(_ value: JSONValue) {
+            switch value {
+            case .bool: (typeName, primitiveTypeCategory, primitiveValue) = ("boolean", "OM_PRIMITIVE_TYPE_BOOLEAN", value)
+            case .int: (typeName, primitiveTypeCategory, primitiveValue) = ("long", "OM_PRIMITIVE_TYPE_LONG", value)
+            case .double: (typeName, primitiveTypeCategory, primitiveValue) = ("double", "OM_PRIMITIVE_TYPE_DOUBLE", value)
+            case .string: (typeName, primitiveTypeCategory, primitiveValue) = ("string", "OM_PRIMITIVE_TYPE_STRING", value)
+            default: (typeName, primitiveTypeCategory, primitiveValue) = ("string", "OM_PRIMITIVE_TYPE_STRING", .string(value.compactDescription))
+            }
+        }
     }
 }

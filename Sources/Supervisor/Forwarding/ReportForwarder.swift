@@ -10,7 +10,7 @@ import Synchronization
 /// makes the replay idempotent at the server.
 final class ReportForwarder: Sendable {
     private let store: EmbeddedStore
-    private let client: EgeriaClient
+    let client: EgeriaClient
     private let deadLetters: DeadLetterFile
     private let logger: Logger
     private let backoff: Backoff

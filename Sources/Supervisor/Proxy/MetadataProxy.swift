@@ -10,6 +10,9 @@ struct MetadataProxy: Sendable {
     let store: EmbeddedStore
     let connection: WorkerConnection
     let tracker: RefreshTracker
+    /// Set when the access server is Egeria: element writes go there first and are mirrored in the store
+    /// (which connectors' finds read) only once Egeria has them.
+    var egeria: EgeriaClient?
     let encoder = MessageEncoder()
     let decoder = PayloadDecoder()
 
@@ -56,20 +59,51 @@ struct MetadataProxy: Sendable {
             }
         case CreateElement.name:
             serve(CreateElement.self, line, reply) { [tracker] params, done in
-                store.createElement(params) { done(Self.track($0, .created, params.connectorName, tracker).map(ElementResult.init)) }
+                let finish: @Sendable (Result<MetadataElement, RPCError>) -> Void = { done(Self.track($0, .created, params.connectorName, tracker).map(ElementResult.init)) }
+                guard let egeria else { return store.createElement(params, completion: finish) }
+                if let existing = store.guid(qualifiedName: params.qualifiedName) {
+                    return finish(.failure(.invalidParams(CreateElement.name, "an element with qualifiedName \"\(params.qualifiedName)\" already exists (guid \(existing))")))
+                }
+                egeria.createElement(params) { [store] result in
+                    switch result {
+                    case .success(let guid): store.createElement(params, guid: guid, completion: finish)
+                    case .failure(let outcome): finish(.failure(Self.error(outcome, CreateElement.name)))
+                    }
+                }
             }
         case UpdateElement.name:
             serve(UpdateElement.self, line, reply) { [tracker] params, done in
-                store.updateElement(params) { done(Self.track($0, .updated, params.connectorName, tracker).map(ElementResult.init)) }
+                let finish: @Sendable (Result<MetadataElement, RPCError>) -> Void = { done(Self.track($0, .updated, params.connectorName, tracker).map(ElementResult.init)) }
+                guard let egeria else { return store.updateElement(params, completion: finish) }
+                guard let element = store.element(guid: params.guid) else { return finish(.failure(.notFound("no element with guid \(params.guid)"))) }
+                egeria.updateElement(guid: params.guid, properties: params.properties, replace: params.replaceProperties == true,
+                                     externalSourceName: element.metadataSourceQualifiedName) { [store] outcome in
+                    if outcome == .delivered { store.updateElement(params, completion: finish) } else { finish(.failure(Self.error(outcome, UpdateElement.name))) }
+                }
             }
         case DeleteElement.name:
             serve(DeleteElement.self, line, reply) { [tracker] params, done in
-                store.deleteElement(params) { done(Self.track($0, .deleted, params.connectorName, tracker).map(ElementResult.init)) }
+                let finish: @Sendable (Result<MetadataElement, RPCError>) -> Void = { done(Self.track($0, .deleted, params.connectorName, tracker).map(ElementResult.init)) }
+                guard let egeria else { return store.deleteElement(params, completion: finish) }
+                guard let element = store.element(guid: params.guid) else { return finish(.failure(.notFound("no element with guid \(params.guid)"))) }
+                egeria.deleteElement(guid: params.guid, externalSourceName: element.metadataSourceQualifiedName) { [store] outcome in
+                    if outcome == .delivered { store.deleteElement(params, completion: finish) } else { finish(.failure(Self.error(outcome, DeleteElement.name))) }
+                }
             }
         case FindElements.name:
             serve(FindElements.self, line, reply) { params, done in done(.success(.init(elements: store.findElements(params)))) }
         default:
             reply.send(Result<Empty, RPCError>.failure(.methodNotFound(method)))
+        }
+    }
+
+    /// A failed Egeria call as the connector sees it: retryable (-32001) when the server is unreachable or
+    /// failing, invalid params when it rejected the request.
+    private static func error(_ outcome: EgeriaClient.Outcome, _ method: String) -> RPCError {
+        switch outcome {
+        case .retry(let reason): .unavailable("metadata access server unavailable (\(reason)); retry later")
+        case .reject(let reason): .invalidParams(method, "rejected by the metadata access server: \(reason)")
+        case .delivered: .internalError("delivered reported as a failure")
         }
     }
 

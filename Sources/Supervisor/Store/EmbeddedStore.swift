@@ -253,13 +253,15 @@ final class EmbeddedStore: Sendable {
 
     // MARK: - Elements
 
-    func createElement(_ params: CreateElement.Params, completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void) {
+    /// Creates an element; `guid` is the access server's when the store mirrors Egeria, otherwise a new one.
+    func createElement(_ params: CreateElement.Params, guid: String? = nil,
+                       completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void) {
         let now = Date()
         let result = index.withLock { index -> Result<MetadataElement, RPCError> in
             if let existing = index.guidByQualifiedName[params.qualifiedName] {
                 return .failure(.invalidParams(CreateElement.name, "an element with qualifiedName \"\(params.qualifiedName)\" already exists (guid \(existing))"))
             }
-            let element = MetadataElement(guid: UUID().uuidString.lowercased(), typeName: params.typeName,
+            let element = MetadataElement(guid: guid ?? UUID().uuidString.lowercased(), typeName: params.typeName,
                                           qualifiedName: params.qualifiedName, properties: params.properties,
                                           metadataSourceQualifiedName: params.metadataSourceQualifiedName,
                                           createTime: now, updateTime: now, version: 1)
@@ -307,6 +309,11 @@ final class EmbeddedStore: Sendable {
     }
 
     func elements() -> [MetadataElement] { findElements(FindElements.Params()) }
+
+    func element(guid: String) -> MetadataElement? { index.withLock { $0.elements[guid] } }
+
+    /// The GUID of the element with this qualifiedName, if any.
+    func guid(qualifiedName: String) -> String? { index.withLock { $0.guidByQualifiedName[qualifiedName] } }
 
     /// Blocks until every acknowledged-or-pending write is durable.
     func flush() { journal?.drain() }

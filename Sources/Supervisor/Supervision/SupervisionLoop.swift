@@ -288,7 +288,9 @@ final class SupervisionLoop {
             let tracker = RefreshTracker()
             service.tracker = tracker
             WorkerOutput.attach(process, service: service.id, generation: service.generation, name: service.config.urlMarker,
-                                proxy: MetadataProxy(store: store, connection: service.connection!, tracker: tracker), events: events, logger: logger)
+                                proxy: MetadataProxy(store: store, connection: service.connection!, tracker: tracker,
+                                                    egeria: forwarder.flatMap { $0.client.config.elementWritesToEgeria ? $0.client : nil }),
+                                events: events, logger: logger)
             if let exitSeenAt = service.exitSeenAt { service.lastRestart.spawnSeconds = MonotonicClock.now() - exitSeenAt }
             service.logger.info("worker started", ["pid": "\(process.pid)", "generation": "\(service.generation)"])
             perform(service.lifecycle.spawned(pid: process.pid, now: MonotonicClock.now()), on: service)

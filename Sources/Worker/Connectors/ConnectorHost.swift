@@ -94,6 +94,14 @@ final class ConnectorHost: Sendable {
         context.startRecording()
         do {
             try connector.refresh(context: context)
+        } catch let error as RPCError where error.code == RPCError.unavailableCode {
+            // The metadata access server is unreachable (Egeria's #6025): not the connector's fault. It stays
+            // WAITING and the next refresh tries again; what was written so far is reported.
+            let recording = context.finishRecording()
+            let reportId = publish(recording, started: started, outcome: ["outcome": "incomplete", "reason": error.message])
+            logger.warning("refresh incomplete, will retry at the next refresh: \(error.message)")
+            change(to: .WAITING)
+            return outcome(reportId: reportId, recording: recording)
         } catch {
             // What was written before the failure is still reported, marked failed.
             let recording = context.finishRecording()

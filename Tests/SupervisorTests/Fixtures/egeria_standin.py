@@ -20,6 +20,7 @@ import socket
 import sys
 import threading
 import time
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 parser = argparse.ArgumentParser()
@@ -33,11 +34,13 @@ args = parser.parse_args()
 
 PATH = re.compile(r"^/servers/([^/]+)/open-metadata/framework-services/([^/]+)/open-integration/users/([^/]+)"
                   r"/integration-reports/([^/]+)/IntegrationConnector/new$")
+ELEMENTS = re.compile(r"^/servers/([^/]+)/open-metadata/framework-services/([^/]+)/open-metadata-store/users/([^/]+)"
+                      r"/metadata-elements/(new|([^/]+)/(update-properties|delete))$")
 FIELDS = {"class": str, "serverName": str, "connectorId": str, "connectorName": str, "refreshStartDate": int,
           "createdElements": list, "updatedElements": list, "deletedElements": list, "additionalProperties": dict}
 
 lock = threading.Lock()
-state = {"mode": "ok", "requests": 0, "duplicates": 0, "errors": [], "reports": [], "ids": set()}
+state = {"mode": "ok", "requests": 0, "duplicates": 0, "errors": [], "reports": [], "ids": set(), "elements": {}}
 if os.path.exists(args.state):
     with open(args.state) as f:
         for line in f:
@@ -83,8 +86,11 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/control/reports":
             with lock:
-                body = {k: v for k, v in state.items() if k != "ids"}
+                body = {k: v for k, v in state.items() if k not in ("ids", "elements")}
             return self.reply(200, body)
+        if self.path == "/control/elements":
+            with lock:
+                return self.reply(200, {"elements": dict(state["elements"])})
         self.reply(404, ffdc(404, "NotFound", self.path))
 
     def do_POST(self):
@@ -112,6 +118,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, ffdc(500, "PropertyServerException", "repository unavailable"))
         if mode == "400":
             return self.reply(400, ffdc(400, "InvalidParameterException", "stand-in told to refuse"))
+        element = ELEMENTS.match(self.path)
+        if element:
+            return self.element_call(element, raw)
         match = PATH.match(self.path)
         if not match or match.group(1) != args.server or match.group(2) != args.marker or match.group(3) != args.user:
             with lock:
@@ -150,6 +159,55 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(200, ffdc(200))
 
 
+def values_of(properties):
+    """ElementProperties -> plain values, checking the PrimitiveTypePropertyValue shape."""
+    if properties.get("class") != "ElementProperties":
+        raise ValueError("properties.class is not ElementProperties")
+    values = {}
+    for name, value in properties["propertyValueMap"].items():
+        if value.get("class") != "PrimitiveTypePropertyValue" or "primitiveTypeCategory" not in value:
+            raise ValueError("%s is not a PrimitiveTypePropertyValue" % name)
+        values[name] = value["primitiveValue"]
+    return values
+
+
+def element_call(self, match, raw):
+    if match.group(1) != args.server or match.group(2) != args.marker or match.group(3) != args.user:
+        with lock:
+            state["errors"].append("bad path " + self.path)
+        return self.reply(404, ffdc(404, "InvalidParameterException", "unknown path " + self.path))
+    try:
+        body = json.loads(raw)
+        if match.group(4) == "new":
+            if body.get("class") != "NewMetadataElementRequestBody" or not isinstance(body.get("typeName"), str):
+                raise ValueError("not a NewMetadataElementRequestBody")
+            values = values_of(body["properties"])
+            guid = str(uuid.uuid4())
+            with lock:
+                state["elements"][guid] = {"typeName": body["typeName"], "properties": values}
+            return self.reply(200, {"class": "GUIDResponse", "relatedHTTPCode": 200, "guid": guid})
+        guid, operation = match.group(5), match.group(6)
+        with lock:
+            if guid not in state["elements"]:
+                return self.reply(200, ffdc(400, "InvalidParameterException", "unknown guid " + guid))
+            if operation == "delete":
+                del state["elements"][guid]
+            else:
+                if body.get("class") != "UpdatePropertiesRequestBody":
+                    raise ValueError("not an UpdatePropertiesRequestBody")
+                values = values_of(body["properties"])
+                if body.get("replaceProperties"):
+                    state["elements"][guid]["properties"] = values
+                else:
+                    state["elements"][guid]["properties"].update(values)
+        return self.reply(200, ffdc(200))
+    except Exception as error:  # noqa: BLE001
+        with lock:
+            state["errors"].append("bad element call %s: %s" % (self.path, error))
+        return self.reply(200, ffdc(400, "InvalidParameterException", str(error)))
+
+
+Handler.element_call = element_call
 server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
 server.daemon_threads = True
 print("PORT %d" % server.server_address[1], flush=True)

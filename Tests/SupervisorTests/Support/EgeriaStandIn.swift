@@ -49,10 +49,12 @@ final class EgeriaStandIn: @unchecked Sendable {
 
     var rootURL: String { "http://127.0.0.1:\(port)" }
 
-    /// The `accessServer` config block pointing at it.
-    func accessServer(extra: String = "") -> String {
+    /// The `accessServer` config block pointing at it. Element writes stay local unless asked: the report tests
+    /// need connectors that keep producing reports while the server is down.
+    func accessServer(elementWrites: String = "embedded", extra: String = "") -> String {
         """
         { "egeria": { "omagserverPlatformRootURL": "\(rootURL)", "omagserverName": "cocoMDS1", "userId": "integration-daemon-npa",
+                      "elementWrites": "\(elementWrites)",
                       "requestTimeoutSeconds": 2, "initialRetrySeconds": 0.05, "maxRetrySeconds": 0.5 \(extra) } }
         """
     }
@@ -66,6 +68,11 @@ final class EgeriaStandIn: @unchecked Sendable {
     func restart() throws {
         stop()
         process = try Self.launch(port: port, stateFile: stateFile, token: token).0
+    }
+
+    /// Elements the stand-in holds, by GUID: type name and plain property values.
+    func elements() throws -> [String: JSONValue] {
+        try JSONDecoder().decode(JSONValue.self, from: try request("GET", "/control/elements"))["elements"]?.objectValue ?? [:]
     }
 
     func setMode(_ mode: String) throws {
