@@ -69,7 +69,7 @@ final class EgeriaClient: Sendable {
     /// `POST …/metadata-elements/{guid}/delete`.
     func deleteElement(guid: String, externalSourceName: String?, completion: @escaping @Sendable (Outcome) -> Void) {
         post("open-metadata-store/users/\(encode(config.userId))/metadata-elements/\(encode(guid))/delete",
-             body: MetadataSourceBody(externalSourceName: externalSourceName)) { completion(Self.classify($0, $1, $2)) }
+             body: UpdateRequestBody(externalSourceName: externalSourceName)) { completion(Self.classify($0, $1, $2)) }
     }
 
     /// The base of the framework services: `{root}/servers/{server}/open-metadata/framework-services/{marker}/`.
@@ -162,10 +162,12 @@ struct UpdatePropertiesBody: Encodable {
     let properties: ElementProperties
 }
 
-/// Egeria's `MetadataSourceRequestBody`.
-struct MetadataSourceBody: Encodable {
-    let `class` = "MetadataSourceRequestBody"
+/// Egeria's `UpdateRequestBody` (the delete call's body).
+struct UpdateRequestBody: Encodable {
+    let `class` = "UpdateRequestBody"
     let externalSourceName: String?
+    let forLineage = false
+    let forDuplicateProcessing = false
 }
 
 /// Egeria's `ElementProperties`: each value a `PrimitiveTypePropertyValue` with its open metadata type.
