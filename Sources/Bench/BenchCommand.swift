@@ -15,15 +15,16 @@ struct BenchCommand {
         let restarts = option("--restarts", in: arguments) ?? 30
         let reports = option("--reports", in: arguments) ?? 50_000
         let idleSeconds = option("--idle-seconds", in: arguments) ?? 10
-        guard ["all", "restart", "shutdown", "idle", "reports"].contains(which), !arguments.contains("--help") else {
+        guard ["all", "restart", "shutdown", "idle", "reports", "forward"].contains(which), !arguments.contains("--help") else {
             print("""
-            usage: integration-bench [all|restart|shutdown|idle|reports] [--workers N] [--restarts N] [--reports N] [--idle-seconds N]
+            usage: integration-bench [all|restart|shutdown|idle|reports|forward] [--workers N] [--restarts N] [--reports N] [--idle-seconds N]
 
             Build with `swift build -c release` and run `swift run -c release integration-bench`.
             restart   kill -9 a worker N times: exit seen → replacement spawned, → replacement ready (handshake done)
             shutdown  SIGTERM to a daemon with N workers: time until the daemon and every worker are gone
             idle      a daemon with N idle workers: wake-ups, CPU, PSS of the daemon and of each worker
             reports   one worker pipelining N integration reports: reports acknowledged durably per second
+            forward   N reports forwarded to an Egeria stand-in that answers at once: throughput, daemon CPU per report, drain after an outage
             """)
             exit(which == "help" || arguments.contains("--help") ? 0 : 64)
         }
@@ -33,6 +34,7 @@ struct BenchCommand {
             if which == "all" || which == "shutdown" { try ShutdownBench.run(workers: workers) }
             if which == "all" || which == "idle" { try IdleBench.run(workers: workers, seconds: idleSeconds) }
             if which == "all" || which == "reports" { try ReportBench.run(reports: reports) }
+            if which == "all" || which == "forward" { try ForwardBench.run(reports: min(reports, 20_000)) }
         } catch {
             FileHandle.standardError.write(Data("integration-bench: \(error)\n".utf8))
             exit(1)

@@ -18,13 +18,13 @@ final class DaemonUnderTest {
         let description: String
     }
 
-    init(services: [String], supervision: String) throws {
+    init(services: [String], supervision: String, accessServer: String = "{ \"embedded\": {} }") throws {
         var template = Array("/tmp/idb-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw BenchError(description: "mkdtemp failed") }
         directory = String(cString: made)
         configPath = directory + "/daemon.json"
         let config = """
-        { "localServerName": "bench", "dataDirectory": "data", "accessServer": { "embedded": {} },
+        { "localServerName": "bench", "dataDirectory": "data", "accessServer": \(accessServer),
           "supervision": \(supervision), "integrationServices": [ \(services.joined(separator: ",\n")) ] }
         """
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)

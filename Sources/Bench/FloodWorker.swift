@@ -10,14 +10,17 @@ enum FloodWorker {
     static func run(_ arguments: [String]) -> Never {
         let total = Int(arguments.first ?? "") ?? 10_000
         let resultPath = arguments.count > 1 ? arguments[1] : "/dev/null"
+        // Reports rotate over this many connector names, so a forwarder can have several in flight.
+        let connectors = arguments.count > 2 ? max(1, Int(arguments[2]) ?? 1) : 1
         let encoder = MessageEncoder()
         let out = LineWriter(fd: 1)
         var sent = 0, acked = 0, start = 0.0
         func submit() {
             while sent < total && sent - acked < window {
                 sent += 1
-                let report = IntegrationReport(reportId: "flood-\(getpid())-\(sent)", serverName: "bench", connectorId: "flood",
-                                               connectorName: "flood", refreshStartDate: Date(), refreshCompletionDate: Date(),
+                let connector = connectors == 1 ? "flood" : "flood-\(sent % connectors)"
+                let report = IntegrationReport(reportId: "flood-\(getpid())-\(sent)", serverName: "bench", connectorId: connector,
+                                               connectorName: connector, refreshStartDate: Date(), refreshCompletionDate: Date(),
                                                createdElements: ["guid-\(sent)"], updatedElements: [], deletedElements: [],
                                                additionalProperties: ["outcome": "completed"])
                 try? out.write(try! encoder.request(SubmitReport.self, id: .string("r\(sent)"), params: .init(report: report)))
