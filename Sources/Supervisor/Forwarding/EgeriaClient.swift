@@ -12,6 +12,8 @@ final class EgeriaClient: Sendable {
     let config: EgeriaServerConfig
     private let secret: String?
     private let session: URLSession
+    /// The lean keep-alive client, for `http://` roots; nil for `https://` (URLSession does TLS).
+    private let socketTransport: SocketHTTPTransport?
 
     /// What became of one request.
     enum Outcome: Error, Sendable, Equatable {
@@ -31,12 +33,15 @@ final class EgeriaClient: Sendable {
         configuration.httpMaximumConnectionsPerHost = config.maxInFlight
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
         session = URLSession(configuration: configuration)
+        socketTransport = URL(string: config.omagserverPlatformRootURL).flatMap {
+            SocketHTTPTransport(root: $0, connections: config.maxInFlight, timeoutSeconds: config.requestTimeoutSeconds)
+        }
     }
 
     /// `POST …/open-integration/users/{userId}/integration-reports/{connectorId}/IntegrationConnector/new`.
     func submit(_ report: IntegrationReport, completion: @escaping @Sendable (Outcome) -> Void) {
         let path = "open-integration/users/\(encode(config.userId))/integration-reports/\(encode(report.connectorId))/IntegrationConnector/new"
-        post(path, body: ReportBody(report)) { completion(Self.classify($0, $1, $2)) }
+        post(path, body: ReportBody(report)) { _, outcome in completion(outcome ?? .delivered) }
     }
 
     /// `POST …/open-metadata-store/users/{userId}/metadata-elements/new`; the new element's GUID on success.
@@ -45,8 +50,8 @@ final class EgeriaClient: Sendable {
         properties["qualifiedName"] = .string(params.qualifiedName)
         let body = NewElementBody(externalSourceName: params.metadataSourceQualifiedName, typeName: params.typeName,
                                   properties: ElementProperties(properties))
-        post("open-metadata-store/users/\(encode(config.userId))/metadata-elements/new", body: body) { data, response, error in
-            switch Self.classify(data, response, error) {
+        post("open-metadata-store/users/\(encode(config.userId))/metadata-elements/new", body: body) { data, outcome in
+            switch outcome ?? .delivered {
             case .delivered:
                 guard let guid = data.flatMap({ try? JSONDecoder().decode(JSONValue.self, from: $0) })?["guid"]?.stringValue else {
                     return completion(.failure(.retry("GUIDResponse without a guid")))
@@ -61,15 +66,15 @@ final class EgeriaClient: Sendable {
     func updateElement(guid: String, properties: [String: JSONValue], replace: Bool, externalSourceName: String?,
                        completion: @escaping @Sendable (Outcome) -> Void) {
         let body = UpdatePropertiesBody(externalSourceName: externalSourceName, replaceProperties: replace, properties: ElementProperties(properties))
-        post("open-metadata-store/users/\(encode(config.userId))/metadata-elements/\(encode(guid))/update-properties", body: body) {
-            completion(Self.classify($0, $1, $2))
+        post("open-metadata-store/users/\(encode(config.userId))/metadata-elements/\(encode(guid))/update-properties", body: body) { _, outcome in
+            completion(outcome ?? .delivered)
         }
     }
 
     /// `POST …/metadata-elements/{guid}/delete`.
     func deleteElement(guid: String, externalSourceName: String?, completion: @escaping @Sendable (Outcome) -> Void) {
         post("open-metadata-store/users/\(encode(config.userId))/metadata-elements/\(encode(guid))/delete",
-             body: UpdateRequestBody(externalSourceName: externalSourceName)) { completion(Self.classify($0, $1, $2)) }
+             body: UpdateRequestBody(externalSourceName: externalSourceName)) { _, outcome in completion(outcome ?? .delivered) }
     }
 
     /// The base of the framework services: `{root}/servers/{server}/open-metadata/framework-services/{marker}/`.
@@ -79,33 +84,50 @@ final class EgeriaClient: Sendable {
         return "\(root)/servers/\(encode(config.omagserverName))/open-metadata/framework-services/\(encode(config.serviceURLMarker))/"
     }
 
-    private func post<T: Encodable>(_ path: String, body: T, completion: @escaping @Sendable (Data?, URLResponse?, Error?) -> Void) {
-        guard let url = URL(string: baseURL + path) else { return completion(nil, nil, URLError(.badURL)) }
+    private func post<T: Encodable>(_ path: String, body: T, completion: @escaping @Sendable (Data?, Outcome?) -> Void) {
+        let data: Data
+        do { data = try JSONEncoder.daemon.encode(body) } catch { return completion(nil, .reject("cannot encode the request: \(error)")) }
+        let full = baseURL + path
+        if let socketTransport, let start = full.range(of: "://").flatMap({ full[$0.upperBound...].firstIndex(of: "/") }) {
+            var headers: [(String, String)] = []
+            if let secret { headers.append(("Authorization", "Bearer \(secret)")) }
+            socketTransport.post(path: String(full[start...]), body: data, headers: headers) { result in
+                switch result {
+                case .success(let response): completion(response.body, Self.classify(status: response.status, body: response.body))
+                case .failure(let error): completion(nil, .retry("unreachable: \(error)"))
+                }
+            }
+            return
+        }
+        guard let url = URL(string: full) else { return completion(nil, .reject("bad URL \(full)")) }
         var request = URLRequest(url: url)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.setValue("application/json", forHTTPHeaderField: "Accept")
         if let secret { request.setValue("Bearer \(secret)", forHTTPHeaderField: "Authorization") }
-        do { request.httpBody = try JSONEncoder.daemon.encode(body) } catch { return completion(nil, nil, error) }
-        session.dataTask(with: request, completionHandler: completion).resume()
+        request.httpBody = data
+        session.dataTask(with: request) { data, response, error in
+            if let error { return completion(nil, .retry("unreachable: \(error.localizedDescription)")) }
+            guard let http = response as? HTTPURLResponse else { return completion(nil, .retry("no HTTP response")) }
+            completion(data, Self.classify(status: http.statusCode, body: data))
+        }.resume()
     }
 
     private func encode(_ component: String) -> String {
         component.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? component
     }
 
-    static func classify(_ data: Data?, _ response: URLResponse?, _ error: Error?) -> Outcome {
-        if let error { return .retry("unreachable: \(error.localizedDescription)") }
-        guard let http = response as? HTTPURLResponse else { return .retry("no HTTP response") }
+    /// Delivered, retry or reject, from the HTTP status and Egeria's FFDC fields in the body.
+    static func classify(status: Int, body data: Data?) -> Outcome {
         let body = data.flatMap { try? JSONDecoder().decode(JSONValue.self, from: $0) }
-        let related = body?["relatedHTTPCode"]?.intValue ?? http.statusCode
+        let related = body?["relatedHTTPCode"]?.intValue ?? status
         let exception = body?["exceptionClassName"]?.stringValue
         let message = body?["exceptionErrorMessage"]?.stringValue
         let detail = [exception, message].compactMap { $0 }.joined(separator: ": ")
-        let code = http.statusCode >= 300 ? http.statusCode : related
+        let code = status >= 300 ? status : related
         switch code {
         case 200..<300:
-            return exception == nil ? .delivered : .retry("HTTP \(http.statusCode) with \(detail)")
+            return exception == nil ? .delivered : .retry("HTTP \(status) with \(detail)")
         case 401, 403, 408, 429:
             return .retry("HTTP \(code)\(detail.isEmpty ? "" : " \(detail)")")
         case 400..<500:
