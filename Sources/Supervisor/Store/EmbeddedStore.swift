@@ -66,11 +66,17 @@ final class EmbeddedStore: Sendable {
         /// The last report offered was refused for lack of room (cleared by the next one accepted).
         var spoolFull = false
         var forwardTotals: [String: ForwardTotals] = [:]
+        var journalBytes = 0
         var elements: [String: MetadataElement] = [:]
         var guidByQualifiedName: [String: String] = [:]
         var reports: [IntegrationReport] = []
         var reportIDs: Set<String> = []
         var totals: [String: ConnectorTotals] = [:]
+
+        /// What compaction needs: current elements, and every report with where it is.
+        var snapshot: JournalCompaction.Snapshot {
+            .init(elements: Array(elements.values), reports: reports.map { ($0, forwardStates[$0.reportId] ?? .pending) }, forwarding: forwarding)
+        }
 
         mutating func apply(_ record: StoreRecord, bytes: Int = 0) {
             switch record {
@@ -141,33 +147,41 @@ final class EmbeddedStore: Sendable {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
         }
-        var loaded = Index()
-        loaded.forwarding = forwarding
-        if let data = FileManager.default.contents(atPath: path) {
-            let decoder = PayloadDecoder()
-            var lineNumber = 0
-            var start = data.startIndex
-            while start < data.endIndex {
-                lineNumber += 1
-                guard let newline = data[start...].firstIndex(of: 0x0A) else {
-                    // A torn last line from a crash mid-append: never acknowledged, so dropped.
-                    break
-                }
-                let line = data[start..<newline]
-                start = newline + 1
-                if line.isEmpty { continue }
-                do {
-                    let record = try decoder.value(StoreRecord.self, from: Data(line))
-                    loaded.apply(record, bytes: line.count + 1)
-                } catch {
-                    throw LoadError(description: "\(path) line \(lineNumber) is corrupt: \(error)")
-                }
-            }
-        } else if readOnly {
+        guard FileManager.default.fileExists(atPath: path) || !readOnly else {
             throw LoadError(description: "no store at \(path) (has the daemon run with this dataDirectory?)")
+        }
+        var loaded = try Self.load(path: path, forwarding: forwarding)
+        if !readOnly, let records = JournalCompaction.plan(loaded.snapshot, journalBytes: loaded.journalBytes) {
+            try JournalCompaction.rewrite(path: path, records: records, encoder: encoder)
+            loaded = try Self.load(path: path, forwarding: forwarding)
         }
         index.withLock { $0 = loaded }
         journal = readOnly ? nil : try Journal(path: path)
+    }
+
+    /// Reads the journal into an index; a torn last line (a crash mid-append, never acknowledged) is ignored.
+    private static func load(path: String, forwarding: Bool) throws -> Index {
+        var loaded = Index()
+        loaded.forwarding = forwarding
+        guard let data = FileManager.default.contents(atPath: path) else { return loaded }
+        loaded.journalBytes = data.count
+        let decoder = PayloadDecoder()
+        var lineNumber = 0
+        var start = data.startIndex
+        while start < data.endIndex {
+            lineNumber += 1
+            guard let newline = data[start...].firstIndex(of: 0x0A) else { break }
+            let line = data[start..<newline]
+            start = newline + 1
+            if line.isEmpty { continue }
+            do {
+                let record = try decoder.value(StoreRecord.self, from: Data(line))
+                loaded.apply(record, bytes: line.count + 1)
+            } catch {
+                throw LoadError(description: "\(path) line \(lineNumber) is corrupt: \(error)")
+            }
+        }
+        return loaded
     }
 
     // MARK: - Reports
