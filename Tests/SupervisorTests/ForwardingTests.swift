@@ -109,6 +109,29 @@ extension RealProcesses {
             #expect(harness.stop() == .exited(0))
         }
 
+        @Test("dropped connections, stalls, HTTP 500 and FFDC 500 are retried, never dead-lettered; everything arrives")
+        func transientFailures() throws {
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            let server = try standIn(harness)
+            try DaemonHarness.config(services: [Self.chaos], accessServer: server.accessServer(extra: ", \"requestTimeoutSeconds\": 0.5"))
+                .write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+            try harness.start()
+            harness.waitForStatus(timeout: 10) { $0.accessServer.lastSuccessfulForward != nil }
+            for (mode, symptom) in [("drop", "unreachable"), ("stall", "unreachable"), ("500", "stand-in told to fail"), ("ffdc-500", "repository unavailable")] {
+                let switched = Date()
+                try server.setMode(mode)
+                let (seen, status) = harness.waitForStatus(timeout: 10) { status in
+                    (status.accessServer.lastErrorTime ?? .distantPast) > switched && (status.accessServer.lastError ?? "").contains(symptom)
+                }
+                #expect(seen, "\(mode): \(String(describing: status?.accessServer))")
+            }
+            try server.setMode("ok")
+            try expectAllDelivered(harness, server)
+            #expect(try harness.status().accessServer.deadLetters == 0)
+            #expect(harness.stop() == .exited(0))
+        }
+
         @Test("a poison report is dead-lettered with its reason while the rest flow")
         func poisonReport() throws {
             let harness = try DaemonHarness(config: "{}")
@@ -209,6 +232,32 @@ extension RealProcesses {
             while (try atServer())["/c.csv"] == nil && Date() < deadline { usleep(50_000) }
             #expect(try atServer()["/c.csv"]?.type == "DataFile", "catalogued once the server answers")
             #expect(try server.received().errors.isEmpty)
+            #expect(harness.stop() == .exited(0))
+        }
+
+        @Test("https with a private CA file: verified and delivered; without it the handshake is refused and reports wait")
+        func tlsWithPrivateCA() throws {
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            let pki = try PrivateCA(directory: harness.directory)
+            let server = try EgeriaStandIn(stateFile: harness.directory + "/standin-state.jsonl", tls: (pki.serverCert, pki.serverKey))
+            func arrived() -> Int {
+                ((try? String(contentsOfFile: server.stateFile, encoding: .utf8)) ?? "").split(separator: "\n").count
+            }
+            // Without the CA file: the system trust store does not know this CA, so nothing may be sent.
+            try DaemonHarness.config(services: [Self.chaos], accessServer: server.accessServer()).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+            try harness.start()
+            let (refused, status) = harness.waitForStatus(timeout: 10) { ($0.accessServer.lastError ?? "").contains("certificate verify failed") }
+            #expect(refused, "\(String(describing: status?.accessServer))")
+            #expect(arrived() == 0)
+            #expect(harness.stop() == .exited(0))
+            // With it: the spooled reports and the new ones go through, verified.
+            try DaemonHarness.config(services: [Self.chaos], accessServer: server.accessServer(extra: ", \"caFile\": \"\(pki.caCert)\""))
+                .write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+            try harness.start()
+            let (delivered, _) = harness.waitForStatus(timeout: 15) { (harness.connector($0, "chaos")?.statistics["reportsForwarded"]?.intValue ?? 0) >= 5 }
+            #expect(delivered)
+            #expect(arrived() >= 5)
             #expect(harness.stop() == .exited(0))
         }
 

@@ -57,7 +57,11 @@ enum RunCommand {
                 logger.error("\(error)")
                 return 1
             }
-            let client = EgeriaClient(config: egeria, secret: secret)
+            let client: EgeriaClient
+            do { client = try EgeriaClient(config: egeria, secret: secret) } catch {
+                logger.error("cannot set up TLS for \(egeria.omagserverPlatformRootURL): \(error)")
+                return 1
+            }
             forwarder = ReportForwarder(store: store, client: client, deadLetters: DeadLetterFile(path: config.dataDirectory + "/dead-letters.jsonl"),
                                         logger: logger)
             forwarder?.start()

@@ -117,8 +117,10 @@ enum ConfigLoader {
         }
         config.secretEnvironmentVariable = reader.string(egeria["secretEnvironmentVariable"], "\(p).secretEnvironmentVariable")
         config.secretFile = reader.string(egeria["secretFile"], "\(p).secretFile").map { resolve($0, against: baseDirectory) }
-        if egeria["caFile"] != nil {
-            reader.fail("\(p).caFile", "a private CA file is not supported: FoundationNetworking on Linux verifies against the system trust store only; add the CA there (update-ca-certificates)")
+        if let ca = reader.string(egeria["caFile"], "\(p).caFile") {
+            let path = resolve(ca, against: baseDirectory)
+            if FileManager.default.isReadableFile(atPath: path) { config.caFile = path }
+            else { reader.fail("\(p).caFile", "\"\(path)\" cannot be read") }
         }
         if let v = reader.number(egeria["requestTimeoutSeconds"], "\(p).requestTimeoutSeconds", in: 0.1...600) { config.requestTimeoutSeconds = v }
         if let v = reader.integer(egeria["maxInFlight"], "\(p).maxInFlight", in: 1...256) { config.maxInFlight = v }

@@ -65,6 +65,8 @@ struct EgeriaServerConfig: Sendable, Equatable {
     /// never logged, never passed to workers.
     var secretEnvironmentVariable: String?
     var secretFile: String?
+    /// PEM file of the CA(s) to trust for `https://` instead of the system trust store.
+    var caFile: String?
     var requestTimeoutSeconds = 10.0
     /// Reports in flight at once (different connectors; one connector's reports go strictly in order).
     var maxInFlight = 8

@@ -12,7 +12,7 @@ final class EgeriaClient: Sendable {
     let config: EgeriaServerConfig
     private let secret: String?
     private let session: URLSession
-    /// The lean keep-alive client, for `http://` roots; nil for `https://` (URLSession does TLS).
+    /// The lean keep-alive client (TLS through OpenSSL for `https://`); URLSession only if the URL is unusual.
     private let socketTransport: SocketHTTPTransport?
     private let encoder = JSONEncoder.daemon
 
@@ -25,7 +25,7 @@ final class EgeriaClient: Sendable {
         case reject(String)
     }
 
-    init(config: EgeriaServerConfig, secret: String?) {
+    init(config: EgeriaServerConfig, secret: String?) throws(OpenSSL.TLSError) {
         self.config = config
         self.secret = secret
         let configuration = URLSessionConfiguration.default
@@ -34,8 +34,11 @@ final class EgeriaClient: Sendable {
         configuration.httpMaximumConnectionsPerHost = config.maxInFlight
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
         session = URLSession(configuration: configuration)
-        socketTransport = URL(string: config.omagserverPlatformRootURL).flatMap {
-            SocketHTTPTransport(root: $0, connections: config.maxInFlight, timeoutSeconds: config.requestTimeoutSeconds)
+        if let root = URL(string: config.omagserverPlatformRootURL) {
+            socketTransport = try SocketHTTPTransport(root: root, connections: config.maxInFlight,
+                                                      timeoutSeconds: config.requestTimeoutSeconds, caFile: config.caFile)
+        } else {
+            socketTransport = nil
         }
     }
 

@@ -4,11 +4,11 @@ import Glibc
 import Protocol
 import Synchronization
 
-/// A lean HTTP/1.1 client for `http://` access servers: a fixed set of keep-alive connections, each driven by
-/// its own thread with blocking `write`/`read`, requests queued to whichever is free.
+/// A lean HTTP/1.1 client for the access server: a fixed set of keep-alive connections (TLS for `https://`,
+/// through OpenSSL), each driven by its own thread with blocking I/O, requests queued to whichever is free.
 ///
 /// URLSession on Linux spends several Dispatch hops and wake-ups per request; at thousands of reports a second
-/// that, not the work, is the daemon's CPU. TLS needs URLSession (`https://` roots use it).
+/// that, not the work, is the daemon's CPU. It also cannot trust a private CA, which OpenSSL can.
 final class SocketHTTPTransport: Sendable {
     /// One finished exchange: the status and body, or the transport error.
     typealias Completion = @Sendable (Result<(status: Int, body: Data), TransportError>) -> Void
@@ -27,14 +27,17 @@ final class SocketHTTPTransport: Sendable {
 
     private let host: String
     private let port: UInt16
+    private let tls: OpenSSL?
     private let timeoutSeconds: Double
     private let jobs = Mutex<[Job]>([])
     private let available = DispatchSemaphore(value: 0)
 
-    init?(root: URL, connections: Int, timeoutSeconds: Double) {
-        guard root.scheme == "http", let host = root.host else { return nil }
+    /// nil for a URL that is not http(s); throws when TLS cannot be set up (no libssl, unreadable CA file).
+    init?(root: URL, connections: Int, timeoutSeconds: Double, caFile: String?) throws(OpenSSL.TLSError) {
+        guard let scheme = root.scheme, scheme == "http" || scheme == "https", let host = root.host else { return nil }
         self.host = host
-        self.port = UInt16(root.port ?? 80)
+        self.port = UInt16(root.port ?? (scheme == "https" ? 443 : 80))
+        self.tls = scheme == "https" ? try OpenSSL(caFile: caFile) : nil
         self.timeoutSeconds = timeoutSeconds
         for index in 0..<max(1, connections) {
             OSThread.start(name: "http-\(index)") { [self] in connectionLoop() }
@@ -47,47 +50,76 @@ final class SocketHTTPTransport: Sendable {
         available.signal()
     }
 
+    /// One open connection: the socket, and its TLS session for `https://`.
+    private final class Channel {
+        let fd: Int32
+        let tls: OpenSSL.Connection?
+        init(fd: Int32, tls: OpenSSL.Connection?) {
+            self.fd = fd
+            self.tls = tls
+        }
+
+        func send(_ data: Data) -> Bool {
+            if let tls { return tls.write(data) }
+            do { try LineWriter.writeAll(fd: fd, data); return true } catch { return false }
+        }
+
+        func receive(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+            if let tls { return tls.read(into: buffer) }
+            while true {
+                let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+                if n < 0 && errno == EINTR { continue }
+                return n
+            }
+        }
+
+        deinit { close(fd) }
+    }
+
     private func connectionLoop() {
-        var fd: Int32 = -1
+        var channel: Channel?
         var buffer = Data()
         while true {
             available.wait()
             guard let job = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
             // A kept-alive connection the server has closed fails on first use: retry once on a fresh one.
-            var result = exchange(job, fd: &fd, buffer: &buffer)
+            var result = exchange(job, channel: &channel, buffer: &buffer)
             if case .failure(let error) = result, error.description.hasPrefix("stale") {
-                result = exchange(job, fd: &fd, buffer: &buffer)
+                result = exchange(job, channel: &channel, buffer: &buffer)
             }
             var mustClose = false
             if case .success(let response) = result { mustClose = response.close } else { mustClose = true }
-            if mustClose && fd >= 0 {
-                close(fd)
-                fd = -1
+            if mustClose {
+                channel = nil
                 buffer.removeAll()
             }
             job.completion(result.map { (status: $0.status, body: $0.body) })
         }
     }
 
-    private func exchange(_ job: Job, fd: inout Int32, buffer: inout Data) -> Result<(status: Int, body: Data, close: Bool), TransportError> {
-        let reused = fd >= 0
-        if fd < 0 {
+    private func exchange(_ job: Job, channel: inout Channel?, buffer: inout Data) -> Result<(status: Int, body: Data, close: Bool), TransportError> {
+        let reused = channel != nil
+        if channel == nil {
             switch connect() {
-            case .success(let opened): fd = opened
+            case .success(let fd):
+                do { channel = Channel(fd: fd, tls: try tls?.connect(fd: fd, host: host)) } catch {
+                    close(fd)
+                    return .failure(TransportError(description: error.description))
+                }
             case .failure(let error): return .failure(error)
             }
         }
+        guard let open = channel else { return .failure(TransportError(description: "no connection")) }
         var request = "POST \(job.path) HTTP/1.1\r\nHost: \(host):\(port)\r\nContent-Type: application/json\r\nAccept: application/json\r\n"
         for (name, value) in job.headers { request += "\(name): \(value)\r\n" }
         request += "Content-Length: \(job.body.count)\r\n\r\n"
         var bytes = Data(request.utf8)
         bytes.append(job.body)
-        do { try LineWriter.writeAll(fd: fd, bytes) } catch {
-            close(fd)
-            fd = -1
-            return .failure(TransportError(description: reused ? "stale connection" : "write failed: \(error)"))
+        guard open.send(bytes) else {
+            channel = nil
+            return .failure(TransportError(description: reused ? "stale connection" : "write failed"))
         }
-        return readResponse(fd: fd, buffer: &buffer, reused: reused)
+        return readResponse(open, buffer: &buffer, reused: reused)
     }
 
     private func connect() -> Result<Int32, TransportError> {
@@ -115,10 +147,10 @@ final class SocketHTTPTransport: Sendable {
     }
 
     /// Reads one response: status line, headers, then a Content-Length or chunked body.
-    private func readResponse(fd: Int32, buffer: inout Data, reused: Bool) -> Result<(status: Int, body: Data, close: Bool), TransportError> {
+    private func readResponse(_ channel: Channel, buffer: inout Data, reused: Bool) -> Result<(status: Int, body: Data, close: Bool), TransportError> {
         let separator = Data("\r\n\r\n".utf8)
         while buffer.range(of: separator) == nil {
-            guard fill(fd: fd, buffer: &buffer) else {
+            guard fill(channel, buffer: &buffer) else {
                 return .failure(TransportError(description: reused && buffer.isEmpty ? "stale connection" : "connection closed or timed out before the response"))
             }
         }
@@ -139,7 +171,7 @@ final class SocketHTTPTransport: Sendable {
         if headers["transfer-encoding"]?.lowercased().contains("chunked") == true {
             while true {
                 while buffer.range(of: Data("\r\n".utf8)) == nil {
-                    guard fill(fd: fd, buffer: &buffer) else { return .failure(TransportError(description: "chunked body cut short")) }
+                    guard fill(channel, buffer: &buffer) else { return .failure(TransportError(description: "chunked body cut short")) }
                 }
                 let lineEnd = buffer.range(of: Data("\r\n".utf8))!
                 let sizeText = String(decoding: buffer[buffer.startIndex..<lineEnd.lowerBound], as: UTF8.self).split(separator: ";").first ?? ""
@@ -148,7 +180,7 @@ final class SocketHTTPTransport: Sendable {
                 }
                 buffer = Data(buffer[lineEnd.upperBound...])
                 while buffer.count < size + 2 {
-                    guard fill(fd: fd, buffer: &buffer) else { return .failure(TransportError(description: "chunked body cut short")) }
+                    guard fill(channel, buffer: &buffer) else { return .failure(TransportError(description: "chunked body cut short")) }
                 }
                 body.append(buffer.prefix(size))
                 buffer = Data(buffer.dropFirst(size + 2))
@@ -157,7 +189,7 @@ final class SocketHTTPTransport: Sendable {
         } else {
             let length = headers["content-length"].flatMap(Int.init) ?? 0
             while buffer.count < length {
-                guard fill(fd: fd, buffer: &buffer) else { return .failure(TransportError(description: "body cut short")) }
+                guard fill(channel, buffer: &buffer) else { return .failure(TransportError(description: "body cut short")) }
             }
             body = Data(buffer.prefix(length))
             buffer = Data(buffer.dropFirst(length))
@@ -165,16 +197,11 @@ final class SocketHTTPTransport: Sendable {
         return .success((status, body, headers["connection"]?.lowercased() == "close"))
     }
 
-    private func fill(fd: Int32, buffer: inout Data) -> Bool {
+    private func fill(_ channel: Channel, buffer: inout Data) -> Bool {
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        while true {
-            let n = read(fd, &chunk, chunk.count)
-            if n > 0 {
-                buffer.append(contentsOf: chunk[0..<n])
-                return true
-            }
-            if n < 0 && errno == EINTR { continue }
-            return false
-        }
+        let n = chunk.withUnsafeMutableBytes { channel.receive(into: $0) }
+        guard n > 0 else { return false }
+        buffer.append(contentsOf: chunk[0..<n])
+        return true
     }
 }

@@ -30,6 +30,8 @@ parser.add_argument("--user", default="integration-daemon-npa")
 parser.add_argument("--marker", default="asset-manager")
 parser.add_argument("--token")
 parser.add_argument("--state", required=True)
+parser.add_argument("--tls-cert")
+parser.add_argument("--tls-key")
 args = parser.parse_args()
 
 PATH = re.compile(r"^/servers/([^/]+)/open-metadata/framework-services/([^/]+)/open-integration/users/([^/]+)"
@@ -210,5 +212,10 @@ def element_call(self, match, raw):
 Handler.element_call = element_call
 server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
 server.daemon_threads = True
+if args.tls_cert:
+    import ssl
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(args.tls_cert, args.tls_key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 print("PORT %d" % server.server_address[1], flush=True)
 server.serve_forever()

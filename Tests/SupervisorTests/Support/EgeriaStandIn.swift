@@ -11,6 +11,8 @@ final class EgeriaStandIn: @unchecked Sendable {
     let stateFile: String
     private(set) var process: ChildProcess?
     let token: String?
+    /// Server certificate and key (PEM) for TLS; nil serves plain HTTP.
+    let tls: (cert: String, key: String)?
 
     /// What the stand-in has received.
     struct Received: Decodable {
@@ -27,17 +29,19 @@ final class EgeriaStandIn: @unchecked Sendable {
     }
 
     /// Starts it on `port` (0: any free port), remembering reports in `stateFile` across restarts.
-    init(stateFile: String, port: Int = 0, token: String? = nil) throws {
+    init(stateFile: String, port: Int = 0, token: String? = nil, tls: (cert: String, key: String)? = nil) throws {
         self.stateFile = stateFile
         self.token = token
-        let (process, port) = try Self.launch(port: port, stateFile: stateFile, token: token)
+        self.tls = tls
+        let (process, port) = try Self.launch(port: port, stateFile: stateFile, token: token, tls: tls)
         self.process = process
         self.port = port
     }
 
-    private static func launch(port: Int, stateFile: String, token: String?) throws -> (ChildProcess, Int) {
+    private static func launch(port: Int, stateFile: String, token: String?, tls: (cert: String, key: String)?) throws -> (ChildProcess, Int) {
         var argv = ["/usr/bin/env", "python3", Binaries.fixtures + "/egeria_standin.py", "--port", "\(port)", "--state", stateFile]
         if let token { argv += ["--token", token] }
+        if let tls { argv += ["--tls-cert", tls.cert, "--tls-key", tls.key] }
         let child = try ChildProcess(argv)
         guard child.waitFor(timeout: 10, { out, _, _ in out.contains { $0.hasPrefix("PORT ") } }),
               let line = child.stdoutLines.first(where: { $0.hasPrefix("PORT ") }), let chosen = Int(line.dropFirst(5)) else {
@@ -47,7 +51,8 @@ final class EgeriaStandIn: @unchecked Sendable {
         return (child, chosen)
     }
 
-    var rootURL: String { "http://127.0.0.1:\(port)" }
+    /// For TLS the name the certificate carries (localhost); the control calls below stay on plain sockets' view.
+    var rootURL: String { tls == nil ? "http://127.0.0.1:\(port)" : "https://localhost:\(port)" }
 
     /// The `accessServer` config block pointing at it. Element writes stay local unless asked: the report tests
     /// need connectors that keep producing reports while the server is down.
@@ -67,7 +72,7 @@ final class EgeriaStandIn: @unchecked Sendable {
     /// Starts it again on the same port (its reports survive in the state file).
     func restart() throws {
         stop()
-        process = try Self.launch(port: port, stateFile: stateFile, token: token).0
+        process = try Self.launch(port: port, stateFile: stateFile, token: token, tls: tls).0
     }
 
     /// Elements the stand-in holds, by GUID: type name and plain property values.
