@@ -45,7 +45,7 @@ final class EgeriaClient: Sendable {
     /// `POST …/open-integration/users/{userId}/integration-reports/{connectorId}/IntegrationConnector/new`.
     func submit(_ report: IntegrationReport, completion: @escaping @Sendable (Outcome) -> Void) {
         let path = "open-integration/users/\(encode(config.userId))/integration-reports/\(encode(report.connectorId))/IntegrationConnector/new"
-        post(path, body: ReportBody(report)) { _, outcome in completion(outcome ?? .delivered) }
+        post(path, encoded: ReportBody(report).json) { _, outcome in completion(outcome ?? .delivered) }
     }
 
     /// `POST …/open-metadata-store/users/{userId}/metadata-elements/new`; the new element's GUID on success.
@@ -89,8 +89,12 @@ final class EgeriaClient: Sendable {
     }
 
     private func post<T: Encodable>(_ path: String, body: T, completion: @escaping @Sendable (Data?, Outcome?) -> Void) {
-        let data: Data
-        do { data = try encoder.encode(body) } catch { return completion(nil, .reject("cannot encode the request: \(error)")) }
+        do { post(path, encoded: try encoder.encode(body), completion: completion) } catch {
+            completion(nil, .reject("cannot encode the request: \(error)"))
+        }
+    }
+
+    private func post(_ path: String, encoded data: Data, completion: @escaping @Sendable (Data?, Outcome?) -> Void) {
         let full = baseURL + path
         if let socketTransport, let start = full.range(of: "://").flatMap({ full[$0.upperBound...].firstIndex(of: "/") }) {
             var headers: [(String, String)] = []
@@ -179,6 +183,20 @@ struct ReportBody: Encodable {
         updatedElements = report.updatedElements
         deletedElements = report.deletedElements
         additionalProperties = report.additionalProperties.merging(["reportId": report.reportId]) { _, ours in ours }
+    }
+
+    /// The same JSON as `JSONEncoder.daemon` would write, built directly: it is made once per forwarded report.
+    var json: Data {
+        func list(_ values: [String]) -> String { "[" + values.map(JSONText.quoted).joined(separator: ",") + "]" }
+        func millis(_ date: Date) -> String { String(Int64((date.timeIntervalSince1970 * 1000).rounded(.down))) }
+        let properties = additionalProperties.keys.sorted().map { "\(JSONText.quoted($0)):\(JSONText.quoted(additionalProperties[$0]!))" }
+        var text = "{\"additionalProperties\":{\(properties.joined(separator: ","))},\"class\":\"IntegrationReportProperties\""
+        text += ",\"connectorId\":\(JSONText.quoted(connectorId)),\"connectorName\":\(JSONText.quoted(connectorName))"
+        text += ",\"createdElements\":\(list(createdElements)),\"deletedElements\":\(list(deletedElements))"
+        if let refreshCompletionDate { text += ",\"refreshCompletionDate\":\(millis(refreshCompletionDate))" }
+        text += ",\"refreshStartDate\":\(millis(refreshStartDate)),\"serverName\":\(JSONText.quoted(serverName))"
+        text += ",\"updatedElements\":\(list(updatedElements))}"
+        return Data(text.utf8)
     }
 }
 
