@@ -75,6 +75,9 @@ extension RealProcesses {
             let (spooled, status) = harness.waitForStatus(timeout: 10) { $0.accessServer.backlog >= 5 && $0.accessServer.lastError != nil }
             try #require(spooled, "\(String(describing: status?.accessServer))")
             #expect(status?.accessServer.lastError?.contains("unreachable") == true)
+            let text = try harness.cli("status").stdout
+            #expect(text.contains("access server: egeria \(server.rootURL); backlog"))
+            #expect(text.contains("last error"))
             #expect(harness.connector(status!, "chaos")?.connectorStatus != .FAILED, "connectors keep running")
             try server.restart()
             try expectAllDelivered(harness, server)

@@ -41,7 +41,17 @@ enum InspectCommands {
     }
 
     static func render(_ status: DaemonStatus) -> String {
-        var text = "\(status.serverName): \(status.daemon.state), pid \(status.daemon.pid), since \(TextTable.time(status.daemon.startTime))\n\n"
+        var text = "\(status.serverName): \(status.daemon.state), pid \(status.daemon.pid), since \(TextTable.time(status.daemon.startTime))\n"
+        let access = status.accessServer
+        if access.kind == "embedded" {
+            text += "access server: embedded\n\n"
+        } else {
+            text += "access server: egeria \(access.url ?? ""); backlog \(access.backlog) report(s), \(access.backlogBytes) bytes"
+            if let limit = access.spoolLimitBytes { text += " of \(limit) (\(access.spoolState))" }
+            text += "; last forward \(TextTable.time(access.lastSuccessfulForward)); dead letters \(access.deadLetters)\n"
+            if let error = access.lastError { text += "  last error (\(TextTable.time(access.lastErrorTime))): \(error)\n" }
+            text += "\n"
+        }
         for service in status.integrationServiceSummaries {
             let worker = service.worker
             let exit = worker.lastExit.map { "\($0.description) (\($0.cause))" } ?? "-"
@@ -49,11 +59,12 @@ enum InspectCommands {
             if worker.protocolViolations > 0 { text += ", protocol violations \(worker.protocolViolations)" }
             text += "\n"
             if let reason = worker.failureReason { text += "  FAILED: \(reason)\n" }
-            var table = TextTable("CONNECTOR", "STATUS", "LAST REFRESH", "REFRESHES", "REPORTS", "FAILURE")
+            var table = TextTable("CONNECTOR", "STATUS", "LAST REFRESH", "REFRESHES", "REPORTS", "BACKLOG", "FAILURE")
             for connector in service.integrationConnectorReports {
                 table.add(connector.connectorName, connector.connectorStatus?.rawValue ?? "-", TextTable.time(connector.lastRefreshTime),
                           "\(connector.statistics["refreshCount"]?.intValue ?? 0)", "\(connector.statistics["reportsStored"]?.intValue ?? 0)",
-                          connector.failingExceptionMessage ?? "")
+                          "\(connector.statistics["reportsBacklog"]?.intValue ?? 0)",
+                          connector.failingExceptionMessage ?? connector.statistics["lastForwardError"]?.stringValue.map { "forwarding: \($0)" } ?? "")
             }
             text += table.render(indent: "  ") + "\n"
         }
