@@ -46,7 +46,7 @@ extension RealProcesses {
             defer { harness.cleanUp() }
             let server = try standIn(harness, token: "s3cret-token")
             let access = server.accessServer(extra: ", \"secretEnvironmentVariable\": \"EGERIA_TOKEN\"")
-            try DaemonHarness.config(services: [Self.chaos], accessServer: access).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+            try harness.writeConfig(services: [Self.chaos], accessServer: access)
             try harness.start(environment: ["EGERIA_TOKEN": "s3cret-token"])
             harness.waitForStatus(timeout: 10) { ($0.integrationServiceSummaries.first?.integrationConnectorReports.first?.statistics["reportsForwarded"]?.intValue ?? 0) >= 5 }
             let status = try harness.status()
@@ -70,7 +70,7 @@ extension RealProcesses {
             defer { harness.cleanUp() }
             let server = try standIn(harness)
             server.stop()
-            try DaemonHarness.config(services: [Self.chaos], accessServer: server.accessServer()).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+            try harness.writeConfig(services: [Self.chaos], accessServer: server.accessServer())
             try harness.start()
             let (spooled, status) = harness.waitForStatus(timeout: 10) { $0.accessServer.backlog >= 5 && $0.accessServer.lastError != nil }
             try #require(spooled, "\(String(describing: status?.accessServer))")
@@ -90,7 +90,7 @@ extension RealProcesses {
             defer { harness.cleanUp() }
             let server = try standIn(harness)
             let files = DaemonHarness.filesService(folder: "in", intervalSeconds: 0.1)
-            try DaemonHarness.config(services: [Self.chaos, files], accessServer: server.accessServer()).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+            try harness.writeConfig(services: [Self.chaos, files], accessServer: server.accessServer())
             let root = try harness.makeFolder("in")
             try harness.start()
             harness.waitForStatus(timeout: 10) { ($0.accessServer.lastSuccessfulForward) != nil }
@@ -117,8 +117,7 @@ extension RealProcesses {
             let harness = try DaemonHarness(config: "{}")
             defer { harness.cleanUp() }
             let server = try standIn(harness)
-            try DaemonHarness.config(services: [Self.chaos], accessServer: server.accessServer(extra: ", \"requestTimeoutSeconds\": 0.5"))
-                .write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+            try harness.writeConfig(services: [Self.chaos], accessServer: server.accessServer(extra: ", \"requestTimeoutSeconds\": 0.5"))
             try harness.start()
             harness.waitForStatus(timeout: 10) { $0.accessServer.lastSuccessfulForward != nil }
             for (mode, symptom) in [("drop", "unreachable"), ("stall", "unreachable"), ("500", "stand-in told to fail"), ("ffdc-500", "repository unavailable")] {
@@ -141,7 +140,7 @@ extension RealProcesses {
             defer { harness.cleanUp() }
             let server = try standIn(harness)
             let poison = DaemonHarness.chaosService("poison-service", connector: "poison-connector", failure: "none", intervalSeconds: 0.2)
-            try DaemonHarness.config(services: [Self.chaos, poison], accessServer: server.accessServer()).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+            try harness.writeConfig(services: [Self.chaos, poison], accessServer: server.accessServer())
             try harness.start()
             let (dead, status) = harness.waitForStatus(timeout: 15) { status in
                 status.accessServer.deadLetters >= 3 && (harness.connector(status, "chaos")?.statistics["reportsForwarded"]?.intValue ?? 0) >= 20
@@ -166,8 +165,7 @@ extension RealProcesses {
             defer { harness.cleanUp() }
             let server = try standIn(harness)
             try server.setMode("500")
-            try DaemonHarness.config(services: [Self.chaos], accessServer: server.accessServer(extra: ", \"spoolLimitMegabytes\": 0.004"))
-                .write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+            try harness.writeConfig(services: [Self.chaos], accessServer: server.accessServer(extra: ", \"spoolLimitMegabytes\": 0.004"))
             let daemon = try harness.start()
             let (full, status) = harness.waitForStatus(timeout: 10) { $0.accessServer.spoolState == "full" }
             try #require(full, "\(String(describing: status?.accessServer))")
@@ -199,8 +197,7 @@ extension RealProcesses {
             let root = try harness.makeFolder("in")
             try "one".write(toFile: root + "/a.csv", atomically: true, encoding: .utf8)
             try "two".write(toFile: root + "/b.csv", atomically: true, encoding: .utf8)
-            try DaemonHarness.config(services: [DaemonHarness.filesService(folder: "in", intervalSeconds: 0.1)], accessServer: server.accessServer(elementWrites: "egeria"))
-                .write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+            try harness.writeConfig(services: [DaemonHarness.filesService(folder: "in", intervalSeconds: 0.1)], accessServer: server.accessServer(elementWrites: "egeria"))
             try harness.start()
             func atServer() throws -> [String: (type: String, size: Int?)] {
                 var byName: [String: (String, Int?)] = [:]
@@ -248,15 +245,14 @@ extension RealProcesses {
                 ((try? String(contentsOfFile: server.stateFile, encoding: .utf8)) ?? "").split(separator: "\n").count
             }
             // Without the CA file: the system trust store does not know this CA, so nothing may be sent.
-            try DaemonHarness.config(services: [Self.chaos], accessServer: server.accessServer()).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+            try harness.writeConfig(services: [Self.chaos], accessServer: server.accessServer())
             try harness.start()
             let (refused, status) = harness.waitForStatus(timeout: 10) { ($0.accessServer.lastError ?? "").contains("certificate verify failed") }
             #expect(refused, "\(String(describing: status?.accessServer))")
             #expect(arrived() == 0)
             #expect(harness.stop() == .exited(0))
             // With it: the spooled reports and the new ones go through, verified.
-            try DaemonHarness.config(services: [Self.chaos], accessServer: server.accessServer(extra: ", \"caFile\": \"\(pki.caCert)\""))
-                .write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+            try harness.writeConfig(services: [Self.chaos], accessServer: server.accessServer(extra: ", \"caFile\": \"\(pki.caCert)\""))
             try harness.start()
             let (delivered, _) = harness.waitForStatus(timeout: 15) { (harness.connector($0, "chaos")?.statistics["reportsForwarded"]?.intValue ?? 0) >= 5 }
             #expect(delivered)
@@ -270,8 +266,7 @@ extension RealProcesses {
             defer { harness.cleanUp() }
             let server = try standIn(harness)
             let second = DaemonHarness.chaosService("second", connector: "second", failure: "none", intervalSeconds: 0.03)
-            try DaemonHarness.config(services: [Self.chaos, second], accessServer: server.accessServer())
-                .write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+            try harness.writeConfig(services: [Self.chaos, second], accessServer: server.accessServer())
             var workers: [Int32] = []
             for round in 0..<20 {
                 let daemon = try harness.start()

@@ -63,6 +63,11 @@ final class DaemonHarness: @unchecked Sendable {
         """
     }
 
+    /// Replaces the configuration file (for tests that need the harness's folder before they can write it).
+    func writeConfig(services: [String], accessServer: String = "{ \"embedded\": {} }") throws {
+        try Self.config(services: services, accessServer: accessServer).write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
     /// A folder for a files monitor to watch, inside this harness's temporary folder.
     func makeFolder(_ name: String) throws -> String {
         let path = directory + "/" + name
