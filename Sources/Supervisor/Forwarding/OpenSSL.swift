@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
 
-/// TLS for the keep-alive transport, through the system's OpenSSL 3 (libssl.so.3, which FoundationNetworking's
+/// TLS for the keep-alive transport, through the system's OpenSSL 3 (libssl.so.3, the one Foundation's
 /// libcurl already loads), reached with `dlopen`: no package dependency, and unlike URLSession on Linux it can
 /// verify against a private CA file. Certificate and host name verification are always on.
 final class OpenSSL: @unchecked Sendable {
