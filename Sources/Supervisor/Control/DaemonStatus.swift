@@ -54,6 +54,9 @@ struct DaemonStatus: Codable, Sendable {
         var readySince: Date?
         /// How long the last restart took, from the exit being seen to the new worker spawned and ready.
         var lastRestart: RestartTiming?
+        /// Resident memory at the last heartbeat, and the service's limit if it has one.
+        var residentMemoryBytes: Int?
+        var memoryLimitMegabytes: Int?
     }
 
     /// Durations of the last restart, measured by the daemon on its monotonic clock.

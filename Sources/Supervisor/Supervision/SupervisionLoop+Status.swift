@@ -49,7 +49,8 @@ extension SupervisionLoop {
             readySince: service.readySince,
             lastRestart: service.exitSeenAt == nil ? nil : DaemonStatus.RestartTiming(
                 exitToSpawnMillis: service.lastRestart.spawnSeconds.map(Self.millis),
-                exitToReadyMillis: service.lastRestart.readySeconds.map(Self.millis)))
+                exitToReadyMillis: service.lastRestart.readySeconds.map(Self.millis)),
+            residentMemoryBytes: service.memoryBytes, memoryLimitMegabytes: service.config.memoryLimitMegabytes)
         let connectors = service.config.connectors.map { config -> DaemonStatus.ConnectorReport in
             let latest = service.connectorStatus[config.connectorName]
             let totals = store.totals(connectorName: config.connectorName)
