@@ -70,8 +70,10 @@ final class ControlServer: Sendable {
             let done = DispatchSemaphore(value: 0)
             let box = ResponseBox()
             handle(decoded) { box.set($0); done.signal() }
-            if done.wait(timeout: .now() + 30) == .timedOut {
-                response = .failure("the daemon did not answer within 30 s")
+            // A refresh answers when the connector's refresh has run, which can take as long as it needs.
+            let limit: Double = decoded.command == ControlRequest.refresh ? 3600 : 30
+            if done.wait(timeout: .now() + limit) == .timedOut {
+                response = .failure("the daemon did not answer within \(Int(limit)) s")
             } else {
                 response = box.get() ?? .failure("no answer")
             }
