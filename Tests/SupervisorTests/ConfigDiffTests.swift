@@ -44,6 +44,12 @@ struct ConfigDiffTests {
         #expect(diff.reconfigured.isEmpty)
     }
 
+    @Test func accessServerChange_isRefused() {
+        var new = config([service("a", [])])
+        new.accessServer = .egeria(EgeriaServerConfig(omagserverPlatformRootURL: "http://x", omagserverName: "s", userId: "u"))
+        #expect(ConfigDiff.between(config([service("a", [])]), new).refusals.first?.contains("accessServer changed") == true)
+    }
+
     @Test func servicesAddedAndRemoved_dataDirectoryRefused() {
         let diff = ConfigDiff.between(config([service("a", [])]), config([service("b", [])], data: "/elsewhere"))
         #expect(diff.added.map(\.urlMarker) == ["b"])

@@ -27,6 +27,9 @@ struct ConfigDiff: Equatable {
         if old.dataDirectory != new.dataDirectory {
             diff.refusals.append("dataDirectory changed (\(old.dataDirectory) → \(new.dataDirectory)); that needs a daemon restart")
         }
+        if old.accessServer != new.accessServer {
+            diff.refusals.append("accessServer changed; that needs a daemon restart (the spool and forwarder are set up at start)")
+        }
         let oldByMarker = Dictionary(uniqueKeysWithValues: old.integrationServices.map { ($0.urlMarker, $0) })
         let newMarkers = Set(new.integrationServices.map(\.urlMarker))
         diff.removed = old.integrationServices.map(\.urlMarker).filter { !newMarkers.contains($0) }
