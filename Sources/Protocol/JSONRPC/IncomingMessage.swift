@@ -100,14 +100,6 @@ public enum IncomingMessage: Sendable {
         }
     }
 
-    /// The method name of a request or notification.
-    public var method: String? {
-        switch self {
-        case .request(_, let method, _), .notification(let method, _): method
-        case .response: nil
-        }
-    }
-
     private static let jsonDecoder = JSONDecoder()
 
     /// The envelope fields of a message, read without decoding params or result (the bulk of a line).

@@ -47,7 +47,6 @@ public enum JSONValue: Codable, Sendable, Hashable {
     public var stringValue: String? { if case .string(let s) = self { s } else { nil } }
     public var objectValue: [String: JSONValue]? { if case .object(let o) = self { o } else { nil } }
     public var arrayValue: [JSONValue]? { if case .array(let a) = self { a } else { nil } }
-    public var boolValue: Bool? { if case .bool(let b) = self { b } else { nil } }
     public var intValue: Int? {
         switch self {
         case .int(let i): i

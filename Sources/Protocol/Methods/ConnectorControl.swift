@@ -1,13 +1,7 @@
 /// `connectors/restart` (supervisor → worker): disconnect one connector and create it again from its config.
 public enum RestartConnector: RPCMethod {
     public static let name = "connectors/restart"
-
-    /// The request parameters.
-    public struct Params: Codable, Sendable {
-        public var connectorName: String
-        public init(connectorName: String) { self.connectorName = connectorName }
-    }
-
+    public typealias Params = ConnectorNameParams
     public typealias Result = ConnectorChangeResult
 }
 
@@ -28,14 +22,14 @@ public enum ConfigureConnector: RPCMethod {
 /// `connectors/remove` (supervisor → worker): disconnect a connector and forget it.
 public enum RemoveConnector: RPCMethod {
     public static let name = "connectors/remove"
-
-    /// The request parameters.
-    public struct Params: Codable, Sendable {
-        public var connectorName: String
-        public init(connectorName: String) { self.connectorName = connectorName }
-    }
-
+    public typealias Params = ConnectorNameParams
     public typealias Result = ConnectorChangeResult
+}
+
+/// The parameters of a call about one connector, named.
+public struct ConnectorNameParams: Codable, Sendable {
+    public var connectorName: String
+    public init(connectorName: String) { self.connectorName = connectorName }
 }
 
 /// The outcome of a restart, configure or remove of one connector.

@@ -30,7 +30,6 @@ final class ReportForwarder: Sendable {
         var lastSuccess: Date?
         var lastError: String?
         var lastErrorTime: Date?
-        var deadLettered = 0
     }
 
     init(store: EmbeddedStore, client: EgeriaClient, deadLetters: DeadLetterFile, logger: Logger) {
@@ -116,7 +115,6 @@ final class ReportForwarder: Sendable {
             store.markDeadLettered(report.reportId, reason: reason) { [self] _ in
                 state.withLock { state in
                     state.inFlight.remove(connector)
-                    state.snapshot.deadLettered += 1
                     state.snapshot.lastError = "rejected \(report.reportId): \(reason)"
                     state.snapshot.lastErrorTime = Date()
                 }

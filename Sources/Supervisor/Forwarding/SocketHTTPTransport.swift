@@ -54,9 +54,20 @@ final class SocketHTTPTransport: Sendable {
     private final class Channel {
         let fd: Int32
         let tls: OpenSSL.Connection?
+        /// Reused for every read on this connection: a response is read once per forwarded report.
+        private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 * 1024, alignment: 1)
+
         init(fd: Int32, tls: OpenSSL.Connection?) {
             self.fd = fd
             self.tls = tls
+        }
+
+        /// Reads what is available onto `buffer`; false at EOF, error or timeout.
+        func receive(appendingTo buffer: inout Data) -> Bool {
+            let n = receive(into: scratch)
+            guard n > 0 else { return false }
+            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[..<n]))
+            return true
         }
 
         func send(_ data: Data) -> Bool {
@@ -73,7 +84,10 @@ final class SocketHTTPTransport: Sendable {
             }
         }
 
-        deinit { close(fd) }
+        deinit {
+            scratch.deallocate()
+            close(fd)
+        }
     }
 
     private func connectionLoop() {
@@ -198,10 +212,6 @@ final class SocketHTTPTransport: Sendable {
     }
 
     private func fill(_ channel: Channel, buffer: inout Data) -> Bool {
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        let n = chunk.withUnsafeMutableBytes { channel.receive(into: $0) }
-        guard n > 0 else { return false }
-        buffer.append(contentsOf: chunk[0..<n])
-        return true
+        channel.receive(appendingTo: &buffer)
     }
 }

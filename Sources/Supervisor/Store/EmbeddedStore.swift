@@ -46,7 +46,7 @@ final class EmbeddedStore: Sendable {
         }
     }
 
-    /// Per-connector forwarding figures.
+    /// Per-connector forwarding figures; the backlog is read off the connector's pending queue.
     struct ForwardTotals: Sendable, Equatable {
         var backlog = 0
         var backlogBytes = 0
@@ -62,16 +62,18 @@ final class EmbeddedStore: Sendable {
         var connectorOfReport: [String: String] = [:]
         /// Per connector, the reports not yet forwarded, oldest first, with their journal size.
         var pending: [String: PendingQueue] = [:]
-        var pendingBytes = 0
+        /// Forwarded and dead-lettered counts per connector (the backlog comes from `pending`).
+        var forwardTotals: [String: ForwardTotals] = [:]
         /// The last report offered was refused for lack of room (cleared by the next one accepted).
         var spoolFull = false
-        var forwardTotals: [String: ForwardTotals] = [:]
         var journalBytes = 0
         var elements: [String: MetadataElement] = [:]
         var guidByQualifiedName: [String: String] = [:]
         var reports: [IntegrationReport] = []
         var reportIDs: Set<String> = []
         var totals: [String: ConnectorTotals] = [:]
+
+        var pendingBytes: Int { pending.values.reduce(0) { $0 + $1.bytes } }
 
         /// What compaction needs: current elements, and every report with where it is.
         var snapshot: JournalCompaction.Snapshot {
@@ -87,9 +89,6 @@ final class EmbeddedStore: Sendable {
                 if forwarding {
                     forwardStates[report.reportId] = .pending
                     pending[report.connectorName, default: PendingQueue()].append(report, bytes: bytes)
-                    pendingBytes += bytes
-                    forwardTotals[report.connectorName, default: ForwardTotals()].backlog += 1
-                    forwardTotals[report.connectorName, default: ForwardTotals()].backlogBytes += bytes
                 } else {
                     forwardStates[report.reportId] = .forwarded(report.refreshCompletionDate ?? report.refreshStartDate)
                 }
@@ -117,12 +116,9 @@ final class EmbeddedStore: Sendable {
 
         private mutating func leaveSpool(_ reportId: String, as state: ForwardState) {
             guard forwardStates[reportId] == .pending, let connector = connectorOfReport[reportId],
-                  let bytes = pending[connector]?.remove(reportId: reportId) else { return }
-            pendingBytes -= bytes
+                  pending[connector]?.remove(reportId: reportId) == true else { return }
             forwardStates[reportId] = state
             var totals = forwardTotals[connector, default: ForwardTotals()]
-            totals.backlog -= 1
-            totals.backlogBytes -= bytes
             switch state {
             case .forwarded(let time):
                 totals.forwarded += 1
@@ -245,7 +241,17 @@ final class EmbeddedStore: Sendable {
 
     func forwardState(of reportId: String) -> ForwardState? { index.withLock { $0.forwardStates[reportId] } }
 
-    func forwardTotals(connectorName: String) -> ForwardTotals { index.withLock { $0.forwardTotals[connectorName] ?? ForwardTotals() } }
+    func forwardTotals(connectorName: String) -> ForwardTotals {
+        index.withLock { index in
+            var totals = index.forwardTotals[connectorName] ?? ForwardTotals()
+            totals.backlog = index.pending[connectorName]?.count ?? 0
+            totals.backlogBytes = index.pending[connectorName]?.bytes ?? 0
+            return totals
+        }
+    }
+
+    /// Reports dead-lettered over all connectors, configured now or not.
+    var deadLetteredTotal: Int { index.withLock { $0.forwardTotals.values.reduce(0) { $0 + $1.deadLettered } } }
 
     /// ok, near-limit (80 %) or full (a report was just refused for lack of room).
     var spoolState: String {
@@ -337,8 +343,6 @@ final class EmbeddedStore: Sendable {
 
     /// Blocks until every acknowledged-or-pending write is durable.
     func flush() { journal?.drain() }
-
-    var commitCount: Int { journal?.commitCount ?? 0 }
 
     // MARK: - Private
 

@@ -17,9 +17,7 @@ final class Journal: Sendable {
         var pending = Data()
         var completions: [@Sendable (Error?) -> Void] = []
         var committing = false
-        var closed = false
         var drainWaiters = 0
-        var commits = 0
         /// The commit thread is awake; appends need not wake it.
         var awake = false
     }
@@ -42,14 +40,13 @@ final class Journal: Sendable {
 
     /// Queues one line (with its newline); `completion` runs on the commit thread once it is durable.
     func append(_ line: Data, completion: @escaping @Sendable (Error?) -> Void) {
-        let (rejected, mustWake) = state.withLock { state -> (Bool, Bool) in
-            guard !state.closed else { return (true, false) }
+        let mustWake = state.withLock { state -> Bool in
             state.pending.append(line)
             state.completions.append(completion)
             defer { state.awake = true }
-            return (false, !state.awake)
+            return !state.awake
         }
-        if rejected { completion(JournalError(description: "journal \(path) is closed")) } else if mustWake { wake.signal() }
+        if mustWake { wake.signal() }
     }
 
     /// Blocks until everything appended so far is durable.
@@ -61,9 +58,6 @@ final class Journal: Sendable {
         }
         if mustWait { drained.wait() }
     }
-
-    /// How many write+sync rounds ran: appends divided by this is the group-commit factor.
-    var commitCount: Int { state.withLock { $0.commits } }
 
     private func commitLoop() {
         wake.wait()
@@ -92,7 +86,6 @@ final class Journal: Sendable {
             }
             completions.forEach { $0(failure) }
             let waiters = state.withLock { state -> Int in
-                state.commits += 1
                 state.committing = false
                 guard state.pending.isEmpty else { return 0 }
                 defer { state.drainWaiters = 0 }

@@ -24,7 +24,6 @@ final class ServiceRuntime {
     var heartbeatRoundTrip: Double?
     var readySince: Date?
     var lastExitTime: Date?
-    var failureReason: String?
     /// When the last exit was seen (monotonic), and how long the restart that followed took to spawn and be ready.
     var exitSeenAt: Double?
     var lastRestart: (spawnSeconds: Double?, readySeconds: Double?) = (nil, nil)

@@ -35,9 +35,9 @@ extension SupervisionLoop {
     /// Logs when the spool crosses 80 % of its bound, fills, or drains again.
     func checkSpool() {
         guard let limit = store.spoolLimitBytes else { return }
-        let bytes = store.backlog.bytes
         let state = store.spoolState
         guard state != periodic.spoolState else { return }
+        let bytes = store.backlog.bytes
         periodic.spoolState = state
         switch state {
         case "full": logger.error("report spool full (\(bytes) of \(limit) bytes): workers are not acknowledged until the access server takes reports again")

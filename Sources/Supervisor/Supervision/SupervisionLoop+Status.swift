@@ -18,11 +18,10 @@ extension SupervisionLoop {
         let snapshot = forwarder?.snapshot
         let limit = store.spoolLimitBytes
         let state = store.spoolState
-        let deadLetters = services.flatMap(\.config.connectors).reduce(0) { $0 + store.forwardTotals(connectorName: $1.connectorName).deadLettered }
         return .init(kind: config.accessServer.egeria == nil ? "embedded" : "egeria", url: forwarder.map { _ in config.accessServer.egeria!.omagserverPlatformRootURL },
                      backlog: backlog.reports, backlogBytes: backlog.bytes, spoolLimitBytes: limit, spoolState: state,
                      lastSuccessfulForward: snapshot?.lastSuccess, lastError: snapshot?.lastError, lastErrorTime: snapshot?.lastErrorTime,
-                     deadLetters: deadLetters)
+                     deadLetters: store.deadLetteredTotal)
     }
 
     /// Seconds as milliseconds with microsecond resolution.

@@ -264,7 +264,6 @@ final class SupervisionLoop {
     }
 
     private func serviceFailed(_ service: ServiceRuntime, reason: String) {
-        service.failureReason = reason
         service.logger.error("integration service FAILED: \(reason); its connectors stay down until it is restarted (restart --service), the others keep running")
         for connector in service.config.connectors {
             var status = service.connectorStatus[connector.connectorName] ?? ConnectorStatusChanged.Params(
@@ -280,7 +279,6 @@ final class SupervisionLoop {
 
     private func spawn(_ service: ServiceRuntime) {
         service.generation += 1
-        service.failureReason = nil
         do {
             let process = try WorkerProcess.spawn(argv: service.config.command)
             service.process = process

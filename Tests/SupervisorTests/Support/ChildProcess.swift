@@ -16,7 +16,8 @@ final class ChildProcess: Sendable {
         var stdout: [String] = []
         var stderr: [String] = []
         var exit: TerminationStatus?
-        var waiters = 0
+        /// stdout and stderr readers that reached EOF (2 when all output is in).
+        var streamsEnded = 0
     }
 
     init(_ argv: [String], environment: [String: String]? = nil) throws {
@@ -30,15 +31,36 @@ final class ChildProcess: Sendable {
         FramedInput.start(fd: stdoutFD, name: "test-stdout", maxLineLength: 64 << 20, onEvent: { [self] event in
             if case .line(let line) = event { state.withLock { $0.stdout.append(String(decoding: line, as: UTF8.self)) } }
             changed.signal()
-        }, onEnd: { close(stdoutFD) })
+        }, onEnd: { [self] in
+            close(stdoutFD)
+            streamEnded()
+        })
         FramedInput.start(fd: stderrFD, name: "test-stderr", maxLineLength: 1 << 20, onEvent: { [self] event in
             if case .line(let line) = event { state.withLock { $0.stderr.append(String(decoding: line, as: UTF8.self)) } }
             changed.signal()
-        }, onEnd: { close(stderrFD) })
+        }, onEnd: { [self] in
+            close(stderrFD)
+            streamEnded()
+        })
         process.watchExit { [self] status in
             state.withLock { $0.exit = status }
             changed.signal()
         }
+    }
+
+    private func streamEnded() {
+        state.withLock { $0.streamsEnded += 1 }
+        changed.signal()
+    }
+
+    /// Waits until both output streams reached EOF (all output read), for at most `timeout` seconds.
+    @discardableResult
+    func waitForOutputEnd(timeout: Double) -> Bool {
+        let deadline = DispatchTime.now() + timeout
+        while state.withLock({ $0.streamsEnded }) < 2 {
+            if changed.wait(timeout: deadline) == .timedOut { return state.withLock { $0.streamsEnded } == 2 }
+        }
+        return true
     }
 
     var pid: Int32 { process.pid }
@@ -106,12 +128,5 @@ enum ProcessTable {
             usleep(10_000)
         }
         return !pids.contains(where: isAlive)
-    }
-
-    /// Process state letter (R, S, T for stopped, Z ...).
-    static func state(_ pid: Int32) -> String? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
-        return stat[stat.index(close, offsetBy: 2)...].split(separator: " ").first.map(String.init)
     }
 }

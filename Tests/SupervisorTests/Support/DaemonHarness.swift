@@ -139,8 +139,8 @@ final class DaemonHarness: @unchecked Sendable {
             child.killGroup()
             throw HarnessError("\(argv.joined(separator: " ")) did not finish within \(timeout) s")
         }
-        // The exit can be seen before the reader threads drain the last bytes; wait for their EOF-free quiet.
-        _ = child.waitFor(timeout: 0.05) { _, _, _ in false }
+        // The exit can be seen before the reader threads have read the last bytes: wait for their EOF.
+        child.waitForOutputEnd(timeout: 5)
         let code: Int32 = if case .exited(let c) = status { c } else { 128 }
         return (code, child.stdoutLines.joined(separator: "\n"), child.stderrLines.joined(separator: "\n"))
     }
