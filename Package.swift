@@ -10,12 +10,14 @@ let package = Package(
         .library(name: "Protocol", targets: ["Protocol"]),
     ],
     targets: [
+        // System calls the Glibc overlay lacks (prctl, eventfd, accept4, addclosefrom), from the system headers.
+        .target(name: "SystemShims"),
         // The wire: JSON-RPC 2.0 message types, framing, shared value types.
-        .target(name: "Protocol"),
+        .target(name: "Protocol", dependencies: ["SystemShims"]),
         // integration-daemon: config, supervision, embedded access server, control socket, CLI.
-        .executableTarget(name: "Supervisor", dependencies: ["Protocol"]),
+        .executableTarget(name: "Supervisor", dependencies: ["Protocol", "SystemShims"]),
         // integration-worker: hosts one integration service's connectors.
-        .executableTarget(name: "Worker", dependencies: ["Protocol"]),
+        .executableTarget(name: "Worker", dependencies: ["Protocol", "SystemShims"]),
         // integration-bench: prints restart, shutdown, idle and report-throughput figures.
         .executableTarget(name: "Bench", dependencies: ["Protocol"]),
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol"]),

@@ -6,30 +6,34 @@ import Synchronization
 /// - Important: never read a pipe from a Swift `Task`: on 2 cores two blocked reads starve the cooperative pool.
 ///   `FileHandle.readabilityHandler` misses EOF on Linux. A plain thread has neither problem.
 public enum FramedInput {
-    /// Starts the reader; `onEvent` runs on the reader thread for each line, `onEnd` once at EOF or error.
+    /// Starts the reader; `onEvent` runs on the reader thread for each line, `onEnd` once at EOF, error or
+    /// cancellation. Throws, having started nothing, when no thread can be made.
     public static func start(
         fd: Int32,
         name: String,
         maxLineLength: Int = LineFramer.defaultMaxLineLength,
+        cancellation: IOCancellation? = nil,
         onEvent: @escaping @Sendable (LineFramer.Event) -> Void,
         onEnd: @escaping @Sendable () -> Void
-    ) {
-        OSThread.start(name: name) {
-            readLoop(fd: fd, maxLineLength: maxLineLength, onEvent: onEvent)
+    ) throws(OSThread.StartError) {
+        try OSThread.start(name: name) {
+            readLoop(fd: fd, maxLineLength: maxLineLength, cancellation: cancellation, onEvent: onEvent)
             onEnd()
         }
     }
 
-    /// Runs the read loop on the calling thread until EOF or a read error.
-    public static func readLoop(fd: Int32, maxLineLength: Int, onEvent: (LineFramer.Event) -> Void) {
+    /// Runs the read loop on the calling thread until EOF, a read error or `cancellation`.
+    public static func readLoop(fd: Int32, maxLineLength: Int, cancellation: IOCancellation? = nil,
+                                onEvent: (LineFramer.Event) -> Void) {
         var framer = LineFramer(maxLineLength: maxLineLength)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 1)
         defer { buffer.deallocate() }
         while true {
+            if let cancellation, !cancellation.wait(fd: fd, for: Int16(POLLIN)) { return }
             let n = read(fd, buffer.baseAddress, buffer.count)
             if n > 0 {
                 framer.feed(UnsafeRawBufferPointer(rebasing: buffer[..<n]), onEvent)
-            } else if n < 0 && errno == EINTR {
+            } else if n < 0 && (errno == EINTR || errno == EAGAIN) {
                 continue
             } else {
                 return

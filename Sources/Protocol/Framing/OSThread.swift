@@ -10,16 +10,27 @@ public enum OSThread {
         init(_ body: @escaping () -> Void) { self.body = body }
     }
 
-    /// Runs `body` on a new detached thread; `name` says what it is for in crash reports.
-    public static func start(name: String, _ body: @escaping @Sendable () -> Void) {
-        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+    /// A thread that could not be created (EAGAIN under a `pids` cgroup limit or RLIMIT_NPROC, ENOMEM).
+    /// Callers decide what that costs: a refused connection, a restarted worker, never a trap.
+    public struct StartError: Error, CustomStringConvertible {
+        public let name: String
+        public let errno: Int32
+        public var description: String { "cannot start thread \(name): \(String(cString: strerror(errno)))" }
+    }
+
+    /// Runs `body` on a new detached thread; `name` says what it is for in errors.
+    public static func start(name: String, _ body: @escaping @Sendable () -> Void) throws(StartError) {
+        let box = Unmanaged.passRetained(Box(body))
         var thread = pthread_t()
         let rc = pthread_create(&thread, nil, { raw in
             let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
             box.body()
             return nil
-        }, box)
-        precondition(rc == 0, "pthread_create failed for \(name): \(rc)")
+        }, box.toOpaque())
+        guard rc == 0 else {
+            box.release()
+            throw StartError(name: name, errno: rc)
+        }
         pthread_detach(thread)
     }
 }

@@ -172,7 +172,7 @@ public struct PayloadDecoder: Sendable {
 
     public init() {
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .millisecondsSince1970
+        decoder.dateDecodingStrategy = EpochMillis.decodingStrategy
         self.decoder = decoder
     }
 
@@ -187,22 +187,34 @@ public struct PayloadDecoder: Sendable {
 
     public func result<M: RPCMethod>(_ method: M.Type, from line: Data) -> Result<M.Result, RPCError> {
         do {
-            return .success(try decoder.decode(ResultEnvelope<M.Result>.self, from: line).result)
+            let result = try decoder.decode(ResultEnvelope<M.Result>.self, from: line).result
+            if let problem = (result as? any RangeChecked)?.outOfRange {
+                return .failure(.internalError("result of \(M.name) is out of range: \(problem)"))
+            }
+            return .success(result)
         } catch {
             return .failure(.internalError("result of \(M.name) is malformed: \(IncomingMessage.summary(of: error))"))
         }
     }
 
-    /// Any value from a line, for non-RPC payloads (control socket, journal).
+    /// Any value from a line, for non-RPC payloads (control socket, journal); range-checked like params.
     public func value<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
-        try decoder.decode(type, from: data)
+        let value = try decoder.decode(type, from: data)
+        if let problem = (value as? any RangeChecked)?.outOfRange { throw OutOfRange(description: problem) }
+        return value
+    }
+
+    /// A decoded value with a number outside its sane range, naming the field.
+    public struct OutOfRange: Error, CustomStringConvertible {
+        public let description: String
     }
 
     private func decodeParams<P: Decodable>(_ type: P.Type, name: String, from line: Data) -> Result<P, RPCError> {
         do {
-            if let params = try decoder.decode(ParamsEnvelope<P>.self, from: line).params { return .success(params) }
             // Absent params are accepted when the method's params have no required field.
-            return .success(try decoder.decode(P.self, from: Data("{}".utf8)))
+            let params = try decoder.decode(ParamsEnvelope<P>.self, from: line).params ?? decoder.decode(P.self, from: Data("{}".utf8))
+            if let problem = (params as? any RangeChecked)?.outOfRange { return .failure(.invalidParams(name, problem)) }
+            return .success(params)
         } catch {
             return .failure(.invalidParams(name, IncomingMessage.summary(of: error)))
         }

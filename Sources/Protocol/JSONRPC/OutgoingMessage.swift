@@ -10,11 +10,8 @@ public struct MessageEncoder: Sendable {
         self.encoder = encoder
     }
 
-    /// Dates as whole epoch milliseconds, as Egeria's Jackson writes them.
-    public static let dateStrategy = JSONEncoder.DateEncodingStrategy.custom { date, encoder in
-        var container = encoder.singleValueContainer()
-        try container.encode(Int64((date.timeIntervalSince1970 * 1000).rounded(.down)))
-    }
+    /// Dates as whole epoch milliseconds, as Egeria's Jackson writes them (clamped: never a trap).
+    public static let dateStrategy = EpochMillis.encodingStrategy
 
     public func request<M: RPCMethod>(_ method: M.Type, id: RequestID, params: M.Params) throws -> Data {
         try line(RequestFrame(id: id, method: M.name, params: params))

@@ -34,3 +34,11 @@ public struct RPCError: Error, Codable, Sendable, Equatable, CustomStringConvert
 
     public var description: String { "JSON-RPC error \(code): \(message)" }
 }
+
+extension RPCError {
+    /// Server-defined: the call reaches outside the worker's own integration service (another service's
+    /// connector or element). Not retryable.
+    public static let outsideServiceCode = -32004
+
+    public static func outsideService(_ detail: String) -> RPCError { RPCError(code: outsideServiceCode, message: "Refused: \(detail)") }
+}

@@ -52,7 +52,7 @@ public struct Logger: Sendable {
         let line = Self.outputFormat == .json
             ? Self.jsonLine(level: level, label: label, message: message(), metadata: fields)
             : Self.format(level: level, label: label, message: message(), metadata: fields)
-        try? LineWriter.writeAll(fd: 2, Data(line.utf8))
+        LogSink.emit(line)
     }
 
     public func debug(_ message: @autoclosure () -> String, _ extra: Metadata = [:]) { log(.debug, message(), extra) }

@@ -30,3 +30,10 @@ public enum ConnectorStatusChanged: RPCNotification {
         }
     }
 }
+
+extension ConnectorStatusChanged.Params: RangeChecked {
+    public var outOfRange: String? {
+        Self.check("refreshCount", refreshCount, 0...Int(Int32.max))
+            ?? lastRefreshDurationSeconds.flatMap { Self.check("lastRefreshDurationSeconds", $0, 0...RefreshOutcome.maxSeconds) }
+    }
+}

@@ -37,3 +37,7 @@ public enum Initialize: RPCMethod {
         }
     }
 }
+
+extension Initialize.Result: RangeChecked {
+    public var outOfRange: String? { Self.check("pid", pid, 1...Int32.max) ?? Self.check("protocolVersion", protocolVersion, 0...Int(Int32.max)) }
+}

@@ -37,3 +37,19 @@ public struct RefreshOutcome: Codable, Sendable, Equatable {
         self.failingExceptionMessage = failingExceptionMessage
     }
 }
+
+extension RefreshOutcome: RangeChecked {
+    /// Ten years: longer than any refresh, small enough for every conversion.
+    public static let maxSeconds = 315_576_000.0
+
+    public var outOfRange: String? {
+        Self.check("createdCount", createdCount, 0...Int(Int32.max)) ?? Self.check("updatedCount", updatedCount, 0...Int(Int32.max))
+            ?? Self.check("deletedCount", deletedCount, 0...Int(Int32.max))
+    }
+}
+
+extension RefreshConnectors.Result: RangeChecked {
+    public var outOfRange: String? {
+        refreshes.enumerated().lazy.compactMap { index, outcome in outcome.outOfRange.map { "refreshes[\(index)].\($0)" } }.first
+    }
+}

@@ -9,9 +9,13 @@ public struct MetadataElement: Codable, Sendable, Equatable {
     public var createTime: Date
     public var updateTime: Date
     public var version: Int
+    /// The integration service whose connector created it, set by the supervisor: a worker may touch only
+    /// its own service's elements. nil in stores written before services were kept apart.
+    public var integrationService: String?
 
     public init(guid: String, typeName: String, qualifiedName: String, properties: [String: JSONValue],
-                metadataSourceQualifiedName: String?, createTime: Date, updateTime: Date, version: Int) {
+                metadataSourceQualifiedName: String?, createTime: Date, updateTime: Date, version: Int,
+                integrationService: String? = nil) {
         self.guid = guid
         self.typeName = typeName
         self.qualifiedName = qualifiedName
@@ -20,5 +24,6 @@ public struct MetadataElement: Codable, Sendable, Equatable {
         self.createTime = createTime
         self.updateTime = updateTime
         self.version = version
+        self.integrationService = integrationService
     }
 }

@@ -10,6 +10,12 @@ nonisolated(unsafe) private var signalSources: [any DispatchSourceSignal] = []
 /// main thread to the supervision loop.
 enum RunCommand {
     static func run(config: DaemonConfig, logger: Logger) -> Int32 {
+        // A stalled stderr reader (journald, a log shipper) must never stall supervision: lines go through a
+        // bounded buffer, and every line is scrubbed of secrets on its way.
+        do { try LogSink.installBuffered(filter: Redaction.scrub) } catch {
+            logger.warning("\(error); logging straight to stderr")
+        }
+        defer { LogSink.flush() }
         do {
             try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
@@ -36,6 +42,8 @@ enum RunCommand {
         sigprocmask(SIG_SETMASK, &none, nil)
         // Writes to a dead worker must fail with EPIPE, not kill the daemon.
         signal(SIGPIPE, SIG_IGN)
+        // Helpers that leave a worker's process group come back to us when the worker dies, to be killed.
+        if !OrphanSweep.becomeSubreaper() { logger.warning("cannot become a child subreaper: \(String(cString: strerror(errno))); helpers of crashed workers may outlive them") }
         let events = EventQueue()
         for sig in [SIGTERM, SIGINT, SIGHUP] {
             signal(sig, SIG_IGN)
@@ -49,7 +57,10 @@ enum RunCommand {
             logger.error("\(error)")
             return 1
         }
-        control.start { request, reply in events.post(.control(request, reply: reply)) }
+        do { try control.start { request, reply in events.post(.control(request, reply: reply)) } } catch {
+            logger.error("\(error)")
+            return 1
+        }
         var forwarder: ReportForwarder?
         if let egeria = config.accessServer.egeria {
             let secret: String?
@@ -57,6 +68,7 @@ enum RunCommand {
                 logger.error("\(error)")
                 return 1
             }
+            secret.map(Redaction.register)
             let client: EgeriaClient
             do { client = try EgeriaClient(config: egeria, secret: secret) } catch {
                 logger.error("cannot set up TLS for \(egeria.omagserverPlatformRootURL): \(error)")
@@ -64,7 +76,10 @@ enum RunCommand {
             }
             forwarder = ReportForwarder(store: store, client: client, deadLetters: DeadLetterFile(path: config.dataDirectory + "/dead-letters.jsonl"),
                                         logger: logger)
-            forwarder?.start()
+            do { try forwarder?.start() } catch {
+                logger.error("\(error)")
+                return 1
+            }
             logger.notice("forwarding integration reports to \(client.baseURL)", ["backlog": "\(store.backlog.reports)"])
         }
         let notifier = SystemdNotifier()

@@ -57,7 +57,7 @@ extension JSONEncoder {
 extension JSONDecoder {
     static var daemon: JSONDecoder {
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .millisecondsSince1970
+        decoder.dateDecodingStrategy = EpochMillis.decodingStrategy
         return decoder
     }
 }

@@ -1,14 +1,35 @@
-import Dispatch
 import Foundation
 import Glibc
 import Protocol
+import Synchronization
+import SystemShims
 
 /// Serves live commands on a Unix socket (owner-only) in the data directory: one JSON request line in, one
-/// JSON answer line out. Each connection gets its own thread; the loop answers through `handle`.
+/// JSON answer line out.
+///
+/// One thread does all the socket I/O with `poll`: it accepts, reads each client's first line, and writes
+/// the answer that the loop hands back through ``handle``. A connection costs an fd and a few hundred bytes,
+/// never a thread, so 10,000 clients or a `pids` cgroup limit cannot take the daemon down. At most
+/// ``maxConnections`` are open at once; past that, and when the daemon is out of fds (EMFILE), a client gets
+/// a one-line refusal and the event is logged once per episode. Every connection has a deadline.
 final class ControlServer: Sendable {
     let path: String
     private let listenFD: Int32
     private let logger: Logger
+    private let wake: IOCancellation
+    private let inbox = Mutex<[(id: Int, line: Data)]>([])
+    private let counters = Mutex(Counters())
+
+    static let maxConnections = 128
+    static let maxRequestBytes = 64 * 1024
+    /// A client must send its request line, and read its answer, within this.
+    static let ioTimeoutSeconds = 5.0
+
+    /// Figures for status and metrics.
+    struct Counters: Sendable {
+        var open = 0
+        var refused = 0
+    }
 
     /// A socket that could not be set up, with the reason.
     struct SetupError: Error, CustomStringConvertible {
@@ -18,7 +39,7 @@ final class ControlServer: Sendable {
     init(path: String, logger: Logger) throws {
         self.path = path
         self.logger = logger
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { throw SetupError(description: "socket: \(String(cString: strerror(errno)))") }
         unlink(path)
         var address = try UnixAddress(path: path)
@@ -30,83 +51,246 @@ final class ControlServer: Sendable {
             throw SetupError(description: "cannot bind control socket \(path): \(String(cString: strerror(errno)))")
         }
         chmod(path, 0o600)
-        guard listen(fd, 64) == 0 else {
+        guard listen(fd, 256) == 0 else {
             close(fd)
             throw SetupError(description: "listen \(path): \(String(cString: strerror(errno)))")
+        }
+        do { wake = try IOCancellation() } catch {
+            close(fd)
+            throw SetupError(description: "control socket: \(error)")
         }
         listenFD = fd
     }
 
-    /// Accepts connections until the process exits; `handle` must call its reply closure exactly once.
-    func start(handle: @escaping @Sendable (ControlRequest, @escaping @Sendable (ControlResponse) -> Void) -> Void) {
-        let fd = listenFD, logger = logger
-        OSThread.start(name: "control-accept") {
-            while true {
-                // accept4 is not exported by the Glibc module; spawns close fds ≥ 3 in the child anyway.
-                let client = accept(fd, nil, nil)
-                if client < 0 {
-                    if errno == EINTR || errno == ECONNABORTED { continue }
-                    return
-                }
-                _ = fcntl(client, F_SETFD, FD_CLOEXEC)
-                OSThread.start(name: "control-conn") {
-                    Self.serve(client: client, logger: logger, handle: handle)
-                }
-            }
+    var figures: Counters { counters.withLock { $0 } }
+
+    /// Serves until the process exits; `handle` must call its reply closure once (late or repeated calls are ignored).
+    func start(handle: @escaping @Sendable (ControlRequest, @escaping @Sendable (ControlResponse) -> Void) -> Void) throws(OSThread.StartError) {
+        try OSThread.start(name: "control-io") { [self] in
+            var io = ControlIO(server: self, handle: handle)
+            io.run()
         }
     }
 
     func remove() { unlink(path) }
 
-    private static func serve(client: Int32, logger: Logger,
-                              handle: @Sendable (ControlRequest, @escaping @Sendable (ControlResponse) -> Void) -> Void) {
-        defer { close(client) }
-        // A client that never sends a full line must not pin this thread forever.
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let request = readFirstLine(client, limit: 64 * 1024)
-        let response: ControlResponse
-        if let request, let decoded = try? JSONDecoder.daemon.decode(ControlRequest.self, from: request) {
-            let done = DispatchSemaphore(value: 0)
-            let box = ResponseBox()
-            handle(decoded) { box.set($0); done.signal() }
-            // A refresh answers when the connector's refresh has run, which can take as long as it needs.
-            let limit: Double = decoded.command == ControlRequest.refresh ? 3600 : 30
-            if done.wait(timeout: .now() + limit) == .timedOut {
-                response = .failure("the daemon did not answer within \(Int(limit)) s")
-            } else {
-                response = box.get() ?? .failure("no answer")
+    /// Hands an answer to the I/O thread (any thread may call it).
+    fileprivate func deliver(_ id: Int, _ response: ControlResponse) {
+        guard var line = try? JSONEncoder.daemon.encode(response) else { return }
+        line.append(0x0A)
+        inbox.withLock { $0.append((id, line)) }
+        wake.cancel()
+    }
+
+    fileprivate var listeningFD: Int32 { listenFD }
+    fileprivate var wakeFD: Int32 { wake.fd }
+    fileprivate var log: Logger { logger }
+    fileprivate func takeInbox() -> [(id: Int, line: Data)] {
+        var drained: UInt64 = 0
+        _ = read(wake.fd, &drained, MemoryLayout<UInt64>.size)
+        return inbox.withLock { inbox in defer { inbox.removeAll() }; return inbox }
+    }
+    fileprivate func count(open: Int, refused: Int = 0) {
+        counters.withLock {
+            $0.open = open
+            $0.refused += refused
+        }
+    }
+}
+
+/// The state of the control socket's I/O thread: every open client and where it is in its exchange.
+private struct ControlIO {
+    let server: ControlServer
+    let handle: @Sendable (ControlRequest, @escaping @Sendable (ControlResponse) -> Void) -> Void
+    var clients: [Int: Client] = [:]
+    var nextID = 1
+    /// An fd kept in reserve: closed to accept-and-refuse when the daemon is out of fds, then reopened.
+    var reserveFD: Int32 = open("/dev/null", O_RDONLY | O_CLOEXEC)
+    var outOfFDs = false
+
+    struct Client {
+        let fd: Int32
+        var phase: Phase
+        var deadline: Double
+        var input = Data()
+        var output = Data()
+    }
+
+    enum Phase { case reading, waiting, writing }
+
+    init(server: ControlServer, handle: @escaping @Sendable (ControlRequest, @escaping @Sendable (ControlResponse) -> Void) -> Void) {
+        self.server = server
+        self.handle = handle
+    }
+
+    mutating func run() {
+        while true {
+            var fds = [pollfd(fd: server.wakeFD, events: Int16(POLLIN), revents: 0)]
+            let accepting = clients.count < ControlServer.maxConnections + 16
+            if accepting { fds.append(pollfd(fd: server.listeningFD, events: Int16(POLLIN), revents: 0)) }
+            let ids = Array(clients.keys)
+            for id in ids {
+                let client = clients[id]!
+                let events: Int32 = switch client.phase { case .reading: POLLIN; case .waiting: 0; case .writing: POLLOUT }
+                fds.append(pollfd(fd: client.fd, events: Int16(events), revents: 0))
             }
-        } else {
-            response = .failure("expected one JSON line like {\"command\":\"status\"}")
+            let now = MonotonicClock.now()
+            let nearest = clients.values.map(\.deadline).min()
+            // Out of fds, the listener stays readable; look again in 100 ms rather than spin.
+            let timeout = outOfFDs ? 100 : nearest.map { Int32(max(0, min(60_000, ($0 - now) * 1000 + 1))) } ?? -1
+            let n = poll(&fds, nfds_t(fds.count), timeout)
+            if n < 0 && errno != EINTR { usleep(10_000) }
+            for (id, line) in server.takeInbox() { answer(id, line) }
+            if accepting, fds[1].revents != 0 || outOfFDs { acceptAll() }
+            let offset = accepting ? 2 : 1
+            for (index, id) in ids.enumerated() where fds[offset + index].revents != 0 {
+                service(id, revents: fds[offset + index].revents)
+            }
+            expire(now: MonotonicClock.now())
+            server.count(open: clients.count)
         }
-        if var line = try? JSONEncoder.daemon.encode(response) {
+    }
+
+    private mutating func acceptAll() {
+        while true {
+            let fd = shim_accept_cloexec_nonblock(server.listeningFD)
+            if fd < 0 {
+                switch errno {
+                case EINTR, ECONNABORTED: continue
+                case EMFILE, ENFILE:
+                    if !outOfFDs {
+                        outOfFDs = true
+                        server.log.error("control socket: cannot accept connections: \(String(cString: strerror(errno))); refusing them until fds are free",
+                                         ["openControlConnections": "\(clients.count)"])
+                    }
+                    refuseWithReserve()
+                    return
+                default:
+                    if outOfFDs { outOfFDs = false }
+                    return
+                }
+            }
+            if outOfFDs {
+                outOfFDs = false
+                server.log.notice("control socket: accepting connections again")
+            }
+            if clients.count >= ControlServer.maxConnections {
+                refuse(fd, "too many control connections (\(ControlServer.maxConnections) open); try again")
+                continue
+            }
+            clients[nextID] = Client(fd: fd, phase: .reading, deadline: MonotonicClock.now() + ControlServer.ioTimeoutSeconds)
+            nextID += 1
+        }
+    }
+
+    /// Out of fds: spend the reserve fd on taking one waiting client off the backlog with a refusal.
+    private mutating func refuseWithReserve() {
+        guard reserveFD >= 0 else {
+            reserveFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
+            return
+        }
+        close(reserveFD)
+        let fd = shim_accept_cloexec_nonblock(server.listeningFD)
+        if fd >= 0 { refuse(fd, "the daemon is out of file descriptors; try again") }
+        reserveFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
+    }
+
+    private func refuse(_ fd: Int32, _ message: String) {
+        if var line = try? JSONEncoder.daemon.encode(ControlResponse.failure(message)) {
             line.append(0x0A)
-            try? LineWriter.writeAll(fd: client, line)
+            _ = line.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        }
+        close(fd)
+        server.count(open: clients.count, refused: 1)
+    }
+
+    private mutating func service(_ id: Int, revents: Int16) {
+        guard var client = clients[id] else { return }
+        switch client.phase {
+        case .reading:
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let n = read(client.fd, &buffer, buffer.count)
+            if n < 0 && (errno == EAGAIN || errno == EINTR) { return }
+            guard n > 0 else { return drop(id) }
+            client.input.append(contentsOf: buffer[0..<n])
+            if let newline = client.input.firstIndex(of: 0x0A) {
+                let line = client.input[client.input.startIndex..<newline]
+                client.input = Data()
+                client.phase = .waiting
+                clients[id] = client
+                dispatch(id, line: Data(line))
+            } else if client.input.count > ControlServer.maxRequestBytes {
+                clients[id] = client
+                answer(id, Self.encode(.failure("request line over \(ControlServer.maxRequestBytes) bytes")))
+            } else {
+                clients[id] = client
+            }
+        case .writing:
+            flush(id)
+        case .waiting:
+            // Only a hang-up is reported while the answer is pending; the answer is dropped when it comes.
+            if revents & Int16(POLLHUP | POLLERR) != 0 { drop(id) }
         }
     }
-}
 
-/// The first line a client sends (without waiting for it to close its side), or nil.
-private func readFirstLine(_ fd: Int32, limit: Int) -> Data? {
-    var data = Data()
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    while data.count < limit {
-        let n = read(fd, &buffer, buffer.count)
-        if n < 0 && errno == EINTR { continue }
-        guard n > 0 else { return nil }
-        data.append(contentsOf: buffer[0..<n])
-        if let newline = data.firstIndex(of: 0x0A) { return data[data.startIndex..<newline] }
+    private mutating func dispatch(_ id: Int, line: Data) {
+        guard let request = try? JSONDecoder.daemon.decode(ControlRequest.self, from: line) else {
+            return answer(id, Self.encode(.failure("expected one JSON line like {\"command\":\"status\"}")))
+        }
+        // A refresh answers when the connector's refresh has run, which can take as long as it needs.
+        let limit: Double = request.command == ControlRequest.refresh ? 3600 : 30
+        clients[id]?.deadline = MonotonicClock.now() + limit
+        let server = self.server
+        handle(request) { server.deliver(id, $0) }
     }
-    return nil
-}
 
-/// Carries one answer from the loop thread to the connection thread.
-private final class ResponseBox: @unchecked Sendable {
-    // Guarded by the semaphore handoff: written before signal(), read after wait().
-    private var value: ControlResponse?
-    func set(_ response: ControlResponse) { value = response }
-    func get() -> ControlResponse? { value }
+    private mutating func answer(_ id: Int, _ line: Data) {
+        guard var client = clients[id], client.phase != .writing else { return }
+        client.phase = .writing
+        client.output = line
+        client.deadline = MonotonicClock.now() + ControlServer.ioTimeoutSeconds
+        clients[id] = client
+        flush(id)
+    }
+
+    private mutating func flush(_ id: Int) {
+        guard var client = clients[id] else { return }
+        while !client.output.isEmpty {
+            let n = client.output.withUnsafeBytes { send(client.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n > 0 {
+                client.output.removeFirst(n)
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else if n < 0 && errno == EAGAIN {
+                clients[id] = client
+                return
+            } else {
+                return drop(id)
+            }
+        }
+        drop(id)
+    }
+
+    private mutating func expire(now: Double) {
+        for (id, client) in clients where client.deadline <= now {
+            switch client.phase {
+            case .reading, .writing: drop(id)
+            case .waiting:
+                answer(id, Self.encode(.failure("the daemon did not answer in time")))
+            }
+        }
+    }
+
+    private mutating func drop(_ id: Int) {
+        guard let client = clients.removeValue(forKey: id) else { return }
+        close(client.fd)
+    }
+
+    private static func encode(_ response: ControlResponse) -> Data {
+        var line = (try? JSONEncoder.daemon.encode(response)) ?? Data("{\"error\":\"encoding failed\"}".utf8)
+        line.append(0x0A)
+        return line
+    }
 }
 
 /// A `sockaddr_un` for a filesystem path.

@@ -22,7 +22,8 @@ final class EgeriaClient: Sendable {
         case reject(String)
     }
 
-    init(config: EgeriaServerConfig, secret: String?) throws(OpenSSL.TLSError) {
+    init(config: EgeriaServerConfig, secret: String?) throws {
+        secret.map(Redaction.register)
         self.config = config
         self.secret = secret
         guard let root = URL(string: config.omagserverPlatformRootURL),
@@ -94,8 +95,9 @@ final class EgeriaClient: Sendable {
         if let secret { headers.append(("Authorization", "Bearer \(secret)")) }
         transport.post(path: String(full[start...]), body: data, headers: headers) { result in
             switch result {
-            case .success(let response): completion(response.body, Self.classify(status: response.status, body: response.body))
-            case .failure(let error): completion(nil, .retry("unreachable: \(error)"))
+            // A server may echo the request's headers in its error text: scrub before anyone records it.
+            case .success(let response): completion(response.body, Self.classify(status: response.status, body: response.body).redacted)
+            case .failure(let error): completion(nil, .retry(Redaction.scrub("unreachable: \(error)")))
             }
         }
     }
@@ -230,6 +232,17 @@ struct ElementProperties: Encodable {
             case .string: (typeName, primitiveTypeCategory, primitiveValue) = ("string", "OM_PRIMITIVE_TYPE_STRING", value)
             default: (typeName, primitiveTypeCategory, primitiveValue) = ("string", "OM_PRIMITIVE_TYPE_STRING", .string(value.compactDescription))
             }
+        }
+    }
+}
+
+extension EgeriaClient.Outcome {
+    /// The outcome with secrets scrubbed from its reason.
+    var redacted: Self {
+        switch self {
+        case .delivered: .delivered
+        case .retry(let reason): .retry(Redaction.scrub(reason))
+        case .reject(let reason): .reject(Redaction.scrub(reason))
         }
     }
 }

@@ -40,9 +40,9 @@ final class ReportForwarder: Sendable {
         backoff = Backoff(initialSeconds: client.config.initialRetrySeconds, maxSeconds: client.config.maxRetrySeconds)
     }
 
-    func start() {
+    func start() throws(OSThread.StartError) {
         store.setOnAccepted { [wake] in wake.signal() }
-        OSThread.start(name: "report-forwarder") { [self] in run() }
+        try OSThread.start(name: "report-forwarder") { [self] in run() }
     }
 
     var snapshot: Snapshot { state.withLock { $0.snapshot } }

@@ -33,14 +33,15 @@ final class SocketHTTPTransport: Sendable {
     private let available = DispatchSemaphore(value: 0)
 
     /// nil for a URL that is not http(s); throws when TLS cannot be set up (no libssl, unreadable CA file).
-    init?(root: URL, connections: Int, timeoutSeconds: Double, caFile: String?) throws(OpenSSL.TLSError) {
-        guard let scheme = root.scheme, scheme == "http" || scheme == "https", let host = root.host else { return nil }
+    init?(root: URL, connections: Int, timeoutSeconds: Double, caFile: String?) throws {
+        guard let scheme = root.scheme, scheme == "http" || scheme == "https", let host = root.host,
+              let port = UInt16(exactly: root.port ?? (scheme == "https" ? 443 : 80)) else { return nil }
         self.host = host
-        self.port = UInt16(root.port ?? (scheme == "https" ? 443 : 80))
+        self.port = port
         self.tls = scheme == "https" ? try OpenSSL(caFile: caFile) : nil
         self.timeoutSeconds = timeoutSeconds
         for index in 0..<max(1, connections) {
-            OSThread.start(name: "http-\(index)") { [self] in connectionLoop() }
+            try OSThread.start(name: "http-\(index)") { [self] in connectionLoop() }
         }
     }
 

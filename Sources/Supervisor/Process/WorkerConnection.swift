@@ -5,9 +5,12 @@ import Protocol
 import Synchronization
 
 /// The supervisor's sending side of one worker's stdin: lines are queued and written by a dedicated
-/// thread, so a worker that stops reading can never block the supervision loop.
+/// thread, so a worker that stops reading can never block the supervision loop. The fd is non-blocking and
+/// the writer waits on it together with the incarnation's cancellation, so a full pipe held open by a
+/// lingering descendant cannot keep the thread (or the fd) alive after the incarnation ends.
 final class WorkerConnection: Sendable {
     private let fd: Int32
+    private let cancellation: IOCancellation
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
     /// Queued bytes beyond which further lines are dropped; a worker this far behind is hung and will be replaced.
@@ -22,10 +25,13 @@ final class WorkerConnection: Sendable {
         var writing = false
     }
 
-    init(fd: Int32, name: String, maxQueuedBytes: Int = 64 << 20) {
+    /// Takes ownership of `fd` once the writer thread runs; throws (leaving `fd` to the caller) if it cannot start.
+    init(fd: Int32, name: String, cancellation: IOCancellation, maxQueuedBytes: Int = 64 << 20) throws(OSThread.StartError) {
         self.fd = fd
+        self.cancellation = cancellation
         self.maxQueuedBytes = maxQueuedBytes
-        OSThread.start(name: "writer-\(name)") { [self] in writeLoop() }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        try OSThread.start(name: "writer-\(name)") { [self] in writeLoop() }
     }
 
     /// Queues a line for the worker; false if it was dropped (connection closed, broken or far behind).
@@ -67,16 +73,34 @@ final class WorkerConnection: Sendable {
                     var joined = Data()
                     joined.reserveCapacity(batch.reduce(0) { $0 + $1.count })
                     batch.forEach { joined.append($0) }
-                    do { try LineWriter.writeAll(fd: fd, joined) } catch {
-                        // EPIPE: the worker is gone; its exit event follows. Nothing more can be written.
+                    if !write(joined) {
+                        // EPIPE or cancelled: the worker is gone; its exit event follows. Nothing more can be written.
                         state.withLock { $0.broken = true }
                     }
                 }
-                if closed {
+                if closed || state.withLock({ $0.broken }) {
                     Glibc.close(fd)
                     return
                 }
             }
+        }
+    }
+
+    /// Writes all of `data`, waiting for room while the incarnation lasts; false on error or cancellation.
+    private func write(_ data: Data) -> Bool {
+        data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n >= 0 {
+                    offset += n
+                } else if errno == EAGAIN {
+                    guard cancellation.wait(fd: fd, for: Int16(POLLOUT)) else { return false }
+                } else if errno != EINTR {
+                    return false
+                }
+            }
+            return true
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Protocol
+import SystemShims
 
 /// A spawned worker: its pid (which is also its process group id) and the parent's ends of its three pipes.
 ///
@@ -87,14 +88,23 @@ final class WorkerProcess: Sendable {
     }
 
     /// Waits for the exit on a dedicated thread and reports it once. The only `waitpid` for this pid.
-    func watchExit(_ onExit: @escaping @Sendable (TerminationStatus) -> Void) {
+    func watchExit(_ onExit: @escaping @Sendable (TerminationStatus) -> Void) throws(OSThread.StartError) {
         let pid = self.pid
-        OSThread.start(name: "reaper-\(pid)") {
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-            let signal = status & 0x7f
-            onExit(signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal))
-        }
+        try OSThread.start(name: "reaper-\(pid)") { onExit(Self.wait(pid)) }
+    }
+
+    /// Kills the whole group and reaps the worker on this thread, for a spawn whose threads could not all start
+    /// (nothing else will ever wait for it). SIGKILL makes the wait short.
+    func abandon() {
+        signalGroup(SIGKILL)
+        _ = Self.wait(pid)
+    }
+
+    private static func wait(_ pid: Int32) -> TerminationStatus {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let signal = status & 0x7f
+        return signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal)
     }
 
     /// Signals the worker's whole process group, so helpers it started go too.
@@ -106,11 +116,8 @@ final class WorkerProcess: Sendable {
     }
 
     private static func closeFrom(_ lowest: Int32, _ actions: inout posix_spawn_file_actions_t) {
-        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-        // glibc ≥ 2.34 has it but the Glibc module does not export it; everything we open is CLOEXEC anyway.
-        if let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") {
-            _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, lowest)
-        }
+        // Everything we open is CLOEXEC anyway; this also covers fds a library opened without it.
+        _ = shim_spawn_addclosefrom(&actions, lowest)
     }
 
     private static func closeAll(_ fds: [Int32]) { fds.forEach { close($0) } }

@@ -1,20 +1,36 @@
 import Foundation
 import Protocol
+import Synchronization
 
 /// Report intake and the metadata proxy for one worker incarnation: its requests are served on that worker's
 /// stdout reader thread, straight against the store, and answered once their writes are durable.
 ///
 /// They need no supervision state, so they bypass the loop: a worker flooding reports cannot delay heartbeats
-/// or restarts, and workers' requests are served in parallel.
-struct MetadataProxy: Sendable {
+/// or restarts, and workers' requests are served in parallel. Every call is held to the worker's
+/// ``ServiceScope``; a call outside it is refused and reported through `onViolation`.
+final class MetadataProxy: Sendable {
     let store: EmbeddedStore
     let connection: WorkerConnection
     let tracker: RefreshTracker
+    let scope: ServiceScope
     /// Set when the access server is Egeria: element writes go there first and are mirrored in the store
     /// (which connectors' finds read) only once Egeria has them.
-    var egeria: EgeriaClient?
-    let encoder = MessageEncoder()
-    let decoder = PayloadDecoder()
+    let egeria: EgeriaClient?
+    /// Told (on the reader thread) of each refused call, so the loop counts and logs it.
+    private let onViolation: @Sendable (String) -> Void
+    private let assembly = Mutex(ReportAssembly())
+    private let encoder = MessageEncoder()
+    private let decoder = PayloadDecoder()
+
+    init(store: EmbeddedStore, connection: WorkerConnection, tracker: RefreshTracker, scope: ServiceScope,
+         egeria: EgeriaClient?, onViolation: @escaping @Sendable (String) -> Void) {
+        self.store = store
+        self.connection = connection
+        self.tracker = tracker
+        self.scope = scope
+        self.egeria = egeria
+        self.onViolation = onViolation
+    }
 
     /// The methods served here; any other request goes to the supervision loop.
     static let methods: Set<String> = [SubmitReport.name, CreateElement.name, UpdateElement.name, DeleteElement.name, FindElements.name]
@@ -25,16 +41,8 @@ struct MetadataProxy: Sendable {
         guard line.range(of: Self.submitMarker) != nil,
               let request = try? decoder.value(SubmitRequest.self, from: line),
               request.jsonrpc == "2.0", request.method == SubmitReport.name else { return false }
-        let reportId = request.params.report.reportId
         let reply = Replier(connection: connection, id: request.id, encoder: encoder)
-        let tracker = tracker, connector = request.params.report.connectorName
-        store.submitReport(request.params.report) { result in
-            if case .success = result { tracker.reported(connectorName: connector) }
-            switch result {
-            case .success(let stored): reply.sendSubmitResult(reportId: reportId, stored: stored)
-            case .failure(let error): reply.send(Result<Empty, RPCError>.failure(error))
-            }
-        }
+        submit(request.params, reply: reply)
         return true
     }
 
@@ -51,50 +59,102 @@ struct MetadataProxy: Sendable {
         let reply = Replier(connection: connection, id: id, encoder: encoder)
         switch method {
         case SubmitReport.name:
-            serve(SubmitReport.self, line, reply) { [tracker] params, done in
-                store.submitReport(params.report) { result in
-                    if case .success = result { tracker.reported(connectorName: params.report.connectorName) }
-                    done(result.map { SubmitReport.Result(reportId: params.report.reportId, stored: $0) })
-                }
+            switch decoder.params(SubmitReport.self, from: line) {
+            case .success(let params): submit(params, reply: reply)
+            case .failure(let error): reply.send(Result<Empty, RPCError>.failure(error))
             }
         case CreateElement.name:
-            serve(CreateElement.self, line, reply) { [tracker] params, done in
+            serve(CreateElement.self, line, reply) { [tracker, scope] params, done in
+                if let refused = scope.refusal(connector: params.connectorName, creatingIn: params.metadataSourceQualifiedName) {
+                    return done(.failure(refuse(refused)))
+                }
                 let finish: @Sendable (Result<MetadataElement, RPCError>) -> Void = { done(Self.track($0, .created, params.connectorName, tracker).map(ElementResult.init)) }
-                guard let egeria else { return store.createElement(params, completion: finish) }
+                guard let egeria else { return store.createElement(params, service: scope.serviceName, completion: finish) }
                 if let existing = store.guid(qualifiedName: params.qualifiedName) {
                     return finish(.failure(.invalidParams(CreateElement.name, "an element with qualifiedName \"\(params.qualifiedName)\" already exists (guid \(existing))")))
                 }
                 egeria.createElement(params) { [store] result in
                     switch result {
-                    case .success(let guid): store.createElement(params, guid: guid, completion: finish)
+                    case .success(let guid): store.createElement(params, service: scope.serviceName, guid: guid, completion: finish)
                     case .failure(let outcome): finish(.failure(Self.error(outcome, CreateElement.name)))
                     }
                 }
             }
         case UpdateElement.name:
-            serve(UpdateElement.self, line, reply) { [tracker] params, done in
+            serve(UpdateElement.self, line, reply) { [tracker, scope] params, done in
                 let finish: @Sendable (Result<MetadataElement, RPCError>) -> Void = { done(Self.track($0, .updated, params.connectorName, tracker).map(ElementResult.init)) }
-                guard let egeria else { return store.updateElement(params, completion: finish) }
-                guard let element = store.element(guid: params.guid) else { return finish(.failure(.notFound("no element with guid \(params.guid)"))) }
+                let element: MetadataElement
+                switch ownElement(params.guid, connector: params.connectorName) {
+                case .success(let own): element = own
+                case .failure(let error): return finish(.failure(error))
+                }
+                guard let egeria else { return store.updateElement(params, service: scope.serviceName, completion: finish) }
                 egeria.updateElement(guid: params.guid, properties: params.properties, replace: params.replaceProperties == true,
                                      externalSourceName: element.metadataSourceQualifiedName) { [store] outcome in
-                    if outcome == .delivered { store.updateElement(params, completion: finish) } else { finish(.failure(Self.error(outcome, UpdateElement.name))) }
+                    if outcome == .delivered { store.updateElement(params, service: scope.serviceName, completion: finish) } else { finish(.failure(Self.error(outcome, UpdateElement.name))) }
                 }
             }
         case DeleteElement.name:
             serve(DeleteElement.self, line, reply) { [tracker] params, done in
                 let finish: @Sendable (Result<MetadataElement, RPCError>) -> Void = { done(Self.track($0, .deleted, params.connectorName, tracker).map(ElementResult.init)) }
+                let element: MetadataElement
+                switch ownElement(params.guid, connector: params.connectorName) {
+                case .success(let own): element = own
+                case .failure(let error): return finish(.failure(error))
+                }
                 guard let egeria else { return store.deleteElement(params, completion: finish) }
-                guard let element = store.element(guid: params.guid) else { return finish(.failure(.notFound("no element with guid \(params.guid)"))) }
                 egeria.deleteElement(guid: params.guid, externalSourceName: element.metadataSourceQualifiedName) { [store] outcome in
                     if outcome == .delivered { store.deleteElement(params, completion: finish) } else { finish(.failure(Self.error(outcome, DeleteElement.name))) }
                 }
             }
         case FindElements.name:
-            serve(FindElements.self, line, reply) { params, done in done(.success(.init(elements: store.findElements(params)))) }
+            serve(FindElements.self, line, reply) { [scope] params, done in
+                done(.success(.init(elements: store.findElements(params).filter(scope.mayTouch))))
+            }
         default:
             reply.send(Result<Empty, RPCError>.failure(.methodNotFound(method)))
         }
+    }
+
+    /// Takes a whole report or one part of it; stores it (answering once durable) when it is complete.
+    private func submit(_ params: SubmitReport.Params, reply: Replier) {
+        var report = params.report
+        if let refused = scope.refusal(connector: report.connectorName) {
+            return reply.send(Result<Empty, RPCError>.failure(refuse(refused)))
+        }
+        if let part = params.part {
+            switch assembly.withLock({ $0.add(report, part: part) }) {
+            case .failure(let error):
+                return reply.send(Result<Empty, RPCError>.failure(error))
+            case .success(.held(let received)):
+                return reply.send(Result<SubmitReport.Result, RPCError>.success(.init(reportId: report.reportId, stored: false, partsReceived: received)))
+            case .success(.complete(let whole)):
+                report = whole
+            }
+        }
+        let reportId = report.reportId, connector = report.connectorName, tracker = tracker
+        store.submitReport(report) { result in
+            switch result {
+            case .success(let stored):
+                tracker.reported(connectorName: connector)
+                reply.sendSubmitResult(reportId: reportId, stored: stored)
+            case .failure(let error):
+                reply.send(Result<Empty, RPCError>.failure(error))
+            }
+        }
+    }
+
+    /// The element, if it exists and the calling connector's service may touch it.
+    private func ownElement(_ guid: String, connector: String) -> Result<MetadataElement, RPCError> {
+        if let refused = scope.refusal(connector: connector) { return .failure(refuse(refused)) }
+        guard let element = store.element(guid: guid) else { return .failure(.notFound("no element with guid \(guid)")) }
+        if let refused = scope.refusal(element: element) { return .failure(refuse(refused)) }
+        return .success(element)
+    }
+
+    private func refuse(_ reason: String) -> RPCError {
+        onViolation(reason)
+        return .outsideService(reason)
     }
 
     /// A failed Egeria call as the connector sees it: retryable (-32001) when the server is unreachable or

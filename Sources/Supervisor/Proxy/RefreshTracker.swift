@@ -10,6 +10,8 @@ final class RefreshTracker: Sendable {
         var created: [String] = []
         var updated: [String] = []
         var deleted: [String] = []
+        /// Created or updated already: an update of either is not listed again.
+        var written: Set<String> = []
         var isEmpty: Bool { created.isEmpty && updated.isEmpty && deleted.isEmpty }
     }
 
@@ -18,14 +20,17 @@ final class RefreshTracker: Sendable {
     enum Kind { case created, updated, deleted }
 
     func record(_ kind: Kind, guid: String, connectorName: String) {
+        // Mutated in place: copying the entry out and back would copy its arrays on every write (O(n²) per refresh).
         writes.withLock { all in
-            var entry = all[connectorName] ?? Writes()
             switch kind {
-            case .created: entry.created.append(guid)
-            case .updated: if !entry.updated.contains(guid) && !entry.created.contains(guid) { entry.updated.append(guid) }
-            case .deleted: entry.deleted.append(guid)
+            case .created:
+                all[connectorName, default: Writes()].created.append(guid)
+                all[connectorName, default: Writes()].written.insert(guid)
+            case .updated:
+                if all[connectorName, default: Writes()].written.insert(guid).inserted { all[connectorName, default: Writes()].updated.append(guid) }
+            case .deleted:
+                all[connectorName, default: Writes()].deleted.append(guid)
             }
-            all[connectorName] = entry
         }
     }
 

@@ -280,7 +280,7 @@ final class EmbeddedStore: Sendable {
     // MARK: - Elements
 
     /// Creates an element; `guid` is the access server's when the store mirrors Egeria, otherwise a new one.
-    func createElement(_ params: CreateElement.Params, guid: String? = nil,
+    func createElement(_ params: CreateElement.Params, service: String, guid: String? = nil,
                        completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void) {
         let now = Date()
         let result = index.withLock { index -> Result<MetadataElement, RPCError> in
@@ -290,14 +290,15 @@ final class EmbeddedStore: Sendable {
             let element = MetadataElement(guid: guid ?? UUID().uuidString.lowercased(), typeName: params.typeName,
                                           qualifiedName: params.qualifiedName, properties: params.properties,
                                           metadataSourceQualifiedName: params.metadataSourceQualifiedName,
-                                          createTime: now, updateTime: now, version: 1)
+                                          createTime: now, updateTime: now, version: 1, integrationService: service)
             index.apply(.element(element))
             return .success(element)
         }
         commit(result, record: { .element($0) }, completion: completion)
     }
 
-    func updateElement(_ params: UpdateElement.Params, completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void) {
+    /// Updates an element; one written before services were kept apart is claimed by `service`.
+    func updateElement(_ params: UpdateElement.Params, service: String, completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void) {
         let result = index.withLock { index -> Result<MetadataElement, RPCError> in
             guard var element = index.elements[params.guid] else {
                 return .failure(.notFound("no element with guid \(params.guid)"))
@@ -306,6 +307,7 @@ final class EmbeddedStore: Sendable {
             else { element.properties.merge(params.properties) { _, new in new } }
             element.updateTime = Date()
             element.version += 1
+            if element.integrationService == nil { element.integrationService = service }
             index.apply(.element(element))
             return .success(element)
         }

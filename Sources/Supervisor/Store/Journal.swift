@@ -35,7 +35,10 @@ final class Journal: Sendable {
         guard fd >= 0 else { throw JournalError(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
         self.fd = fd
         try Self.cutTornTail(fd: fd, path: path)
-        OSThread.start(name: "journal-commit") { [self] in commitLoop() }
+        do { try OSThread.start(name: "journal-commit") { [self] in commitLoop() } } catch {
+            close(fd)
+            throw JournalError(description: "\(error)")
+        }
     }
 
     /// Queues one line (with its newline); `completion` runs on the commit thread once it is durable.

@@ -6,7 +6,9 @@ import Protocol
 final class ServiceRuntime {
     /// Unique for the daemon's life, never reused, so events of a removed service cannot reach a new one.
     let id: Int
-    var config: ServiceConfig
+    var config: ServiceConfig { didSet { scope.update(connectors: config.connectors) } }
+    /// What its worker may touch; shared with each incarnation's metadata proxy.
+    let scope: ServiceScope
     /// Being shut down because a reload removed it; dropped from the loop once its worker is gone.
     var removing = false
     let logger: Logger
@@ -52,6 +54,7 @@ final class ServiceRuntime {
     init(id: Int, config: ServiceConfig, lifecycle: WorkerLifecycle, logger: Logger) {
         self.id = id
         self.config = config
+        self.scope = ServiceScope(serviceName: config.urlMarker, connectors: config.connectors)
         self.lifecycle = lifecycle
         self.logger = logger.with(["service": config.urlMarker])
     }

@@ -88,7 +88,7 @@ extension SupervisionLoop {
             ],
             metadataSourceQualifiedName: config.localServerName)
         let logger = service.logger
-        store.createElement(params) { result in
+        store.createElement(params, service: config.localServerName) { result in
             if case .failure(let error) = result { logger.error("incident report not stored: \(error)") }
         }
         service.logger.warning("incident report raised: \(classifier)")

@@ -59,6 +59,7 @@ final class SupervisionLoop {
                 if let shutdownDeadline, now >= shutdownDeadline { forceKillAll(); break }
             }
         }
+        sweepOrphans()
         store.flush()
         writeMetricsFile()
         logger.notice("all workers stopped; integration-daemon exits")
@@ -78,9 +79,15 @@ final class SupervisionLoop {
             service.logger.warning("protocol violation: dropped a \(count)-byte line on stdout (limit \(LineFramer.defaultMaxLineLength))",
                                    ["violations": "\(service.protocolViolations)"])
             service.connection?.send(encoder.errorResponse(id: nil, error: .invalidRequest("line of \(count) bytes exceeds the \(LineFramer.defaultMaxLineLength)-byte limit")))
+        case .workerRefused(let id, let generation, let reason):
+            guard let service = service(id: id), generation == service.generation else { return }
+            service.protocolViolations += 1
+            service.logger.warning("protocol violation: refused a call outside the service: \(reason)",
+                                   ["violations": "\(service.protocolViolations)"])
         case .workerExited(let id, let generation, let status):
             guard let service = service(id: id) else { return }
             workerExited(service, generation: generation, status: status)
+            sweepOrphans()
         case .control(let request, let reply):
             answer(request, reply: reply)
         case .signal(let signal):
@@ -279,23 +286,56 @@ final class SupervisionLoop {
 
     private func spawn(_ service: ServiceRuntime) {
         service.generation += 1
-        do {
-            let process = try WorkerProcess.spawn(argv: service.config.command)
-            service.process = process
-            service.connection = WorkerConnection(fd: process.stdinFD, name: service.config.urlMarker)
-            let tracker = RefreshTracker()
-            service.tracker = tracker
-            WorkerOutput.attach(process, service: service.id, generation: service.generation, name: service.config.urlMarker,
-                                proxy: MetadataProxy(store: store, connection: service.connection!, tracker: tracker,
-                                                    egeria: forwarder.flatMap { $0.client.config.elementWritesToEgeria ? $0.client : nil }),
-                                events: events, logger: logger)
-            if let exitSeenAt = service.exitSeenAt { service.lastRestart.spawnSeconds = MonotonicClock.now() - exitSeenAt }
-            service.logger.info("worker started", ["pid": "\(process.pid)", "generation": "\(service.generation)"])
-            perform(service.lifecycle.spawned(pid: process.pid, now: MonotonicClock.now()), on: service)
-        } catch {
+        let process: WorkerProcess
+        do { process = try WorkerProcess.spawn(argv: service.config.command) } catch {
             service.logger.error("\(error)")
-            perform(service.lifecycle.spawnFailed(reason: error.description, now: MonotonicClock.now()), on: service)
+            return perform(service.lifecycle.spawnFailed(reason: error.description, now: MonotonicClock.now()), on: service)
         }
+        do {
+            try attach(process, to: service)
+        } catch {
+            // Out of threads or fds: this incarnation cannot be supervised, so it must not run at all.
+            service.connection?.close()
+            service.connection = nil
+            process.abandon()
+            service.logger.error("worker \(process.pid) killed at once: \(error)")
+            return perform(service.lifecycle.spawnFailed(reason: "\(error)", now: MonotonicClock.now()), on: service)
+        }
+        if let exitSeenAt = service.exitSeenAt { service.lastRestart.spawnSeconds = MonotonicClock.now() - exitSeenAt }
+        service.logger.info("worker started", ["pid": "\(process.pid)", "generation": "\(service.generation)"])
+        perform(service.lifecycle.spawned(pid: process.pid, now: MonotonicClock.now()), on: service)
+    }
+
+    /// Connects a spawned worker: its stdin writer, stdout/stderr readers and exit watcher, sharing one
+    /// cancellation. On a throw nothing of it is left running but what the cancellation ends.
+    private func attach(_ process: WorkerProcess, to service: ServiceRuntime) throws {
+        let cancellation: IOCancellation
+        do { cancellation = try IOCancellation() } catch {
+            [process.stdinFD, process.stdoutFD, process.stderrFD].forEach { close($0) }
+            throw error
+        }
+        let connection: WorkerConnection
+        do {
+            connection = try WorkerConnection(fd: process.stdinFD, name: service.config.urlMarker, cancellation: cancellation)
+        } catch {
+            [process.stdinFD, process.stdoutFD, process.stderrFD].forEach { close($0) }
+            throw error
+        }
+        service.connection = connection
+        let tracker = RefreshTracker()
+        let events = events, id = service.id, generation = service.generation
+        let proxy = MetadataProxy(store: store, connection: connection, tracker: tracker, scope: service.scope,
+                                  egeria: forwarder.flatMap { $0.client.config.elementWritesToEgeria ? $0.client : nil },
+                                  onViolation: { events.post(.workerRefused(service: id, generation: generation, reason: $0)) })
+        do {
+            try WorkerOutput.attach(process, service: id, generation: generation, name: service.config.urlMarker,
+                                    proxy: proxy, cancellation: cancellation, events: events, logger: logger)
+        } catch {
+            cancellation.cancel()
+            throw error
+        }
+        service.process = process
+        service.tracker = tracker
     }
 
     func send<M: RPCMethod>(_ method: M.Type, _ params: M.Params, call: ServiceRuntime.PendingCall, to service: ServiceRuntime) {
@@ -307,6 +347,12 @@ final class SupervisionLoop {
         } catch {
             service.logger.error("cannot encode \(M.name): \(error)")
         }
+    }
+
+    /// Kills helpers that outlived their worker (re-parented to the daemon, its subreaper).
+    private func sweepOrphans() {
+        let killed = OrphanSweep.run(keeping: Set(services.compactMap { $0.process?.pid }))
+        if killed > 0 { logger.warning("killed \(killed) process(es) left behind by exited workers") }
     }
 
     // MARK: - Shutdown

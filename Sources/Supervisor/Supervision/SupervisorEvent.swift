@@ -7,6 +7,8 @@ import Protocol
 enum SupervisorEvent: Sendable {
     case workerMessage(service: Int, generation: Int, Result<IncomingMessage, IncomingMessage.Violation>)
     case workerOversizedLine(service: Int, generation: Int, byteCount: Int)
+    /// The metadata proxy refused a call outside the worker's integration service.
+    case workerRefused(service: Int, generation: Int, reason: String)
     case workerExited(service: Int, generation: Int, TerminationStatus)
     /// A live command from the control socket; `reply` must be called exactly once.
     case control(ControlRequest, reply: @Sendable (ControlResponse) -> Void)

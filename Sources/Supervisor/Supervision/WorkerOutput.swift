@@ -1,16 +1,59 @@
+import Dispatch
 import Foundation
 import Protocol
 
 /// Starts the reader threads for a new worker's stdout (metadata and report requests served at once by the
 /// proxy, everything else posted to the loop) and stderr (log lines, relayed with the service name), and its
 /// exit watcher.
+///
+/// When the worker exits, its readers get ``drainSeconds`` to read what it left in the pipes; then the
+/// incarnation's cancellation ends them and their fds are closed, even if a lingering descendant still holds
+/// the write ends open (no EOF would ever come).
 enum WorkerOutput {
     static let maxStderrLine = 16 * 1024
+    /// Everything the worker itself wrote is in the pipe by the time its exit is seen; this only bounds how
+    /// long a descendant's late lines are still read.
+    static let drainSeconds = 1.0
 
+    /// Starts all three threads or, throwing, none that outlive the cancellation: the caller then kills and
+    /// reaps the worker itself. The stdout and stderr fds are owned (and closed) here either way.
     static func attach(_ process: WorkerProcess, service: Int, generation: Int, name: String, proxy: MetadataProxy,
-                       events: EventQueue, logger: Logger) {
+                       cancellation: IOCancellation, events: EventQueue, logger: Logger) throws(OSThread.StartError) {
+        do {
+            try startReaders(process, service: service, generation: generation, name: name, proxy: proxy,
+                             cancellation: cancellation, events: events, logger: logger)
+        } catch {
+            cancellation.cancel()
+            throw error
+        }
+        try process.watchExit { status in
+            DispatchQueue.global().asyncAfter(deadline: .now() + drainSeconds) { cancellation.cancel() }
+            events.post(.workerExited(service: service, generation: generation, status))
+        }
+    }
+
+    private static func startReaders(_ process: WorkerProcess, service: Int, generation: Int, name: String, proxy: MetadataProxy,
+                                     cancellation: IOCancellation, events: EventQueue, logger: Logger) throws(OSThread.StartError) {
         let stdoutFD = process.stdoutFD, stderrFD = process.stderrFD
-        FramedInput.start(fd: stdoutFD, name: "stdout-\(name)", onEvent: { event in
+        do {
+            try startStdout(fd: stdoutFD, service: service, generation: generation, name: name, proxy: proxy,
+                            cancellation: cancellation, events: events)
+        } catch {
+            close(stdoutFD)
+            close(stderrFD)
+            throw error
+        }
+        do {
+            try startStderr(fd: stderrFD, pid: process.pid, name: name, cancellation: cancellation, logger: logger)
+        } catch {
+            close(stderrFD)
+            throw error
+        }
+    }
+
+    private static func startStdout(fd stdoutFD: Int32, service: Int, generation: Int, name: String, proxy: MetadataProxy,
+                                    cancellation: IOCancellation, events: EventQueue) throws(OSThread.StartError) {
+        try FramedInput.start(fd: stdoutFD, name: "stdout-\(name)", cancellation: cancellation, onEvent: { event in
             switch event {
             case .line(let line):
                 // The hot path (a worker streaming reports) decodes each line once instead of twice.
@@ -25,8 +68,12 @@ enum WorkerOutput {
                 events.post(.workerOversizedLine(service: service, generation: generation, byteCount: count))
             }
         }, onEnd: { close(stdoutFD) })
-        let relay = Logger(label: "\(name)[\(process.pid)]", level: logger.level, metadata: ["service": name])
-        FramedInput.start(fd: stderrFD, name: "stderr-\(name)", maxLineLength: maxStderrLine, onEvent: { event in
+    }
+
+    private static func startStderr(fd stderrFD: Int32, pid: Int32, name: String, cancellation: IOCancellation,
+                                    logger: Logger) throws(OSThread.StartError) {
+        let relay = Logger(label: "\(name)[\(pid)]", level: logger.level, metadata: ["service": name])
+        try FramedInput.start(fd: stderrFD, name: "stderr-\(name)", maxLineLength: maxStderrLine, cancellation: cancellation, onEvent: { event in
             switch event {
             case .line(let line):
                 let text = String(decoding: line, as: UTF8.self)
@@ -37,8 +84,5 @@ enum WorkerOutput {
                 relay.warning("dropped a \(count)-byte stderr line (limit \(maxStderrLine))")
             }
         }, onEnd: { close(stderrFD) })
-        process.watchExit { status in
-            events.post(.workerExited(service: service, generation: generation, status))
-        }
     }
 }

@@ -15,6 +15,8 @@ final class ConnectorContext: Sendable {
         var created: [String] = []
         var updated: [String] = []
         var deleted: [String] = []
+        /// Created or updated already, so repeated updates are listed once without an O(n) search.
+        var written: Set<String> = []
 
         var isEmpty: Bool { created.isEmpty && updated.isEmpty && deleted.isEmpty }
     }
@@ -38,7 +40,10 @@ final class ConnectorContext: Sendable {
         let element = try client.call(CreateElement.self, .init(
             connectorName: connectorName, typeName: typeName, qualifiedName: qualifiedName,
             properties: properties, metadataSourceQualifiedName: metadataSourceQualifiedName)).element
-        recording.withLock { $0.created.append(element.guid) }
+        recording.withLock {
+            $0.created.append(element.guid)
+            $0.written.insert(element.guid)
+        }
         return element
     }
 
@@ -46,7 +51,7 @@ final class ConnectorContext: Sendable {
         try checkWritesPermitted()
         let element = try client.call(UpdateElement.self, .init(
             connectorName: connectorName, guid: guid, properties: properties, replaceProperties: replace)).element
-        recording.withLock { if !$0.updated.contains(guid) && !$0.created.contains(guid) { $0.updated.append(guid) } }
+        recording.withLock { if $0.written.insert(guid).inserted { $0.updated.append(guid) } }
         return element
     }
 

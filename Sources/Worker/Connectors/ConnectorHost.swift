@@ -133,22 +133,27 @@ final class ConnectorHost: Sendable {
         return submit(report) ? report.reportId : nil
     }
 
-    /// Hands the report to the supervisor, holding on to it while the supervisor cannot take it (spool full,
-    /// store unavailable): it retries with backoff rather than drop a report. False only for a rejected report.
+    /// Hands the report to the supervisor (in parts when it is too big for one line), holding on to it while
+    /// the supervisor cannot take it (spool full, store unavailable): it retries from the first part with
+    /// backoff rather than drop a report. False only for a refused report, which is logged with the reason.
     private func submit(_ report: IntegrationReport) -> Bool {
+        let messages = report.parts() ?? [SubmitReport.Params(report: report)]
         var delay = 0.1
-        while true {
-            do {
-                _ = try client.call(SubmitReport.self, .init(report: report))
-                return true
-            } catch where error.code == RPCError.unavailableCode {
-                logger.warning("integration report \(report.reportId) not accepted yet: \(error.message); retrying in \(delay) s")
-                usleep(UInt32(delay * 1_000_000))
-                delay = min(delay * 2, 5)
-            } catch {
-                logger.error("integration report \(report.reportId) was refused: \(error.message)")
-                return false
+        attempt: while true {
+            for params in messages {
+                do {
+                    _ = try client.call(SubmitReport.self, params)
+                } catch where error.code == RPCError.unavailableCode {
+                    logger.warning("integration report \(report.reportId) not accepted yet: \(error.message); retrying in \(delay) s")
+                    usleep(UInt32(delay * 1_000_000))
+                    delay = min(delay * 2, 5)
+                    continue attempt
+                } catch {
+                    logger.error("integration report \(report.reportId) was refused: \(error.message)")
+                    return false
+                }
             }
+            return true
         }
     }
 

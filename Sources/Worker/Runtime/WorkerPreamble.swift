@@ -1,4 +1,5 @@
 import Glibc
+import SystemShims
 
 /// What a worker must do before anything else, because of what it may inherit from whoever spawned it.
 ///
@@ -22,11 +23,8 @@ enum WorkerPreamble {
     }
 
     private static func dieWithParent() {
-        typealias Prctl = @convention(c) (Int32, UInt, UInt, UInt, UInt) -> Int32
-        let prSetPdeathsig: Int32 = 1
-        guard let symbol = dlsym(nil, "prctl") else { return }
         let originalParent = getppid()
-        _ = unsafeBitCast(symbol, to: Prctl.self)(prSetPdeathsig, UInt(SIGKILL), 0, 0, 0)
+        _ = shim_set_parent_death_signal(SIGKILL)
         // The parent may have died before the signal was armed.
         if originalParent == 1 || getppid() != originalParent { exit(0) }
     }

@@ -92,7 +92,10 @@ final class WorkerRuntime: Sendable {
         }
         guard let created else { return .failure(.invalidRequest("initialize was already called")) }
         created.forEach { $0.announce() }
-        scheduler.start()
+        do { try scheduler.start() } catch {
+            // Without its scheduler the worker cannot refresh anything: refuse, and the daemon replaces it.
+            return .failure(.internalError("\(error)"))
+        }
         for host in created where host.status != .CONFIG_FAILED { scheduler.schedule(host, at: .now()) }
         serviceLogger.info("initialized", ["connectors": "\(created.count)"])
         return .success(.init(protocolVersion: ProtocolVersion.current, workerVersion: Self.version, pid: getpid()))

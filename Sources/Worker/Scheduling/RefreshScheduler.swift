@@ -16,8 +16,8 @@ final class RefreshScheduler: Sendable {
     init() {}
 
     /// Starts the scheduler thread.
-    func start() {
-        OSThread.start(name: "refresh-scheduler") { [self] in run() }
+    func start() throws(OSThread.StartError) {
+        try OSThread.start(name: "refresh-scheduler") { [self] in run() }
     }
 
     /// Refreshes `host` at `due`, then every period after that if it has one.

@@ -28,21 +28,21 @@ final class ChildProcess: Sendable {
         }
         process = try WorkerProcess.spawn(argv: argv, environment: merged)
         let stdoutFD = process.stdoutFD, stderrFD = process.stderrFD
-        FramedInput.start(fd: stdoutFD, name: "test-stdout", maxLineLength: 64 << 20, onEvent: { [self] event in
+        try FramedInput.start(fd: stdoutFD, name: "test-stdout", maxLineLength: 64 << 20, onEvent: { [self] event in
             if case .line(let line) = event { state.withLock { $0.stdout.append(String(decoding: line, as: UTF8.self)) } }
             changed.signal()
         }, onEnd: { [self] in
             close(stdoutFD)
             streamEnded()
         })
-        FramedInput.start(fd: stderrFD, name: "test-stderr", maxLineLength: 1 << 20, onEvent: { [self] event in
+        try FramedInput.start(fd: stderrFD, name: "test-stderr", maxLineLength: 1 << 20, onEvent: { [self] event in
             if case .line(let line) = event { state.withLock { $0.stderr.append(String(decoding: line, as: UTF8.self)) } }
             changed.signal()
         }, onEnd: { [self] in
             close(stderrFD)
             streamEnded()
         })
-        process.watchExit { [self] status in
+        try process.watchExit { [self] status in
             state.withLock { $0.exit = status }
             changed.signal()
         }

@@ -1,0 +1,47 @@
+import Foundation
+import Synchronization
+
+/// Keeps secrets out of everything the daemon records or shows: log lines (its own and relayed worker
+/// lines), dead letters, the store, status and metrics.
+///
+/// Two nets: every secret the daemon itself read (the access server token) is replaced wherever it appears,
+/// and anything shaped like a credential (an `Authorization` header, a bearer token, a `password`, `token`
+/// or `secret` field) is masked, since a server may echo back a header or a body the daemon never saw.
+enum Redaction {
+    static let mask = "[REDACTED]"
+
+    private static let secrets = Mutex<[String]>([])
+
+    /// Remembers a secret to replace wherever it appears. Very short values are masked by shape only: they
+    /// would match ordinary words.
+    static func register(_ secret: String) {
+        guard secret.count >= 4 else { return }
+        secrets.withLock { if !$0.contains(secret) { $0.append(secret) } }
+    }
+
+    /// Words that any credential-shaped text contains; text without them (and without a known secret) is
+    /// returned untouched, cheaply.
+    private static let triggers = ["uthorization", "earer", "assword", "oken", "ecret", "asswd", "pikey", "pi_key", "pi-key"]
+
+    private static let patterns: [NSRegularExpression] = [
+        // Authorization: Bearer abc / "Authorization":"Basic abc" / authorization=abc
+        #"(?i)(authorization["']?\s*[:=]\s*["']?)(?:(?:bearer|basic|token)\s+)?[^\s"',;}&\]]+"#,
+        #"(?i)(\bbearer\s+)[A-Za-z0-9._~+/=\-]+"#,
+        // "password": "x", password=x, token: x, secret='x', apiKey=x (JSON, query strings, key=value logs)
+        #"(?i)((?:password|passwd|secret|token|api[_-]?key|access[_-]?key)["']?\s*[:=]\s*["']?)[^\s"',;}&\]]+"#,
+    ].compactMap { try? NSRegularExpression(pattern: $0) }
+
+    static func scrub(_ text: String) -> String {
+        var text = text
+        for secret in secrets.withLock({ $0 }) where text.contains(secret) {
+            text = text.replacingOccurrences(of: secret, with: mask)
+        }
+        let lowered = text.lowercased()
+        guard triggers.contains(where: lowered.contains) else { return text }
+        for pattern in patterns {
+            let range = NSRange(text.startIndex..., in: text)
+            text = pattern.stringByReplacingMatches(in: text, range: range, withTemplate: "$1\(mask)")
+        }
+        return text
+    }
+}
