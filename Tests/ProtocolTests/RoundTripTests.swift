@@ -89,7 +89,7 @@ struct LineFramerTests {
     @Test("an over-long line is reported once with its length and the next line survives")
     func oversized() {
         let long = String(repeating: "x", count: 40)
-        #expect(frame([long.prefix(10) + "", long.dropFirst(10) + "\nok\n"]) == [.oversized(byteCount: 40), .line(Data("ok".utf8))])
+        #expect(frame([long.prefix(10) + "", long.dropFirst(10) + "\nok\n"]) == [.oversized(byteCount: 40, prefix: Data(long.utf8.prefix(LineFramer.keptPrefix))), .line(Data("ok".utf8))])
     }
 
     @Test("a line of exactly the limit is accepted")

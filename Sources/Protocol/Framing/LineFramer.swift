@@ -6,8 +6,12 @@ public struct LineFramer: Sendable {
     /// What the framer found in the stream.
     public enum Event: Sendable, Equatable {
         case line(Data)
-        case oversized(byteCount: Int)
+        /// `prefix` holds the line's first ``keptPrefix`` bytes, enough to find the request's id and answer it.
+        case oversized(byteCount: Int, prefix: Data)
     }
+
+    /// Bytes of an over-long line kept to answer it.
+    public static let keptPrefix = 256
 
     /// 1 MiB, the protocol's default line limit.
     public static let defaultMaxLineLength = 1 << 20
@@ -15,6 +19,7 @@ public struct LineFramer: Sendable {
     public let maxLineLength: Int
     private var buffer = Data()
     private var droppedBytes: Int?
+    private var droppedPrefix = Data()
 
     public init(maxLineLength: Int = LineFramer.defaultMaxLineLength) {
         self.maxLineLength = maxLineLength
@@ -32,14 +37,16 @@ public struct LineFramer: Sendable {
                 droppedBytes = dropped + piece.count
             } else if buffer.count + piece.count > maxLineLength {
                 droppedBytes = buffer.count + piece.count
+                droppedPrefix = Data((buffer + Data(piece.prefix(Self.keptPrefix))).prefix(Self.keptPrefix))
                 buffer = Data()
             } else {
                 buffer.append(contentsOf: piece)
             }
             guard newline != nil else { break }
             if let dropped = droppedBytes {
-                emit(.oversized(byteCount: dropped))
+                emit(.oversized(byteCount: dropped, prefix: droppedPrefix))
                 droppedBytes = nil
+                droppedPrefix = Data()
             } else {
                 emit(.line(buffer))
                 buffer = Data()

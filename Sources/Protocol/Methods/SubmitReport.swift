@@ -33,6 +33,22 @@ public enum SubmitReport: RPCMethod {
             self.index = index
             self.count = count
         }
+
+        private enum CodingKeys: String, CodingKey { case index, count }
+
+        /// Read as numbers first, so `1e300` is refused naming the field instead of as unreadable JSON.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            func whole(_ key: CodingKeys, _ range: ClosedRange<Double>) throws -> Int {
+                let value = try container.decode(Double.self, forKey: key)
+                guard value.rounded() == value, range.contains(value) else {
+                    throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "\(value) is not a whole number in \(Int(range.lowerBound))…\(Int(range.upperBound))")
+                }
+                return Int(value)
+            }
+            count = try whole(.count, 1...Double(SubmitReport.maxParts))
+            index = try whole(.index, 0...Double(SubmitReport.maxParts - 1))
+        }
     }
 
     /// The answer.

@@ -42,6 +42,10 @@ enum InspectCommands {
 
     static func render(_ status: DaemonStatus) -> String {
         var text = "\(status.serverName): \(status.daemon.state), pid \(status.daemon.pid), since \(TextTable.time(status.daemon.startTime))\n"
+        if !status.daemon.storeWritable {
+            text += "STORE CANNOT BE WRITTEN since \(TextTable.time(status.daemon.storeErrorSince)): \(status.daemon.storeError ?? "unknown error"); reports are refused until it can\n"
+        }
+        if status.daemon.droppedLogLines > 0 { text += "log lines dropped (stderr did not drain): \(status.daemon.droppedLogLines)\n" }
         let access = status.accessServer
         if access.kind == "embedded" {
             text += "access server: embedded\n\n"

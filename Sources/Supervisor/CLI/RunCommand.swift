@@ -30,7 +30,7 @@ enum RunCommand {
         let store: EmbeddedStore
         do {
             store = try EmbeddedStore(directory: config.storeDirectory, forwarding: config.accessServer.egeria != nil,
-                                      spoolLimitBytes: config.accessServer.egeria?.spoolLimitBytes)
+                                      spoolLimitBytes: config.accessServer.egeria?.spoolLimitBytes, logger: logger)
         } catch {
             logger.error("cannot open the embedded store: \(error)")
             return 1
@@ -84,6 +84,7 @@ enum RunCommand {
         }
         let notifier = SystemdNotifier()
         let loop = SupervisionLoop(config: config, store: store, events: events, logger: logger, notifier: notifier, forwarder: forwarder)
+        loop.control = control
         logger.notice("integration-daemon started", ["config": config.file, "dataDirectory": config.dataDirectory,
                                                      "services": "\(config.integrationServices.count)", "pid": "\(getpid())"])
         let code = loop.run()

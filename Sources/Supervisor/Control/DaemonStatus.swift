@@ -31,6 +31,15 @@ struct DaemonStatus: Codable, Sendable {
         var state: String
         var startTime: Date
         var dataDirectory: String
+        /// Whether the embedded store can be written; while it cannot, reports are refused (workers keep them).
+        var storeWritable: Bool
+        var storeError: String?
+        var storeErrorSince: Date?
+        /// Log lines dropped because stderr did not drain.
+        var droppedLogLines: Int
+        var controlConnections: Int
+        /// Control connections refused (over the cap, or the daemon out of fds).
+        var refusedControlConnections: Int
     }
 
     /// Egeria's `IntegrationServiceSummary` plus the service's worker.

@@ -18,7 +18,7 @@ enum OrphanSweep {
         var killed = 0
         // Killing an orphan re-parents its own children to us; a few rounds catch those too.
         for _ in 0..<8 {
-            let table = ProcessTable.read()
+            let table = ProcessTree.read()
             let me = getpid()
             let orphans = (table.children[me] ?? []).filter { !workers.contains($0) }
             guard !orphans.isEmpty else { break }
@@ -40,11 +40,11 @@ enum OrphanSweep {
 }
 
 /// Parent → children, read from /proc once.
-struct ProcessTable {
+struct ProcessTree {
     var children: [Int32: [Int32]] = [:]
 
-    static func read() -> ProcessTable {
-        var table = ProcessTable()
+    static func read() -> ProcessTree {
+        var table = ProcessTree()
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return table }
         for entry in entries {
             guard let pid = Int32(entry), let parent = parentPID(of: pid) else { continue }

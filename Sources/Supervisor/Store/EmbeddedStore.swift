@@ -14,6 +14,22 @@ final class EmbeddedStore: Sendable {
     let spoolLimitBytes: Int?
     /// Called (on the committing thread) after a report is accepted, so a forwarder can wake.
     private let onAccepted = Mutex<Callback?>(nil)
+    private let path: String
+    private let forwarding: Bool
+    private let logger: Logger?
+    /// Set while writes fail (disk full, I/O error): one episode, logged once at each end.
+    private let writeFailure = Mutex<WriteFailure?>(nil)
+
+    /// Why the store cannot be written, since when; status shows it.
+    struct WriteFailure: Sendable, Equatable {
+        var since: Date
+        var reason: String
+        /// Monotonic time of the last write tried; while failing, one write a second probes for space.
+        var lastAttempt: Double
+    }
+
+    /// While writes fail, how often one is let through to find out whether space is back.
+    static let probeIntervalSeconds = 1.0
 
     /// A closure in a box: a bare closure in a `Mutex` is re-abstracted, and its thunk chain grows, on every
     /// access through the `inout` (seen as ever deeper stacks and 1 ms per report in a profile).
@@ -136,8 +152,11 @@ final class EmbeddedStore: Sendable {
     }
 
     /// Opens the store in `directory` (created 0700 if needed); `readOnly` reads without opening for append.
-    init(directory: String, readOnly: Bool = false, forwarding: Bool = false, spoolLimitBytes: Int? = nil) throws {
+    init(directory: String, readOnly: Bool = false, forwarding: Bool = false, spoolLimitBytes: Int? = nil, logger: Logger? = nil) throws {
         let path = directory + "/journal.jsonl"
+        self.path = path
+        self.forwarding = forwarding
+        self.logger = logger
         self.spoolLimitBytes = spoolLimitBytes
         if !readOnly {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
@@ -153,6 +172,67 @@ final class EmbeddedStore: Sendable {
         }
         index.withLock { $0 = loaded }
         journal = readOnly ? nil : try Journal(path: path)
+        journal?.onFailedWrite { [self] in recoverAfterFailedWrite() }
+    }
+
+    /// After a write was cut off the journal: the index held what that write (and anything queued behind it)
+    /// would have stored, so it is rebuilt from the file as it now is, and the queued lines are failed too.
+    /// Appends happen under the index lock, so none can slip in between.
+    private func recoverAfterFailedWrite() -> [@Sendable (Error?) -> Void] {
+        index.withLock { index in
+            let discarded = journal?.discardPending() ?? []
+            do {
+                let reloaded = try Self.load(path: path, forwarding: forwarding)
+                let spoolFull = index.spoolFull
+                index = reloaded
+                index.spoolFull = spoolFull
+            } catch {
+                logger?.error("cannot re-read the embedded store after a failed write: \(error)")
+            }
+            return discarded
+        }
+    }
+
+    /// The current write failure, if the store cannot be written.
+    var writeProblem: WriteFailure? { writeFailure.withLock { $0 } }
+
+    /// nil when a write may go ahead; while writes fail, a retryable refusal except for one probe a second.
+    private func refusalWhileFailing() -> RPCError? {
+        writeFailure.withLock { failure -> RPCError? in
+            guard var current = failure else { return nil }
+            let now = MonotonicClock.now()
+            if now - current.lastAttempt >= Self.probeIntervalSeconds {
+                current.lastAttempt = now
+                failure = current
+                return nil
+            }
+            return .unavailable("the embedded store cannot be written (\(current.reason)); nothing was stored, retry later")
+        }
+    }
+
+    /// Records how a durable write ended: the first failure and the first success after failures are logged.
+    private func noteWrite(_ error: Error?) {
+        let change = writeFailure.withLock { failure -> (started: WriteFailure?, endedAfter: Double?) in
+            switch (failure, error) {
+            case (nil, nil): return (nil, nil)
+            case (nil, let error?):
+                failure = WriteFailure(since: Date(), reason: "\(error)", lastAttempt: MonotonicClock.now())
+                return (failure, nil)
+            case (let current?, nil):
+                failure = nil
+                return (nil, Date().timeIntervalSince(current.since))
+            case (var current?, let error?):
+                current.reason = "\(error)"
+                failure = current
+                return (nil, nil)
+            }
+        }
+        if let started = change.started {
+            logger?.error("the embedded store cannot be written: \(started.reason); reports are refused and workers keep them until it can (\(path))")
+        }
+        if let seconds = change.endedAfter {
+            logger?.notice("the embedded store is writable again after \(String(format: "%.1f", seconds)) s; accepting reports")
+        }
     }
 
     /// Reads the journal into an index; a torn last line (a crash mid-append, never acknowledged) is ignored.
@@ -189,28 +269,28 @@ final class EmbeddedStore: Sendable {
         do { line = try encoder.line(StoreRecord.report(report)) } catch {
             return completion(.failure(.internalError("cannot encode report \(report.reportId): \(error)")))
         }
+        if let refusal = refusalWhileFailing() { return completion(.failure(refusal)) }
         let limit = spoolLimitBytes
+        let wake = onAccepted.withLock { $0 }
         let outcome = index.withLock { index -> Result<Bool, RPCError> in
-            guard !index.reportIDs.contains(report.reportId) else { return .success(false) }
+            // A duplicate waits for the same durability barrier, in case the first copy is still being synced.
+            guard !index.reportIDs.contains(report.reportId) else {
+                append(Data(), completion: { error in completion(error.map { .failure(.unavailable("report not stored: \($0)")) } ?? .success(false)) })
+                return .success(false)
+            }
             if index.forwarding, let limit, index.pendingBytes + line.count > limit {
                 index.spoolFull = true
                 return .failure(.unavailable("spool full: \(index.pendingBytes) bytes of reports wait for the access server (limit \(limit)); report not accepted, retry later"))
             }
             index.apply(.report(report), bytes: line.count)
             index.spoolFull = false
-            return .success(true)
-        }
-        switch outcome {
-        case .failure(let error):
-            completion(.failure(error))
-        case .success(let isNew):
-            // A duplicate waits for the same durability barrier, in case the first copy is still being synced.
-            let wake = isNew ? onAccepted.withLock { $0 } : nil
-            append(isNew ? line : Data()) { error in
-                completion(error.map { .failure(.unavailable("report not stored: \($0)")) } ?? .success(isNew))
+            append(line) { error in
+                completion(error.map { .failure(.unavailable("report not stored: \($0)")) } ?? .success(true))
                 if error == nil { wake?.run() }
             }
+            return .success(true)
         }
+        if case .failure(let error) = outcome { completion(.failure(error)) }
     }
 
     // MARK: - Forwarding
@@ -228,15 +308,19 @@ final class EmbeddedStore: Sendable {
     /// Records durably that the report reached the access server.
     func markForwarded(_ reportId: String, completion: @escaping @Sendable (Error?) -> Void) {
         let time = Date()
-        index.withLock { $0.apply(.forwarded(reportId: reportId, time: time)) }
-        write(.forwarded(reportId: reportId, time: time), completion: completion)
+        index.withLock {
+            $0.apply(.forwarded(reportId: reportId, time: time))
+            write(.forwarded(reportId: reportId, time: time), completion: completion)
+        }
     }
 
     /// Records durably that the report was rejected and dead-lettered.
     func markDeadLettered(_ reportId: String, reason: String, completion: @escaping @Sendable (Error?) -> Void) {
         let time = Date()
-        index.withLock { $0.apply(.deadLettered(reportId: reportId, reason: reason, time: time)) }
-        write(.deadLettered(reportId: reportId, reason: reason, time: time), completion: completion)
+        index.withLock {
+            $0.apply(.deadLettered(reportId: reportId, reason: reason, time: time))
+            write(.deadLettered(reportId: reportId, reason: reason, time: time), completion: completion)
+        }
     }
 
     func forwardState(of reportId: String) -> ForwardState? { index.withLock { $0.forwardStates[reportId] } }
@@ -282,6 +366,7 @@ final class EmbeddedStore: Sendable {
     /// Creates an element; `guid` is the access server's when the store mirrors Egeria, otherwise a new one.
     func createElement(_ params: CreateElement.Params, service: String, guid: String? = nil,
                        completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void) {
+        if let refusal = refusalWhileFailing() { return completion(.failure(refusal)) }
         let now = Date()
         let result = index.withLock { index -> Result<MetadataElement, RPCError> in
             if let existing = index.guidByQualifiedName[params.qualifiedName] {
@@ -292,13 +377,15 @@ final class EmbeddedStore: Sendable {
                                           metadataSourceQualifiedName: params.metadataSourceQualifiedName,
                                           createTime: now, updateTime: now, version: 1, integrationService: service)
             index.apply(.element(element))
+            commit(.element(element), element, completion: completion)
             return .success(element)
         }
-        commit(result, record: { .element($0) }, completion: completion)
+        if case .failure(let error) = result { completion(.failure(error)) }
     }
 
     /// Updates an element; one written before services were kept apart is claimed by `service`.
     func updateElement(_ params: UpdateElement.Params, service: String, completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void) {
+        if let refusal = refusalWhileFailing() { return completion(.failure(refusal)) }
         let result = index.withLock { index -> Result<MetadataElement, RPCError> in
             guard var element = index.elements[params.guid] else {
                 return .failure(.notFound("no element with guid \(params.guid)"))
@@ -309,21 +396,24 @@ final class EmbeddedStore: Sendable {
             element.version += 1
             if element.integrationService == nil { element.integrationService = service }
             index.apply(.element(element))
+            commit(.element(element), element, completion: completion)
             return .success(element)
         }
-        commit(result, record: { .element($0) }, completion: completion)
+        if case .failure(let error) = result { completion(.failure(error)) }
     }
 
     func deleteElement(_ params: DeleteElement.Params, completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void) {
+        if let refusal = refusalWhileFailing() { return completion(.failure(refusal)) }
         let now = Date()
         let result = index.withLock { index -> Result<MetadataElement, RPCError> in
             guard let element = index.elements[params.guid] else {
                 return .failure(.notFound("no element with guid \(params.guid)"))
             }
             index.apply(.deleted(guid: params.guid, time: now))
+            commit(.deleted(guid: params.guid, time: now), element, completion: completion)
             return .success(element)
         }
-        commit(result, record: { .deleted(guid: $0.guid, time: now) }, completion: completion)
+        if case .failure(let error) = result { completion(.failure(error)) }
     }
 
     func findElements(_ params: FindElements.Params) -> [MetadataElement] {
@@ -348,15 +438,11 @@ final class EmbeddedStore: Sendable {
 
     // MARK: - Private
 
-    private func commit(_ result: Result<MetadataElement, RPCError>, record: (MetadataElement) -> StoreRecord,
+    /// Queues an element's record; called under the index lock, right after the index took it.
+    private func commit(_ record: StoreRecord, _ element: MetadataElement,
                         completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void) {
-        switch result {
-        case .failure(let error):
-            completion(.failure(error))
-        case .success(let element):
-            write(record(element)) { error in
-                completion(error.map { .failure(.unavailable("element write not stored: \($0)")) } ?? .success(element))
-            }
+        write(record) { error in
+            completion(error.map { .failure(.unavailable("element write not stored: \($0)")) } ?? .success(element))
         }
     }
 
@@ -364,8 +450,12 @@ final class EmbeddedStore: Sendable {
         do { append(try encoder.line(record), completion: completion) } catch { completion(error) }
     }
 
+    /// Every durable write goes through here, so each one's outcome is seen for the failure episode.
     private func append(_ line: Data, completion: @escaping @Sendable (Error?) -> Void) {
         guard let journal else { return completion(LoadError(description: "the store is open read-only")) }
-        journal.append(line, completion: completion)
+        journal.append(line) { [self] error in
+            if !line.isEmpty { noteWrite(error) }
+            completion(error)
+        }
     }
 }

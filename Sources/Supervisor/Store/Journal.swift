@@ -12,6 +12,15 @@ final class Journal: Sendable {
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
     private let drained = DispatchSemaphore(value: 0)
+    /// Called on the commit thread after a failed write was cut off the file, before the failed completions
+    /// run; returns what it took out of the queue (see ``discardPending()``), to be failed too.
+    private let recovery = Mutex<RecoveryBox?>(nil)
+
+    /// A closure in a box, for the same reason as EmbeddedStore's callback.
+    private final class RecoveryBox: Sendable {
+        let run: @Sendable () -> [@Sendable (Error?) -> Void]
+        init(_ run: @escaping @Sendable () -> [@Sendable (Error?) -> Void]) { self.run = run }
+    }
 
     private struct State {
         var pending = Data()
@@ -52,6 +61,20 @@ final class Journal: Sendable {
         if mustWake { wake.signal() }
     }
 
+    /// Sets what runs after a failed write (the store rebuilds its index from the file, as cut).
+    func onFailedWrite(_ recover: @escaping @Sendable () -> [@Sendable (Error?) -> Void]) {
+        recovery.withLock { $0 = RecoveryBox(recover) }
+    }
+
+    /// Takes every queued line out without writing it and returns their completions (for a caller that holds
+    /// the lock its appends are made under, so none can slip in).
+    func discardPending() -> [@Sendable (Error?) -> Void] {
+        state.withLock { state in
+            defer { state.pending = Data(); state.completions = [] }
+            return state.completions
+        }
+    }
+
     /// Blocks until everything appended so far is durable.
     func drain() {
         let mustWait = state.withLock { state -> Bool in
@@ -78,16 +101,24 @@ final class Journal: Sendable {
                 continue
             }
             var failure: Error?
+            var failed = completions
             // An empty append is a barrier: everything before it was synced by an earlier round.
             if !batch.isEmpty {
+                let start = lseek(fd, 0, SEEK_END)
                 do {
                     try LineWriter.writeAll(fd: fd, batch)
                     if fdatasync(fd) != 0 { failure = JournalError(description: "fdatasync \(path): \(String(cString: strerror(errno)))") }
                 } catch {
                     failure = JournalError(description: "write \(path): \(error)")
                 }
+                if failure != nil {
+                    // ENOSPC and friends tear a batch anywhere: cut it all, so the file ends on a whole line
+                    // and later appends never follow a torn one. None of it was acknowledged.
+                    if start >= 0 { _ = ftruncate(fd, start) }
+                    failed += recovery.withLock { $0 }?.run() ?? []
+                }
             }
-            completions.forEach { $0(failure) }
+            failed.forEach { $0(failure) }
             let waiters = state.withLock { state -> Int in
                 state.committing = false
                 guard state.pending.isEmpty else { return 0 }

@@ -67,6 +67,12 @@ extension SupervisionLoop {
         for (s, name) in connectors {
             out.sample(p + "reports_dead_lettered_total", [("service", s.config.urlMarker), ("connector", name)], Double(store.forwardTotals(connectorName: name).deadLettered))
         }
+        out.family(p + "store_writable", "gauge", "1 while the embedded store can be written, 0 while writes fail (disk full).")
+        out.sample(p + "store_writable", [], store.writeProblem == nil ? 1 : 0)
+        out.family(p + "log_lines_dropped_total", "counter", "Log lines dropped because stderr did not drain.")
+        out.sample(p + "log_lines_dropped_total", [], Double(LogSink.droppedLines))
+        out.family(p + "control_connections_refused_total", "counter", "Control connections refused: over the cap, or out of fds.")
+        out.sample(p + "control_connections_refused_total", [], Double(control?.figures.refused ?? 0))
         out.family(p + "spool_bytes", "gauge", "Bytes of accepted reports waiting in the spool.")
         out.sample(p + "spool_bytes", [], Double(store.backlog.bytes))
         return out.text

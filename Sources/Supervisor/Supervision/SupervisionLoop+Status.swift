@@ -8,7 +8,10 @@ extension SupervisionLoop {
         DaemonStatus(
             serverName: config.localServerName,
             daemon: .init(pid: getpid(), state: isShuttingDown ? "stopping" : "running", startTime: startTime,
-                          dataDirectory: config.dataDirectory),
+                          dataDirectory: config.dataDirectory, storeWritable: store.writeProblem == nil,
+                          storeError: store.writeProblem?.reason, storeErrorSince: store.writeProblem?.since,
+                          droppedLogLines: LogSink.droppedLines, controlConnections: control?.figures.open ?? 0,
+                          refusedControlConnections: control?.figures.refused ?? 0),
             accessServer: accessServerSummary(),
             integrationServiceSummaries: services.map(summary))
     }

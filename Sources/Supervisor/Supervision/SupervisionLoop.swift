@@ -19,6 +19,8 @@ final class SupervisionLoop {
     let decoder = PayloadDecoder()
     let startTime = Date()
     var periodic = PeriodicTasks()
+    /// The control socket, for its connection figures in status and metrics.
+    var control: ControlServer?
     private var nextServiceID = 1
     private var shutdownDeadline: Double?
 
@@ -73,12 +75,13 @@ final class SupervisionLoop {
         case .workerMessage(let id, let generation, let message):
             guard let service = service(id: id) else { return }
             handleMessage(message, from: service, generation: generation)
-        case .workerOversizedLine(let id, let generation, let count):
+        case .workerOversizedLine(let id, let generation, let count, let requestID):
             guard let service = service(id: id), generation == service.generation else { return }
             service.protocolViolations += 1
             service.logger.warning("protocol violation: dropped a \(count)-byte line on stdout (limit \(LineFramer.defaultMaxLineLength))",
                                    ["violations": "\(service.protocolViolations)"])
-            service.connection?.send(encoder.errorResponse(id: nil, error: .invalidRequest("line of \(count) bytes exceeds the \(LineFramer.defaultMaxLineLength)-byte limit")))
+            let hint = " (send a large report in parts: reports/submit with part.index and part.count)"
+            service.connection?.send(encoder.errorResponse(id: requestID, error: .invalidRequest("line of \(count) bytes exceeds the \(LineFramer.defaultMaxLineLength)-byte limit\(hint)")))
         case .workerRefused(let id, let generation, let reason):
             guard let service = service(id: id), generation == service.generation else { return }
             service.protocolViolations += 1

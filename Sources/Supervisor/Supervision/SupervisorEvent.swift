@@ -6,7 +6,8 @@ import Protocol
 /// incarnation are recognised and dropped.
 enum SupervisorEvent: Sendable {
     case workerMessage(service: Int, generation: Int, Result<IncomingMessage, IncomingMessage.Violation>)
-    case workerOversizedLine(service: Int, generation: Int, byteCount: Int)
+    /// `id` is the request's id when the line's start shows one, so the worker's call gets its answer.
+    case workerOversizedLine(service: Int, generation: Int, byteCount: Int, id: RequestID?)
     /// The metadata proxy refused a call outside the worker's integration service.
     case workerRefused(service: Int, generation: Int, reason: String)
     case workerExited(service: Int, generation: Int, TerminationStatus)

@@ -64,8 +64,9 @@ enum WorkerOutput {
                 } else {
                     events.post(.workerMessage(service: service, generation: generation, message))
                 }
-            case .oversized(let count):
-                events.post(.workerOversizedLine(service: service, generation: generation, byteCount: count))
+            case .oversized(let count, let prefix):
+                events.post(.workerOversizedLine(service: service, generation: generation, byteCount: count,
+                                                 id: RequestID.peek(in: prefix)))
             }
         }, onEnd: { close(stdoutFD) })
     }
@@ -80,7 +81,7 @@ enum WorkerOutput {
                 // Keep the worker's own level when the line is in our log format.
                 if let (level, rest) = Logger.parseLevel(text) { relay.log(level, rest.trimmingCharacters(in: .whitespaces)) }
                 else if !text.isEmpty { relay.warning(text) }
-            case .oversized(let count):
+            case .oversized(let count, _):
                 relay.warning("dropped a \(count)-byte stderr line (limit \(maxStderrLine))")
             }
         }, onEnd: { close(stderrFD) })

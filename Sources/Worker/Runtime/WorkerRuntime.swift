@@ -30,7 +30,7 @@ final class WorkerRuntime: Sendable {
         FramedInput.readLoop(fd: 0, maxLineLength: LineFramer.defaultMaxLineLength) { event in
             switch event {
             case .line(let line): handle(line)
-            case .oversized(let count):
+            case .oversized(let count, _):
                 violation(id: nil, .invalidRequest("line of \(count) bytes exceeds the \(LineFramer.defaultMaxLineLength)-byte limit"))
             }
         }

@@ -118,6 +118,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(500, ffdc(500, "PropertyServerException", "stand-in told to fail"))
         if mode == "ffdc-500":
             return self.reply(200, ffdc(500, "PropertyServerException", "repository unavailable"))
+        if mode == "echo-auth":
+            # A careless server that quotes the request's credentials back in its error text.
+            return self.reply(400, ffdc(400, "InvalidParameterException",
+                                        "bad request; headers were Authorization: " + str(self.headers.get("Authorization"))))
         if mode == "400":
             return self.reply(400, ffdc(400, "InvalidParameterException", "stand-in told to refuse"))
         element = ELEMENTS.match(self.path)

@@ -1,0 +1,153 @@
+import Foundation
+import Glibc
+import Protocol
+import Testing
+@testable import Supervisor
+
+extension RealProcesses {
+    /// The two promises against a worker that misbehaves on purpose: absurd numbers, reports of any size,
+    /// reaching into another service. The daemon and the other services must not notice.
+    @Suite("Hostile workers", .serialized, .timeLimit(.minutes(3)))
+    struct HostileWorkerTests {
+        static func hostileService(_ mode: String, verdict: String, extra: String? = nil) -> String {
+            let argv = ["python3", Binaries.fixtures + "/hostile_worker.py", mode, verdict] + (extra.map { [$0] } ?? [])
+            let command = argv.map { "\"\($0)\"" }.joined(separator: ", ")
+            return """
+            { "integrationServiceURLMarker": "hostile-integrator", "worker": { "command": [\(command)] },
+              "integrationConnectorConfigs": [ { "connectorName": "hostile", "metadataSourceQualifiedName": "hostile",
+                "connection": { "connectorType": { "connectorProviderClassName": "hostile" } } } ] }
+            """
+        }
+
+        /// Waits for the hostile worker's verdict file and returns its answers by name.
+        static func verdict(_ path: String, timeout: Double = 30) throws -> [String: JSONValue] {
+            let deadline = Date().addingTimeInterval(timeout)
+            while !FileManager.default.fileExists(atPath: path) && Date() < deadline { usleep(20_000) }
+            let data = try #require(FileManager.default.contents(atPath: path), "the hostile worker wrote no verdict")
+            guard case .object(let answers)? = try JSONDecoder().decode(JSONValue.self, from: data)["answers"] else {
+                throw HarnessError("verdict has no answers")
+            }
+            return answers
+        }
+
+        @Test("out-of-range numbers in every numeric field are -32602 naming the field; the daemon and the files service carry on")
+        func outOfRangeNumbers() throws {
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            let verdictPath = harness.directory + "/verdict.json"
+            let folder = try harness.makeFolder("landing")
+            try harness.writeConfig(services: [DaemonHarness.filesService(folder: folder), Self.hostileService("numbers", verdict: verdictPath)])
+            try harness.start()
+            let answers = try Self.verdict(verdictPath)
+            for (name, answer) in answers where name != "after" && name != "createElement properties=1e300" {
+                #expect(answer["error"]?["code"] == .int(RPCError.invalidParamsCode), "\(name): \(answer)")
+                let field = String(name.split(separator: "=")[0])
+                #expect(answer["error"]?["message"]?.stringValue?.contains(field) == true, "\(name) does not name \(field): \(answer)")
+            }
+            #expect(answers["after"]?["result"]?["stored"] == .bool(true), "a sane report after the attack: \(String(describing: answers["after"]))")
+            #expect(answers["createElement properties=1e300"]?["result"] != nil)
+            // The daemon is alive, counted the violations, and the files service still catalogues.
+            FileManager.default.createFile(atPath: folder + "/after.csv", contents: Data("x".utf8))
+            let settled = harness.waitForStatus(timeout: 10) { status in
+                (harness.service(status, "hostile-integrator")?.worker.protocolViolations ?? 0) >= 6
+                    && harness.connector(status, "hostile")?.connectorStatus == .RUNNING
+            }
+            #expect(settled.ok, "violations not counted or the sane status not kept: \(String(describing: settled.status))")
+            #expect(harness.daemon?.exitStatus == nil)
+            let catalogued = try harness.elements().contains { $0.qualifiedName.hasSuffix("/after.csv") }
+            let deadline = Date().addingTimeInterval(10)
+            var found = catalogued
+            while !found && Date() < deadline {
+                usleep(50_000)
+                found = try harness.elements().contains { $0.qualifiedName.hasSuffix("/after.csv") }
+            }
+            #expect(found, "the files service stopped cataloguing")
+            let pids = harness.workerPidsSeen
+            #expect(harness.stop() == .exited(0))
+            #expect(ProcessTable.waitUntilGone(pids, timeout: 5))
+        }
+
+        @Test("a 40,000-element report: one line over the limit is refused with a clear error, the same report in parts is stored whole")
+        func reportInParts() throws {
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            let verdictPath = harness.directory + "/verdict.json"
+            try harness.writeConfig(services: [Self.hostileService("parts", verdict: verdictPath)])
+            try harness.start()
+            let answers = try Self.verdict(verdictPath)
+            // The whole line is over 1 MiB: refused at once, to the request's id, saying what to do instead.
+            #expect(answers["whole"]?["error"]?["code"] == .int(RPCError.invalidRequestCode), "\(String(describing: answers["whole"]))")
+            #expect(answers["whole"]?["error"]?["message"]?.stringValue?.contains("in parts") == true)
+            #expect(answers["part-0"]?["result"]?["partsReceived"] == .int(1))
+            #expect(answers["part-7"]?["result"]?["stored"] == .bool(true), "\(String(describing: answers["part-7"]))")
+            #expect(answers["out-of-order"]?["error"]?["message"]?.stringValue?.contains("part.index") == true)
+            let stored = try harness.reports().filter { $0.reportId == "parts-report" }
+            #expect(stored.count == 1)
+            #expect(stored.first?.createdElements.count == 40_000)
+            #expect(stored.first?.createdElements.first == "00000000-0000-4000-8000-000000000000")
+            #expect(stored.first?.createdElements.last == "00039999-0000-4000-8000-000000039999")
+            let logged = harness.daemon!.stderrLines.joined(separator: "\n")
+            #expect(logged.contains("exceeds") || logged.contains("dropped a"), "the oversized line was not logged")
+            #expect(harness.stop() == .exited(0))
+        }
+
+        @Test("the real worker stores a 28,000-file folder's first refresh as one report")
+        func bigFolder() throws {
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            let folder = try harness.makeFolder("big")
+            for index in 0..<28_000 {
+                FileManager.default.createFile(atPath: folder + "/file-\(index).csv", contents: nil)
+            }
+            try harness.writeConfig(services: [DaemonHarness.filesService(folder: folder, intervalSeconds: 3600)])
+            try harness.start()
+            let deadline = Date().addingTimeInterval(120)
+            var reports: [IntegrationReport] = []
+            while reports.isEmpty && Date() < deadline {
+                usleep(200_000)
+                reports = (try? harness.reports()) ?? []
+            }
+            #expect(reports.count == 1)
+            // Its GUIDs alone (28,000 × 39 bytes) are over the 1 MiB line limit.
+            #expect(reports.first?.createdElements.count == 28_000)
+            #expect(harness.daemon!.stderrLines.filter { $0.contains("protocol violation") }.isEmpty)
+            #expect(harness.stop() == .exited(0))
+        }
+
+        @Test("a worker cannot report for, see, change, delete or create in another service's connector or metadata source")
+        func serviceBoundaries() throws {
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            let verdictPath = harness.directory + "/verdict.json"
+            let folder = try harness.makeFolder("landing")
+            FileManager.default.createFile(atPath: folder + "/owned.csv", contents: Data("x".utf8))
+            try harness.writeConfig(services: [DaemonHarness.filesService(folder: folder, intervalSeconds: 3600)])
+            try harness.start()
+            var victim: MetadataElement?
+            let deadline = Date().addingTimeInterval(10)
+            while victim == nil && Date() < deadline {
+                victim = (try? harness.elements())?.first { $0.qualifiedName.hasSuffix("/owned.csv") }
+                if victim == nil { usleep(50_000) }
+            }
+            let target = try #require(victim)
+            #expect(target.integrationService == "files-integrator")
+            try harness.writeConfig(services: [DaemonHarness.filesService(folder: folder, intervalSeconds: 3600),
+                                               Self.hostileService("scope", verdict: verdictPath, extra: target.guid)])
+            #expect(try harness.cli("reload").code == 0)
+            let answers = try Self.verdict(verdictPath)
+            for name in ["submit-other", "update", "delete", "create-as-other"] {
+                #expect(answers[name]?["error"]?["code"] == .int(RPCError.outsideServiceCode), "\(name): \(String(describing: answers[name]))")
+            }
+            #expect(answers["submit-other"]?["error"]?["message"]?.stringValue?.contains("files") == true)
+            #expect(answers["find"]?["result"]?["elements"] == .array([]), "another service's elements were visible")
+            #expect(answers["own-create"]?["result"] != nil, "its own writes must still work")
+            let after = try harness.elements()
+            #expect(after.contains { $0.guid == target.guid && $0.version == target.version })
+            #expect(try harness.reports().allSatisfy { $0.reportId != "scope-other" })
+            let refused = harness.waitForStatus(timeout: 5) { (harness.service($0, "hostile-integrator")?.worker.protocolViolations ?? 0) >= 4 }
+            #expect(refused.ok, "refusals not counted as violations")
+            #expect(harness.daemon!.stderrLines.contains { $0.contains("refused a call outside the service") && $0.contains("hostile-integrator") })
+            #expect(harness.stop() == .exited(0))
+        }
+    }
+}
