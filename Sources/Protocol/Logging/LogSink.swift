@@ -31,6 +31,7 @@ public enum LogSink {
             let mustWake = state.withLock { state -> Bool in
                 guard state.bytes + line.utf8.count <= capacityBytes else {
                     state.dropped += 1
+                    droppedTotal.add(1, ordering: .relaxed)
                     return false
                 }
                 state.lines.append(line)
@@ -63,7 +64,6 @@ public enum LogSink {
                     }
                     var text = batch.joined()
                     if dropped > 0 {
-                        droppedTotal.add(dropped, ordering: .relaxed)
                         text += "\(dropped) log line(s) dropped: stderr did not drain\n"
                     }
                     LogSink.writeDirect(text)

@@ -107,6 +107,9 @@ private struct ControlIO {
     /// An fd kept in reserve: closed to accept-and-refuse when the daemon is out of fds, then reopened.
     var reserveFD: Int32 = open("/dev/null", O_RDONLY | O_CLOEXEC)
     var outOfFDs = false
+    /// An out-of-fds episode was logged; it ends (logged too) at the first accept a second after the last EMFILE.
+    var episodeLogged = false
+    var lastEMFILE = 0.0
 
     struct Client {
         let fd: Int32
@@ -158,20 +161,23 @@ private struct ControlIO {
                 switch errno {
                 case EINTR, ECONNABORTED: continue
                 case EMFILE, ENFILE:
-                    if !outOfFDs {
-                        outOfFDs = true
+                    outOfFDs = true
+                    lastEMFILE = MonotonicClock.now()
+                    if !episodeLogged {
+                        episodeLogged = true
                         server.log.error("control socket: cannot accept connections: \(String(cString: strerror(errno))); refusing them until fds are free",
                                          ["openControlConnections": "\(clients.count)"])
                     }
                     refuseWithReserve()
                     return
                 default:
-                    if outOfFDs { outOfFDs = false }
+                    // EAGAIN: the backlog is empty. Out of fds or not is learnt from the next accept.
                     return
                 }
             }
-            if outOfFDs {
-                outOfFDs = false
+            outOfFDs = false
+            if episodeLogged && MonotonicClock.now() - lastEMFILE >= 1 {
+                episodeLogged = false
                 server.log.notice("control socket: accepting connections again")
             }
             if clients.count >= ControlServer.maxConnections {

@@ -1,0 +1,174 @@
+import Foundation
+import Glibc
+import Protocol
+import Testing
+@testable import Supervisor
+
+extension RealProcesses {
+    /// What the daemon's own resources survive: lingering grandchildren, control-socket abuse, a stalled
+    /// stderr, a full disk, a server that echoes credentials.
+    @Suite("Daemon limits", .serialized, .timeLimit(.minutes(3)))
+    struct DaemonLimitsTests {
+        static func openFDs(_ pid: Int32) -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1 }
+        static func threads(_ pid: Int32) -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task").count) ?? -1 }
+
+        /// Pids of live processes whose command line contains `marker`.
+        static func processes(matching marker: String) -> [Int32] {
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+            return entries.compactMap(Int32.init).filter { pid in
+                guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+                let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.split(separator: ")").last?.split(separator: " ").first
+                return state != "Z" && String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self).contains(marker)
+            }
+        }
+
+        static func waitUntil(timeout: Double, _ condition: () -> Bool) -> Bool {
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline {
+                if condition() { return true }
+                usleep(20_000)
+            }
+            return condition()
+        }
+
+        @Test("40 crashes of a worker whose helper left its process group: no fd or thread leaks, no helper survives")
+        func lingeringGrandchildren() throws {
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            let marker = "7\(getpid() % 1000)7"
+            let service = """
+            { "integrationServiceURLMarker": "leaky-integrator",
+              "worker": { "command": ["/bin/sh", "-c", "setsid sleep \(marker) & exec \(Binaries.worker)"] },
+              "restart": { "maxRestarts": 40, "withinSeconds": 600 },
+              "integrationConnectorConfigs": [ { "connectorName": "leaky", "refreshIntervalSeconds": 0.05,
+                "connection": { "connectorType": { "connectorProviderClassName": "chaos" },
+                                "configurationProperties": { "failure": "exit", "afterRefreshes": 1 } } } ] }
+            """
+            try harness.writeConfig(services: [service])
+            let daemon = try harness.start()
+            let first = harness.waitForStatus(timeout: 10) { harness.service($0, "leaky-integrator")?.worker.state == "running" }
+            #expect(first.ok)
+            let baseFDs = Self.openFDs(daemon.pid), baseThreads = Self.threads(daemon.pid)
+            let failed = harness.waitForStatus(timeout: 90) { harness.service($0, "leaky-integrator")?.worker.state == "failed" }
+            #expect(failed.ok, "the crash loop did not reach its restart limit: \(String(describing: failed.status.map { harness.service($0, "leaky-integrator")?.worker }))")
+            // No worker is alive now, so one incarnation's fds and threads fewer than the baseline, ± 2.
+            let settled = Self.waitUntil(timeout: 5) { Self.openFDs(daemon.pid) <= baseFDs + 2 && Self.threads(daemon.pid) <= baseThreads + 2 }
+            #expect(settled, "fds \(baseFDs) → \(Self.openFDs(daemon.pid)), threads \(baseThreads) → \(Self.threads(daemon.pid))")
+            #expect(Self.waitUntil(timeout: 5) { Self.processes(matching: "sleep \(marker)").isEmpty },
+                    "helpers outlived their workers: \(Self.processes(matching: "sleep \(marker)"))")
+            #expect(harness.stop() == .exited(0))
+            #expect(Self.processes(matching: "sleep \(marker)").isEmpty)
+        }
+
+        @Test("2,000 abusive control connections: over the cap refused with a message, status answers after they leave")
+        func controlSocketAbuse() throws {
+            let folder = "landing"
+            let harness = try DaemonHarness(services: [DaemonHarness.filesService(folder: folder)])
+            defer { harness.cleanUp() }
+            _ = try harness.makeFolder(folder)
+            try harness.start()
+            let path = harness.directory + "/data/daemon.sock"
+            var refusals = 0
+            for round in 0..<4 {
+                var fds: [Int32] = []
+                for index in 0..<500 {
+                    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+                    var address = try UnixAddress(path: path)
+                    guard address.withSockaddr({ connect(fd, $0, $1) }) == 0 else { close(fd); continue }
+                    // Half stay silent (slowloris), half send a partial line.
+                    if index % 2 == 1 { _ = "{\"command\":".withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) } }
+                    fds.append(fd)
+                }
+                // Those past the cap were answered with a refusal line at once.
+                for fd in fds {
+                    var timeout = timeval(tv_sec: 0, tv_usec: 1000)
+                    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                    var buffer = [UInt8](repeating: 0, count: 512)
+                    let n = read(fd, &buffer, buffer.count)
+                    if n > 0, String(decoding: buffer[0..<n], as: UTF8.self).contains("too many control connections") { refusals += 1 }
+                }
+                fds.forEach { close($0) }
+                _ = round
+            }
+            #expect(refusals > 1000, "only \(refusals) refusals")
+            let status = harness.waitForStatus(timeout: 10) { $0.daemon.controlConnections <= 1 }
+            #expect(status.ok, "connections not released: \(String(describing: status.status.map { $0.daemon.controlConnections }))")
+            #expect((status.status.map { $0.daemon.refusedControlConnections } ?? 0) >= refusals)
+            #expect(harness.stop() == .exited(0))
+        }
+
+        @Test("out of fds (EMFILE): logged once, the daemon keeps supervising, and accepts again once fds are free")
+        func outOfFileDescriptors() throws {
+            let folder = "landing"
+            let harness = try DaemonHarness(services: [DaemonHarness.filesService(folder: folder)])
+            defer { harness.cleanUp() }
+            _ = try harness.makeFolder(folder)
+            let daemon = try ChildProcess(["/usr/bin/prlimit", "--nofile=64:64", Binaries.daemon, "run", "--config", harness.configPath])
+            defer { daemon.killGroup() }
+            let running = harness.waitForStatus(timeout: 10) { harness.service($0, "files-integrator")?.worker.state == "running" }
+            #expect(running.ok)
+            let path = harness.directory + "/data/daemon.sock"
+            var fds: [Int32] = []
+            for _ in 0..<120 {
+                let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+                var address = try UnixAddress(path: path)
+                if address.withSockaddr({ connect(fd, $0, $1) }) == 0 { fds.append(fd) } else { close(fd) }
+            }
+            #expect(daemon.waitFor(timeout: 10) { _, stderr, _ in stderr.contains { $0.contains("cannot accept connections") } })
+            fds.forEach { close($0) }
+            let status = harness.waitForStatus(timeout: 15) { $0.daemon.controlConnections <= 1 }
+            #expect(status.ok, "status did not answer after the connections left")
+            // The episode ends at the first accept a second after the last EMFILE.
+            let resumed = Self.waitUntil(timeout: 5) {
+                _ = try? harness.status()
+                return daemon.stderrLines.contains { $0.contains("accepting connections again") }
+            }
+            #expect(resumed)
+            #expect(daemon.stderrLines.filter { $0.contains("cannot accept connections") }.count == 1, "EMFILE must be logged once per episode")
+            #expect(daemon.exitStatus == nil)
+            daemon.signal(SIGTERM)
+            #expect(daemon.waitForExit(timeout: 15) == .exited(0))
+        }
+
+        @Test("a stderr nobody reads: status keeps answering, dropped log lines are counted, logging resumes when drained")
+        func stalledStderr() throws {
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            let service = """
+            { "integrationServiceURLMarker": "chatty-integrator",
+              "worker": { "command": ["/bin/sh", "-c", "yes chatty-worker-line >&2 & exec \(Binaries.worker)"] },
+              "integrationConnectorConfigs": [ { "connectorName": "chatty", "refreshIntervalSeconds": 0.2,
+                "connection": { "connectorType": { "connectorProviderClassName": "chaos" },
+                                "configurationProperties": { "failure": "none" } } } ] }
+            """
+            try harness.writeConfig(services: [service])
+            let fifo = harness.directory + "/stderr.fifo"
+            #expect(mkfifo(fifo, 0o600) == 0)
+            // Held open and never read: the pipe fills after 64 KiB and every write to it would block.
+            let reader = open(fifo, O_RDONLY | O_NONBLOCK)
+            defer { close(reader) }
+            let daemon = try ChildProcess(["/bin/sh", "-c", "exec \(Binaries.daemon) run --config \(harness.configPath) 2>\(fifo)"])
+            defer { daemon.killGroup() }
+            let dropping = harness.waitForStatus(timeout: 15) { $0.daemon.droppedLogLines > 0 }
+            #expect(dropping.ok, "no log lines were dropped")
+            for _ in 0..<20 { #expect((try? harness.status()) != nil, "status failed while stderr was stalled") }
+            // Drain: logging goes on, and says how much it dropped.
+            var buffer = [UInt8](repeating: 0, count: 1 << 16)
+            var drained = Data()
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline && String(decoding: drained.suffix(1 << 20), as: UTF8.self).range(of: "log line(s) dropped") == nil {
+                let n = read(reader, &buffer, buffer.count)
+                if n > 0 { drained.append(contentsOf: buffer[0..<n]) } else { usleep(5_000) }
+                if drained.count > 64 << 20 { drained = drained.suffix(1 << 20) }
+            }
+            #expect(String(decoding: drained.suffix(1 << 20), as: UTF8.self).contains("log line(s) dropped"))
+            daemon.signal(SIGTERM)
+            // Keep draining so the shutdown lines can be written.
+            let exit = Self.waitUntil(timeout: 15) {
+                _ = read(reader, &buffer, buffer.count)
+                return daemon.exitStatus != nil
+            }
+            #expect(exit && daemon.exitStatus == .exited(0))
+        }
+    }
+}
