@@ -1,0 +1,79 @@
+import Foundation
+import Glibc
+import Protocol
+import Testing
+@testable import Supervisor
+
+extension RealProcesses {
+    /// A full disk and a server that echoes credentials: nothing acknowledged is lost, no secret is recorded.
+    @Suite("Disk full and secrets", .serialized, .timeLimit(.minutes(3)))
+    struct DiskFullTests {
+        @Test("the store's disk fills while reports flow: refused not acknowledged, logged once, resumes by itself, nothing lost")
+        func diskFull() throws {
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            let data = harness.directory + "/data"
+            try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+            // A small tmpfs as the data directory: CI runs as root, so this is a real full disk, not a stand-in.
+            let mounted = try DaemonHarness.run(["/bin/mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", data])
+            try #require(mounted.code == 0, "mount failed: \(mounted.stderr)")
+            defer { _ = try? DaemonHarness.run(["/bin/umount", "-l", data]) }
+            let filler = data + "/filler"
+            FileManager.default.createFile(atPath: filler, contents: Data(count: 1_200_000))
+            let acked = harness.directory + "/acked.txt"
+            let service = """
+            { "integrationServiceURLMarker": "flood-integrator",
+              "worker": { "command": ["python3", "\(Binaries.fixtures)/hostile_worker.py", "flood", "\(acked)"] },
+              "integrationConnectorConfigs": [ { "connectorName": "hostile", "metadataSourceQualifiedName": "hostile",
+                "connection": { "connectorType": { "connectorProviderClassName": "hostile" } } } ] }
+            """
+            try harness.writeConfig(services: [service])
+            try harness.start()
+            let full = harness.waitForStatus(timeout: 60) { !$0.daemon.storeWritable }
+            #expect(full.ok, "the store never filled")
+            #expect(full.status?.daemon.storeError?.contains("No space left") == true)
+            let log = harness.daemon!.stderrLines.filter { $0.contains("the embedded store cannot be written") && $0.contains("integration-daemon") }
+            #expect(log.count == 1, "logged \(log.count) times in the daemon's own voice")
+            let ackedWhileFull = (try? String(contentsOfFile: acked, encoding: .utf8))?.split(separator: "\n").count ?? 0
+            try FileManager.default.removeItem(atPath: filler)
+            let resumed = harness.waitForStatus(timeout: 30) { $0.daemon.storeWritable }
+            #expect(resumed.ok, "the store did not resume after space returned")
+            let more = DaemonLimitsTests.waitUntil(timeout: 15) {
+                ((try? String(contentsOfFile: acked, encoding: .utf8))?.split(separator: "\n").count ?? 0) > ackedWhileFull + 5
+            }
+            #expect(more, "no report was acknowledged after space returned")
+            #expect(harness.daemon!.stderrLines.contains { $0.contains("writable again") })
+            #expect(harness.stop() == .exited(0))
+            // The store opens again (no torn line in the middle) and holds every acknowledged report.
+            let ids = Set(try String(contentsOfFile: acked, encoding: .utf8).split(separator: "\n").map(String.init))
+            let stored = Set(try harness.reports().map(\.reportId))
+            #expect(!ids.isEmpty)
+            #expect(ids.subtracting(stored).isEmpty, "\(ids.subtracting(stored).count) acknowledged report(s) missing")
+        }
+
+        @Test("a server that echoes the Authorization header: the token is in no log line, dead letter, store record or status")
+        func echoedSecret() throws {
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            let token = "tok-\(UInt64.random(in: 1_000_000...9_999_999))-secret"
+            let server = try EgeriaStandIn(stateFile: harness.directory + "/standin-state.jsonl", token: token)
+            try server.setMode("echo-auth")
+            let access = server.accessServer(extra: ", \"secretEnvironmentVariable\": \"EGERIA_TOKEN\"")
+            try harness.writeConfig(services: [DaemonHarness.chaosService(failure: "none", intervalSeconds: 0.1)], accessServer: access)
+            try harness.start(environment: ["EGERIA_TOKEN": token])
+            let dead = harness.waitForStatus(timeout: 20) { $0.accessServer.deadLetters >= 2 }
+            #expect(dead.ok, "no report was dead-lettered")
+            let statusJSON = try harness.cli("status", "--json").stdout
+            let metrics = try harness.cli("metrics").stdout
+            #expect(harness.stop() == .exited(0))
+            let files = ["/data/dead-letters.jsonl", "/data/store/journal.jsonl"].map {
+                String(decoding: FileManager.default.contents(atPath: harness.directory + $0) ?? Data(), as: UTF8.self)
+            }
+            #expect(files[0].contains("REDACTED"), "the echo did not reach the dead letters")
+            for (name, text) in [("log", harness.daemon!.stderrLines.joined(separator: "\n")), ("dead letters", files[0]),
+                                 ("journal", files[1]), ("status", statusJSON), ("metrics", metrics)] {
+                #expect(!text.contains(token), "the token is in the \(name)")
+            }
+        }
+    }
+}
