@@ -69,7 +69,7 @@ extension RealProcesses {
             try harness.start()
             let path = harness.directory + "/data/daemon.sock"
             var refusals = 0
-            for round in 0..<4 {
+            for _ in 0..<4 {
                 var fds: [Int32] = []
                 for index in 0..<500 {
                     let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
@@ -88,7 +88,6 @@ extension RealProcesses {
                     if n > 0, String(decoding: buffer[0..<n], as: UTF8.self).contains("too many control connections") { refusals += 1 }
                 }
                 fds.forEach { close($0) }
-                _ = round
             }
             #expect(refusals > 1000, "only \(refusals) refusals")
             let status = harness.waitForStatus(timeout: 10) { $0.daemon.controlConnections <= 1 }
