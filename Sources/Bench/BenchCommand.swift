@@ -15,9 +15,14 @@ struct BenchCommand {
         let restarts = option("--restarts", in: arguments) ?? 30
         let reports = option("--reports", in: arguments) ?? 50_000
         let idleSeconds = option("--idle-seconds", in: arguments) ?? 10
-        guard ["all", "restart", "shutdown", "idle", "reports", "forward"].contains(which), !arguments.contains("--help") else {
+        let files = option("--files", in: arguments) ?? 100_000
+        let crashes = option("--crashes", in: arguments) ?? 200
+        let connections = option("--connections", in: arguments) ?? 2_000
+        let kinds = ["all", "restart", "shutdown", "idle", "reports", "forward", "bigfolder", "leaks", "control"]
+        guard kinds.contains(which), !arguments.contains("--help") else {
             print("""
-            usage: integration-bench [all|restart|shutdown|idle|reports|forward] [--workers N] [--restarts N] [--reports N] [--idle-seconds N]
+            usage: integration-bench [\(kinds.joined(separator: "|"))] [--workers N] [--restarts N] [--reports N] [--idle-seconds N]
+                                     [--files N] [--crashes N] [--connections N]
 
             Build with `swift build -c release` and run `swift run -c release integration-bench`.
             restart   kill -9 a worker N times: exit seen → replacement spawned, → replacement ready (handshake done)
@@ -25,6 +30,9 @@ struct BenchCommand {
             idle      a daemon with N idle workers: wake-ups, CPU, PSS of the daemon and of each worker
             reports   one worker pipelining N integration reports: reports acknowledged durably per second
             forward   N reports forwarded to an Egeria stand-in that answers at once: throughput, daemon CPU per report, drain after an outage
+            bigfolder the first refresh of an N-file folder (--files, default 100,000): time to the stored report, daemon CPU per element
+            leaks     N crashes (--crashes, default 200) of a worker whose helper holds its pipes: daemon fds and threads against baseline
+            control   status latency after N abusive control connections (--connections, default 2,000)
             """)
             exit(which == "help" || arguments.contains("--help") ? 0 : 64)
         }
@@ -35,6 +43,9 @@ struct BenchCommand {
             if which == "all" || which == "idle" { try IdleBench.run(workers: workers, seconds: idleSeconds) }
             if which == "all" || which == "reports" { try ReportBench.run(reports: reports) }
             if which == "all" || which == "forward" { try ForwardBench.run(reports: min(reports, 20_000)) }
+            if which == "all" || which == "bigfolder" { try HostileBench.bigFolder(files: files) }
+            if which == "all" || which == "leaks" { try HostileBench.leaks(crashes: crashes) }
+            if which == "all" || which == "control" { try HostileBench.controlAbuse(connections: connections) }
         } catch {
             FileHandle.standardError.write(Data("integration-bench: \(error)\n".utf8))
             exit(1)

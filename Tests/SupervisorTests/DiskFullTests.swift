@@ -19,7 +19,7 @@ extension RealProcesses {
             try #require(mounted.code == 0, "mount failed: \(mounted.stderr)")
             defer { _ = try? DaemonHarness.run(["/bin/umount", "-l", data]) }
             let filler = data + "/filler"
-            FileManager.default.createFile(atPath: filler, contents: Data(count: 1_200_000))
+            _ = FileManager.default.createFile(atPath: filler, contents: Data(count: 1_200_000))
             let acked = harness.directory + "/acked.txt"
             let service = """
             { "integrationServiceURLMarker": "flood-integrator",

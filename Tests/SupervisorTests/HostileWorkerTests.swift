@@ -47,7 +47,7 @@ extension RealProcesses {
             #expect(answers["after"]?["result"]?["stored"] == .bool(true), "a sane report after the attack: \(String(describing: answers["after"]))")
             #expect(answers["createElement properties=1e300"]?["result"] != nil)
             // The daemon is alive, counted the violations, and the files service still catalogues.
-            FileManager.default.createFile(atPath: folder + "/after.csv", contents: Data("x".utf8))
+            _ = FileManager.default.createFile(atPath: folder + "/after.csv", contents: Data("x".utf8))
             let settled = harness.waitForStatus(timeout: 10) { status in
                 (harness.service(status, "hostile-integrator")?.worker.protocolViolations ?? 0) >= 6
                     && harness.connector(status, "hostile")?.connectorStatus == .RUNNING
@@ -97,7 +97,7 @@ extension RealProcesses {
             defer { harness.cleanUp() }
             let folder = try harness.makeFolder("big")
             for index in 0..<28_000 {
-                FileManager.default.createFile(atPath: folder + "/file-\(index).csv", contents: nil)
+                _ = FileManager.default.createFile(atPath: folder + "/file-\(index).csv", contents: nil)
             }
             try harness.writeConfig(services: [DaemonHarness.filesService(folder: folder, intervalSeconds: 3600)])
             try harness.start()
@@ -120,7 +120,7 @@ extension RealProcesses {
             defer { harness.cleanUp() }
             let verdictPath = harness.directory + "/verdict.json"
             let folder = try harness.makeFolder("landing")
-            FileManager.default.createFile(atPath: folder + "/owned.csv", contents: Data("x".utf8))
+            _ = FileManager.default.createFile(atPath: folder + "/owned.csv", contents: Data("x".utf8))
             try harness.writeConfig(services: [DaemonHarness.filesService(folder: folder, intervalSeconds: 3600)])
             try harness.start()
             var victim: MetadataElement?
@@ -147,6 +147,50 @@ extension RealProcesses {
             let refused = harness.waitForStatus(timeout: 5) { (harness.service($0, "hostile-integrator")?.worker.protocolViolations ?? 0) >= 4 }
             #expect(refused.ok, "refusals not counted as violations")
             #expect(harness.daemon!.stderrLines.contains { $0.contains("refused a call outside the service") && $0.contains("hostile-integrator") })
+            #expect(harness.stop() == .exited(0))
+        }
+        @Test("metadata/writeElements: each write has its own outcome, later writes see earlier ones, malformed batches name the field")
+        func batchWrites() throws {
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            let verdictPath = harness.directory + "/verdict.json"
+            let folder = try harness.makeFolder("landing")
+            _ = FileManager.default.createFile(atPath: folder + "/owned.csv", contents: Data("x".utf8))
+            try harness.writeConfig(services: [DaemonHarness.filesService(folder: folder, intervalSeconds: 3600)])
+            try harness.start()
+            var victim: MetadataElement?
+            let deadline = Date().addingTimeInterval(10)
+            while victim == nil && Date() < deadline {
+                victim = (try? harness.elements())?.first { $0.qualifiedName.hasSuffix("/owned.csv") }
+                if victim == nil { usleep(50_000) }
+            }
+            let target = try #require(victim)
+            try harness.writeConfig(services: [DaemonHarness.filesService(folder: folder, intervalSeconds: 3600),
+                                               Self.hostileService("batch", verdict: verdictPath, extra: target.guid)])
+            #expect(try harness.cli("reload").code == 0)
+            let answers = try Self.verdict(verdictPath)
+            let mixed = try #require(answers["mixed"]?["result"]?["outcomes"]?.arrayValue, "\(String(describing: answers["mixed"]))")
+            #expect(mixed.count == 5)
+            #expect(mixed[0]["guid"]?.stringValue != nil && mixed[1]["guid"]?.stringValue != nil)
+            #expect(mixed[2]["error"]?["code"] == .int(RPCError.invalidParamsCode), "a duplicate qualifiedName: \(mixed[2])")
+            #expect(mixed[2]["error"]?["message"]?.stringValue?.contains("already exists") == true)
+            #expect(mixed[3]["error"]?["code"] == .int(RPCError.outsideServiceCode), "another service's element: \(mixed[3])")
+            #expect(mixed[4]["error"]?["code"] == .int(RPCError.outsideServiceCode))
+            let followUp = try #require(answers["follow-up"]?["result"]?["outcomes"]?.arrayValue, "\(String(describing: answers["follow-up"]))")
+            #expect(followUp.allSatisfy { $0["guid"] != nil }, "delete, update and a create of the freed name: \(followUp)")
+            for (name, field) in [("typeName", "params.writes[1].typeName"), ("op", "params.writes[0].op"), ("writes (count)", "writes (count)")] {
+                #expect(answers[name]?["error"]?["code"] == .int(RPCError.invalidParamsCode), "\(name): \(String(describing: answers[name]))")
+                #expect(answers[name]?["error"]?["message"]?.stringValue?.contains(field) == true, "\(name) does not name \(field)")
+            }
+            #expect(answers["writes (count) empty"]?["result"]?["outcomes"] == .array([]))
+            #expect(answers["connectorName"]?["error"]?["code"] == .int(RPCError.outsideServiceCode))
+            // What the batches left: /batch-a recreated, /batch-b updated with its unicode intact, the victim untouched.
+            let elements = try harness.elements()
+            let a = elements.filter { $0.qualifiedName == "/batch-a" }
+            #expect(a.count == 1 && a.first?.properties["again"] == .bool(true) && a.first?.guid != mixed[0]["guid"]?.stringValue)
+            let b = elements.first { $0.qualifiedName == "/batch-b" }
+            #expect(b?.properties["size"] == .int(3) && b?.properties["name"] == .string("bé\n") && b?.version == 2)
+            #expect(elements.contains { $0.guid == target.guid && $0.version == target.version })
             #expect(harness.stop() == .exited(0))
         }
     }

@@ -72,3 +72,17 @@ public enum JSONValue: Codable, Sendable, Hashable {
         return text.count > 80 ? String(text.prefix(77)) + "..." : text
     }
 }
+
+extension JSONValue {
+    /// An upper-bound guess of the value's encoded size (strings counted as if every byte were escaped once),
+    /// cheap enough to run per element when packing requests under the line limit.
+    public var estimatedBytes: Int {
+        switch self {
+        case .null, .bool: 5
+        case .int, .double: 24
+        case .string(let value): value.utf8.count * 2 + 2
+        case .array(let values): values.reduce(2) { $0 + $1.estimatedBytes + 1 }
+        case .object(let values): values.reduce(2) { $0 + $1.key.utf8.count * 2 + 4 + $1.value.estimatedBytes }
+        }
+    }
+}

@@ -55,3 +55,14 @@ extension RequestID {
         return nil
     }
 }
+
+extension RequestID {
+    /// The id of a parsed message (see ``JSONParser``): a whole number or a string; nil for anything else.
+    public init?(json: JSONValue?) {
+        switch json {
+        case .int(let n)?: self = .number(n)
+        case .string(let s)?: self = .string(s)
+        default: return nil
+        }
+    }
+}

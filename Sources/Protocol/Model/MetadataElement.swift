@@ -27,3 +27,34 @@ public struct MetadataElement: Codable, Sendable, Equatable {
         self.integrationService = integrationService
     }
 }
+
+extension MetadataElement {
+    /// Writes the element as `JSONEncoder` with ``MessageEncoder``'s settings would (sorted keys, dates as epoch
+    /// milliseconds, absent optionals left out), at a fraction of the cost: the store writes one per element.
+    public func write(to writer: inout JSONWriter) {
+        writer.raw("{")
+        writer.key("createTime", first: true)
+        writer.int(Int(EpochMillis.int64(createTime)))
+        writer.key("guid")
+        writer.string(guid)
+        if let integrationService {
+            writer.key("integrationService")
+            writer.string(integrationService)
+        }
+        if let metadataSourceQualifiedName {
+            writer.key("metadataSourceQualifiedName")
+            writer.string(metadataSourceQualifiedName)
+        }
+        writer.key("properties")
+        writer.object(properties)
+        writer.key("qualifiedName")
+        writer.string(qualifiedName)
+        writer.key("typeName")
+        writer.string(typeName)
+        writer.key("updateTime")
+        writer.int(Int(EpochMillis.int64(updateTime)))
+        writer.key("version")
+        writer.int(version)
+        writer.raw("}")
+    }
+}

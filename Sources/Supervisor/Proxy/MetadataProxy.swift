@@ -33,12 +33,13 @@ final class MetadataProxy: Sendable {
     }
 
     /// The methods served here; any other request goes to the supervision loop.
-    static let methods: Set<String> = [SubmitReport.name, CreateElement.name, UpdateElement.name, DeleteElement.name, FindElements.name]
+    static let methods: Set<String> = [SubmitReport.name, CreateElement.name, UpdateElement.name, DeleteElement.name, WriteElements.name,
+                                       FindElements.name]
 
     /// Serves a well-formed `reports/submit` line with a single decode; false (nothing done) for anything else,
     /// which then takes the general path with its exact error reporting.
     func handleReportFastPath(_ line: Data) -> Bool {
-        guard line.range(of: Self.submitMarker) != nil,
+        guard Self.names(Self.submitMarker, in: line),
               let request = try? decoder.value(SubmitRequest.self, from: line),
               request.jsonrpc == "2.0", request.method == SubmitReport.name else { return false }
         let reply = Replier(connection: connection, id: request.id, encoder: encoder)
@@ -64,55 +65,69 @@ final class MetadataProxy: Sendable {
             case .failure(let error): reply.send(Result<Empty, RPCError>.failure(error))
             }
         case CreateElement.name:
-            serve(CreateElement.self, line, reply) { [tracker, scope] params, done in
-                if let refused = scope.refusal(connector: params.connectorName, creatingIn: params.metadataSourceQualifiedName) {
-                    return done(.failure(refuse(refused)))
-                }
-                let finish: @Sendable (Result<MetadataElement, RPCError>) -> Void = { done(Self.track($0, .created, params.connectorName, tracker).map(ElementResult.init)) }
-                guard let egeria else { return store.createElement(params, service: scope.serviceName, completion: finish) }
-                if let existing = store.guid(qualifiedName: params.qualifiedName) {
-                    return finish(.failure(.invalidParams(CreateElement.name, "an element with qualifiedName \"\(params.qualifiedName)\" already exists (guid \(existing))")))
-                }
-                egeria.createElement(params) { [store] result in
-                    switch result {
-                    case .success(let guid): store.createElement(params, service: scope.serviceName, guid: guid, completion: finish)
-                    case .failure(let outcome): finish(.failure(Self.error(outcome, CreateElement.name)))
-                    }
-                }
-            }
+            serve(CreateElement.self, line, reply) { params, done in create(params) { done($0.map(ElementResult.init)) } }
         case UpdateElement.name:
-            serve(UpdateElement.self, line, reply) { [tracker, scope] params, done in
-                let finish: @Sendable (Result<MetadataElement, RPCError>) -> Void = { done(Self.track($0, .updated, params.connectorName, tracker).map(ElementResult.init)) }
-                let element: MetadataElement
-                switch ownElement(params.guid, connector: params.connectorName) {
-                case .success(let own): element = own
-                case .failure(let error): return finish(.failure(error))
-                }
-                guard let egeria else { return store.updateElement(params, service: scope.serviceName, completion: finish) }
-                egeria.updateElement(guid: params.guid, properties: params.properties, replace: params.replaceProperties == true,
-                                     externalSourceName: element.metadataSourceQualifiedName) { [store] outcome in
-                    if outcome == .delivered { store.updateElement(params, service: scope.serviceName, completion: finish) } else { finish(.failure(Self.error(outcome, UpdateElement.name))) }
-                }
-            }
+            serve(UpdateElement.self, line, reply) { params, done in update(params) { done($0.map(ElementResult.init)) } }
         case DeleteElement.name:
-            serve(DeleteElement.self, line, reply) { [tracker] params, done in
-                let finish: @Sendable (Result<MetadataElement, RPCError>) -> Void = { done(Self.track($0, .deleted, params.connectorName, tracker).map(ElementResult.init)) }
-                let element: MetadataElement
-                switch ownElement(params.guid, connector: params.connectorName) {
-                case .success(let own): element = own
-                case .failure(let error): return finish(.failure(error))
-                }
-                guard let egeria else { return store.deleteElement(params, completion: finish) }
-                egeria.deleteElement(guid: params.guid, externalSourceName: element.metadataSourceQualifiedName) { [store] outcome in
-                    if outcome == .delivered { store.deleteElement(params, completion: finish) } else { finish(.failure(Self.error(outcome, DeleteElement.name))) }
-                }
-            }
+            serve(DeleteElement.self, line, reply) { params, done in delete(params) { done($0.map(ElementResult.init)) } }
+        case WriteElements.name:
+            serve(WriteElements.self, line, reply) { params, done in write(params, done: done) }
         case FindElements.name:
             serve(FindElements.self, line, reply) { [scope] params, done in
                 done(.success(.init(elements: store.findElements(params).filter(scope.mayTouch))))
             }
         default:
             reply.send(Result<Empty, RPCError>.failure(.methodNotFound(method)))
+        }
+    }
+
+    typealias ElementDone = @Sendable (Result<MetadataElement, RPCError>) -> Void
+
+    /// Creates an element in the store, or at Egeria first and then in the store's mirror.
+    func create(_ params: CreateElement.Params, done: @escaping ElementDone) {
+        if let refused = scope.refusal(connector: params.connectorName, creatingIn: params.metadataSourceQualifiedName) {
+            return done(.failure(refuse(refused)))
+        }
+        let tracker = tracker, scope = scope
+        let finish: ElementDone = { done(Self.track($0, .created, params.connectorName, tracker)) }
+        guard let egeria else { return store.createElement(params, service: scope.serviceName, completion: finish) }
+        if let existing = store.guid(qualifiedName: params.qualifiedName) {
+            return finish(.failure(.invalidParams(CreateElement.name, "an element with qualifiedName \"\(params.qualifiedName)\" already exists (guid \(existing))")))
+        }
+        egeria.createElement(params) { [store] result in
+            switch result {
+            case .success(let guid): store.createElement(params, service: scope.serviceName, guid: guid, completion: finish)
+            case .failure(let outcome): finish(.failure(Self.error(outcome, CreateElement.name)))
+            }
+        }
+    }
+
+    func update(_ params: UpdateElement.Params, done: @escaping ElementDone) {
+        let tracker = tracker, scope = scope
+        let finish: ElementDone = { done(Self.track($0, .updated, params.connectorName, tracker)) }
+        let element: MetadataElement
+        switch ownElement(params.guid, connector: params.connectorName) {
+        case .success(let own): element = own
+        case .failure(let error): return finish(.failure(error))
+        }
+        guard let egeria else { return store.updateElement(params, service: scope.serviceName, completion: finish) }
+        egeria.updateElement(guid: params.guid, properties: params.properties, replace: params.replaceProperties == true,
+                             externalSourceName: element.metadataSourceQualifiedName) { [store] outcome in
+            if outcome == .delivered { store.updateElement(params, service: scope.serviceName, completion: finish) } else { finish(.failure(Self.error(outcome, UpdateElement.name))) }
+        }
+    }
+
+    func delete(_ params: DeleteElement.Params, done: @escaping ElementDone) {
+        let tracker = tracker
+        let finish: ElementDone = { done(Self.track($0, .deleted, params.connectorName, tracker)) }
+        let element: MetadataElement
+        switch ownElement(params.guid, connector: params.connectorName) {
+        case .success(let own): element = own
+        case .failure(let error): return finish(.failure(error))
+        }
+        guard let egeria else { return store.deleteElement(params, completion: finish) }
+        egeria.deleteElement(guid: params.guid, externalSourceName: element.metadataSourceQualifiedName) { [store] outcome in
+            if outcome == .delivered { store.deleteElement(params, completion: finish) } else { finish(.failure(Self.error(outcome, DeleteElement.name))) }
         }
     }
 
@@ -152,7 +167,7 @@ final class MetadataProxy: Sendable {
         return .success(element)
     }
 
-    private func refuse(_ reason: String) -> RPCError {
+    func refuse(_ reason: String) -> RPCError {
         onViolation(reason)
         return .outsideService(reason)
     }

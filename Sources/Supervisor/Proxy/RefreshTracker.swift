@@ -43,7 +43,7 @@ final class RefreshTracker: Sendable {
         return connectors.compactMap { config in
             guard config.reportsEnabled, let entry = pending[config.connectorName], !entry.isEmpty else { return nil }
             return IntegrationReport(
-                reportId: UUID().uuidString.lowercased(), serverName: serverName, connectorId: config.connectorId,
+                reportId: GUID.random(), serverName: serverName, connectorId: config.connectorId,
                 connectorName: config.connectorName, refreshStartDate: entry.since, refreshCompletionDate: Date(),
                 createdElements: entry.created, updatedElements: entry.updated, deletedElements: entry.deleted,
                 additionalProperties: ["outcome": "aborted", "reason": reason])

@@ -372,7 +372,7 @@ final class EmbeddedStore: Sendable {
             if let existing = index.guidByQualifiedName[params.qualifiedName] {
                 return .failure(.invalidParams(CreateElement.name, "an element with qualifiedName \"\(params.qualifiedName)\" already exists (guid \(existing))"))
             }
-            let element = MetadataElement(guid: guid ?? UUID().uuidString.lowercased(), typeName: params.typeName,
+            let element = MetadataElement(guid: guid ?? GUID.random(), typeName: params.typeName,
                                           qualifiedName: params.qualifiedName, properties: params.properties,
                                           metadataSourceQualifiedName: params.metadataSourceQualifiedName,
                                           createTime: now, updateTime: now, version: 1, integrationService: service)
@@ -447,7 +447,7 @@ final class EmbeddedStore: Sendable {
     }
 
     private func write(_ record: StoreRecord, completion: @escaping @Sendable (Error?) -> Void) {
-        do { append(try encoder.line(record), completion: completion) } catch { completion(error) }
+        do { append(try record.line(encoder), completion: completion) } catch { completion(error) }
     }
 
     /// Every durable write goes through here, so each one's outcome is seen for the failure episode.

@@ -53,7 +53,7 @@ enum JournalCompaction {
         do {
             var batch = Data()
             for record in records {
-                batch.append(try encoder.line(record))
+                batch.append(try record.line(encoder))
                 if batch.count > 1 << 20 {
                     try LineWriter.writeAll(fd: fd, batch)
                     batch.removeAll(keepingCapacity: true)

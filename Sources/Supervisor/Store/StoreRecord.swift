@@ -55,3 +55,16 @@ enum StoreRecord: Codable, Sendable {
         }
     }
 }
+
+extension StoreRecord {
+    /// The record as one journal line (newline included). Element records, one per element written, are
+    /// written by hand; the rest go through the encoder.
+    func line(_ encoder: MessageEncoder) throws -> Data {
+        guard case .element(let element) = self else { return try encoder.line(self) }
+        var writer = JSONWriter(capacity: 512)
+        writer.raw("{\"element\":")
+        element.write(to: &writer)
+        writer.raw(",\"op\":\"element\"}\n")
+        return Data(writer.bytes)
+    }
+}

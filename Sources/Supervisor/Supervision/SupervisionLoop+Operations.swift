@@ -76,7 +76,7 @@ extension SupervisionLoop {
     func raiseIncident(_ service: ServiceRuntime, classifier: String, background: String) {
         let params = CreateElement.Params(
             connectorName: config.localServerName, typeName: "IncidentReport",
-            qualifiedName: "IncidentReport::\(config.localServerName)::\(service.config.urlMarker)::\(classifier)::\(UUID().uuidString.lowercased())",
+            qualifiedName: "IncidentReport::\(config.localServerName)::\(service.config.urlMarker)::\(classifier)::\(GUID.random())",
             properties: [
                 "background": .string(background),
                 "domainIdentifier": .int(0),

@@ -57,7 +57,7 @@ enum WorkerOutput {
             switch event {
             case .line(let line):
                 // The hot path (a worker streaming reports) decodes each line once instead of twice.
-                if proxy.handleReportFastPath(line) { return }
+                if proxy.handleReportFastPath(line) || proxy.handleWriteFastPath(line) { return }
                 let message = IncomingMessage.decode(line)
                 if case .success(.request(let id, let method, let raw)) = message, MetadataProxy.methods.contains(method) {
                     proxy.handle(id: id, method: method, line: raw)

@@ -61,6 +61,69 @@ final class ConnectorContext: Sendable {
         recording.withLock { $0.deleted.append(guid) }
     }
 
+    /// Applies many writes in order, in as few `metadata/writeElements` requests as fit under the line limit,
+    /// and returns one outcome per write. A failed write fails alone; the refresh decides what that means.
+    func write(_ writes: [ElementWrite]) throws -> [WriteOutcome] {
+        try checkWritesPermitted()
+        var outcomes: [WriteOutcome] = []
+        outcomes.reserveCapacity(writes.count)
+        var start = writes.startIndex
+        while start < writes.endIndex {
+            var end = start, bytes = 0
+            while end < writes.endIndex && end - start < WriteElements.maxWrites
+                    && (end == start || bytes + writes[end].estimatedBytes <= Self.batchTargetBytes) {
+                bytes += writes[end].estimatedBytes
+                end += 1
+            }
+            let batch = Array(writes[start..<end])
+            let answer = try client.call(WriteElements.self, .init(
+                connectorName: connectorName, metadataSourceQualifiedName: metadataSourceQualifiedName, writes: batch))
+            guard answer.outcomes.count == batch.count else {
+                throw ConnectorError("metadata/writeElements answered \(answer.outcomes.count) outcomes for \(batch.count) writes")
+            }
+            record(batch, answer.outcomes)
+            outcomes += answer.outcomes
+            start = end
+        }
+        return outcomes
+    }
+
+    /// As ``write(_:)``, for a refresh that needs every write to succeed. If any failed it throws after all
+    /// were tried: the retryable error (-32001, the access server or store cannot take writes now) when one
+    /// got it, so the refresh is retried rather than FAILED; otherwise an error counting the failures and
+    /// quoting the first.
+    func writeAll(_ writes: [ElementWrite]) throws {
+        var failures: [(ElementWrite, RPCError)] = []
+        for (write, outcome) in zip(writes, try write(writes)) {
+            if case .failed(let error) = outcome { failures.append((write, error)) }
+        }
+        guard let first = failures.first else { return }
+        if let retryable = failures.first(where: { $0.1.code == RPCError.unavailableCode }) {
+            throw RPCError.unavailable("\(failures.count) of \(writes.count) element writes not done (\(retryable.0.summary): \(retryable.1.message))")
+        }
+        throw ConnectorError("\(failures.count) of \(writes.count) element writes failed; the first: \(first.0.summary): \(first.1.message)")
+    }
+
+    /// Requests stay near this size, far under the 1 MiB line limit, so one line never stalls the wire long.
+    static let batchTargetBytes = 256 << 10
+
+    private func record(_ writes: [ElementWrite], _ outcomes: [WriteOutcome]) {
+        recording.withLock { recording in
+            for (write, outcome) in zip(writes, outcomes) {
+                guard case .written(let guid) = outcome else { continue }
+                switch write {
+                case .create:
+                    recording.created.append(guid)
+                    recording.written.insert(guid)
+                case .update:
+                    if recording.written.insert(guid).inserted { recording.updated.append(guid) }
+                case .delete:
+                    recording.deleted.append(guid)
+                }
+            }
+        }
+    }
+
     /// Elements of this connector's metadata source (all elements when it has none) matching the filters.
     func findElements(typeName: String? = nil, qualifiedNamePrefix: String? = nil) throws -> [MetadataElement] {
         try client.call(FindElements.self, .init(

@@ -126,7 +126,7 @@ final class ConnectorHost: Sendable {
     private func publish(_ recording: ConnectorContext.Recording, started: Date, outcome: [String: String]) -> String? {
         guard config.reportsEnabled && !recording.isEmpty else { return nil }
         let report = IntegrationReport(
-            reportId: UUID().uuidString.lowercased(), serverName: serverName, connectorId: config.connectorId,
+            reportId: GUID.random(), serverName: serverName, connectorId: config.connectorId,
             connectorName: config.connectorName, refreshStartDate: started, refreshCompletionDate: Date(),
             createdElements: recording.created, updatedElements: recording.updated,
             deletedElements: recording.deleted, additionalProperties: outcome)

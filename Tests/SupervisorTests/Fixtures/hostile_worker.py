@@ -9,6 +9,8 @@ MODE numbers:   out-of-range values in every numeric field of every worker-to-da
 MODE scope:     reaches into another service: a report in its connector's name, a find, an update and a
                 delete of the element whose GUID is ARG.
 MODE parts:     a 40,000-GUID report sent whole (one 1.6 MB line) and then in parts.
+MODE batch:     metadata/writeElements: a batch whose writes fail one by one (a duplicate, another service's
+                element, whose GUID is ARG), a follow-up batch on what it created, and malformed batches.
 MODE flood:     submits reports forever, retrying each on a retryable error as the real worker does, and
                 appends every acknowledged report id to VERDICT_FILE (one per line).
 """
@@ -115,6 +117,32 @@ def parts():
     finish(result)
 
 
+def batch():
+    def write(call_id, writes, connector="hostile"):
+        return call(call_id, "metadata/writeElements",
+                    {"connectorName": connector, "metadataSourceQualifiedName": "hostile", "writes": writes})
+    result = {"mixed": write("mixed", [
+        {"op": "create", "typeName": "DataFile", "qualifiedName": "/batch-a", "properties": {"size": 1}},
+        {"op": "create", "typeName": "DataFile", "qualifiedName": "/batch-b", "properties": {"size": 2, "name": "b\u00e9\n"}},
+        {"op": "create", "typeName": "DataFile", "qualifiedName": "/batch-a", "properties": {}},
+        {"op": "update", "guid": extra, "properties": {"stolen": True}},
+        {"op": "delete", "guid": extra}])}
+    outcomes = result["mixed"].get("result", {}).get("outcomes", [])
+    if len(outcomes) == 5 and "guid" in outcomes[0] and "guid" in outcomes[1]:
+        result["follow-up"] = write("follow-up", [
+            {"op": "delete", "guid": outcomes[0]["guid"]},
+            {"op": "update", "guid": outcomes[1]["guid"], "properties": {"size": 3}},
+            {"op": "create", "typeName": "DataFile", "qualifiedName": "/batch-a", "properties": {"again": True}}])
+    result["typeName"] = write("bad-type", [{"op": "create", "typeName": "DataFile", "qualifiedName": "/x"},
+                                            {"op": "create", "typeName": 7, "qualifiedName": "/y"}])
+    result["op"] = write("bad-op", [{"op": "explode", "guid": "g"}])
+    result["writes (count)"] = write("too-many", [{"op": "delete", "guid": "g-%d" % i} for i in range(1001)])
+    result["writes (count) empty"] = write("empty", [])
+    result["connectorName"] = write("other-connector", [{"op": "create", "typeName": "DataFile", "qualifiedName": "/z"}],
+                                    connector="files")
+    finish(result)
+
+
 def flood():
     n = 0
     while True:
@@ -136,7 +164,7 @@ def reader():
         if method == "initialize":
             send({"jsonrpc": "2.0", "id": message["id"],
                   "result": {"protocolVersion": 1, "workerVersion": "hostile", "pid": os.getpid()}})
-            threading.Thread(target={"numbers": numbers, "scope": scope, "parts": parts, "flood": flood}[mode], daemon=True).start()
+            threading.Thread(target={"numbers": numbers, "scope": scope, "parts": parts, "batch": batch, "flood": flood}[mode], daemon=True).start()
         elif method == "heartbeat":
             send({"jsonrpc": "2.0", "id": message["id"], "result": message["params"]})
         elif method == "shutdown":

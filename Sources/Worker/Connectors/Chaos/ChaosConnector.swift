@@ -39,7 +39,7 @@ final class ChaosConnector: IntegrationConnector {
         // The element first, then the failure: a refresh cut short has written something, as real ones do,
         // and its report (aborted or failed) must account for it.
         _ = try context.createElement(
-            typeName: "ChaosEvent", qualifiedName: "chaos::\(context.connectorName)::\(UUID().uuidString.lowercased())",
+            typeName: "ChaosEvent", qualifiedName: "chaos::\(context.connectorName)::\(GUID.random())",
             properties: ["refresh": .int(count), "failure": .string(failure.rawValue), "pid": .int(Int(getpid()))])
         if count == afterRefreshes {
             try inject(context: context, refresh: count)
