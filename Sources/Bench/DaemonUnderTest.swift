@@ -60,6 +60,20 @@ final class DaemonUnderTest {
         return try? JSONDecoder().decode(JSONValue.self, from: data)
     }
 
+    /// Runs `integration-daemon ARGS --config …` and fails unless it exits 0.
+    func cli(_ arguments: [String]) throws {
+        let cli = Process()
+        cli.executableURL = URL(fileURLWithPath: Self.binaryDirectory + "/integration-daemon")
+        cli.arguments = arguments + ["--config", configPath]
+        cli.standardOutput = FileHandle.nullDevice
+        cli.standardError = FileHandle.nullDevice
+        try cli.run()
+        cli.waitUntilExit()
+        guard cli.terminationStatus == 0 else {
+            throw BenchError(description: "integration-daemon \(arguments.joined(separator: " ")) exited \(cli.terminationStatus)")
+        }
+    }
+
     var services: [JSONValue] { status()?["integrationServiceSummaries"]?.arrayValue ?? [] }
 
     /// Waits until every service's worker is running (at most `timeout` seconds); their pids.

@@ -75,14 +75,21 @@ enum HostileBench {
         { "integrationServiceURLMarker": "leaky", "worker": { "command": ["/bin/sh", "-c", "setsid sleep \(marker) & exec \(DaemonUnderTest.binaryDirectory)/integration-worker"] },
           "restart": { "maxRestarts": \(crashes), "withinSeconds": 86400, "initialBackoffSeconds": 0.001, "maxBackoffSeconds": 0.001 },
           "integrationConnectorConfigs": [ { "connectorName": "leaky", "refreshIntervalSeconds": 0.02,
-            "connection": { "connectorType": { "connectorProviderClassName": "chaos" }, "configurationProperties": { "failure": "exit", "afterRefreshes": 1 } } } ] }
+            "connection": { "connectorType": { "connectorProviderClassName": "chaos" }, "configurationProperties": { "failure": "none" } } } ] }
         """
         let daemon = try DaemonUnderTest(services: [service], supervision: "{}")
         var stopped = false
         defer { if !stopped { daemon.stop() } }
-        // The baseline: one live incarnation, measured before its first crash is handled.
+        // The baseline: a steady daemon with one healthy worker (and its helper) that has refreshed a few times.
         _ = try daemon.waitUntilAllRunning(timeout: 10)
+        let steadyDeadline = Clock.now() + 10
+        while (daemon.services.first?["integrationConnectorReports"]?.arrayValue?.first?["statistics"]?["refreshCount"]?.intValue ?? 0) < 5 {
+            guard Clock.now() < steadyDeadline else { throw DaemonUnderTest.BenchError(description: "the worker did not refresh 5 times in 10 s") }
+            usleep(20_000)
+        }
         let baseFDs = openFDs(daemon.pid), baseThreads = threads(daemon.pid)
+        // Now every incarnation exits on its first refresh, until the restart budget is spent.
+        try daemon.cli(["configure", "leaky", "--set", "failure=exit"])
         let started = Clock.now()
         var peakFDs = baseFDs, peakThreads = baseThreads
         while daemon.services.first?["worker"]?["state"] != .string("failed") {
@@ -92,16 +99,22 @@ enum HostileBench {
             usleep(50_000)
         }
         let crashSeconds = Clock.now() - started
-        // The last incarnation's pipes end within their drain bound (1 s) after its exit.
-        let settleDeadline = Clock.now() + 5
-        while Clock.now() < settleDeadline && (openFDs(daemon.pid) > baseFDs + 2 || threads(daemon.pid) > baseThreads + 2) { usleep(20_000) }
+        // The last incarnation's pipes end within their drain bound (1 s) after its exit: wait until the
+        // counts have held still for longer than that (at most 10 s).
+        let settleDeadline = Clock.now() + 10
+        var last = (openFDs(daemon.pid), threads(daemon.pid)), stableSince = Clock.now()
+        while Clock.now() < settleDeadline && Clock.now() - stableSince < 1.5 {
+            usleep(50_000)
+            let now = (openFDs(daemon.pid), threads(daemon.pid))
+            if now != last { last = now; stableSince = Clock.now() }
+        }
         let endFDs = openFDs(daemon.pid), endThreads = threads(daemon.pid)
         let helpersWhileRunning = helpers(marker)
         daemon.stop()
         stopped = true
         let helpersAfterStop = helpers(marker)
         print("  \(crashes) crashes in \(Figures.format(crashSeconds)) s")
-        print("  daemon fds: baseline \(baseFDs) (one live worker), peak \(peakFDs), after the last crash \(endFDs)   [target baseline ± 2]")
+        print("  daemon fds: baseline \(baseFDs) (one healthy worker), peak \(peakFDs), after the last crash \(endFDs)   [target baseline ± 2]")
         print("  daemon threads: baseline \(baseThreads), peak \(peakThreads), after the last crash \(endThreads)   [target baseline ± 2]")
         print("  helpers alive: after the last crash \(helpersWhileRunning), after the daemon's stop \(helpersAfterStop)   [target 0]")
     }

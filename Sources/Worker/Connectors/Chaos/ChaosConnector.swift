@@ -28,7 +28,7 @@ final class ChaosConnector: IntegrationConnector {
         }
         self.failure = failure
         self.afterRefreshes = properties["afterRefreshes"]?.intValue ?? 1
-        self.exitCode = Int32(properties["exitCode"]?.intValue ?? 3)
+        self.exitCode = Int32(clamping: properties["exitCode"]?.intValue ?? 3)
         self.leakMegabytes = properties["leakMegabytes"]?.intValue ?? 64
         self.services = services
         guard afterRefreshes >= 1 else { throw ConnectorError("configurationProperties.afterRefreshes must be at least 1") }
