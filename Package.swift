@@ -12,10 +12,12 @@ let package = Package(
     targets: [
         // System calls the Glibc overlay lacks (prctl, eventfd, accept4, addclosefrom), from the system headers.
         .target(name: "SystemShims"),
+        // The system's libsqlite3, for the embedded store.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         // The wire: JSON-RPC 2.0 message types, framing, shared value types.
         .target(name: "Protocol", dependencies: ["SystemShims"]),
         // integration-daemon: config, supervision, embedded access server, control socket, CLI.
-        .executableTarget(name: "Supervisor", dependencies: ["Protocol", "SystemShims"]),
+        .executableTarget(name: "Supervisor", dependencies: ["Protocol", "SystemShims", "CSQLite"]),
         // integration-worker: hosts one integration service's connectors.
         .executableTarget(name: "Worker", dependencies: ["Protocol", "SystemShims"]),
         // integration-bench: prints restart, shutdown, idle and report-throughput figures.

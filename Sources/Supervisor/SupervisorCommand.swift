@@ -37,8 +37,13 @@ struct SupervisorCommand {
         switch parsed.subcommand {
         case "run": return RunCommand.run(config: config, logger: logger)
         case "validate": return InspectCommands.validate(config: config, warnings: warnings, json: parsed.json)
-        case "reports": return InspectCommands.reports(config: config, connector: parsed.connector, limit: parsed.limit, json: parsed.json)
-        case "elements": return InspectCommands.elements(config: config, limit: parsed.limit, json: parsed.json)
+        case "reports":
+            let query = EmbeddedStore.ReportQuery(connectorName: parsed.connector, since: parsed.since, until: parsed.until,
+                                                  limit: parsed.limit, offset: parsed.offset)
+            return InspectCommands.reports(config: config, query: query, json: parsed.json)
+        case "elements":
+            let query = EmbeddedStore.ElementQuery(typeName: parsed.typeName, qualifiedNamePrefix: parsed.qualifiedNamePrefix, limit: parsed.limit)
+            return InspectCommands.elements(config: config, query: query, json: parsed.json)
         default: return 64
         }
     }

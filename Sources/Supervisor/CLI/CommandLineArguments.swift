@@ -1,3 +1,4 @@
+import Foundation
 import Protocol
 
 /// The parsed command line: a subcommand, its options and flags; unknown options are usage errors.
@@ -8,6 +9,13 @@ struct CommandLineArguments {
     var help = false
     var connector: String?
     var limit: Int?
+    /// `reports`: the page and time window.
+    var offset = 0
+    var since: Date?
+    var until: Date?
+    /// `elements`: filters.
+    var typeName: String?
+    var qualifiedNamePrefix: String?
     var service: String?
     /// `configure --set KEY=VALUE`, in order.
     var settings: [(String, String)] = []
@@ -71,6 +79,14 @@ struct CommandLineArguments {
                 let text = try value()
                 guard let limit = Int(text), limit > 0 else { throw UsageError(description: "--limit needs a positive whole number, got \"\(text)\"") }
                 parsed.limit = limit
+            case "--offset" where parsed.subcommand == "reports":
+                let text = try value()
+                guard let offset = Int(text), offset >= 0 else { throw UsageError(description: "--offset needs a whole number ≥ 0, got \"\(text)\"") }
+                parsed.offset = offset
+            case "--since" where parsed.subcommand == "reports": parsed.since = try Self.date(try value(), option: option)
+            case "--until" where parsed.subcommand == "reports": parsed.until = try Self.date(try value(), option: option)
+            case "--type" where parsed.subcommand == "elements": parsed.typeName = try value()
+            case "--qualified-name-prefix" where parsed.subcommand == "elements": parsed.qualifiedNamePrefix = try value()
             default:
                 if option.hasPrefix("--config=") { parsed.config = String(option.dropFirst("--config=".count)); continue }
                 if !option.hasPrefix("-") && ["refresh", "restart", "configure"].contains(parsed.subcommand) && parsed.connector == nil {
@@ -86,6 +102,25 @@ struct CommandLineArguments {
         if parsed.subcommand == "restart" && !parsed.help && (parsed.connector == nil) == (parsed.service == nil) {
             throw UsageError(description: "restart needs either a connector name or --service NAME")
         }
+        if let since = parsed.since, let until = parsed.until, until < since {
+            throw UsageError(description: "--until (\(until)) is before --since (\(since))")
+        }
         return parsed
+    }
+
+    /// A time for --since/--until: ISO 8601 (`2026-11-30T08:00:00Z`, with fractional seconds or an offset),
+    /// a day (`2026-11-30`, midnight UTC), or an age back from now (`90s`, `15m`, `2h`, `7d`).
+    static func date(_ text: String, option: String, now: Date = Date()) throws(UsageError) -> Date {
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
+        if let unit = text.last, let seconds = units[unit], let amount = Double(text.dropLast()), amount >= 0, amount < 1e7 {
+            return now.addingTimeInterval(-amount * seconds)
+        }
+        let formats: [ISO8601DateFormatter.Options] = [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime], [.withFullDate]]
+        for options in formats {
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = options
+            if let date = formatter.date(from: text) { return date }
+        }
+        throw UsageError(description: "\(option) needs a time like 2026-11-30T08:00:00Z, 2026-11-30 or 2h (ago), got \"\(text)\"")
     }
 }

@@ -75,10 +75,9 @@ enum InspectCommands {
         return text
     }
 
-    static func reports(config: DaemonConfig, connector: String?, limit: Int?, json: Bool) -> Int32 {
+    static func reports(config: DaemonConfig, query: EmbeddedStore.ReportQuery, json: Bool) -> Int32 {
         guard let store = openStore(config, command: "reports") else { return 1 }
-        var reports = store.reports(connectorName: connector)
-        if let limit { reports = Array(reports.suffix(limit)) }
+        let reports = store.reports(query)
         if json {
             for report in reports {
                 // The report's own fields plus where it is on its way to the access server.
@@ -101,10 +100,9 @@ enum InspectCommands {
         return 0
     }
 
-    static func elements(config: DaemonConfig, limit: Int?, json: Bool) -> Int32 {
+    static func elements(config: DaemonConfig, query: EmbeddedStore.ElementQuery, json: Bool) -> Int32 {
         guard let store = openStore(config, command: "elements") else { return 1 }
-        var elements = store.elements()
-        if let limit { elements = Array(elements.prefix(limit)) }
+        let elements = store.findElements(query)
         if json {
             elements.forEach { Output.json($0) }
             return 0

@@ -15,8 +15,8 @@ enum Usage {
       configure  update a connector's configuration properties and re-create only that connector
       reload     re-read the configuration file and apply only what changed (also: SIGHUP)
       metrics    print metrics in the Prometheus text format
-      reports    list stored integration reports (--connector NAME, --limit N)
-      elements   list the elements in the embedded metadata store (--limit N)
+      reports    list stored integration reports (--connector NAME, --since T, --until T, --limit N, --offset N)
+      elements   list the elements in the embedded metadata store (--type T, --qualified-name-prefix P, --limit N)
 
     common options:
       --config PATH         configuration file (default config/daemon.json)
@@ -100,18 +100,22 @@ enum Usage {
 
             """
         case "reports": """
-            usage: integration-daemon reports [--config PATH] [--json] [--connector NAME] [--limit N]
+            usage: integration-daemon reports [--config PATH] [--json] [--connector NAME] [--since T] [--until T]
+                                              [--limit N] [--offset N]
 
-            Lists the integration reports in the embedded store, oldest first (the last N with --limit).
-            --json prints one report per line with Egeria's IntegrationReportProperties fields plus reportId.
-            Works whether or not the daemon is running.
+            Lists the integration reports in the embedded store, oldest first: the newest N with --limit, after
+            skipping the newest --offset (for paging back). --since/--until keep reports whose refresh completed
+            in that window; T is 2026-11-30T08:00:00Z, 2026-11-30 or an age such as 90s, 15m, 2h, 7d.
+            --json prints one report per line with Egeria's IntegrationReportProperties fields plus reportId and
+            forwardState. Indexed queries: fast on any store size, and safe while the daemon runs.
 
             """
         case "elements": """
-            usage: integration-daemon elements [--config PATH] [--json] [--limit N]
+            usage: integration-daemon elements [--config PATH] [--json] [--type TYPE] [--qualified-name-prefix P] [--limit N]
 
-            Lists the elements in the embedded metadata store, by qualifiedName. --json prints one element per line.
-            Works whether or not the daemon is running.
+            Lists the elements in the embedded metadata store, by qualifiedName: only those of TYPE (e.g.
+            DataFile) and whose qualifiedName starts with P, when given. --json prints one element per line.
+            Indexed queries: fast on any store size, and safe while the daemon runs.
 
             """
         default: overview

@@ -1,7 +1,7 @@
 import Foundation
 import Protocol
 
-/// One line of the embedded store's journal.
+/// One line of the JSON-lines journal that held the embedded store before SQLite; read once, by ``JournalImport``.
 enum StoreRecord: Codable, Sendable {
     case report(IntegrationReport)
     case element(MetadataElement)
@@ -53,18 +53,5 @@ enum StoreRecord: Codable, Sendable {
             try container.encode(reason, forKey: .reason)
             try container.encode(time, forKey: .time)
         }
-    }
-}
-
-extension StoreRecord {
-    /// The record as one journal line (newline included). Element records, one per element written, are
-    /// written by hand; the rest go through the encoder.
-    func line(_ encoder: MessageEncoder) throws -> Data {
-        guard case .element(let element) = self else { return try encoder.line(self) }
-        var writer = JSONWriter(capacity: 512)
-        writer.raw("{\"element\":")
-        element.write(to: &writer)
-        writer.raw(",\"op\":\"element\"}\n")
-        return Data(writer.bytes)
     }
 }

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """A stand-in worker in another language: submits one integration report and, the moment the daemon
-acknowledges it, checks whether the report is already in the store's journal on disk. Writes the verdict
-to the file named by argv[2]. Proves the ack-after-durable ordering with real processes."""
+acknowledges it, checks whether the report is already committed in the store's SQLite database, through a
+connection of its own. Writes the verdict to the file named by argv[2]. Proves the ack-after-durable ordering
+with real processes."""
 import json
 import os
+import sqlite3
 import sys
 
-journal, verdict_path = sys.argv[1], sys.argv[2]
+database, verdict_path = sys.argv[1], sys.argv[2]
 report_id = "ack-probe-%d" % os.getpid()
 
 
@@ -32,8 +34,9 @@ for line in sys.stdin:
         send({"jsonrpc": "2.0", "id": message["id"], "result": {}})
         sys.exit(0)
     elif message.get("id") == "submit-1":
-        with open(journal) as f:
-            on_disk = report_id in f.read()
+        connection = sqlite3.connect("file:%s?mode=ro" % database, uri=True)
+        on_disk = connection.execute("SELECT COUNT(*) FROM reports WHERE report_id = ?", (report_id,)).fetchone()[0] == 1
+        connection.close()
         with open(verdict_path + ".tmp", "w") as f:
             json.dump({"reportId": report_id, "onDiskAtAck": on_disk, "ack": message}, f)
         os.rename(verdict_path + ".tmp", verdict_path)

@@ -75,11 +75,13 @@ final class DaemonHarness: @unchecked Sendable {
         return path
     }
 
-    /// Starts the daemon and waits (at most 10 s) until its control socket answers.
+    /// Starts the daemon and waits (at most 10 s) until its control socket answers, unless `waitForSocket`
+    /// is false (a daemon expected to refuse to start).
     @discardableResult
-    func start(arguments: [String] = [], environment: [String: String]? = nil) throws -> ChildProcess {
+    func start(arguments: [String] = [], environment: [String: String]? = nil, waitForSocket: Bool = true) throws -> ChildProcess {
         let child = try ChildProcess([Binaries.daemon, "run", "--config", configPath] + arguments, environment: environment)
         daemon = child
+        guard waitForSocket else { return child }
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             if (try? status()) != nil { return child }
@@ -171,11 +173,15 @@ final class DaemonHarness: @unchecked Sendable {
 
     var workerPidsSeen: [Int32] { seenPids.withLock { Array($0) } }
 
-    /// Stops the daemon with SIGTERM and waits for its exit (at most `timeout` seconds).
+    /// Stops the daemon with SIGTERM and waits for its exit (at most `timeout` seconds), then for the end of
+    /// its output, so a test that reads the log after `stop()` sees its last lines (a busy machine delivers
+    /// them after the exit is reaped).
     func stop(timeout: Double = 15) -> TerminationStatus? {
         guard let daemon else { return nil }
         daemon.signal(SIGTERM)
-        return daemon.waitForExit(timeout: timeout)
+        let status = daemon.waitForExit(timeout: timeout)
+        if status != nil { daemon.waitForOutputEnd(timeout: 5) }
+        return status
     }
 
     /// Kills whatever is left (daemon group, every worker seen) and removes the temporary folder.

@@ -1,0 +1,145 @@
+import Foundation
+import Protocol
+
+extension EmbeddedStore {
+    /// Where a report is on its way to the access server.
+    enum ForwardState: Sendable, Equatable {
+        case pending
+        case forwarded(Date)
+        case deadLettered(String)
+
+        var name: String {
+            switch self {
+            case .pending: "pending"
+            case .forwarded: "forwarded"
+            case .deadLettered: "dead-lettered"
+            }
+        }
+    }
+
+    /// Per-connector forwarding figures; the backlog is read off the in-memory spool counts.
+    struct ForwardTotals: Sendable, Equatable {
+        var backlog = 0
+        var backlogBytes = 0
+        var forwarded = 0
+        var deadLettered = 0
+        var lastForward: Date?
+    }
+
+    /// Runs `callback` after each accepted report is durable (the forwarder's wake-up).
+    func setOnAccepted(_ callback: @escaping @Sendable () -> Void) { onAccepted.withLock { $0 = Callback(callback) } }
+
+    /// The oldest unforwarded report of each connector, except those in `busy`: one indexed lookup each.
+    func pendingHeads(excluding busy: Set<String>) -> [IntegrationReport] {
+        let connectors = spool.withLock { $0.pending.filter { $0.value.count > 0 && !busy.contains($0.key) }.map(\.key) }
+        let decoder = PayloadDecoder()
+        return read([]) { database in
+            let statement = try database.statement("SELECT body FROM reports WHERE connector = ? AND state = 0 ORDER BY seq LIMIT 1")
+            return try connectors.sorted().compactMap { connector in
+                try statement.bind(.text(connector))
+                defer { statement.reset() }
+                guard try statement.step() else { return nil }
+                return try? decoder.value(IntegrationReport.self, from: statement.data(0))
+            }
+        }
+    }
+
+    /// Records durably that the report reached the access server.
+    func markForwarded(_ reportId: String, completion: @escaping @Sendable (Error?) -> Void) {
+        leaveSpool(reportId, state: .delivered, reason: nil, completion: completion)
+    }
+
+    /// Records durably that the report was rejected and dead-lettered.
+    func markDeadLettered(_ reportId: String, reason: String, completion: @escaping @Sendable (Error?) -> Void) {
+        leaveSpool(reportId, state: .deadLettered, reason: reason, completion: completion)
+    }
+
+    private func leaveSpool(_ reportId: String, state: StoreSchema.ReportState, reason: String?,
+                            completion: @escaping @Sendable (Error?) -> Void) {
+        let now = Int(EpochMillis.int64(Date()))
+                write({ [self] database -> (connector: String, bytes: Int)? in
+            let pending = try database.statement("SELECT connector, bytes FROM reports WHERE report_id = ? AND state = 0").bind(.text(reportId))
+            guard try pending.step() else { return nil }
+            let connector = pending.text(0), bytes = pending.int(1)
+            try database.statement("UPDATE reports SET state = ?, forwarded_ms = ? WHERE report_id = ?")
+                .bind(.int(state.rawValue), .int(now), .text(reportId)).run()
+            if let reason {
+                try database.statement("INSERT OR REPLACE INTO dead_letters (report_id, connector, reason, time_ms) VALUES (?, ?, ?, ?)")
+                    .bind(.text(reportId), .text(connector), .text(reason), .int(now)).run()
+                try database.statement("""
+                    INSERT INTO connector_totals (connector, dead_lettered) VALUES (?, 1)
+                    ON CONFLICT(connector) DO UPDATE SET dead_lettered = dead_lettered + 1
+                    """).bind(.text(connector)).run()
+            } else {
+                try database.statement("""
+                    INSERT INTO connector_totals (connector, forwarded, last_forward_ms) VALUES (?, 1, ?)
+                    ON CONFLICT(connector) DO UPDATE SET forwarded = forwarded + 1, last_forward_ms = excluded.last_forward_ms
+                    """).bind(.text(connector), .int(now)).run()
+            }
+            return (connector, bytes)
+        }, completion: { [self] result in
+            switch result {
+            case .success(let left?):
+                spool.withLock { spool in
+                    let current = spool.pending[left.connector] ?? (count: 0, bytes: 0)
+                    spool.pending[left.connector] = current.count <= 1 ? nil : (current.count - 1, max(0, current.bytes - left.bytes))
+                }
+                completion(nil)
+            case .success(nil): completion(nil)
+            case .failure(let error): completion(error)
+            }
+        })
+    }
+
+    func forwardState(of reportId: String) -> ForwardState? {
+        read(nil) { database in
+            let statement = try database.statement("""
+                SELECT r.state, r.forwarded_ms, d.reason FROM reports r LEFT JOIN dead_letters d ON d.report_id = r.report_id
+                WHERE r.report_id = ?
+                """).bind(.text(reportId))
+            guard try statement.step() else { return nil }
+            switch StoreSchema.ReportState(rawValue: statement.int(0)) {
+            case .pending?, nil: return .pending
+            case .delivered?: return .forwarded(Date(timeIntervalSince1970: Double(statement.int(1)) / 1000))
+            case .deadLettered?: return .deadLettered(statement.optionalText(2) ?? "")
+            }
+        }
+    }
+
+    func forwardTotals(connectorName: String) -> ForwardTotals {
+        var totals = read(ForwardTotals()) { database in
+            let statement = try database.statement("SELECT forwarded, dead_lettered, last_forward_ms FROM connector_totals WHERE connector = ?")
+                .bind(.text(connectorName))
+            guard try statement.step() else { return ForwardTotals() }
+            return ForwardTotals(forwarded: statement.int(0), deadLettered: statement.int(1),
+                                 lastForward: statement.isNull(2) ? nil : Date(timeIntervalSince1970: Double(statement.int(2)) / 1000))
+        }
+        let waiting = spool.withLock { $0.pending[connectorName] } ?? (count: 0, bytes: 0)
+        totals.backlog = waiting.count
+        totals.backlogBytes = waiting.bytes
+        return totals
+    }
+
+    /// Reports dead-lettered over all connectors, configured now or not.
+    var deadLetteredTotal: Int {
+        read(0) { database in
+            let statement = try database.statement("SELECT COALESCE(SUM(dead_lettered), 0) FROM connector_totals")
+            return try statement.step() ? statement.int(0) : 0
+        }
+    }
+
+    /// ok, near-limit (80 %) or full (a report was just refused for lack of room).
+    var spoolState: String {
+        spool.withLock { spool in
+            guard let limit = spoolLimitBytes else { return "ok" }
+            let bytes = spool.bytes
+            if spool.full && bytes > 0 { return "full" }
+            return bytes * 10 >= limit * 8 ? "near-limit" : "ok"
+        }
+    }
+
+    /// Reports and bytes waiting in the spool, over all connectors.
+    var backlog: (reports: Int, bytes: Int) {
+        spool.withLock { spool in (spool.pending.values.reduce(0) { $0 + $1.count }, spool.bytes) }
+    }
+}

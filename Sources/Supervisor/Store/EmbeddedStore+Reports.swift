@@ -1,0 +1,122 @@
+import Foundation
+import Protocol
+
+extension EmbeddedStore {
+    /// Per-connector totals over every report ever stored (retention does not lower them), for status.
+    struct ConnectorTotals: Sendable, Equatable {
+        var reports = 0
+        var created = 0
+        var updated = 0
+        var deleted = 0
+        var lastReportId: String?
+    }
+
+    /// Which reports a query wants; every filter is optional. Newest `limit` after skipping `offset`, returned
+    /// oldest first.
+    struct ReportQuery: Sendable {
+        var connectorName: String?
+        var since: Date?
+        var until: Date?
+        var limit: Int?
+        var offset = 0
+    }
+
+    /// Stores a report; `completion(true)` once durable, `completion(false)` for a replay of a stored id.
+    /// In forwarding mode a full spool refuses it with a retryable error: the worker keeps it and retries.
+    func submitReport(_ report: IntegrationReport, completion: @escaping @Sendable (Result<Bool, RPCError>) -> Void) {
+        let body: Data
+        do {
+            body = try encoder.line(report).dropLast()
+        } catch {
+            return completion(.failure(.internalError("cannot encode report \(report.reportId): \(error)")))
+        }
+        let forwarding = forwarding, limit = spoolLimitBytes
+        let now = Date()
+        let wake = onAccepted.withLock { $0 }
+        write({ [self] database -> Bool in
+            let existing = try database.statement("SELECT 1 FROM reports WHERE report_id = ?").bind(.text(report.reportId))
+            if try existing.step() { return false }
+            if forwarding, let limit {
+                let waiting = spool.withLock { $0.bytes }
+                if waiting + body.count > limit {
+                    spool.withLock { $0.full = true }
+                    throw RPCError.unavailable("spool full: \(waiting) bytes of reports wait for the access server (limit \(limit)); report not accepted, retry later")
+                }
+            }
+            let time = EpochMillis.int64(report.refreshCompletionDate ?? report.refreshStartDate)
+            let stored = EpochMillis.int64(now)
+            let state: StoreSchema.ReportState = forwarding ? .pending : .delivered
+            try database.statement("""
+                INSERT INTO reports (report_id, connector, time_ms, stored_ms, state, forwarded_ms, bytes, body)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """).bind(.text(report.reportId), .text(report.connectorName), .int(Int(time)), .int(Int(stored)),
+                          .int(state.rawValue), forwarding ? .null : .int(Int(stored)), .int(body.count), .bytes([UInt8](body))).run()
+            try database.statement("""
+                INSERT INTO connector_totals (connector, reports, created, updated, deleted, last_report_id) VALUES (?, 1, ?, ?, ?, ?)
+                ON CONFLICT(connector) DO UPDATE SET reports = reports + 1, created = created + excluded.created,
+                    updated = updated + excluded.updated, deleted = deleted + excluded.deleted, last_report_id = excluded.last_report_id
+                """).bind(.text(report.connectorName), .int(report.createdElements.count), .int(report.updatedElements.count),
+                          .int(report.deletedElements.count), .text(report.reportId)).run()
+            return true
+        }, completion: { [self] result in
+            switch result {
+            case .success(let stored):
+                if stored && forwarding {
+                    spool.withLock { spool in
+                        let current = spool.pending[report.connectorName] ?? (count: 0, bytes: 0)
+                        spool.pending[report.connectorName] = (current.count + 1, current.bytes + body.count)
+                        spool.full = false
+                    }
+                }
+                completion(.success(stored))
+                if stored { wake?.run() }
+            case .failure(let error as RPCError): completion(.failure(error))
+            case .failure(let error): completion(.failure(.unavailable("report not stored: \(error)")))
+            }
+        })
+    }
+
+    func reports(_ query: ReportQuery = ReportQuery()) -> [IntegrationReport] {
+        var conditions: [String] = [], values: [StoreValue] = []
+        if let connector = query.connectorName { conditions.append("connector = ?"); values.append(.text(connector)) }
+        if let since = query.since { conditions.append("time_ms >= ?"); values.append(.int(Int(EpochMillis.int64(since)))) }
+        if let until = query.until { conditions.append("time_ms <= ?"); values.append(.int(Int(EpochMillis.int64(until)))) }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        // A time filter reads its index in time order; otherwise the newest come first by arrival.
+        let order = query.since != nil || query.until != nil ? "time_ms DESC, seq DESC" : "seq DESC"
+        let sql = "SELECT body FROM reports \(filter) ORDER BY \(order) LIMIT ? OFFSET ?"
+        values.append(.int(query.limit ?? -1))
+        values.append(.int(max(0, query.offset)))
+        let decoder = PayloadDecoder()
+        return read([]) { database in
+            let statement = try database.statement(sql)
+            for (index, value) in values.enumerated() { try statement.bind(at: Int32(index + 1), value) }
+            var found: [IntegrationReport] = []
+            while try statement.step() {
+                if let report = try? decoder.value(IntegrationReport.self, from: statement.data(0)) { found.append(report) }
+            }
+            return found.reversed()
+        }
+    }
+
+    func totals(connectorName: String) -> ConnectorTotals {
+        read(ConnectorTotals()) { database in
+            let statement = try database.statement("SELECT reports, created, updated, deleted, last_report_id FROM connector_totals WHERE connector = ?")
+                .bind(.text(connectorName))
+            guard try statement.step() else { return ConnectorTotals() }
+            return ConnectorTotals(reports: statement.int(0), created: statement.int(1), updated: statement.int(2),
+                                   deleted: statement.int(3), lastReportId: statement.optionalText(4))
+        }
+    }
+
+    /// How many reports are kept now, and when the oldest was stored; status shows both.
+    var keptReports: (count: Int, oldest: Date?) {
+        read((0, nil)) { database in
+            let count = try database.statement("SELECT COUNT(*) FROM reports")
+            let total = try count.step() ? count.int(0) : 0
+            let oldest = try database.statement("SELECT stored_ms FROM reports ORDER BY seq LIMIT 1")
+            let date = try oldest.step() ? Date(timeIntervalSince1970: Double(oldest.int(0)) / 1000) : nil
+            return (total, date)
+        }
+    }
+}

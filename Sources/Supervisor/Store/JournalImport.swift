@@ -1,0 +1,122 @@
+import Foundation
+import Protocol
+
+/// The one-time move from the JSON-lines journal (`store/journal.jsonl`, written before the store moved to
+/// SQLite) into the database: every record applied in one transaction, then the file renamed to
+/// `journal.jsonl.imported`, so a second start never imports it twice and nothing is lost if it stops midway.
+enum JournalImport {
+    static let journalName = "journal.jsonl"
+    static let importedSuffix = ".imported"
+
+    static func importIfPresent(directory: String, into database: SQLiteDatabase, forwarding: Bool, logger: Logger?) throws {
+        let journal = directory + "/" + journalName
+        guard FileManager.default.fileExists(atPath: journal) else { return }
+        // A crash after the commit but before the rename: the records are in; only the rename is left.
+        if try alreadyImported(database) { return try rename(journal) }
+        guard let data = FileManager.default.contents(atPath: journal) else {
+            throw EmbeddedStore.LoadError(description: "cannot read \(journal) to import it")
+        }
+        let started = MonotonicClock.now()
+        let counts = try apply(data, path: journal, to: database, forwarding: forwarding)
+        try rename(journal)
+        logger?.notice("imported \(journal) into \(database.path): \(counts.reports) report(s), \(counts.elements) element(s) in \(String(format: "%.1f", MonotonicClock.now() - started)) s; the journal is kept as \(journalName + importedSuffix)")
+    }
+
+    private static func alreadyImported(_ database: SQLiteDatabase) throws -> Bool {
+        defer { database.resetAll() }
+        return try database.statement("SELECT 1 FROM store_meta WHERE key = 'journalImported'").step()
+    }
+
+    private static func rename(_ journal: String) throws {
+        let target = journal + importedSuffix
+        try? FileManager.default.removeItem(atPath: target)
+        try FileManager.default.moveItem(atPath: journal, toPath: target)
+    }
+
+    /// Replays the journal as the old store loaded it: later records win, a torn last line (never
+    /// acknowledged) is ignored, and a corrupt line in the middle stops the import with its number.
+    private static func apply(_ data: Data, path: String, to database: SQLiteDatabase, forwarding: Bool) throws -> (reports: Int, elements: Int) {
+        let decoder = PayloadDecoder(), encoder = MessageEncoder()
+        try database.execute("BEGIN IMMEDIATE")
+        var reports = 0
+        do {
+            var lineNumber = 0
+            var start = data.startIndex
+            while start < data.endIndex {
+                lineNumber += 1
+                guard let newline = data[start...].firstIndex(of: 0x0A) else { break }
+                let line = data[start..<newline]
+                start = newline + 1
+                if line.isEmpty { continue }
+                let record: StoreRecord
+                do { record = try decoder.value(StoreRecord.self, from: Data(line)) } catch {
+                    throw EmbeddedStore.LoadError(description: "\(path) line \(lineNumber) is corrupt (\(error)); nothing was imported. Fix or remove that line, then start again")
+                }
+                if try apply(record, to: database, forwarding: forwarding, encoder: encoder) { reports += 1 }
+                database.resetAll()
+            }
+            try database.statement("INSERT INTO store_meta (key, value) VALUES ('journalImported', ?)")
+                .bind(.text(ISO8601DateFormatter().string(from: Date()))).run()
+            database.resetAll()
+            try database.execute("COMMIT")
+        } catch {
+            database.resetAll()
+            try? database.execute("ROLLBACK")
+            throw error
+        }
+        let count = try database.statement("SELECT COUNT(*) FROM elements")
+        defer { database.resetAll() }
+        return (reports, try count.step() ? count.int(0) : 0)
+    }
+
+    /// One record into the tables; true when it added a report.
+    private static func apply(_ record: StoreRecord, to database: SQLiteDatabase, forwarding: Bool, encoder: MessageEncoder) throws -> Bool {
+        switch record {
+        case .report(let report):
+            let body = try encoder.line(report).dropLast()
+            let time = Int(EpochMillis.int64(report.refreshCompletionDate ?? report.refreshStartDate))
+            let state: StoreSchema.ReportState = forwarding ? .pending : .delivered
+            try database.statement("""
+                INSERT OR IGNORE INTO reports (report_id, connector, time_ms, stored_ms, state, forwarded_ms, bytes, body)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """).bind(.text(report.reportId), .text(report.connectorName), .int(time), .int(time), .int(state.rawValue),
+                          forwarding ? .null : .int(time), .int(body.count), .bytes([UInt8](body))).run()
+            guard database.changes > 0 else { return false }
+            try database.statement("""
+                INSERT INTO connector_totals (connector, reports, created, updated, deleted, last_report_id) VALUES (?, 1, ?, ?, ?, ?)
+                ON CONFLICT(connector) DO UPDATE SET reports = reports + 1, created = created + excluded.created,
+                    updated = updated + excluded.updated, deleted = deleted + excluded.deleted, last_report_id = excluded.last_report_id
+                """).bind(.text(report.connectorName), .int(report.createdElements.count), .int(report.updatedElements.count),
+                          .int(report.deletedElements.count), .text(report.reportId)).run()
+            return true
+        case .element(let element):
+            // A renamed element frees its old name; another element may not hold the new one.
+            try database.statement("DELETE FROM elements WHERE qualified_name = ? AND guid != ?").bind(.text(element.qualifiedName), .text(element.guid)).run()
+            try EmbeddedStore.save(element, in: database, insert: false)
+        case .deleted(let guid, _):
+            try database.statement("DELETE FROM elements WHERE guid = ?").bind(.text(guid)).run()
+        case .forwarded(let reportId, let time):
+            try mark(reportId, state: .delivered, time: time, reason: nil, in: database)
+        case .deadLettered(let reportId, let reason, let time):
+            try mark(reportId, state: .deadLettered, time: time, reason: reason, in: database)
+        }
+        return false
+    }
+
+    private static func mark(_ reportId: String, state: StoreSchema.ReportState, time: Date, reason: String?, in database: SQLiteDatabase) throws {
+        let millis = Int(EpochMillis.int64(time))
+        let pending = try database.statement("SELECT connector FROM reports WHERE report_id = ? AND state = 0").bind(.text(reportId))
+        guard try pending.step() else { return }
+        let connector = pending.text(0)
+        try database.statement("UPDATE reports SET state = ?, forwarded_ms = ? WHERE report_id = ?")
+            .bind(.int(state.rawValue), .int(millis), .text(reportId)).run()
+        if let reason {
+            try database.statement("INSERT OR REPLACE INTO dead_letters (report_id, connector, reason, time_ms) VALUES (?, ?, ?, ?)")
+                .bind(.text(reportId), .text(connector), .text(reason), .int(millis)).run()
+            try database.statement("UPDATE connector_totals SET dead_lettered = dead_lettered + 1 WHERE connector = ?").bind(.text(connector)).run()
+        } else {
+            try database.statement("UPDATE connector_totals SET forwarded = forwarded + 1, last_forward_ms = ? WHERE connector = ?")
+                .bind(.int(millis), .text(connector)).run()
+        }
+    }
+}

@@ -1,0 +1,89 @@
+/// The embedded store's SQLite schema and connection settings, in one place so docs/operations.md can quote it.
+enum StoreSchema {
+    static let fileName = "store.sqlite"
+    static let version = 1
+
+    /// Settings of the writer connection.
+    ///
+    /// `synchronous = FULL` in WAL mode syncs the WAL at every commit, so a commit that returned is on disk and
+    /// survives power loss; NORMAL would sync only at checkpoints and could lose the last acknowledged reports.
+    /// `auto_vacuum = INCREMENTAL` (only effective before the first table exists) lets retention hand freed
+    /// pages back to the file system. The WAL is truncated to 64 MiB after each checkpoint.
+    static func writerPragmas(cacheKiB: Int) -> String {
+        """
+        PRAGMA auto_vacuum = INCREMENTAL;
+        PRAGMA journal_mode = WAL;
+        PRAGMA synchronous = FULL;
+        PRAGMA journal_size_limit = 67108864;
+        PRAGMA cache_size = -\(cacheKiB);
+        PRAGMA mmap_size = 0;
+        PRAGMA temp_store = MEMORY;
+        """
+    }
+
+    /// Settings of a reading connection (the daemon's own, and the CLI's while the daemon runs).
+    static func readerPragmas(cacheKiB: Int) -> String {
+        "PRAGMA query_only = 1; PRAGMA cache_size = -\(cacheKiB); PRAGMA mmap_size = 0;"
+    }
+
+    /// Report states (`reports.state`).
+    enum ReportState: Int {
+        /// Waiting for the forwarder (Egeria mode).
+        case pending = 0
+        /// At the access server: forwarded to Egeria, or stored by the embedded one.
+        case delivered = 1
+        case deadLettered = 2
+    }
+
+    static let tables = """
+        CREATE TABLE IF NOT EXISTS elements (
+            guid TEXT PRIMARY KEY,
+            qualified_name TEXT NOT NULL UNIQUE,
+            type_name TEXT NOT NULL,
+            metadata_source TEXT,
+            integration_service TEXT,
+            create_ms INTEGER NOT NULL,
+            update_ms INTEGER NOT NULL,
+            version INTEGER NOT NULL,
+            properties TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS elements_by_type ON elements(type_name, qualified_name);
+        CREATE INDEX IF NOT EXISTS elements_by_source ON elements(metadata_source, qualified_name);
+        CREATE TABLE IF NOT EXISTS reports (
+            seq INTEGER PRIMARY KEY,
+            report_id TEXT NOT NULL UNIQUE,
+            connector TEXT NOT NULL,
+            time_ms INTEGER NOT NULL,
+            stored_ms INTEGER NOT NULL,
+            state INTEGER NOT NULL,
+            forwarded_ms INTEGER,
+            bytes INTEGER NOT NULL,
+            body TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS reports_by_connector ON reports(connector, seq);
+        CREATE INDEX IF NOT EXISTS reports_by_connector_time ON reports(connector, time_ms);
+        CREATE INDEX IF NOT EXISTS reports_by_time ON reports(time_ms);
+        CREATE INDEX IF NOT EXISTS reports_pending ON reports(connector, seq) WHERE state = 0;
+        CREATE TABLE IF NOT EXISTS dead_letters (
+            report_id TEXT PRIMARY KEY,
+            connector TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            time_ms INTEGER NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS connector_totals (
+            connector TEXT PRIMARY KEY,
+            reports INTEGER NOT NULL DEFAULT 0,
+            created INTEGER NOT NULL DEFAULT 0,
+            updated INTEGER NOT NULL DEFAULT 0,
+            deleted INTEGER NOT NULL DEFAULT 0,
+            last_report_id TEXT,
+            forwarded INTEGER NOT NULL DEFAULT 0,
+            dead_lettered INTEGER NOT NULL DEFAULT 0,
+            last_forward_ms INTEGER
+        );
+        CREATE TABLE IF NOT EXISTS store_meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        """
+}

@@ -1,0 +1,69 @@
+import Foundation
+import Protocol
+import Synchronization
+
+/// A run of failed store writes (disk full, I/O error), from the first failure to the first success after it:
+/// logged once at each end, shown in status, and meanwhile writes are refused at once but for one probe a
+/// second that finds out whether space is back.
+final class WriteEpisode: Sendable {
+    /// Why the store cannot be written, since when.
+    struct Failure: Sendable, Equatable {
+        var since: Date
+        var reason: String
+        /// Monotonic time of the last write tried.
+        var lastAttempt: Double
+    }
+
+    /// While writes fail, how often one is let through.
+    static let probeIntervalSeconds = 1.0
+
+    private let failure = Mutex<Failure?>(nil)
+    private let logger: Logger?
+    private let path: String
+
+    init(logger: Logger?, path: String) {
+        self.logger = logger
+        self.path = path
+    }
+
+    var current: Failure? { failure.withLock { $0 } }
+
+    /// nil when a write may go ahead; while writes fail, a retryable refusal except for one probe a second.
+    func refusal() -> RPCError? {
+        failure.withLock { failure -> RPCError? in
+            guard var current = failure else { return nil }
+            let now = MonotonicClock.now()
+            if now - current.lastAttempt >= Self.probeIntervalSeconds {
+                current.lastAttempt = now
+                failure = current
+                return nil
+            }
+            return .unavailable("the embedded store cannot be written (\(current.reason)); nothing was stored, retry later")
+        }
+    }
+
+    /// How a transaction ended (nil: committed).
+    func note(_ error: SQLiteDatabase.SQLiteError?) {
+        let change = failure.withLock { failure -> (started: Failure?, endedAfter: Double?) in
+            switch (failure, error) {
+            case (nil, nil): return (nil, nil)
+            case (nil, let error?):
+                failure = Failure(since: Date(), reason: error.message, lastAttempt: MonotonicClock.now())
+                return (failure, nil)
+            case (let current?, nil):
+                failure = nil
+                return (nil, Date().timeIntervalSince(current.since))
+            case (var current?, let error?):
+                current.reason = error.message
+                failure = current
+                return (nil, nil)
+            }
+        }
+        if let started = change.started {
+            logger?.error("the embedded store cannot be written: \(started.reason); reports are refused and workers keep them until it can (\(path))")
+        }
+        if let seconds = change.endedAfter {
+            logger?.notice("the embedded store is writable again after \(String(format: "%.1f", seconds)) s; accepting reports")
+        }
+    }
+}

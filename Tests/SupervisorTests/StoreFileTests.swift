@@ -1,0 +1,132 @@
+import Foundation
+import Glibc
+import Protocol
+import Testing
+@testable import Supervisor
+
+extension RealProcesses {
+    /// The store's file on disk: the journal of earlier versions is imported once, a damaged database stops
+    /// the daemon with a clear message and is left as it was.
+    @Suite("Store files", .serialized, .timeLimit(.minutes(2)))
+    struct StoreFileTests {
+        static let date = Date(timeIntervalSince1970: 1_795_940_000)
+
+        static func report(_ id: String, connector: String = "files", created: [String] = ["g1"]) -> IntegrationReport {
+            IntegrationReport(reportId: id, serverName: "test-daemon", connectorId: connector + "-id", connectorName: connector,
+                              refreshStartDate: date, refreshCompletionDate: date.addingTimeInterval(1), createdElements: created,
+                              updatedElements: [], deletedElements: [], additionalProperties: ["outcome": "completed"])
+        }
+
+        static func element(_ guid: String, _ name: String, version: Int = 1) -> MetadataElement {
+            MetadataElement(guid: guid, typeName: "DataFile", qualifiedName: name, properties: ["size": .int(version)],
+                            metadataSourceQualifiedName: "files", createTime: date, updateTime: date, version: version,
+                            integrationService: "files-integrator")
+        }
+
+        /// A journal exactly as the JSON-lines store wrote it: its own record type and encoder, one record per
+        /// line, with a torn last line from a crash mid-append.
+        static func writeJournal(to path: String) throws {
+            let records: [StoreRecord] = [
+                .element(element("g1", "/data/a.csv")), .element(element("g2", "/data/b.csv")),
+                .report(report("r1", created: ["g1", "g2"])),
+                .element(element("g1", "/data/a.csv", version: 2)), .deleted(guid: "g2", time: date),
+                .report(report("r2", connector: "chaos")), .forwarded(reportId: "r1", time: date),
+                .report(report("r3")), .deadLettered(reportId: "r3", reason: "rejected: bad", time: date),
+                .report(report("r1")),  // a replay: ignored, as the journal's loader ignored it
+            ]
+            let encoder = MessageEncoder()
+            var data = Data()
+            for record in records { data.append(try encoder.line(record)) }
+            data.append(Data("{\"op\":\"report\",\"report\":{\"reportId\":\"tor".utf8))
+            try data.write(to: URL(fileURLWithPath: path))
+        }
+
+        @Test("a journal written before SQLite is imported once at the first start (the daemon's), then renamed; nothing is lost")
+        func journalImport() throws {
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            let store = harness.directory + "/data/store"
+            try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
+            try Self.writeJournal(to: store + "/journal.jsonl")
+            try harness.writeConfig(services: [DaemonHarness.chaosService(failure: "none", intervalSeconds: 3600)],
+                                    accessServer: "{ \"embedded\": {} }")
+            try harness.start()
+            let imported = harness.daemon!.waitFor(timeout: 10) { _, stderr, _ in stderr.contains { $0.contains("imported") } }
+            #expect(imported, "the import was not logged")
+            #expect(!FileManager.default.fileExists(atPath: store + "/journal.jsonl"))
+            #expect(FileManager.default.fileExists(atPath: store + "/journal.jsonl.imported"))
+            let reports = try harness.reports()
+            #expect(Set(reports.map(\.reportId)).isSuperset(of: ["r1", "r2", "r3"]))
+            #expect(reports.filter { $0.reportId == "r1" }.count == 1)
+            let r1 = try #require(reports.first { $0.reportId == "r1" })
+            #expect(r1.createdElements == ["g1", "g2"] && r1.refreshCompletionDate == Self.date.addingTimeInterval(1))
+            let elements = try harness.elements()
+            #expect(elements.first { $0.guid == "g1" }?.version == 2)
+            #expect(!elements.contains { $0.guid == "g2" })
+            #expect(elements.first { $0.guid == "g1" }?.integrationService == "files-integrator")
+            #expect(harness.stop() == .exited(0))
+            // A second start imports nothing more, and the data is still all there.
+            try harness.start()
+            #expect(try harness.reports().filter { ["r1", "r2", "r3"].contains($0.reportId) }.count == 3)
+            #expect(!harness.daemon!.stderrLines.contains { $0.contains("imported") })
+            #expect(harness.stop() == .exited(0))
+        }
+
+        @Test("in forwarding mode an imported journal keeps each report's forward state: forwarded, dead-lettered or waiting")
+        func journalImportForwardStates() throws {
+            var template = Array("/tmp/idj-XXXXXX".utf8CString)
+            let directory = String(cString: try #require(mkdtemp(&template)))
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            try Self.writeJournal(to: directory + "/journal.jsonl")
+            let store = try EmbeddedStore(directory: directory, forwarding: true)
+            #expect(store.forwardState(of: "r1") == .forwarded(Self.date))
+            #expect(store.forwardState(of: "r2") == .pending)
+            #expect(store.forwardState(of: "r3") == .deadLettered("rejected: bad"))
+            #expect(store.backlog.reports == 1)
+            #expect(store.pendingHeads(excluding: []).map(\.reportId) == ["r2"])
+            #expect(store.totals(connectorName: "files").reports == 2)
+            #expect(store.forwardTotals(connectorName: "files").deadLettered == 1)
+        }
+
+        @Test("a corrupt journal line in the middle stops the import, names the line, and changes nothing")
+        func corruptJournal() throws {
+            var template = Array("/tmp/idj-XXXXXX".utf8CString)
+            let directory = String(cString: try #require(mkdtemp(&template)))
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let journal = directory + "/journal.jsonl"
+            try Self.writeJournal(to: journal)
+            var data = try Data(contentsOf: URL(fileURLWithPath: journal))
+            data.insert(contentsOf: Data("{not json}\n".utf8), at: data.firstIndex(of: 0x0A)! + 1)
+            try data.write(to: URL(fileURLWithPath: journal))
+            do {
+                _ = try EmbeddedStore(directory: directory)
+                Issue.record("a corrupt journal was imported")
+            } catch {
+                #expect("\(error)".contains("line 2"), "\(error)")
+            }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: journal)) == data)
+            #expect(try EmbeddedStore(directory: directory, readOnly: true).reports().isEmpty)
+        }
+
+        @Test("a damaged database file: the daemon exits non-zero, names the file, says what to do, and overwrites nothing")
+        func corruptDatabase() throws {
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            let store = harness.directory + "/data/store"
+            try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
+            let garbage = Data((0..<65_536).map { UInt8(truncatingIfNeeded: $0 &* 7919) })
+            try garbage.write(to: URL(fileURLWithPath: store + "/store.sqlite"))
+            try harness.writeConfig(services: [DaemonHarness.chaosService(failure: "none")])
+            let daemon = try harness.start(waitForSocket: false)
+            let status = daemon.waitForExit(timeout: 10)
+            #expect(status != nil && status != .exited(0), "exit: \(String(describing: status))")
+            let log = daemon.stderrLines.joined(separator: "\n")
+            #expect(log.contains(store + "/store.sqlite") && log.contains("not a readable SQLite database"), "\(log)")
+            #expect(log.contains("restore a backup"))
+            #expect(try Data(contentsOf: URL(fileURLWithPath: store + "/store.sqlite")) == garbage)
+            #expect(!FileManager.default.fileExists(atPath: store + "/store.sqlite-wal"))
+            let cli = try harness.cli("reports")
+            #expect(cli.code != 0 && cli.stderr.contains("not a readable SQLite database"))
+        }
+    }
+}
