@@ -26,6 +26,9 @@ extension RealProcesses {
         }
 
         static let cases: [Case] = [
+            Case(name: "store retention out of range",
+                 json: doc(extra: "\"store\": { \"retention\": { \"maxReportsPerConnector\": 0, \"maxAgeDays\": \"90\", \"keep\": 1 }, \"cacheMegabytes\": 1e9 },"),
+                 expected: ["store.retention.maxReportsPerConnector", "store.retention.maxAgeDays", "store.cacheMegabytes"]),
             Case(name: "not JSON", json: "{ \"integrationServices\": [ }", expected: ["not valid JSON"]),
             Case(name: "top level is an array", json: "[]", expected: ["expected an object, got []"]),
             Case(name: "no services", json: "{ \"dataDirectory\": \"data\" }", expected: ["integrationServices: is required"]),

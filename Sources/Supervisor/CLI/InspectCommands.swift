@@ -45,6 +45,8 @@ enum InspectCommands {
         if !status.daemon.storeWritable {
             text += "STORE CANNOT BE WRITTEN since \(TextTable.time(status.daemon.storeErrorSince)): \(status.daemon.storeError ?? "unknown error"); reports are refused until it can\n"
         }
+        text += "store: \(TextTable.bytes(status.daemon.storeSizeBytes)), \(status.daemon.storeReports) report(s) kept"
+        text += status.daemon.storeOldestReport.map { ", the oldest stored \(TextTable.time($0))\n" } ?? "\n"
         if status.daemon.droppedLogLines > 0 { text += "log lines dropped (stderr did not drain): \(status.daemon.droppedLogLines)\n" }
         let access = status.accessServer
         if access.kind == "embedded" {
@@ -116,7 +118,8 @@ enum InspectCommands {
     }
 
     private static func openStore(_ config: DaemonConfig, command: String) -> EmbeddedStore? {
-        do { return try EmbeddedStore(directory: config.storeDirectory, readOnly: true, forwarding: config.accessServer.egeria != nil) } catch {
+        do { return try EmbeddedStore(directory: config.storeDirectory, readOnly: true, forwarding: config.accessServer.egeria != nil,
+                                    settings: config.store) } catch {
             Output.error("integration-daemon \(command): \(error)")
             return nil
         }

@@ -30,11 +30,12 @@ enum RunCommand {
         let store: EmbeddedStore
         do {
             store = try EmbeddedStore(directory: config.storeDirectory, forwarding: config.accessServer.egeria != nil,
-                                      spoolLimitBytes: config.accessServer.egeria?.spoolLimitBytes, logger: logger)
+                                      spoolLimitBytes: config.accessServer.egeria?.spoolLimitBytes, settings: config.store, logger: logger)
         } catch {
             logger.error("cannot open the embedded store: \(error)")
             return 1
         }
+        StoreRetention(store: store).start()
         // Whoever started us may have left signals blocked (Foundation's Process does, from a non-main
         // thread); SIGTERM must reach the handler below.
         var none = sigset_t()

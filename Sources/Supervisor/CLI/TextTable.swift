@@ -30,4 +30,12 @@ struct TextTable {
         formatter.dateFormat = "yyyy-MM-dd HH:mm:ss'Z'"
         return formatter.string(from: date)
     }
+
+    /// A size for people: 812 B, 4.2 KiB, 17.0 MiB, 1.3 GiB.
+    static func bytes(_ count: Int) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(count), unit = 0
+        while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
+        return unit == 0 ? "\(count) B" : String(format: "%.1f", value) + " " + units[unit]
+    }
 }

@@ -31,11 +31,28 @@ enum ConfigLoader {
         return resolve(directory, against: base) + "/daemon.sock"
     }
 
+    /// `store`: retention and the page cache; every number range-checked.
+    static func parseStore(_ store: [String: JSONValue], reader: inout ConfigReader) -> StoreSettings {
+        reader.checkKeys(store, "store", known: ["retention", "cacheMegabytes"])
+        var settings = StoreSettings()
+        if let cache = reader.integer(store["cacheMegabytes"], "store.cacheMegabytes", in: 1...4096) { settings.cacheMegabytes = cache }
+        if let retention = reader.object(store["retention"], "store.retention") {
+            reader.checkKeys(retention, "store.retention", known: ["maxReportsPerConnector", "maxAgeDays"])
+            if let count = reader.integer(retention["maxReportsPerConnector"], "store.retention.maxReportsPerConnector", in: 1...100_000_000) {
+                settings.retention.maxReportsPerConnector = count
+            }
+            if let days = reader.number(retention["maxAgeDays"], "store.retention.maxAgeDays", in: 0.001...36_500) {
+                settings.retention.maxAgeDays = days
+            }
+        }
+        return settings
+    }
+
     static func parse(_ root: JSONValue, file: String, baseDirectory: String, workerDirectory: String,
                       reader: inout ConfigReader) -> DaemonConfig? {
         guard let top = reader.object(root, "", required: true) else { return nil }
         reader.checkKeys(top, "", known: ["localServerName", "localServerUserId", "dataDirectory", "accessServer",
-                                          "supervision", "metrics", "integrationServices", "integrationServicesConfig"])
+                                          "supervision", "metrics", "store", "integrationServices", "integrationServicesConfig"])
         var config = DaemonConfig(file: file, dataDirectory: resolve("data", against: baseDirectory))
         if let name = reader.string(top["localServerName"], "localServerName") { config.localServerName = name }
         if let user = reader.string(top["localServerUserId"], "localServerUserId") { config.localServerUserId = user }
@@ -53,6 +70,7 @@ enum ConfigLoader {
                 config.metrics = result
             }
         }
+        if let store = reader.object(top["store"], "store") { config.store = parseStore(store, reader: &reader) }
         if let supervision = reader.object(top["supervision"], "supervision") {
             config.supervision = parseSupervision(supervision, reader: &reader)
         }

@@ -11,6 +11,7 @@ struct DaemonConfig: Sendable, Equatable {
     var supervision = SupervisionConfig()
     var accessServer = AccessServerConfig.embedded
     var metrics: MetricsConfig?
+    var store = StoreSettings()
     var integrationServices: [ServiceConfig] = []
 
     var controlSocketPath: String { dataDirectory + "/daemon.sock" }

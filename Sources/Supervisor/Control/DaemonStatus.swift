@@ -35,6 +35,10 @@ struct DaemonStatus: Codable, Sendable {
         var storeWritable: Bool
         var storeError: String?
         var storeErrorSince: Date?
+        /// The store's file and WAL on disk, the reports retention keeps now, and when the oldest was stored.
+        var storeSizeBytes: Int
+        var storeReports: Int
+        var storeOldestReport: Date?
         /// Log lines dropped because stderr did not drain.
         var droppedLogLines: Int
         var controlConnections: Int

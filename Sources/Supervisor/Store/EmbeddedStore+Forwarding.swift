@@ -57,7 +57,7 @@ extension EmbeddedStore {
     private func leaveSpool(_ reportId: String, state: StoreSchema.ReportState, reason: String?,
                             completion: @escaping @Sendable (Error?) -> Void) {
         let now = Int(EpochMillis.int64(Date()))
-                write({ [self] database -> (connector: String, bytes: Int)? in
+        write({ database -> (connector: String, bytes: Int)? in
             let pending = try database.statement("SELECT connector, bytes FROM reports WHERE report_id = ? AND state = 0").bind(.text(reportId))
             guard try pending.step() else { return nil }
             let connector = pending.text(0), bytes = pending.int(1)

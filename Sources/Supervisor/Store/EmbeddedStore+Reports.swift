@@ -52,8 +52,8 @@ extension EmbeddedStore {
                 """).bind(.text(report.reportId), .text(report.connectorName), .int(Int(time)), .int(Int(stored)),
                           .int(state.rawValue), forwarding ? .null : .int(Int(stored)), .int(body.count), .bytes([UInt8](body))).run()
             try database.statement("""
-                INSERT INTO connector_totals (connector, reports, created, updated, deleted, last_report_id) VALUES (?, 1, ?, ?, ?, ?)
-                ON CONFLICT(connector) DO UPDATE SET reports = reports + 1, created = created + excluded.created,
+                INSERT INTO connector_totals (connector, reports, kept, created, updated, deleted, last_report_id) VALUES (?, 1, 1, ?, ?, ?, ?)
+                ON CONFLICT(connector) DO UPDATE SET reports = reports + 1, kept = kept + 1, created = created + excluded.created,
                     updated = updated + excluded.updated, deleted = deleted + excluded.deleted, last_report_id = excluded.last_report_id
                 """).bind(.text(report.connectorName), .int(report.createdElements.count), .int(report.updatedElements.count),
                           .int(report.deletedElements.count), .text(report.reportId)).run()
@@ -112,7 +112,7 @@ extension EmbeddedStore {
     /// How many reports are kept now, and when the oldest was stored; status shows both.
     var keptReports: (count: Int, oldest: Date?) {
         read((0, nil)) { database in
-            let count = try database.statement("SELECT COUNT(*) FROM reports")
+            let count = try database.statement("SELECT COALESCE(SUM(kept), 0) FROM connector_totals")
             let total = try count.step() ? count.int(0) : 0
             let oldest = try database.statement("SELECT stored_ms FROM reports ORDER BY seq LIMIT 1")
             let date = try oldest.step() ? Date(timeIntervalSince1970: Double(oldest.int(0)) / 1000) : nil

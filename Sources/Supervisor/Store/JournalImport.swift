@@ -83,8 +83,8 @@ enum JournalImport {
                           forwarding ? .null : .int(time), .int(body.count), .bytes([UInt8](body))).run()
             guard database.changes > 0 else { return false }
             try database.statement("""
-                INSERT INTO connector_totals (connector, reports, created, updated, deleted, last_report_id) VALUES (?, 1, ?, ?, ?, ?)
-                ON CONFLICT(connector) DO UPDATE SET reports = reports + 1, created = created + excluded.created,
+                INSERT INTO connector_totals (connector, reports, kept, created, updated, deleted, last_report_id) VALUES (?, 1, 1, ?, ?, ?, ?)
+                ON CONFLICT(connector) DO UPDATE SET reports = reports + 1, kept = kept + 1, created = created + excluded.created,
                     updated = updated + excluded.updated, deleted = deleted + excluded.deleted, last_report_id = excluded.last_report_id
                 """).bind(.text(report.connectorName), .int(report.createdElements.count), .int(report.updatedElements.count),
                           .int(report.deletedElements.count), .text(report.reportId)).run()

@@ -73,6 +73,7 @@ enum StoreSchema {
         CREATE TABLE IF NOT EXISTS connector_totals (
             connector TEXT PRIMARY KEY,
             reports INTEGER NOT NULL DEFAULT 0,
+            kept INTEGER NOT NULL DEFAULT 0,
             created INTEGER NOT NULL DEFAULT 0,
             updated INTEGER NOT NULL DEFAULT 0,
             deleted INTEGER NOT NULL DEFAULT 0,

@@ -69,6 +69,13 @@ extension SupervisionLoop {
         }
         out.family(p + "store_writable", "gauge", "1 while the embedded store can be written, 0 while writes fail (disk full).")
         out.sample(p + "store_writable", [], store.writeProblem == nil ? 1 : 0)
+        let kept = store.keptReports
+        out.family(p + "store_size_bytes", "gauge", "The embedded store's database and WAL on disk.")
+        out.sample(p + "store_size_bytes", [], Double(store.sizeBytes))
+        out.family(p + "store_reports", "gauge", "Integration reports the store keeps now (retention deletes older ones).")
+        out.sample(p + "store_reports", [], Double(kept.count))
+        out.family(p + "store_oldest_report_timestamp_seconds", "gauge", "When the oldest kept report was stored (0 when none).")
+        out.sample(p + "store_oldest_report_timestamp_seconds", [], kept.oldest?.timeIntervalSince1970 ?? 0)
         out.family(p + "log_lines_dropped_total", "counter", "Log lines dropped because stderr did not drain.")
         out.sample(p + "log_lines_dropped_total", [], Double(LogSink.droppedLines))
         out.family(p + "control_connections_refused_total", "counter", "Control connections refused: over the cap, or out of fds.")

@@ -5,11 +5,13 @@ import Protocol
 /// `status`: answered by the loop from what it holds, so it never waits on a worker.
 extension SupervisionLoop {
     func status() -> DaemonStatus {
-        DaemonStatus(
+        let kept = store.keptReports
+        return DaemonStatus(
             serverName: config.localServerName,
             daemon: .init(pid: getpid(), state: isShuttingDown ? "stopping" : "running", startTime: startTime,
                           dataDirectory: config.dataDirectory, storeWritable: store.writeProblem == nil,
                           storeError: store.writeProblem?.reason, storeErrorSince: store.writeProblem?.since,
+                          storeSizeBytes: store.sizeBytes, storeReports: kept.count, storeOldestReport: kept.oldest,
                           droppedLogLines: LogSink.droppedLines, controlConnections: control?.figures.open ?? 0,
                           refusedControlConnections: control?.figures.refused ?? 0),
             accessServer: accessServerSummary(),

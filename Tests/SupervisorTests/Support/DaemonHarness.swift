@@ -34,9 +34,11 @@ final class DaemonHarness: @unchecked Sendable {
         try self.init(config: Self.config(services: services, supervision: supervision, accessServer: accessServer))
     }
 
-    static func config(services: [String], supervision: String = fastSupervision, accessServer: String = "{ \"embedded\": {} }") -> String {
+    /// A daemon.json; `extra` is more top-level members (`"store": {…}`), comma-free at both ends.
+    static func config(services: [String], supervision: String = fastSupervision, accessServer: String = "{ \"embedded\": {} }",
+                       extra: String? = nil) -> String {
         """
-        { "localServerName": "test-daemon", "dataDirectory": "data", "accessServer": \(accessServer),
+        { "localServerName": "test-daemon", "dataDirectory": "data", "accessServer": \(accessServer), \(extra.map { $0 + "," } ?? "")
           "supervision": \(supervision),
           "integrationServices": [ \(services.joined(separator: ",\n")) ] }
         """
@@ -64,8 +66,8 @@ final class DaemonHarness: @unchecked Sendable {
     }
 
     /// Replaces the configuration file (for tests that need the harness's folder before they can write it).
-    func writeConfig(services: [String], accessServer: String = "{ \"embedded\": {} }") throws {
-        try Self.config(services: services, accessServer: accessServer).write(toFile: configPath, atomically: true, encoding: .utf8)
+    func writeConfig(services: [String], accessServer: String = "{ \"embedded\": {} }", extra: String? = nil) throws {
+        try Self.config(services: services, accessServer: accessServer, extra: extra).write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
     /// A folder for a files monitor to watch, inside this harness's temporary folder.

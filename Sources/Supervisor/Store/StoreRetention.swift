@@ -1,0 +1,88 @@
+import Dispatch
+import Foundation
+import Protocol
+import Synchronization
+
+/// Deletes reports past `store.retention` while the daemon runs: at most ``batchSize`` per transaction, so
+/// report intake interleaves with it and no pass stops the world. A report not yet forwarded is never deleted.
+///
+/// Age counts from the refresh's completion time. Per connector, the newest `maxReportsPerConnector`
+/// forwarded (or embedded-stored) reports are kept, besides any still waiting for the access server.
+final class StoreRetention: Sendable {
+    static let batchSize = 500
+    /// How often retention looks for work when the last pass found none.
+    static let idleSeconds = 1.0
+
+    private let store: EmbeddedStore
+    private let stop = DispatchSemaphore(value: 0)
+
+    init(store: EmbeddedStore) { self.store = store }
+
+    /// Starts the retention thread; a daemon that cannot start it runs on, logging that disk is unbounded.
+    func start() {
+        do { try OSThread.start(name: "store-retention") { [self] in loop() } } catch {
+            store.logger?.error("cannot start store retention (\(error)); reports past retention will not be deleted")
+        }
+    }
+
+    private func loop() {
+        while true {
+            let deleted = store.pruneBatch()
+            // A full batch means more is waiting: go on at once (the writer serves reports in between).
+            if deleted < Self.batchSize && stop.wait(timeout: .now() + Self.idleSeconds) == .success { return }
+        }
+    }
+}
+
+extension EmbeddedStore {
+    /// Deletes up to one batch of reports past retention and waits until that is committed; how many.
+    func pruneBatch(now: Date = Date()) -> Int {
+        let cutoff = Int(EpochMillis.int64(now.addingTimeInterval(-retention.maxAgeDays * 86_400)))
+        let maxKept = retention.maxReportsPerConnector, limit = StoreRetention.batchSize
+        let done = DispatchSemaphore(value: 0)
+        let count = Mutex(0)
+        write({ database -> Int in
+            var doomed: [(seq: Int, reportId: String, connector: String)] = []
+            let old = try database.statement("SELECT seq, report_id, connector FROM reports WHERE time_ms < ? AND state != 0 LIMIT ?")
+                .bind(.int(cutoff), .int(limit))
+            while try old.step() { doomed.append((old.int(0), old.text(1), old.text(2))) }
+            if doomed.count < limit {
+                let crowded = try database.statement("SELECT connector, kept FROM connector_totals WHERE kept > ? LIMIT 16").bind(.int(maxKept))
+                var over: [(String, Int)] = []
+                while try crowded.step() { over.append((crowded.text(0), crowded.int(1) - maxKept)) }
+                let taken = Set(doomed.map(\.seq))
+                for (connector, excess) in over where doomed.count < limit {
+                    let oldest = try database.statement("SELECT seq, report_id FROM reports WHERE connector = ? AND state != 0 ORDER BY seq LIMIT ?")
+                        .bind(.text(connector), .int(min(excess, limit - doomed.count)))
+                    while try oldest.step() {
+                        if !taken.contains(oldest.int(0)) { doomed.append((oldest.int(0), oldest.text(1), connector)) }
+                    }
+                }
+            }
+            for report in doomed {
+                try database.statement("DELETE FROM reports WHERE seq = ?").bind(.int(report.seq)).run()
+                try database.statement("DELETE FROM dead_letters WHERE report_id = ?").bind(.text(report.reportId)).run()
+                try database.statement("UPDATE connector_totals SET kept = kept - 1 WHERE connector = ?").bind(.text(report.connector)).run()
+            }
+            if !doomed.isEmpty { try Self.returnFreePages(database) }
+            return doomed.count
+        }, completion: { result in
+            count.withLock { $0 = (try? result.get()) ?? 0 }
+            done.signal()
+        })
+        done.wait()
+        return count.withLock { $0 }
+    }
+
+    /// Gives free pages back to the file system once they are more than a tenth of the file: the file stays
+    /// near the size of what retention keeps, while a steady stream still reuses freed pages in place.
+    private static func returnFreePages(_ database: SQLiteDatabase) throws {
+        let free = try database.statement("PRAGMA freelist_count")
+        let freePages = try free.step() ? free.int(0) : 0
+        let total = try database.statement("PRAGMA page_count")
+        let pages = try total.step() ? total.int(0) : 0
+        if freePages > 256 && freePages * 10 > pages {
+            try database.execute("PRAGMA incremental_vacuum(\(freePages / 2))")
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import Dispatch
+import Foundation
+import Glibc
+import Protocol
+import Synchronization
+import Testing
+@testable import Supervisor
+
+extension RealProcesses {
+    /// `store.retention`: old and surplus reports go in small batches while the daemon runs; a report not yet
+    /// forwarded never goes.
+    @Suite("Store retention", .serialized, .timeLimit(.minutes(2)))
+    struct RetentionTests {
+        static func report(_ index: Int, connector: String = "c", completed: Date = Date()) -> IntegrationReport {
+            IntegrationReport(reportId: "r\(index)", serverName: "s", connectorId: connector + "-id", connectorName: connector,
+                              refreshStartDate: completed, refreshCompletionDate: completed, createdElements: ["g\(index)"],
+                              updatedElements: [], deletedElements: [], additionalProperties: [:])
+        }
+
+        static func submit(_ store: EmbeddedStore, _ report: IntegrationReport) {
+            let done = DispatchSemaphore(value: 0)
+            store.submitReport(report) { _ in done.signal() }
+            done.wait()
+        }
+
+        static func forward(_ store: EmbeddedStore, _ id: String) {
+            let done = DispatchSemaphore(value: 0)
+            store.markForwarded(id) { _ in done.signal() }
+            done.wait()
+        }
+
+        static func temporaryDirectory() throws -> String {
+            var template = Array("/tmp/idr-XXXXXX".utf8CString)
+            return String(cString: try #require(mkdtemp(&template)))
+        }
+
+        @Test("over maxReportsPerConnector, the oldest forwarded go and every unforwarded one stays")
+        func perConnectorCap() throws {
+            let directory = try Self.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            var settings = StoreSettings()
+            settings.retention.maxReportsPerConnector = 10
+            let store = try EmbeddedStore(directory: directory, forwarding: true, settings: settings)
+            for index in 0..<40 { Self.submit(store, Self.report(index)) }
+            Self.submit(store, Self.report(100, connector: "other"))
+            // The oldest 30 reach the server; the newest 10 still wait.
+            for index in 0..<30 { Self.forward(store, "r\(index)") }
+            var rounds = 0
+            while store.pruneBatch() > 0 { rounds += 1 }
+            #expect(rounds >= 1)
+            let kept = Set(store.reports(.init(connectorName: "c")).map(\.reportId))
+            // The newest 10 are r30…r39, all still waiting: every forwarded one is past the cap.
+            #expect(kept == Set((30..<40).map { "r\($0)" }), "kept: \(kept.sorted())")
+            #expect(store.forwardState(of: "r0") == nil)
+            #expect(store.pendingHeads(excluding: []).map(\.reportId).sorted() == ["r100", "r30"])
+            #expect(store.reports(.init(connectorName: "other")).count == 1)
+            #expect(store.totals(connectorName: "c").reports == 40, "totals count every report ever stored")
+            #expect(store.keptReports.count == 11)
+            // Once those are forwarded and more arrive, the cap holds the newest 10.
+            for index in 30..<40 { Self.forward(store, "r\(index)") }
+            for index in 40..<45 { Self.submit(store, Self.report(index)); Self.forward(store, "r\(index)") }
+            while store.pruneBatch() > 0 {}
+            #expect(Set(store.reports(.init(connectorName: "c")).map(\.reportId)) == Set((35..<45).map { "r\($0)" }))
+        }
+
+        @Test("past maxAgeDays, forwarded reports go in batches of at most 500; waiting ones stay however old")
+        func byAge() throws {
+            let directory = try Self.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            var settings = StoreSettings()
+            settings.retention.maxAgeDays = 30
+            let store = try EmbeddedStore(directory: directory, forwarding: true, settings: settings)
+            let old = Date().addingTimeInterval(-40 * 86_400)
+            for index in 0..<1_200 { Self.submit(store, Self.report(index, completed: old)) }
+            for index in 0..<1_100 { Self.forward(store, "r\(index)") }
+            Self.submit(store, Self.report(5_000))
+            Self.forward(store, "r5000")
+            var batches: [Int] = []
+            while true {
+                let deleted = store.pruneBatch()
+                if deleted == 0 { break }
+                batches.append(deleted)
+            }
+            #expect(batches == [500, 500, 100], "\(batches)")
+            let kept = store.reports().map(\.reportId)
+            #expect(kept.count == 101 && kept.contains("r5000") && kept.contains("r1100") && !kept.contains("r0"))
+        }
+
+        @Test("the running daemon keeps its store within maxReportsPerConnector while reports flow, and status shows it")
+        func whileRunning() throws {
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            try harness.writeConfig(services: [DaemonHarness.chaosService(failure: "none", intervalSeconds: 0.02)],
+                                    extra: "\"store\": { \"retention\": { \"maxReportsPerConnector\": 5, \"maxAgeDays\": 30 }, \"cacheMegabytes\": 2 }")
+            try harness.start()
+            let pruned = harness.waitForStatus(timeout: 30) { status in
+                (harness.connector(status, "chaos")?.statistics["reportsStored"]?.intValue ?? 0) >= 60 && status.daemon.storeReports <= 6
+            }
+            #expect(pruned.ok, "retention did not keep up: \(String(describing: pruned.status?.daemon))")
+            #expect(pruned.status?.daemon.storeOldestReport != nil && (pruned.status?.daemon.storeSizeBytes ?? 0) > 0)
+            #expect(try harness.reports().count <= 8)
+            let text = try harness.cli("status").stdout
+            #expect(text.contains("report(s) kept"), "\(text)")
+            #expect(harness.stop() == .exited(0))
+        }
+    }
+}
