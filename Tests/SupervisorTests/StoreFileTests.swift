@@ -130,3 +130,37 @@ extension RealProcesses {
         }
     }
 }
+
+extension RealProcesses.StoreFileTests {
+    @Test("kill -9 of the daemon 20 times during group commits: every acknowledged report is stored exactly once")
+    func killDuringCommits() throws {
+        let harness = try DaemonHarness(config: "{}")
+        defer { harness.cleanUp() }
+        let acked = harness.directory + "/acked.txt"
+        let service = """
+        { "integrationServiceURLMarker": "flood-integrator",
+          "worker": { "command": ["python3", "\(Binaries.fixtures)/hostile_worker.py", "flood", "\(acked)"] },
+          "integrationConnectorConfigs": [ { "connectorName": "hostile", "metadataSourceQualifiedName": "hostile",
+            "connection": { "connectorType": { "connectorProviderClassName": "hostile" } } } ] }
+        """
+        try harness.writeConfig(services: [service], extra: "\"store\": { \"retention\": { \"maxReportsPerConnector\": 100000000 } }")
+        func ackedCount() -> Int { (try? String(contentsOfFile: acked, encoding: .utf8))?.split(separator: "\n").count ?? 0 }
+        for round in 0..<20 {
+            let before = ackedCount()
+            let daemon = try harness.start()
+            // Kill it at a different point of the stream each round.
+            let target = before + 20 + (round * 37) % 200
+            #expect(RealProcesses.DaemonLimitsTests.waitUntil(timeout: 20) { ackedCount() >= target }, "round \(round): no acks")
+            daemon.signal(SIGKILL)
+            #expect(daemon.waitForExit(timeout: 10) != nil)
+            // The flood worker goes with it (stdin EOF); wait so the next round's daemon gets the lock cleanly.
+            #expect(ProcessTable.waitUntilGone(harness.workerPidsSeen, timeout: 10))
+        }
+        let ids = try String(contentsOfFile: acked, encoding: .utf8).split(separator: "\n").map(String.init)
+        let stored = try harness.reports()
+        let storedIDs = stored.map(\.reportId)
+        #expect(ids.count >= 400)
+        #expect(Set(ids).subtracting(storedIDs).isEmpty, "\(Set(ids).subtracting(storedIDs).count) acknowledged report(s) missing")
+        #expect(storedIDs.count == Set(storedIDs).count, "a report stored twice")
+    }
+}
