@@ -8,7 +8,9 @@ struct WorkerMain {
     static func main() {
         if CommandLine.arguments.contains("--help") || CommandLine.arguments.contains("-h") {
             let help = """
-            usage: integration-worker
+            usage: integration-worker [--list-connectors]
+
+            --list-connectors  print the connector provider names this worker knows, one per line, and exit
 
             Hosts the integration connectors of one integration service. Started by integration-daemon, which
             sends the service's connector configs in the `initialize` request on stdin. stdout carries JSON-RPC 2.0
@@ -16,6 +18,11 @@ struct WorkerMain {
 
             """
             try? LineWriter.writeAll(fd: 1, Data(help.utf8))
+            return
+        }
+        if CommandLine.arguments.contains("--list-connectors") {
+            let names = ConnectorRegistry.standard.providerNames.joined(separator: "\n") + "\n"
+            try? LineWriter.writeAll(fd: 1, Data(names.utf8))
             return
         }
         WorkerPreamble.run()

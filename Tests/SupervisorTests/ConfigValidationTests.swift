@@ -26,6 +26,10 @@ extension RealProcesses {
         }
 
         static let cases: [Case] = [
+            Case(name: "a provider the built-in worker does not know (the list comes from integration-worker --list-connectors)",
+                 json: doc(services: service.replacingOccurrences(of: "\"data-files-monitor\"", with: "\"data-file-monitor\"")),
+                 expected: ["integrationConnectorConfigs[0].connection.connectorType.connectorProviderClassName",
+                            "unknown connector provider \"data-file-monitor\"", "it knows: chaos, data-files-monitor"]),
             Case(name: "store retention out of range",
                  json: doc(extra: "\"store\": { \"retention\": { \"maxReportsPerConnector\": 0, \"maxAgeDays\": \"90\", \"keep\": 1 }, \"cacheMegabytes\": 1e9 },"),
                  expected: ["store.retention.maxReportsPerConnector", "store.retention.maxAgeDays", "store.cacheMegabytes"]),

@@ -231,9 +231,27 @@ enum ConfigLoader {
                 connectors.append(connector)
             }
         }
+        // The built-in worker knows a fixed set of providers: ask it, so a typo fails here, not at run time.
+        if object["worker"]?["command"] == nil && ExecutableLocator.isExecutable(command[0]) {
+            checkProviders(list, of: command[0], path: p, reader: &reader)
+        }
         guard let marker else { return nil }
         return ServiceConfig(urlMarker: marker, fullName: fullName ?? marker, command: command, memoryLimitMegabytes: memoryLimit,
                              restart: restart, connectors: connectors)
+    }
+
+    private static func checkProviders(_ connectors: [JSONValue], of worker: String, path p: String, reader: inout ConfigReader) {
+        switch ConnectorCatalog.providers(of: worker) {
+        case .failure(let failure):
+            reader.warn("\(p).integrationConnectorConfigs", "connector providers not checked: \(failure)")
+        case .success(let known):
+            for (index, connector) in connectors.enumerated() {
+                guard let provider = connector["connection"]?["connectorType"]?["connectorProviderClassName"]?.stringValue,
+                      !known.contains(provider) else { continue }
+                reader.fail("\(p).integrationConnectorConfigs[\(index)].connection.connectorType.connectorProviderClassName",
+                            "unknown connector provider \"\(provider)\" for the built-in worker; it knows: \(known.joined(separator: ", "))")
+            }
+        }
     }
 
     private static func parseCommand(_ value: JSONValue?, path: String, baseDirectory: String, workerDirectory: String,
