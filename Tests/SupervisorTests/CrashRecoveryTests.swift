@@ -77,6 +77,33 @@ extension RealProcesses {
             #expect(harness.stop() == .exited(0))
         }
 
+        @Test("a refresh that stalls forever while heartbeats are answered (chaos stall) overruns refreshTimeoutSeconds: counted, an incident, worker replaced")
+        func stalledRefreshIsReplaced() throws {
+            let service = DaemonHarness.chaosService(failure: "stall", afterRefreshes: 2, intervalSeconds: 0.1)
+                .replacingOccurrences(of: "\"refreshIntervalSeconds\": 0.1,", with: "\"refreshIntervalSeconds\": 0.1, \"refreshTimeoutSeconds\": 1,")
+            let harness = try DaemonHarness(services: [service])
+            defer { harness.cleanUp() }
+            try harness.start()
+            // While it stalls, the worker answers heartbeats: status shows it running and refreshing.
+            let stalled = harness.waitForStatus(timeout: 10) { status in
+                harness.connector(status, "chaos")?.connectorStatus == .REFRESHING && (harness.connector(status, "chaos")?.statistics["refreshCount"]?.intValue ?? 0) >= 1
+            }
+            #expect(stalled.ok, "\(String(describing: stalled.status))")
+            let (replaced, status) = harness.waitForStatus(timeout: 15) { status in
+                (harness.service(status, "chaos-integrator")?.worker.restartCount ?? 0) >= 1
+            }
+            try #require(replaced, "\(String(describing: status))")
+            #expect(harness.service(status!, "chaos-integrator")?.worker.lastExit?.cause == "refresh-timeout")
+            #expect((harness.connector(status!, "chaos")?.statistics["refreshOverruns"]?.intValue ?? 0) >= 1)
+            #expect(harness.daemon!.stderrLines.contains { $0.contains("past its refreshTimeoutSeconds") })
+            let metrics = try harness.cli("metrics").stdout
+            #expect(metrics.contains("integration_daemon_connector_refresh_overruns_total{service=\"chaos-integrator\",connector=\"chaos\"} 1")
+                    || metrics.contains("integration_daemon_connector_refresh_overruns_total{service=\"chaos-integrator\",connector=\"chaos\"} 2"), "\(metrics)")
+            #expect(metrics.contains("cause=\"refresh-timeout\""))
+            #expect(try harness.elements().contains { $0.typeName == "IncidentReport" && $0.qualifiedName.contains("refresh-timeout") })
+            #expect(harness.stop() == .exited(0))
+        }
+
         @Test("a crash-looping service goes FAILED after its limit while the files service keeps producing reports")
         func crashLoopIsContained() throws {
             let restart = "{ \"maxRestarts\": 3, \"withinSeconds\": 60, \"initialBackoffSeconds\": 0.05, \"maxBackoffSeconds\": 0.2 }"

@@ -11,11 +11,18 @@ public struct IntegrationConnectorConfig: Codable, Sendable, Equatable {
     public var metadataSourceQualifiedName: String?
     public var permittedSynchronization: PermittedSynchronization?
     public var generateIntegrationReports: Bool?
+    /// How long one refresh may run before the daemon replaces the worker (seconds; see ``refreshDeadlineSeconds``).
+    public var refreshTimeoutSeconds: Double?
+
+    /// A refresh that takes longer than this is wedged: 15 minutes unless configured.
+    public static let defaultRefreshTimeoutSeconds = 900.0
+
+    public var refreshDeadlineSeconds: Double { refreshTimeoutSeconds ?? Self.defaultRefreshTimeoutSeconds }
 
     public init(connectorId: String, connectorName: String, connectorUserId: String? = nil, connection: Connection,
                 refreshTimeInterval: Double? = nil, refreshIntervalSeconds: Double? = nil,
                 metadataSourceQualifiedName: String? = nil, permittedSynchronization: PermittedSynchronization? = nil,
-                generateIntegrationReports: Bool? = nil) {
+                generateIntegrationReports: Bool? = nil, refreshTimeoutSeconds: Double? = nil) {
         self.connectorId = connectorId
         self.connectorName = connectorName
         self.connectorUserId = connectorUserId
@@ -25,6 +32,7 @@ public struct IntegrationConnectorConfig: Codable, Sendable, Equatable {
         self.metadataSourceQualifiedName = metadataSourceQualifiedName
         self.permittedSynchronization = permittedSynchronization
         self.generateIntegrationReports = generateIntegrationReports
+        self.refreshTimeoutSeconds = refreshTimeoutSeconds
     }
 
     /// The refresh period in seconds, or nil for "at start and on request only".

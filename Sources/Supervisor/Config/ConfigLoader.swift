@@ -275,7 +275,7 @@ enum ConfigLoader {
         guard let object = reader.object(value, p, required: true) else { return nil }
         reader.checkKeys(object, p, known: ["connectorId", "connectorName", "connectorUserId", "connection", "refreshTimeInterval",
                                             "refreshIntervalSeconds", "metadataSourceQualifiedName", "permittedSynchronization",
-                                            "generateIntegrationReports"])
+                                            "generateIntegrationReports", "refreshTimeoutSeconds"])
         let name = reader.string(object["connectorName"], "\(p).connectorName", required: true)
         let id = reader.string(object["connectorId"], "\(p).connectorId")
         let user = reader.string(object["connectorUserId"], "\(p).connectorUserId")
@@ -284,6 +284,7 @@ enum ConfigLoader {
         if object["refreshTimeInterval"] != nil && object["refreshIntervalSeconds"] != nil {
             reader.fail("\(p).refreshIntervalSeconds", "give refreshTimeInterval (minutes) or refreshIntervalSeconds, not both")
         }
+        let timeout = reader.number(object["refreshTimeoutSeconds"], "\(p).refreshTimeoutSeconds", in: 0.1...604_800)
         let source = reader.string(object["metadataSourceQualifiedName"], "\(p).metadataSourceQualifiedName")
         let sync = reader.choice(object["permittedSynchronization"], "\(p).permittedSynchronization", PermittedSynchronization.self)
         let reports = reader.bool(object["generateIntegrationReports"], "\(p).generateIntegrationReports")
@@ -305,7 +306,7 @@ enum ConfigLoader {
                                    endpoint: endpoint == nil ? nil : Endpoint(address: address),
                                    configurationProperties: properties),
             refreshTimeInterval: minutes, refreshIntervalSeconds: seconds, metadataSourceQualifiedName: source,
-            permittedSynchronization: sync, generateIntegrationReports: reports)
+            permittedSynchronization: sync, generateIntegrationReports: reports, refreshTimeoutSeconds: timeout)
     }
 
     static func resolve(_ path: String, against base: String) -> String {

@@ -39,6 +39,11 @@ final class ServiceRuntime {
     /// Refresh durations per connector, from the workers' status notifications.
     var refreshDurations: [String: Histogram] = [:]
     var memoryBytes: Int?
+    /// Per connector, since when (monotonic, the daemon's clock) its current refresh has run.
+    var refreshingSince: [String: Double] = [:]
+    /// Refreshes that ran past their deadline, per connector, and when the last one was caught.
+    var refreshOverruns: [String: Int] = [:]
+    var lastRefreshOverrun: [String: Date] = [:]
 
     /// A call the supervisor made to the worker and awaits.
     enum PendingCall {
@@ -79,6 +84,7 @@ final class ServiceRuntime {
             }
         }
         pending.removeAll()
+        refreshingSince.removeAll()
         readySince = nil
         for (name, status) in connectorStatus {
             earlierRefreshes[name, default: 0] += status.refreshCount
@@ -94,6 +100,13 @@ final class ServiceRuntime {
         } else if status.refreshCount < previous {
             // The connector was re-created inside its worker: its count restarted from zero.
             earlierRefreshes[status.connectorName, default: 0] += previous
+        }
+        if status.connectorStatus == .REFRESHING {
+            if connectorStatus[status.connectorName]?.connectorStatus != .REFRESHING || refreshingSince[status.connectorName] == nil {
+                refreshingSince[status.connectorName] = MonotonicClock.now()
+            }
+        } else {
+            refreshingSince[status.connectorName] = nil
         }
         connectorStatus[status.connectorName] = status
     }

@@ -4,7 +4,7 @@ import Protocol
 /// `integration-daemon metrics` and `metrics.textfile`: the loop's state in Prometheus form.
 extension SupervisionLoop {
     static let workerStates = ["idle", "starting", "running", "stopping", "backoff", "failed", "stopped"]
-    static let restartCauses = ["crash", "exit", "hang", "start-timeout", "memory", "restart", "spawn-failed"]
+    static let restartCauses = ["crash", "exit", "hang", "start-timeout", "memory", "refresh-timeout", "restart", "spawn-failed"]
 
     func metricsText() -> String {
         var out = PrometheusText()
@@ -44,6 +44,10 @@ extension SupervisionLoop {
         for (s, name) in connectors {
             let count = s.earlierRefreshes[name, default: 0] + (s.connectorStatus[name]?.refreshCount ?? 0)
             out.sample(p + "connector_refreshes_total", [("service", s.config.urlMarker), ("connector", name)], Double(count))
+        }
+        out.family(p + "connector_refresh_overruns_total", "counter", "Refreshes that ran past refreshTimeoutSeconds (their worker was replaced).")
+        for (s, name) in connectors {
+            out.sample(p + "connector_refresh_overruns_total", [("service", s.config.urlMarker), ("connector", name)], Double(s.refreshOverruns[name] ?? 0))
         }
         out.family(p + "connector_refresh_duration_seconds", "histogram", "How long refreshes took.")
         for (s, name) in connectors {

@@ -59,6 +59,26 @@ extension SupervisionLoop {
         }
     }
 
+    /// Replaces the worker when a connector's refresh has run past its `refreshTimeoutSeconds` (checked at each
+    /// heartbeat, on the daemon's clock): a wedged connector cannot stay REFRESHING forever while its worker
+    /// keeps answering heartbeats.
+    func checkRefreshDeadlines(_ service: ServiceRuntime) {
+        let now = MonotonicClock.now()
+        for connector in service.config.connectors {
+            guard let since = service.refreshingSince[connector.connectorName], now - since > connector.refreshDeadlineSeconds else { continue }
+            let seconds = Int(now - since)
+            service.refreshOverruns[connector.connectorName, default: 0] += 1
+            service.lastRefreshOverrun[connector.connectorName] = Date()
+            service.refreshingSince[connector.connectorName] = nil
+            service.logger.warning("connector \(connector.connectorName) has been refreshing for \(seconds) s, past its refreshTimeoutSeconds \(ConfigReader.format(connector.refreshDeadlineSeconds)): replacing the worker",
+                                   ["connector": connector.connectorName])
+            raiseIncident(service, classifier: "refresh-timeout",
+                          background: "The refresh of connector \(connector.connectorName) in integration service \(service.config.urlMarker) ran \(seconds) s, past its refreshTimeoutSeconds of \(ConfigReader.format(connector.refreshDeadlineSeconds)) s; its worker (pid \(service.process?.pid ?? 0)) was replaced.")
+            perform(service.lifecycle.refreshOverran(now: now), on: service)
+            return
+        }
+    }
+
     /// Reads the worker's resident memory and replaces it when over its limit.
     func checkMemory(_ service: ServiceRuntime) {
         guard let pid = service.process?.pid else { return }

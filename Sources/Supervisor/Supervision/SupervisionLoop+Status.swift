@@ -66,6 +66,14 @@ extension SupervisionLoop {
                 "elementsDeleted": .int(totals.deleted),
             ]
             if let last = totals.lastReportId { statistics["lastReportId"] = .string(last) }
+            statistics["refreshTimeoutSeconds"] = .double(config.refreshDeadlineSeconds)
+            statistics["refreshOverruns"] = .int(service.refreshOverruns[config.connectorName] ?? 0)
+            if let since = service.refreshingSince[config.connectorName] {
+                statistics["refreshingForSeconds"] = .double((MonotonicClock.now() - since).rounded())
+            }
+            if let last = service.lastRefreshOverrun[config.connectorName] {
+                statistics["lastRefreshOverrunTime"] = .int(Int(EpochMillis.int64(last)))
+            }
             let forwarding = store.forwardTotals(connectorName: config.connectorName)
             statistics["reportsForwarded"] = .int(forwarding.forwarded)
             statistics["reportsBacklog"] = .int(forwarding.backlog)

@@ -253,6 +253,7 @@ final class SupervisionLoop {
                 service.heartbeatSequence += 1
                 send(Heartbeat.self, .init(sequence: service.heartbeatSequence), call: .heartbeat(sentAt: MonotonicClock.now()), to: service)
                 checkMemory(service)
+                checkRefreshDeadlines(service)
             case .sendShutdown:
                 send(Shutdown.self, Empty(), call: .shutdown, to: service)
             case .signalGroup(let signal):

@@ -35,6 +35,8 @@ struct WorkerLifecycle: Sendable {
         case startTimeout = "start-timeout"
         /// Resident memory over the service's limit: counted as a failure.
         case memory
+        /// A connector's refresh ran past its `refreshTimeoutSeconds`: counted as a failure.
+        case refreshTimeout = "refresh-timeout"
     }
 
     /// Teardown steps, in order: ask politely, SIGTERM the group, SIGKILL the group.
@@ -195,6 +197,11 @@ struct WorkerLifecycle: Sendable {
     mutating func memoryExceeded(now: Double) -> [Action] {
         guard case .running(let pid, let since, let ready, _, _) = state else { return [] }
         return beginKill(pid: pid, since: since, readySince: ready, cause: .memory, now: now)
+    }
+
+    mutating func refreshOverran(now: Double) -> [Action] {
+        guard case .running(let pid, let since, let ready, _, _) = state else { return [] }
+        return beginKill(pid: pid, since: since, readySince: ready, cause: .refreshTimeout, now: now)
     }
 
     /// Deadlines: heartbeats due, hang detection, teardown escalation, restart after backoff.

@@ -3,12 +3,13 @@ import Protocol
 import Synchronization
 
 /// A connector that fails on purpose, for crash-recovery testing: on the N-th refresh of this worker
-/// incarnation it exits, aborts, hangs the whole worker, throws, corrupts stdout or starts leaking memory.
+/// incarnation it exits, aborts, hangs the whole worker, throws, corrupts stdout, starts leaking memory or
+/// stalls its refresh forever.
 /// Every refresh writes one element before any failure, so its reports (completed, failed or aborted) have content.
 final class ChaosConnector: IntegrationConnector {
     /// The failure to inject (`configurationProperties.failure`).
     enum Failure: String, CaseIterable {
-        case none, exit, abort, hang, `throw`, garbage, leak
+        case none, exit, abort, hang, `throw`, garbage, leak, stall
     }
 
     let failure: Failure
@@ -82,6 +83,11 @@ final class ChaosConnector: IntegrationConnector {
             try? services.wire.write(junk)
         case .leak:
             leak()
+        case .stall:
+            // Only this refresh blocks; the worker's I/O loop goes on answering heartbeats, as it does when a
+            // real connector waits forever on a server that never answers.
+            context.logger.warning("chaos: stalling refresh \(refresh) forever")
+            while true { pause() }
         }
     }
 
