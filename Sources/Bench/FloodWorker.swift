@@ -23,11 +23,31 @@ enum FloodWorker {
                                                connectorName: connector, refreshStartDate: Date(), refreshCompletionDate: Date(),
                                                createdElements: ["guid-\(sent)"], updatedElements: [], deletedElements: [],
                                                additionalProperties: ["outcome": "completed"])
-                try? out.write(try! encoder.request(SubmitReport.self, id: .string("r\(sent)"), params: .init(report: report)))
+                // Written by hand, as a worker in a hurry would: the figure is the daemon's, not JSONEncoder's.
+                var writer = JSONWriter(capacity: 512)
+                writer.raw("{\"id\":\"r")
+                writer.int(sent)
+                writer.raw("\",\"jsonrpc\":\"2.0\",\"method\":\"reports/submit\",\"params\":{\"report\":")
+                report.write(to: &writer)
+                writer.raw("}}\n")
+                try? out.write(Data(writer.bytes))
             }
         }
         FramedInput.readLoop(fd: 0, maxLineLength: LineFramer.defaultMaxLineLength) { event in
-            guard case .line(let line) = event, case .success(let message) = IncomingMessage.decode(line) else { return }
+            guard case .line(let line) = event else { return }
+            // Acknowledgements are most lines: counted from a parse, without the general decoder.
+            if case .object(let fields)? = try? JSONParser.parse(line), fields["method"] == nil, fields["result"] != nil {
+                acked += 1
+                if acked == total {
+                    let seconds = Clock.now() - start
+                    try? "{\"seconds\":\(seconds)}".write(toFile: resultPath + ".tmp", atomically: false, encoding: .utf8)
+                    rename(resultPath + ".tmp", resultPath)
+                } else {
+                    submit()
+                }
+                return
+            }
+            guard case .success(let message) = IncomingMessage.decode(line) else { return }
             switch message {
             case .request(let id, Initialize.name, _):
                 try? out.write(try! encoder.response(id: id, result: Initialize.Result(protocolVersion: ProtocolVersion.current, workerVersion: "flood", pid: getpid())))
@@ -40,15 +60,6 @@ enum FloodWorker {
             case .request(let id, Shutdown.name, _):
                 try? out.write(try! encoder.response(id: id, result: Empty()))
                 exit(0)
-            case .response(_, .result):
-                acked += 1
-                if acked == total {
-                    let seconds = Clock.now() - start
-                    try? "{\"seconds\":\(seconds)}".write(toFile: resultPath + ".tmp", atomically: false, encoding: .utf8)
-                    rename(resultPath + ".tmp", resultPath)
-                } else {
-                    submit()
-                }
             default:
                 break
             }

@@ -140,4 +140,41 @@ struct JSONCodecTests {
                                            writes: Array(repeating: .delete(guid: "g"), count: WriteElements.maxWrites + 1))
         #expect(tooMany.outOfRange?.contains("writes (count)") == true)
     }
+
+    @Test("a report written by hand is byte for byte MessageEncoder's, and reads back through the hand-written decoder")
+    func reportMatchesEncoder() throws {
+        let date = Date(timeIntervalSince1970: 1_795_940_000.5)
+        for completion in [nil, date.addingTimeInterval(2)] {
+            let report = IntegrationReport(reportId: "r-\u{e9}\"1", serverName: "s", connectorId: "c-id", connectorName: "c", refreshStartDate: date,
+                                           refreshCompletionDate: completion, createdElements: ["g1", "g2"], updatedElements: [],
+                                           deletedElements: ["g3"], additionalProperties: ["outcome": "completed", "why": "a\nb"])
+            var writer = JSONWriter()
+            report.write(to: &writer)
+            var encoded = try MessageEncoder().line(report)
+            encoded.removeLast()
+            #expect(String(decoding: writer.bytes, as: UTF8.self) == String(decoding: encoded, as: UTF8.self))
+            let params = try SubmitReport.Params(json: JSONParser.parse(Data("{\"report\":".utf8 + writer.bytes + "}".utf8)))
+            #expect(params.report == report && params.part == nil)
+        }
+    }
+
+    @Test("reports/submit params read by hand refuse out-of-range dates and part numbers, naming the field")
+    func submitParamsRanges() throws {
+        let report = "{\"reportId\":\"r\",\"serverName\":\"s\",\"connectorId\":\"i\",\"connectorName\":\"c\",\"refreshStartDate\":START,\"createdElements\":[],\"updatedElements\":[],\"deletedElements\":[]}"
+        let cases: [(String, String)] = [
+            ("{\"report\":" + report.replacingOccurrences(of: "START", with: "1e300") + "}", "params.report.refreshStartDate"),
+            ("{\"report\":" + report.replacingOccurrences(of: "START", with: "\"today\"") + "}", "params.report.refreshStartDate: expected epoch milliseconds"),
+            ("{\"report\":" + report.replacingOccurrences(of: "START", with: "0") + ",\"part\":{\"index\":0,\"count\":1e300}}", "params.part.count"),
+            ("{\"report\":" + report.replacingOccurrences(of: "START", with: "0") + ",\"part\":{\"index\":0.5,\"count\":2}}", "params.part.index"),
+            ("{\"report\":" + report.replacingOccurrences(of: "START", with: "0").replacingOccurrences(of: "\"createdElements\":[]", with: "\"createdElements\":[7]") + "}",
+             "params.report.createdElements[0]"),
+        ]
+        for (text, field) in cases {
+            do { _ = try SubmitReport.Params(json: try JSONParser.parse(Data(text.utf8))); Issue.record("accepted: \(text)") } catch {
+                #expect("\(error)".contains(field), "\(error)")
+            }
+        }
+        let ok = try SubmitReport.Params(json: JSONParser.parse(Data(("{\"report\":" + report.replacingOccurrences(of: "START", with: "0") + ",\"part\":{\"index\":1,\"count\":2}}").utf8)))
+        #expect(ok.part == SubmitReport.ReportPart(index: 1, count: 2))
+    }
 }

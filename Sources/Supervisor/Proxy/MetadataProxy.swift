@@ -36,25 +36,27 @@ final class MetadataProxy: Sendable {
     static let methods: Set<String> = [SubmitReport.name, CreateElement.name, UpdateElement.name, DeleteElement.name, WriteElements.name,
                                        FindElements.name]
 
-    /// Serves a well-formed `reports/submit` line with a single decode; false (nothing done) for anything else,
-    /// which then takes the general path with its exact error reporting.
+    /// Serves a `reports/submit` line with one parse and no `Decodable` machinery; false (nothing done) for a
+    /// line that is not a well-formed request of it, which then takes the general path with its exact errors.
     func handleReportFastPath(_ line: Data) -> Bool {
-        guard Self.names(Self.submitMarker, in: line),
-              let request = try? decoder.value(SubmitRequest.self, from: line),
-              request.jsonrpc == "2.0", request.method == SubmitReport.name else { return false }
-        let reply = Replier(connection: connection, id: request.id, encoder: encoder)
-        submit(request.params, reply: reply)
+        guard Self.names(Self.submitMarker, in: line), case .object(let message)? = try? JSONParser.parse(line),
+              message["jsonrpc"] == .string("2.0"), message["method"] == .string(SubmitReport.name),
+              let id = RequestID(json: message["id"]), let paramsValue = message["params"] else { return false }
+        let reply = Replier(connection: connection, id: id, encoder: encoder)
+        let params: SubmitReport.Params
+        do throws(FieldError) { params = try SubmitReport.Params(json: paramsValue) } catch {
+            reply.send(Result<Empty, RPCError>.failure(.invalidParams(SubmitReport.name, error.description)))
+            return true
+        }
+        if let problem = params.outOfRange {
+            reply.send(Result<Empty, RPCError>.failure(.invalidParams(SubmitReport.name, problem)))
+            return true
+        }
+        submit(params, reply: reply)
         return true
     }
 
     private static let submitMarker = Data("\"\(SubmitReport.name)\"".utf8)
-
-    private struct SubmitRequest: Decodable {
-        let jsonrpc: String
-        let id: RequestID
-        let method: String
-        let params: SubmitReport.Params
-    }
 
     func handle(id: RequestID, method: String, line: Data) {
         let reply = Replier(connection: connection, id: id, encoder: encoder)

@@ -32,14 +32,13 @@ extension EmbeddedStore {
     /// The oldest unforwarded report of each connector, except those in `busy`: one indexed lookup each.
     func pendingHeads(excluding busy: Set<String>) -> [IntegrationReport] {
         let connectors = spool.withLock { $0.pending.filter { $0.value.count > 0 && !busy.contains($0.key) }.map(\.key) }
-        let decoder = PayloadDecoder()
         return read([]) { database in
             let statement = try database.statement("SELECT body FROM reports WHERE connector = ? AND state = 0 ORDER BY seq LIMIT 1")
             return try connectors.sorted().compactMap { connector in
                 try statement.bind(.text(connector))
                 defer { statement.reset() }
                 guard try statement.step() else { return nil }
-                return try? decoder.value(IntegrationReport.self, from: statement.data(0))
+                return try? IntegrationReport(json: JSONParser.parse(statement.data(0)), path: "report")
             }
         }
     }

@@ -24,12 +24,9 @@ extension EmbeddedStore {
     /// Stores a report; `completion(true)` once durable, `completion(false)` for a replay of a stored id.
     /// In forwarding mode a full spool refuses it with a retryable error: the worker keeps it and retries.
     func submitReport(_ report: IntegrationReport, completion: @escaping @Sendable (Result<Bool, RPCError>) -> Void) {
-        let body: Data
-        do {
-            body = try encoder.line(report).dropLast()
-        } catch {
-            return completion(.failure(.internalError("cannot encode report \(report.reportId): \(error)")))
-        }
+        var writer = JSONWriter(capacity: 256 + report.createdElements.count * 40)
+        report.write(to: &writer)
+        let body = writer.bytes
         let forwarding = forwarding, limit = spoolLimitBytes
         let now = Date()
         let wake = onAccepted.withLock { $0 }
@@ -50,7 +47,7 @@ extension EmbeddedStore {
                 INSERT INTO reports (report_id, connector, time_ms, stored_ms, state, forwarded_ms, bytes, body)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """).bind(.text(report.reportId), .text(report.connectorName), .int(Int(time)), .int(Int(stored)),
-                          .int(state.rawValue), forwarding ? .null : .int(Int(stored)), .int(body.count), .bytes([UInt8](body))).run()
+                          .int(state.rawValue), forwarding ? .null : .int(Int(stored)), .int(body.count), .bytes(body)).run()
             try database.statement("""
                 INSERT INTO connector_totals (connector, reports, kept, created, updated, deleted, last_report_id) VALUES (?, 1, 1, ?, ?, ?, ?)
                 ON CONFLICT(connector) DO UPDATE SET reports = reports + 1, kept = kept + 1, created = created + excluded.created,
@@ -87,13 +84,12 @@ extension EmbeddedStore {
         let sql = "SELECT body FROM reports \(filter) ORDER BY \(order) LIMIT ? OFFSET ?"
         values.append(.int(query.limit ?? -1))
         values.append(.int(max(0, query.offset)))
-        let decoder = PayloadDecoder()
         return read([]) { database in
             let statement = try database.statement(sql)
             for (index, value) in values.enumerated() { try statement.bind(at: Int32(index + 1), value) }
             var found: [IntegrationReport] = []
             while try statement.step() {
-                if let report = try? decoder.value(IntegrationReport.self, from: statement.data(0)) { found.append(report) }
+                if let report = try? IntegrationReport(json: JSONParser.parse(statement.data(0)), path: "report") { found.append(report) }
             }
             return found.reversed()
         }
