@@ -18,16 +18,27 @@ final class DaemonUnderTest {
         let description: String
     }
 
-    init(services: [String], supervision: String, accessServer: String = "{ \"embedded\": {} }") throws {
+    init(services: [String], supervision: String, accessServer: String = "{ \"embedded\": {} }", extra: String? = nil) throws {
         var template = Array("/tmp/idb-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw BenchError(description: "mkdtemp failed") }
         directory = String(cString: made)
         configPath = directory + "/daemon.json"
         let config = """
-        { "localServerName": "bench", "dataDirectory": "data", "accessServer": \(accessServer),
+        { "localServerName": "bench", "dataDirectory": "data", "accessServer": \(accessServer), \(extra.map { $0 + "," } ?? "")
           "supervision": \(supervision), "integrationServices": [ \(services.joined(separator: ",\n")) ] }
         """
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+        try launch()
+    }
+
+    /// Starts a daemon again on the folder (config and data) an earlier one left, which must have stopped.
+    init(reusing directory: String) throws {
+        self.directory = directory
+        configPath = directory + "/daemon.json"
+        try launch()
+    }
+
+    private func launch() throws {
         process.executableURL = URL(fileURLWithPath: Self.binaryDirectory + "/integration-daemon")
         process.arguments = ["run", "--config", configPath]
         _ = FileManager.default.createFile(atPath: directory + "/daemon.log", contents: nil)
@@ -38,6 +49,18 @@ final class DaemonUnderTest {
     }
 
     var pid: Int32 { process.processIdentifier }
+
+    /// A service whose worker is `integration-bench flood-worker`: `reports` reports rotating over `connectors`
+    /// connector names (`flood`, or `flood-0`…), each configured, since a worker may report only for its own.
+    static func floodService(_ marker: String = "flood", reports: Int, result: String, connectors: Int = 1) -> String {
+        let names = connectors == 1 ? ["flood"] : (0..<connectors).map { "flood-\($0)" }
+        let configs = names.map { "{ \"connectorName\": \"\($0)\", \"connection\": { \"connectorType\": { \"connectorProviderClassName\": \"flood\" } } }" }
+        let command = ["\(binaryDirectory)/integration-bench", FloodWorker.subcommand, "\(reports)", result, "\(connectors)"].map { "\"\($0)\"" }
+        return """
+        { "integrationServiceURLMarker": "\(marker)", "worker": { "command": [\(command.joined(separator: ", "))] },
+          "integrationConnectorConfigs": [ \(configs.joined(separator: ", ")) ] }
+        """
+    }
 
     static func chaosService(_ index: Int) -> String {
         """

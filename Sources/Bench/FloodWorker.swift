@@ -1,7 +1,7 @@
 import Foundation
 import Protocol
 
-/// A worker (started by the daemon as `integration-bench flood-worker N RESULT`) that answers the handshake,
+/// A worker (started by the daemon as `integration-bench flood-worker N RESULT [CONNECTORS [NAME]]`) that answers the handshake,
 /// then pipelines N `reports/submit` requests and writes how long the acknowledgements took to RESULT.
 enum FloodWorker {
     static let subcommand = "flood-worker"
@@ -12,13 +12,14 @@ enum FloodWorker {
         let resultPath = arguments.count > 1 ? arguments[1] : "/dev/null"
         // Reports rotate over this many connector names, so a forwarder can have several in flight.
         let connectors = arguments.count > 2 ? max(1, Int(arguments[2]) ?? 1) : 1
+        let singleName = arguments.count > 3 ? arguments[3] : "flood"
         let encoder = MessageEncoder()
         let out = LineWriter(fd: 1)
         var sent = 0, acked = 0, start = 0.0
         func submit() {
             while sent < total && sent - acked < window {
                 sent += 1
-                let connector = connectors == 1 ? "flood" : "flood-\(sent % connectors)"
+                let connector = connectors == 1 ? singleName : "flood-\(sent % connectors)"
                 let report = IntegrationReport(reportId: "flood-\(getpid())-\(sent)", serverName: "bench", connectorId: connector,
                                                connectorName: connector, refreshStartDate: Date(), refreshCompletionDate: Date(),
                                                createdElements: ["guid-\(sent)"], updatedElements: [], deletedElements: [],

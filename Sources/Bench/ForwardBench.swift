@@ -27,10 +27,7 @@ enum ForwardBench {
             reserved.close()
         }
         let result = "/tmp/idb-forward-\(getpid())-\(outageFirst).json"
-        let service = """
-        { "integrationServiceURLMarker": "flood", "worker": { "command": ["\(DaemonUnderTest.binaryDirectory)/integration-bench", "\(FloodWorker.subcommand)", "\(reports)", "\(result)", "\(connectors)"] },
-          "integrationConnectorConfigs": [ { "connectorName": "flood", "connection": { "connectorType": { "connectorProviderClassName": "flood" } } } ] }
-        """
+        let service = DaemonUnderTest.floodService(reports: reports, result: result, connectors: connectors)
         let access = """
         { "egeria": { "omagserverPlatformRootURL": "http://127.0.0.1:\(targetPort)", "omagserverName": "bench", "elementWrites": "embedded",
                       "maxInFlight": \(connectors), "initialRetrySeconds": 0.05, "maxRetrySeconds": 0.2 } }

@@ -8,10 +8,7 @@ enum ReportBench {
         var rates: [Double] = []
         for round in 0..<rounds {
             let result = "/tmp/idb-flood-\(getpid())-\(round).json"
-            let service = """
-            { "integrationServiceURLMarker": "flood", "worker": { "command": ["\(DaemonUnderTest.binaryDirectory)/integration-bench", "\(FloodWorker.subcommand)", "\(reports)", "\(result)"] },
-              "integrationConnectorConfigs": [ { "connectorName": "flood", "connection": { "connectorType": { "connectorProviderClassName": "flood" } } } ] }
-            """
+            let service = DaemonUnderTest.floodService(reports: reports, result: result)
             let daemon = try DaemonUnderTest(services: [service], supervision: "{ \"restart\": { \"policy\": \"temporary\" } }")
             defer { daemon.stop(); unlink(result) }
             let deadline = Clock.now() + 120

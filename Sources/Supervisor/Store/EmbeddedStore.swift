@@ -129,20 +129,21 @@ final class EmbeddedStore: Sendable {
                             completion: @escaping @Sendable (Result<T, Error>) -> Void) {
         guard let writer else { return completion(.failure(LoadError(description: "the store is open read-only"))) }
         if let refusal = episode.refusal() { return completion(.failure(refusal)) }
+        let outcome = OperationOutcome<T>()
         writer.submit(StoreWriter.Operation(run: { database in
-            let value: T
             do {
-                var result: T?
-                try StoreWriter.inSavepoint(database) { result = try body(database) }
-                guard let result else { return .finish { _ in completion(.failure(LoadError(description: "no result"))) } }
-                value = result
+                try StoreWriter.inSavepoint(database) { outcome.result = .success(try body(database)) }
             } catch let error as SQLiteDatabase.SQLiteError where error.isStorageFailure {
-                return .storageFailed(error)
+                return error
             } catch {
-                return .finish { _ in completion(.failure(error)) }
+                outcome.result = .failure(error)
             }
-            return .finish { commitError in completion(commitError.map { .failure($0) } ?? .success(value)) }
-        }, skip: { completion(.failure($0)) }))
+            return nil
+        }, finish: { transactionError in
+            // A failed transaction stored nothing, whatever the operation itself made of it.
+            if let transactionError { return completion(.failure(transactionError)) }
+            completion(outcome.result ?? .failure(LoadError(description: "the store's writer never ran this write")))
+        }))
     }
 
     /// Runs a read on the reading connection; a failure is logged and gives `fallback`.
@@ -169,6 +170,12 @@ final class EmbeddedStore: Sendable {
             return total + (stat(file, &info) == 0 ? Int(info.st_size) : 0)
         }
     }
+}
+
+/// What one write produced inside its transaction, handed from the writer's `run` to its `finish` (both on the
+/// writer thread, one after the other, so no lock is needed).
+final class OperationOutcome<T: Sendable>: @unchecked Sendable {
+    var result: Result<T, Error>?
 }
 
 /// The daemon's reading connection, one reader at a time: SQLite connections are not to be shared between

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Protocol
 import Synchronization
 
@@ -7,24 +8,22 @@ import Synchronization
 /// fails (a duplicate name) is undone alone; a storage failure (disk full, I/O error) rolls back the whole
 /// transaction and fails every operation in it, so nothing is acknowledged that is not on disk.
 final class StoreWriter: Sendable {
-    /// What an operation left after running inside the transaction.
-    enum Applied {
-        /// Called once the transaction's outcome is known: nil when committed, else why nothing was stored.
-        case finish(@Sendable (Error?) -> Void)
-        /// The disk failed under the operation; the whole transaction is rolled back.
-        case storageFailed(SQLiteDatabase.SQLiteError)
-    }
-
-    /// One unit of work: `run` inside the transaction, or `skip` when the transaction failed before reaching it.
+    /// One unit of work: `run` inside the transaction (nil, or the storage failure that dooms the whole
+    /// transaction), then `finish` with how the transaction ended (nil: committed). An operation the
+    /// transaction never reached gets only `finish`, with the failure.
+    ///
+    /// Two plain closures rather than a closure that returns its finisher: in optimized builds the
+    /// returned closure's context was never released, leaking every operation's captures (seen as 1.4 KB
+    /// per report of resident memory).
     struct Operation: Sendable {
-        let run: @Sendable (SQLiteDatabase) -> Applied
-        let skip: @Sendable (Error) -> Void
+        let run: @Sendable (SQLiteDatabase) -> SQLiteDatabase.SQLiteError?
+        let finish: @Sendable (Error?) -> Void
     }
 
     /// At most this many operations share one transaction, so a flood cannot make one commit huge.
     static let maxBatch = 8_192
 
-    private let queue = Mutex<(operations: [Operation], awake: Bool)>(([], false))
+    private let queue = PendingOperations()
     private let wake = DispatchSemaphore(value: 0)
     private let database: Confined<SQLiteDatabase>
     /// Told how each transaction ended (nil: committed), so the store can track a failure episode.
@@ -44,18 +43,13 @@ final class StoreWriter: Sendable {
 
     /// Queues an operation; it runs on the writer thread, in order with every other.
     func submit(_ operation: Operation) {
-        let mustWake = queue.withLock { queue -> Bool in
-            queue.operations.append(operation)
-            defer { queue.awake = true }
-            return !queue.awake
-        }
-        if mustWake { wake.signal() }
+        if queue.append(operation) { wake.signal() }
     }
 
     /// Blocks until everything queued so far has been committed (or has failed).
     func drain() {
         let done = DispatchSemaphore(value: 0)
-        submit(Operation(run: { _ in .finish { _ in done.signal() } }, skip: { _ in done.signal() }))
+        submit(Operation(run: { _ in nil }, finish: { _ in done.signal() }))
         done.wait()
     }
 
@@ -78,12 +72,7 @@ final class StoreWriter: Sendable {
     private func loop() {
         let database = self.database.value
         while true {
-            let batch = queue.withLock { queue -> [Operation] in
-                let taken = Array(queue.operations.prefix(Self.maxBatch))
-                queue.operations.removeFirst(taken.count)
-                if taken.isEmpty { queue.awake = false }
-                return taken
-            }
+            let batch = queue.take(max: Self.maxBatch)
             if batch.isEmpty {
                 wake.wait()
                 continue
@@ -93,22 +82,15 @@ final class StoreWriter: Sendable {
     }
 
     private func commit(_ batch: [Operation], _ database: SQLiteDatabase) {
-        var finishers: [@Sendable (Error?) -> Void] = []
-        finishers.reserveCapacity(batch.count)
         var failure: SQLiteDatabase.SQLiteError?
         do throws(SQLiteDatabase.SQLiteError) {
             try database.statement("BEGIN IMMEDIATE").run()
         } catch {
             failure = error
         }
-        var applied = 0
         if failure == nil {
             for operation in batch {
-                switch operation.run(database) {
-                case .finish(let finish): finishers.append(finish)
-                case .storageFailed(let error): failure = error
-                }
-                applied += 1
+                failure = operation.run(database)
                 if failure != nil { break }
             }
         }
@@ -116,14 +98,45 @@ final class StoreWriter: Sendable {
             do throws(SQLiteDatabase.SQLiteError) { try database.statement("COMMIT").run() } catch { failure = error }
         }
         database.resetAll()
-        if let failure {
+        if failure != nil {
             try? database.statement("ROLLBACK").run()
-            onCommit(failure)
-            finishers.forEach { $0(failure) }
-            batch.dropFirst(applied).forEach { $0.skip(failure) }
-            return
+            database.resetAll()
         }
-        onCommit(nil)
-        finishers.forEach { $0(nil) }
+        onCommit(failure)
+        for operation in batch { operation.finish(failure) }
+    }
+}
+
+/// The writer's queue. A class with a plain lock: the same queue as a `Mutex`-held tuple leaked every
+/// operation in optimized builds on this toolchain (found with a probe that measured resident memory).
+private final class PendingOperations: @unchecked Sendable {
+    private var operations: [StoreWriter.Operation] = []
+    private var awake = false
+    private let lock = NSLock()
+
+    /// Queues one; true when the writer sleeps and must be woken.
+    func append(_ operation: StoreWriter.Operation) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        operations.append(operation)
+        defer { awake = true }
+        return !awake
+    }
+
+    /// Takes up to `max` in order; an empty answer means the writer goes to sleep.
+    func take(max: Int) -> [StoreWriter.Operation] {
+        lock.lock()
+        defer { lock.unlock() }
+        if operations.isEmpty {
+            awake = false
+            return []
+        }
+        guard operations.count > max else {
+            defer { operations = [] }
+            return operations
+        }
+        let taken = Array(operations[..<max])
+        operations = Array(operations[max...])
+        return taken
     }
 }
