@@ -167,7 +167,7 @@ extension RealProcesses {
             try server.setMode("500")
             try harness.writeConfig(services: [Self.chaos], accessServer: server.accessServer(extra: ", \"spoolLimitMegabytes\": 0.004"))
             let daemon = try harness.start()
-            let (full, status) = harness.waitForStatus(timeout: 10) { $0.accessServer.spoolState == "full" }
+            let (full, status) = harness.waitForStatus(timeout: 10) { $0.accessServer.spoolState == .full }
             try #require(full, "\(String(describing: status?.accessServer))")
             #expect(daemon.waitFor(timeout: 5) { _, err, _ in err.contains { $0.contains("report spool full") } })
             #expect(daemon.waitFor(timeout: 5) { _, err, _ in err.contains { $0.contains("not accepted yet") && $0.contains("spool full") } },

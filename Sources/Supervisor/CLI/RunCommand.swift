@@ -62,7 +62,7 @@ enum RunCommand {
             logger.error("\(error)")
             return 1
         }
-        var forwarder: ReportForwarder?
+        var access: any AccessServer = EmbeddedAccessServer(store: store)
         if let egeria = config.accessServer.egeria {
             let secret: String?
             do { secret = try AccessSecret.read(egeria) } catch {
@@ -75,16 +75,17 @@ enum RunCommand {
                 logger.error("cannot set up TLS for \(egeria.omagserverPlatformRootURL): \(error)")
                 return 1
             }
-            forwarder = ReportForwarder(store: store, client: client, deadLetters: DeadLetterFile(path: config.dataDirectory + "/dead-letters.jsonl"),
-                                        logger: logger)
-            do { try forwarder?.start() } catch {
+            let forwarder = ReportForwarder(store: store, client: client, deadLetters: DeadLetterFile(path: config.dataDirectory + "/dead-letters.jsonl"),
+                                            logger: logger)
+            do { try forwarder.start() } catch {
                 logger.error("\(error)")
                 return 1
             }
+            access = EgeriaAccessServer(store: store, forwarder: forwarder)
             logger.notice("forwarding integration reports to \(client.baseURL)", ["backlog": "\(store.backlog.reports)"])
         }
         let notifier = SystemdNotifier()
-        let loop = SupervisionLoop(config: config, store: store, events: events, logger: logger, notifier: notifier, forwarder: forwarder)
+        let loop = SupervisionLoop(config: config, access: access, events: events, logger: logger, notifier: notifier)
         loop.control = control
         logger.notice("integration-daemon started", ["config": config.file, "dataDirectory": config.dataDirectory,
                                                      "services": "\(config.integrationServices.count)", "pid": "\(getpid())"])

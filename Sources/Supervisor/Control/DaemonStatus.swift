@@ -18,7 +18,7 @@ struct DaemonStatus: Codable, Sendable {
         var backlogBytes: Int
         var spoolLimitBytes: Int?
         /// ok, near-limit (80 %) or full (workers are not acknowledged until it drains).
-        var spoolState: String
+        var spoolState: SpoolState
         var lastSuccessfulForward: Date?
         var lastError: String?
         var lastErrorTime: Date?

@@ -7,7 +7,7 @@ struct PeriodicTasks {
     var nextWatchdog: Double?
     var readyNotified = false
     var lastStatusLine: String?
-    var spoolState = "ok"
+    var spoolState = SpoolState.ok
 
     mutating func start(now: Double, config: DaemonConfig, notifier: SystemdNotifier?) {
         metricsInterval = config.metrics?.intervalSeconds

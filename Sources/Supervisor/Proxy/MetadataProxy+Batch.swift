@@ -66,7 +66,7 @@ extension MetadataProxy {
                 }
             }
         }
-        if egeria == nil {
+        if !access.writesInOrder {
             calls.forEach { $0({}) }
         } else {
             InOrder(calls).run()

@@ -9,26 +9,24 @@ import Synchronization
 /// or restarts, and workers' requests are served in parallel. Every call is held to the worker's
 /// ``ServiceScope``; a call outside it is refused and reported through `onViolation`.
 final class MetadataProxy: Sendable {
-    let store: EmbeddedStore
+    /// Where writes and reports go; its store is what finds read.
+    let access: any AccessServer
     let connection: WorkerConnection
     let tracker: RefreshTracker
     let scope: ServiceScope
-    /// Set when the access server is Egeria: element writes go there first and are mirrored in the store
-    /// (which connectors' finds read) only once Egeria has them.
-    let egeria: EgeriaClient?
+    var store: EmbeddedStore { access.store }
     /// Told (on the reader thread) of each refused call, so the loop counts and logs it.
     private let onViolation: @Sendable (String) -> Void
     private let assembly = Mutex(ReportAssembly())
     private let encoder = MessageEncoder()
     private let decoder = PayloadDecoder()
 
-    init(store: EmbeddedStore, connection: WorkerConnection, tracker: RefreshTracker, scope: ServiceScope,
-         egeria: EgeriaClient?, onViolation: @escaping @Sendable (String) -> Void) {
-        self.store = store
+    init(access: any AccessServer, connection: WorkerConnection, tracker: RefreshTracker, scope: ServiceScope,
+         onViolation: @escaping @Sendable (String) -> Void) {
+        self.access = access
         self.connection = connection
         self.tracker = tracker
         self.scope = scope
-        self.egeria = egeria
         self.onViolation = onViolation
     }
 
@@ -85,51 +83,30 @@ final class MetadataProxy: Sendable {
 
     typealias ElementDone = @Sendable (Result<MetadataElement, RPCError>) -> Void
 
-    /// Creates an element in the store, or at Egeria first and then in the store's mirror.
+    /// Creates an element at the access server (see ``AccessServer``), within the worker's scope.
     func create(_ params: CreateElement.Params, done: @escaping ElementDone) {
         if let refused = scope.refusal(connector: params.connectorName, creatingIn: params.metadataSourceQualifiedName) {
             return done(.failure(refuse(refused)))
         }
-        let tracker = tracker, scope = scope
-        let finish: ElementDone = { done(Self.track($0, .created, params.connectorName, tracker)) }
-        guard let egeria else { return store.createElement(params, service: scope.serviceName, completion: finish) }
-        if let existing = store.guid(qualifiedName: params.qualifiedName) {
-            return finish(.failure(.invalidParams(CreateElement.name, "an element with qualifiedName \"\(params.qualifiedName)\" already exists (guid \(existing))")))
-        }
-        egeria.createElement(params) { [store] result in
-            switch result {
-            case .success(let guid): store.createElement(params, service: scope.serviceName, guid: guid, completion: finish)
-            case .failure(let outcome): finish(.failure(Self.error(outcome, CreateElement.name)))
-            }
-        }
+        let tracker = tracker
+        access.createElement(params, service: scope.serviceName) { done(Self.track($0, .created, params.connectorName, tracker)) }
     }
 
     func update(_ params: UpdateElement.Params, done: @escaping ElementDone) {
-        let tracker = tracker, scope = scope
+        let tracker = tracker
         let finish: ElementDone = { done(Self.track($0, .updated, params.connectorName, tracker)) }
-        let element: MetadataElement
         switch ownElement(params.guid, connector: params.connectorName) {
-        case .success(let own): element = own
-        case .failure(let error): return finish(.failure(error))
-        }
-        guard let egeria else { return store.updateElement(params, service: scope.serviceName, completion: finish) }
-        egeria.updateElement(guid: params.guid, properties: params.properties, replace: params.replaceProperties == true,
-                             externalSourceName: element.metadataSourceQualifiedName) { [store] outcome in
-            if outcome == .delivered { store.updateElement(params, service: scope.serviceName, completion: finish) } else { finish(.failure(Self.error(outcome, UpdateElement.name))) }
+        case .success(let own): access.updateElement(params, current: own, service: scope.serviceName, completion: finish)
+        case .failure(let error): finish(.failure(error))
         }
     }
 
     func delete(_ params: DeleteElement.Params, done: @escaping ElementDone) {
         let tracker = tracker
         let finish: ElementDone = { done(Self.track($0, .deleted, params.connectorName, tracker)) }
-        let element: MetadataElement
         switch ownElement(params.guid, connector: params.connectorName) {
-        case .success(let own): element = own
-        case .failure(let error): return finish(.failure(error))
-        }
-        guard let egeria else { return store.deleteElement(params, completion: finish) }
-        egeria.deleteElement(guid: params.guid, externalSourceName: element.metadataSourceQualifiedName) { [store] outcome in
-            if outcome == .delivered { store.deleteElement(params, completion: finish) } else { finish(.failure(Self.error(outcome, DeleteElement.name))) }
+        case .success(let own): access.deleteElement(params, current: own, completion: finish)
+        case .failure(let error): finish(.failure(error))
         }
     }
 
@@ -172,16 +149,6 @@ final class MetadataProxy: Sendable {
     func refuse(_ reason: String) -> RPCError {
         onViolation(reason)
         return .outsideService(reason)
-    }
-
-    /// A failed Egeria call as the connector sees it: retryable (-32001) when the server is unreachable or
-    /// failing, invalid params when it rejected the request.
-    private static func error(_ outcome: EgeriaClient.Outcome, _ method: String) -> RPCError {
-        switch outcome {
-        case .retry(let reason): .unavailable("metadata access server unavailable (\(reason)); retry later")
-        case .reject(let reason): .invalidParams(method, "rejected by the metadata access server: \(reason)")
-        case .delivered: .internalError("delivered reported as a failure")
-        }
     }
 
     private static func track(_ result: Result<MetadataElement, RPCError>, _ kind: RefreshTracker.Kind, _ connector: String,

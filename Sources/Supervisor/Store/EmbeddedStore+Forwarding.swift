@@ -127,13 +127,13 @@ extension EmbeddedStore {
         }
     }
 
-    /// ok, near-limit (80 %) or full (a report was just refused for lack of room).
-    var spoolState: String {
+    /// How full the spool is: full means a report was just refused for lack of room.
+    var spoolState: SpoolState {
         spool.withLock { spool in
-            guard let limit = spoolLimitBytes else { return "ok" }
+            guard let limit = spoolLimitBytes else { return .ok }
             let bytes = spool.bytes
-            if spool.full && bytes > 0 { return "full" }
-            return bytes * 10 >= limit * 8 ? "near-limit" : "ok"
+            if spool.full && bytes > 0 { return .full }
+            return bytes * 10 >= limit * 8 ? .nearLimit : .ok
         }
     }
 

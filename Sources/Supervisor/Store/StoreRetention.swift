@@ -29,7 +29,10 @@ final class StoreRetention: Sendable {
         while true {
             let deleted = store.pruneBatch()
             // A full batch means more is waiting: go on at once (the writer serves reports in between).
-            if deleted < Self.batchSize && stop.wait(timeout: .now() + Self.idleSeconds) == .success { return }
+            if deleted >= Self.batchSize { continue }
+            // Caught up: hand some free pages back, then rest.
+            store.returnFreePages()
+            if stop.wait(timeout: .now() + Self.idleSeconds) == .success { return }
         }
     }
 }
@@ -64,7 +67,6 @@ extension EmbeddedStore {
                 try database.statement("DELETE FROM dead_letters WHERE report_id = ?").bind(.text(report.reportId)).run()
                 try database.statement("UPDATE connector_totals SET kept = kept - 1 WHERE connector = ?").bind(.text(report.connector)).run()
             }
-            if !doomed.isEmpty { try Self.returnFreePages(database) }
             return doomed.count
         }, completion: { result in
             count.withLock { $0 = (try? result.get()) ?? 0 }
@@ -74,15 +76,20 @@ extension EmbeddedStore {
         return count.withLock { $0 }
     }
 
-    /// Gives free pages back to the file system once they are more than a tenth of the file: the file stays
-    /// near the size of what retention keeps, while a steady stream still reuses freed pages in place.
-    private static func returnFreePages(_ database: SQLiteDatabase) throws {
-        let free = try database.statement("PRAGMA freelist_count")
-        let freePages = try free.step() ? free.int(0) : 0
-        let total = try database.statement("PRAGMA page_count")
-        let pages = try total.step() ? total.int(0) : 0
-        if freePages > 256 && freePages * 10 > pages {
-            try database.execute("PRAGMA incremental_vacuum(\(freePages / 2))")
-        }
+    /// Gives up to 1,024 free pages (4 MiB) back to the file system when they are more than a tenth of the
+    /// file, and only once retention has caught up: a steady stream reuses freed pages in place, and moving
+    /// pages while a backlog of deletions waits would slow retention below the intake rate.
+    func returnFreePages() {
+        let done = DispatchSemaphore(value: 0)
+        write({ database -> Bool in
+            let free = try database.statement("PRAGMA freelist_count")
+            let freePages = try free.step() ? free.int(0) : 0
+            let total = try database.statement("PRAGMA page_count")
+            let pages = try total.step() ? total.int(0) : 0
+            guard freePages > 256 && freePages * 10 > pages else { return false }
+            try database.execute("PRAGMA incremental_vacuum(1024)")
+            return true
+        }, completion: { _ in done.signal() })
+        done.wait()
     }
 }

@@ -59,9 +59,8 @@ extension SupervisionLoop {
             out.sample(p + "reports_accepted_total", [("service", s.config.urlMarker), ("connector", name)], Double(store.totals(connectorName: name).reports))
         }
         out.family(p + "reports_forwarded_total", "counter", "Integration reports stored at the access server (the embedded one stores on accept).")
-        let embedded = config.accessServer.egeria == nil
         for (s, name) in connectors {
-            out.sample(p + "reports_forwarded_total", [("service", s.config.urlMarker), ("connector", name)], Double(embedded ? store.totals(connectorName: name).reports : store.forwardTotals(connectorName: name).forwarded))
+            out.sample(p + "reports_forwarded_total", [("service", s.config.urlMarker), ("connector", name)], Double(access.deliveredReports(connectorName: name)))
         }
         out.family(p + "reports_backlog", "gauge", "Accepted integration reports not yet at the access server.")
         for (s, name) in connectors {

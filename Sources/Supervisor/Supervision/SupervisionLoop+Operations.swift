@@ -40,9 +40,9 @@ extension SupervisionLoop {
         let bytes = store.backlog.bytes
         periodic.spoolState = state
         switch state {
-        case "full": logger.error("report spool full (\(bytes) of \(limit) bytes): workers are not acknowledged until the access server takes reports again")
-        case "near-limit": logger.warning("report spool above 80 % (\(bytes) of \(limit) bytes): the access server is not keeping up or is unreachable")
-        default: logger.notice("report spool back under 80 % (\(bytes) of \(limit) bytes)")
+        case .full: logger.error("report spool full (\(bytes) of \(limit) bytes): workers are not acknowledged until the access server takes reports again")
+        case .nearLimit: logger.warning("report spool above 80 % (\(bytes) of \(limit) bytes): the access server is not keeping up or is unreachable")
+        case .ok: logger.notice("report spool back under 80 % (\(bytes) of \(limit) bytes)")
         }
     }
 

@@ -14,19 +14,8 @@ extension SupervisionLoop {
                           storeSizeBytes: store.sizeBytes, storeReports: kept.count, storeOldestReport: kept.oldest,
                           droppedLogLines: LogSink.droppedLines, controlConnections: control?.figures.open ?? 0,
                           refusedControlConnections: control?.figures.refused ?? 0),
-            accessServer: accessServerSummary(),
+            accessServer: access.summary(),
             integrationServiceSummaries: services.map(summary))
-    }
-
-    func accessServerSummary() -> DaemonStatus.AccessServerSummary {
-        let backlog = store.backlog
-        let snapshot = forwarder?.snapshot
-        let limit = store.spoolLimitBytes
-        let state = store.spoolState
-        return .init(kind: config.accessServer.egeria == nil ? "embedded" : "egeria", url: forwarder.map { _ in config.accessServer.egeria!.omagserverPlatformRootURL },
-                     backlog: backlog.reports, backlogBytes: backlog.bytes, spoolLimitBytes: limit, spoolState: state,
-                     lastSuccessfulForward: snapshot?.lastSuccess, lastError: snapshot?.lastError, lastErrorTime: snapshot?.lastErrorTime,
-                     deadLetters: store.deadLetteredTotal)
     }
 
     /// Seconds as milliseconds with microsecond resolution.
@@ -79,7 +68,7 @@ extension SupervisionLoop {
             statistics["reportsBacklog"] = .int(forwarding.backlog)
             statistics["reportsDeadLettered"] = .int(forwarding.deadLettered)
             if let last = forwarding.lastForward { statistics["lastForwardTime"] = .int(Int(last.timeIntervalSince1970 * 1000)) }
-            if forwarding.backlog > 0, let error = forwarder?.lastError(connectorName: config.connectorName) {
+            if forwarding.backlog > 0, let error = access.forwardError(connectorName: config.connectorName) {
                 statistics["lastForwardError"] = .string(error)
             }
             return DaemonStatus.ConnectorReport(

@@ -9,11 +9,12 @@ import Protocol
 ///   thread that spawned them (parent-death signal).
 final class SupervisionLoop {
     var config: DaemonConfig
-    let store: EmbeddedStore
+    /// The access server chosen at start; `store` is its local store.
+    let access: any AccessServer
+    var store: EmbeddedStore { access.store }
     let events: EventQueue
     let logger: Logger
     let notifier: SystemdNotifier?
-    let forwarder: ReportForwarder?
     var services: [ServiceRuntime] = []
     let encoder = MessageEncoder()
     let decoder = PayloadDecoder()
@@ -24,14 +25,12 @@ final class SupervisionLoop {
     private var nextServiceID = 1
     private var shutdownDeadline: Double?
 
-    init(config: DaemonConfig, store: EmbeddedStore, events: EventQueue, logger: Logger, notifier: SystemdNotifier?,
-         forwarder: ReportForwarder? = nil) {
+    init(config: DaemonConfig, access: any AccessServer, events: EventQueue, logger: Logger, notifier: SystemdNotifier?) {
         self.config = config
-        self.store = store
+        self.access = access
         self.events = events
         self.logger = logger
         self.notifier = notifier
-        self.forwarder = forwarder
         services = config.integrationServices.map(makeService)
     }
 
@@ -328,8 +327,7 @@ final class SupervisionLoop {
         service.connection = connection
         let tracker = RefreshTracker()
         let events = events, id = service.id, generation = service.generation
-        let proxy = MetadataProxy(store: store, connection: connection, tracker: tracker, scope: service.scope,
-                                  egeria: forwarder.flatMap { $0.client.config.elementWritesToEgeria ? $0.client : nil },
+        let proxy = MetadataProxy(access: access, connection: connection, tracker: tracker, scope: service.scope,
                                   onViolation: { events.post(.workerRefused(service: id, generation: generation, reason: $0)) })
         do {
             try WorkerOutput.attach(process, service: id, generation: generation, name: service.config.urlMarker,

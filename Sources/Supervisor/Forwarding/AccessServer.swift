@@ -1,0 +1,125 @@
+import Foundation
+import Protocol
+
+/// Where element writes and integration reports go, chosen once at start from `accessServer`: the embedded
+/// store itself, or Egeria with the store as its local mirror and spool. The proxy, status and metrics ask
+/// this instead of branching on the configuration.
+protocol AccessServer: Sendable {
+    /// The local store: the server itself, or Egeria's mirror (finds read it) and report spool.
+    var store: EmbeddedStore { get }
+    /// Whether a batch's writes must run one after another (each waits for a remote answer) rather than all
+    /// queued at once.
+    var writesInOrder: Bool { get }
+
+    func createElement(_ params: CreateElement.Params, service: String, completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void)
+    /// `current` is the element as stored, already checked to be the caller's.
+    func updateElement(_ params: UpdateElement.Params, current: MetadataElement, service: String,
+                       completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void)
+    func deleteElement(_ params: DeleteElement.Params, current: MetadataElement, completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void)
+
+    /// What status shows under `accessServer`.
+    func summary() -> DaemonStatus.AccessServerSummary
+    /// Reports of the connector now at the access server (stored, for the embedded one; forwarded, for Egeria).
+    func deliveredReports(connectorName: String) -> Int
+    /// The last error forwarding the connector's reports met, while some still wait.
+    func forwardError(connectorName: String) -> String?
+}
+
+/// How full the report spool is.
+enum SpoolState: String, Codable, Sendable {
+    case ok
+    /// Above 80 % of its bound.
+    case nearLimit = "near-limit"
+    /// A report was just refused for lack of room: workers are not acknowledged until it drains.
+    case full
+}
+
+/// The daemon's own store is the access server: a report is at the server once it is stored.
+struct EmbeddedAccessServer: AccessServer {
+    let store: EmbeddedStore
+    var writesInOrder: Bool { false }
+
+    func createElement(_ params: CreateElement.Params, service: String, completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void) {
+        store.createElement(params, service: service, completion: completion)
+    }
+
+    func updateElement(_ params: UpdateElement.Params, current: MetadataElement, service: String,
+                       completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void) {
+        store.updateElement(params, service: service, completion: completion)
+    }
+
+    func deleteElement(_ params: DeleteElement.Params, current: MetadataElement, completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void) {
+        store.deleteElement(params, completion: completion)
+    }
+
+    func summary() -> DaemonStatus.AccessServerSummary {
+        .init(kind: "embedded", url: nil, backlog: 0, backlogBytes: 0, spoolLimitBytes: nil, spoolState: .ok,
+              lastSuccessfulForward: nil, lastError: nil, lastErrorTime: nil, deadLetters: 0)
+    }
+
+    func deliveredReports(connectorName: String) -> Int { store.totals(connectorName: connectorName).reports }
+
+    func forwardError(connectorName: String) -> String? { nil }
+}
+
+/// An Egeria metadata access server: reports are spooled in the store and forwarded; element writes go to
+/// Egeria first (unless `elementWrites` is `embedded`) and are mirrored in the store once Egeria has them.
+struct EgeriaAccessServer: AccessServer {
+    let store: EmbeddedStore
+    let forwarder: ReportForwarder
+    var client: EgeriaClient { forwarder.client }
+    var writesInOrder: Bool { client.config.elementWritesToEgeria }
+
+    func createElement(_ params: CreateElement.Params, service: String, completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void) {
+        guard client.config.elementWritesToEgeria else { return store.createElement(params, service: service, completion: completion) }
+        if let existing = store.guid(qualifiedName: params.qualifiedName) {
+            return completion(.failure(.invalidParams(CreateElement.name, "an element with qualifiedName \"\(params.qualifiedName)\" already exists (guid \(existing))")))
+        }
+        client.createElement(params) { [store] result in
+            switch result {
+            case .success(let guid): store.createElement(params, service: service, guid: guid, completion: completion)
+            case .failure(let outcome): completion(.failure(Self.error(outcome, CreateElement.name)))
+            }
+        }
+    }
+
+    func updateElement(_ params: UpdateElement.Params, current: MetadataElement, service: String,
+                       completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void) {
+        guard client.config.elementWritesToEgeria else { return store.updateElement(params, service: service, completion: completion) }
+        client.updateElement(guid: params.guid, properties: params.properties, replace: params.replaceProperties == true,
+                             externalSourceName: current.metadataSourceQualifiedName) { [store] outcome in
+            if outcome == .delivered { store.updateElement(params, service: service, completion: completion) }
+            else { completion(.failure(Self.error(outcome, UpdateElement.name))) }
+        }
+    }
+
+    func deleteElement(_ params: DeleteElement.Params, current: MetadataElement, completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void) {
+        guard client.config.elementWritesToEgeria else { return store.deleteElement(params, completion: completion) }
+        client.deleteElement(guid: params.guid, externalSourceName: current.metadataSourceQualifiedName) { [store] outcome in
+            if outcome == .delivered { store.deleteElement(params, completion: completion) }
+            else { completion(.failure(Self.error(outcome, DeleteElement.name))) }
+        }
+    }
+
+    func summary() -> DaemonStatus.AccessServerSummary {
+        let backlog = store.backlog
+        let snapshot = forwarder.snapshot
+        return .init(kind: "egeria", url: client.config.omagserverPlatformRootURL, backlog: backlog.reports, backlogBytes: backlog.bytes,
+                     spoolLimitBytes: store.spoolLimitBytes, spoolState: store.spoolState, lastSuccessfulForward: snapshot.lastSuccess,
+                     lastError: snapshot.lastError, lastErrorTime: snapshot.lastErrorTime, deadLetters: store.deadLetteredTotal)
+    }
+
+    func deliveredReports(connectorName: String) -> Int { store.forwardTotals(connectorName: connectorName).forwarded }
+
+    func forwardError(connectorName: String) -> String? { forwarder.lastError(connectorName: connectorName) }
+
+    /// A failed Egeria call as the connector sees it: retryable (-32001) when the server is unreachable or
+    /// failing, invalid params when it rejected the request.
+    private static func error(_ outcome: EgeriaClient.Outcome, _ method: String) -> RPCError {
+        switch outcome {
+        case .retry(let reason): .unavailable("metadata access server unavailable (\(reason)); retry later")
+        case .reject(let reason): .invalidParams(method, "rejected by the metadata access server: \(reason)")
+        case .delivered: .internalError("delivered reported as a failure")
+        }
+    }
+}
