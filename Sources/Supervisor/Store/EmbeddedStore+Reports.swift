@@ -48,12 +48,18 @@ extension EmbeddedStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """).bind(.text(report.reportId), .text(report.connectorName), .int(Int(time)), .int(Int(stored)),
                           .int(state.rawValue), forwarding ? .null : .int(Int(stored)), .int(body.count), .bytes(body)).run()
-            try database.statement("""
+            let totals = try database.statement("""
                 INSERT INTO connector_totals (connector, reports, kept, created, updated, deleted, last_report_id) VALUES (?, 1, 1, ?, ?, ?, ?)
                 ON CONFLICT(connector) DO UPDATE SET reports = reports + 1, kept = kept + 1, created = created + excluded.created,
                     updated = updated + excluded.updated, deleted = deleted + excluded.deleted, last_report_id = excluded.last_report_id
+                RETURNING kept
                 """).bind(.text(report.connectorName), .int(report.createdElements.count), .int(report.updatedElements.count),
-                          .int(report.deletedElements.count), .text(report.reportId)).run()
+                          .int(report.deletedElements.count), .text(report.reportId))
+            // At the cap, the connector's oldest delivered report makes room in the same transaction, so retention
+            // keeps pace with any intake; the retention thread handles age and any backlog.
+            if try totals.step(), totals.int(0) > retention.maxReportsPerConnector {
+                try Self.deleteOldestDelivered(connector: report.connectorName, in: database)
+            }
             return true
         }, completion: { [self] result in
             switch result {
