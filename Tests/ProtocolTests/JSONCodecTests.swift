@@ -87,16 +87,19 @@ struct JSONCodecTests {
         }
     }
 
-    @Test("GUIDs are lowercase version-4 UUIDs and do not repeat")
+    @Test("GUIDs are lowercase time-ordered (version 7) UUIDs, do not repeat, and sort by creation time")
     func guids() {
         var seen = Set<String>()
+        var previousMillis = ""
         for _ in 0..<10_000 {
             let guid = GUID.random()
             #expect(guid.count == 36 && guid == guid.lowercased())
-            let parsed = UUID(uuidString: guid)
-            #expect(parsed != nil, "\(guid) is not a UUID")
+            #expect(UUID(uuidString: guid) != nil, "\(guid) is not a UUID")
             let characters = Array(guid)
-            #expect(characters[14] == "4" && "89ab".contains(characters[19]), "\(guid) is not version 4, RFC variant")
+            #expect(characters[14] == "7" && "89ab".contains(characters[19]), "\(guid) is not version 7, RFC variant")
+            let millis = String(guid.prefix(13))
+            #expect(millis >= previousMillis, "\(guid) sorts before an earlier GUID")
+            previousMillis = millis
             seen.insert(guid)
         }
         #expect(seen.count == 10_000)
