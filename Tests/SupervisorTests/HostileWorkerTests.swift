@@ -30,6 +30,22 @@ extension RealProcesses {
             return answers
         }
 
+        /// Starts the daemon with a files service that catalogues one file; that file's element is what a
+        /// hostile worker then tries to reach.
+        static func filesServiceWithVictim(_ harness: DaemonHarness) throws -> (folder: String, victim: MetadataElement) {
+            let folder = try harness.makeFolder("landing")
+            _ = FileManager.default.createFile(atPath: folder + "/owned.csv", contents: Data("x".utf8))
+            try harness.writeConfig(services: [DaemonHarness.filesService(folder: folder, intervalSeconds: 3600)])
+            try harness.start()
+            var victim: MetadataElement?
+            let deadline = Date().addingTimeInterval(10)
+            while victim == nil && Date() < deadline {
+                victim = (try? harness.elements())?.first { $0.qualifiedName.hasSuffix("/owned.csv") }
+                if victim == nil { usleep(50_000) }
+            }
+            return (folder, try #require(victim))
+        }
+
         @Test("out-of-range numbers in every numeric field are -32602 naming the field; the daemon and the files service carry on")
         func outOfRangeNumbers() throws {
             let harness = try DaemonHarness(config: "{}")
@@ -119,17 +135,7 @@ extension RealProcesses {
             let harness = try DaemonHarness(config: "{}")
             defer { harness.cleanUp() }
             let verdictPath = harness.directory + "/verdict.json"
-            let folder = try harness.makeFolder("landing")
-            _ = FileManager.default.createFile(atPath: folder + "/owned.csv", contents: Data("x".utf8))
-            try harness.writeConfig(services: [DaemonHarness.filesService(folder: folder, intervalSeconds: 3600)])
-            try harness.start()
-            var victim: MetadataElement?
-            let deadline = Date().addingTimeInterval(10)
-            while victim == nil && Date() < deadline {
-                victim = (try? harness.elements())?.first { $0.qualifiedName.hasSuffix("/owned.csv") }
-                if victim == nil { usleep(50_000) }
-            }
-            let target = try #require(victim)
+            let (folder, target) = try Self.filesServiceWithVictim(harness)
             #expect(target.integrationService == "files-integrator")
             try harness.writeConfig(services: [DaemonHarness.filesService(folder: folder, intervalSeconds: 3600),
                                                Self.hostileService("scope", verdict: verdictPath, extra: target.guid)])
@@ -154,17 +160,7 @@ extension RealProcesses {
             let harness = try DaemonHarness(config: "{}")
             defer { harness.cleanUp() }
             let verdictPath = harness.directory + "/verdict.json"
-            let folder = try harness.makeFolder("landing")
-            _ = FileManager.default.createFile(atPath: folder + "/owned.csv", contents: Data("x".utf8))
-            try harness.writeConfig(services: [DaemonHarness.filesService(folder: folder, intervalSeconds: 3600)])
-            try harness.start()
-            var victim: MetadataElement?
-            let deadline = Date().addingTimeInterval(10)
-            while victim == nil && Date() < deadline {
-                victim = (try? harness.elements())?.first { $0.qualifiedName.hasSuffix("/owned.csv") }
-                if victim == nil { usleep(50_000) }
-            }
-            let target = try #require(victim)
+            let (folder, target) = try Self.filesServiceWithVictim(harness)
             try harness.writeConfig(services: [DaemonHarness.filesService(folder: folder, intervalSeconds: 3600),
                                                Self.hostileService("batch", verdict: verdictPath, extra: target.guid)])
             #expect(try harness.cli("reload").code == 0)

@@ -3,40 +3,19 @@ import Protocol
 import Synchronization
 
 extension MetadataProxy {
-    /// Serves a well-formed `metadata/writeElements` line with one parse and no `Decodable` machinery; false
-    /// (nothing done) for anything else, which then takes the general path with its exact error reporting.
+    /// Serves a `metadata/writeElements` line with one parse and no `Decodable` machinery (see ``fastPath``).
     func handleWriteFastPath(_ line: Data) -> Bool {
-        guard Self.names(Self.writeMarker, in: line), case .object(let message)? = try? JSONParser.parse(line),
-              message["jsonrpc"] == .string("2.0"), message["method"] == .string(WriteElements.name),
-              let id = RequestID(json: message["id"]), let paramsValue = message["params"] else { return false }
-        let reply = Replier(connection: connection, id: id, encoder: MessageEncoder())
-        let params: WriteElements.Params
-        do throws(FieldError) { params = try WriteElements.Params(json: paramsValue) } catch {
-            reply.send(Result<Empty, RPCError>.failure(.invalidParams(WriteElements.name, error.description)))
-            return true
-        }
-        if let problem = params.outOfRange {
-            reply.send(Result<Empty, RPCError>.failure(.invalidParams(WriteElements.name, problem)))
-            return true
-        }
-        write(params) { result in
-            switch result {
-            case .success(let outcomes): reply.sendWriteResult(outcomes)
-            case .failure(let error): reply.send(Result<Empty, RPCError>.failure(error))
+        fastPath(WriteElements.self, marker: Self.writeMarker, line: line) { params, reply in
+            write(params) { result in
+                switch result {
+                case .success(let outcomes): reply.sendWriteResult(outcomes)
+                case .failure(let error): reply.send(Result<Empty, RPCError>.failure(error))
+                }
             }
         }
-        return true
     }
 
     private static let writeMarker = Data("\"\(WriteElements.name)\"".utf8)
-
-    /// Whether the method name is in the line's first bytes, where a sender that writes the envelope before
-    /// `params` puts it (ours sort keys). Searching a whole 256 KiB line for it cost more than parsing it.
-    static func names(_ marker: Data, in line: Data) -> Bool {
-        line.prefix(Self.markerWindow).range(of: marker) != nil
-    }
-
-    static let markerWindow = 256
 
     /// Serves `metadata/writeElements`: each write goes through the same checks and store calls as its single
     /// method, in order, and the answer goes once every write has its outcome.

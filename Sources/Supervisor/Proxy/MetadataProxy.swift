@@ -18,7 +18,7 @@ final class MetadataProxy: Sendable {
     /// Told (on the reader thread) of each refused call, so the loop counts and logs it.
     private let onViolation: @Sendable (String) -> Void
     private let assembly = Mutex(ReportAssembly())
-    private let encoder = MessageEncoder()
+    let encoder = MessageEncoder()
     private let decoder = PayloadDecoder()
 
     init(access: any AccessServer, connection: WorkerConnection, tracker: RefreshTracker, scope: ServiceScope,
@@ -34,24 +34,9 @@ final class MetadataProxy: Sendable {
     static let methods: Set<String> = [SubmitReport.name, CreateElement.name, UpdateElement.name, DeleteElement.name, WriteElements.name,
                                        FindElements.name]
 
-    /// Serves a `reports/submit` line with one parse and no `Decodable` machinery; false (nothing done) for a
-    /// line that is not a well-formed request of it, which then takes the general path with its exact errors.
+    /// Serves a `reports/submit` line with one parse and no `Decodable` machinery (see ``fastPath``).
     func handleReportFastPath(_ line: Data) -> Bool {
-        guard Self.names(Self.submitMarker, in: line), case .object(let message)? = try? JSONParser.parse(line),
-              message["jsonrpc"] == .string("2.0"), message["method"] == .string(SubmitReport.name),
-              let id = RequestID(json: message["id"]), let paramsValue = message["params"] else { return false }
-        let reply = Replier(connection: connection, id: id, encoder: encoder)
-        let params: SubmitReport.Params
-        do throws(FieldError) { params = try SubmitReport.Params(json: paramsValue) } catch {
-            reply.send(Result<Empty, RPCError>.failure(.invalidParams(SubmitReport.name, error.description)))
-            return true
-        }
-        if let problem = params.outOfRange {
-            reply.send(Result<Empty, RPCError>.failure(.invalidParams(SubmitReport.name, problem)))
-            return true
-        }
-        submit(params, reply: reply)
-        return true
+        fastPath(SubmitReport.self, marker: Self.submitMarker, line: line) { params, reply in submit(params, reply: reply) }
     }
 
     private static let submitMarker = Data("\"\(SubmitReport.name)\"".utf8)
