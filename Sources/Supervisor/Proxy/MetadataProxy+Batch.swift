@@ -20,9 +20,9 @@ extension MetadataProxy {
     /// Serves `metadata/writeElements`: each write goes through the same checks and store calls as its single
     /// method, in order, and the answer goes once every write has its outcome.
     ///
-    /// Against the embedded store all writes are queued at once: each takes effect in the index when called,
-    /// so later writes see earlier ones, and the journal syncs them together. Against Egeria they run one after
-    /// another, because a write may depend on the previous one (a delete, then a create of the same name).
+    /// Against the embedded store all writes are queued at once: the store's writer runs them in order, each in
+    /// its savepoint, so a later write sees an earlier one, and commits them together. Against Egeria they run
+    /// one after another, because a write may depend on the previous one (a delete, then a create of the name).
     /// A batch in another service's connector's name is refused whole.
     func write(_ params: WriteElements.Params, done: @escaping @Sendable (Result<WriteElements.Result, RPCError>) -> Void) {
         if let refused = scope.refusal(connector: params.connectorName) { return done(.failure(refuse(refused))) }

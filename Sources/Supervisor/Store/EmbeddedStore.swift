@@ -62,6 +62,9 @@ final class EmbeddedStore: Sendable {
         let cacheKiB = settings.cacheMegabytes * 1024
         if readOnly {
             guard FileManager.default.fileExists(atPath: path) else {
+                if FileManager.default.fileExists(atPath: directory + "/" + JournalImport.journalName) {
+                    throw LoadError(description: "no store at \(path) yet: \(directory)/\(JournalImport.journalName), written by an earlier version, is imported when the daemon next starts")
+                }
                 throw LoadError(description: "no store at \(path) (has the daemon run with this dataDirectory?)")
             }
             let database = try Self.open(path, readOnly: true)
