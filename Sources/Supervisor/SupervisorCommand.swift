@@ -28,7 +28,8 @@ struct SupervisorCommand {
         }
         let config: DaemonConfig
         let warnings: [ConfigError.Issue]
-        do { (config, warnings) = try ConfigLoader.load(path: parsed.config, workerDirectory: executableDirectory()) } catch {
+        let readOnly = ["reports", "elements"].contains(parsed.subcommand)
+        do { (config, warnings) = try ConfigLoader.load(path: parsed.config, workerDirectory: executableDirectory(), checkProviders: !readOnly) } catch {
             Output.error("\(error)")
             Output.error("\(error.issues.count) configuration error(s); nothing was started")
             return 64

@@ -4,7 +4,9 @@ import Protocol
 /// Reads, decodes and validates `daemon.json`, reporting every problem with its JSON path at once.
 enum ConfigLoader {
     /// The loaded config and any warnings (unknown fields), or every error found.
-    static func load(path: String, workerDirectory: String) throws(ConfigError) -> (DaemonConfig, [ConfigError.Issue]) {
+    /// `checkProviders` asks the built-in worker for its connector providers (`run`, `validate`, `reload`);
+    /// the read-only commands skip it, so `reports` does not spawn a worker.
+    static func load(path: String, workerDirectory: String, checkProviders: Bool = true) throws(ConfigError) -> (DaemonConfig, [ConfigError.Issue]) {
         let url = URL(fileURLWithPath: path)
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
@@ -16,6 +18,7 @@ enum ConfigLoader {
         }
         let baseDirectory = url.deletingLastPathComponent().standardizedFileURL.path
         var reader = ConfigReader()
+        reader.checksProviders = checkProviders
         let config = parse(root, file: path, baseDirectory: baseDirectory, workerDirectory: workerDirectory, reader: &reader)
         guard reader.issues.isEmpty, let config else { throw ConfigError(file: path, issues: reader.issues) }
         return (config, reader.warnings)
@@ -232,7 +235,7 @@ enum ConfigLoader {
             }
         }
         // The built-in worker knows a fixed set of providers: ask it, so a typo fails here, not at run time.
-        if object["worker"]?["command"] == nil && ExecutableLocator.isExecutable(command[0]) {
+        if reader.checksProviders && object["worker"]?["command"] == nil && ExecutableLocator.isExecutable(command[0]) {
             checkProviders(list, of: command[0], path: p, reader: &reader)
         }
         guard let marker else { return nil }

@@ -5,6 +5,8 @@ import Protocol
 struct ConfigReader {
     private(set) var issues: [ConfigError.Issue] = []
     private(set) var warnings: [ConfigError.Issue] = []
+    /// Whether connector providers are checked against the built-in worker's list (it is spawned to ask).
+    var checksProviders = true
 
     mutating func fail(_ path: String, _ message: String) {
         issues.append(.init(path: path, message: message))
