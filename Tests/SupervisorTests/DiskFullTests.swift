@@ -21,12 +21,7 @@ extension RealProcesses {
             let filler = data + "/filler"
             _ = FileManager.default.createFile(atPath: filler, contents: Data(count: 1_200_000))
             let acked = harness.directory + "/acked.txt"
-            let service = """
-            { "integrationServiceURLMarker": "flood-integrator",
-              "worker": { "command": ["python3", "\(Binaries.fixtures)/hostile_worker.py", "flood", "\(acked)"] },
-              "integrationConnectorConfigs": [ { "connectorName": "hostile", "metadataSourceQualifiedName": "hostile",
-                "connection": { "connectorType": { "connectorProviderClassName": "hostile" } } } ] }
-            """
+            let service = DaemonHarness.floodService(acked: acked)
             try harness.writeConfig(services: [service])
             try harness.start()
             let full = harness.waitForStatus(timeout: 60) { !$0.daemon.storeWritable }

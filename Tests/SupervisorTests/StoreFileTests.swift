@@ -137,12 +137,7 @@ extension RealProcesses.StoreFileTests {
         let harness = try DaemonHarness(config: "{}")
         defer { harness.cleanUp() }
         let acked = harness.directory + "/acked.txt"
-        let service = """
-        { "integrationServiceURLMarker": "flood-integrator",
-          "worker": { "command": ["python3", "\(Binaries.fixtures)/hostile_worker.py", "flood", "\(acked)"] },
-          "integrationConnectorConfigs": [ { "connectorName": "hostile", "metadataSourceQualifiedName": "hostile",
-            "connection": { "connectorType": { "connectorProviderClassName": "hostile" } } } ] }
-        """
+        let service = DaemonHarness.floodService(acked: acked)
         try harness.writeConfig(services: [service], extra: "\"store\": { \"retention\": { \"maxReportsPerConnector\": 100000000 } }")
         func ackedCount() -> Int { (try? String(contentsOfFile: acked, encoding: .utf8))?.split(separator: "\n").count ?? 0 }
         for round in 0..<20 {

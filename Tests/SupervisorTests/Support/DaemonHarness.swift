@@ -53,6 +53,16 @@ final class DaemonHarness: @unchecked Sendable {
         """
     }
 
+    /// The hostile worker in `flood` mode: reports without end, each acknowledged id appended to `acked`.
+    static func floodService(acked: String) -> String {
+        """
+        { "integrationServiceURLMarker": "flood-integrator",
+          "worker": { "command": ["python3", "\(Binaries.fixtures)/hostile_worker.py", "flood", "\(acked)"] },
+          "integrationConnectorConfigs": [ { "connectorName": "hostile", "metadataSourceQualifiedName": "hostile",
+            "connection": { "connectorType": { "connectorProviderClassName": "hostile" } } } ] }
+        """
+    }
+
     static func chaosService(_ marker: String = "chaos-integrator", connector: String = "chaos", failure: String,
                              afterRefreshes: Int = 1, intervalSeconds: Double = 0.2, extraProperties: String = "",
                              restart: String? = nil) -> String {
