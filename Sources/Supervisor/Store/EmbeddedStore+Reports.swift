@@ -30,9 +30,13 @@ extension EmbeddedStore {
         let forwarding = forwarding, limit = spoolLimitBytes
         let now = Date()
         let wake = onAccepted.withLock { $0 }
-        write({ [self] database -> Bool in
-            let existing = try database.statement("SELECT 1 FROM reports WHERE report_id = ?").bind(.text(report.reportId))
-            if try existing.step() { return false }
+        // Every check comes before the first write, and the writes fail only with the whole transaction: no
+        // savepoint needed, which is a fifth of the cost of a report.
+        write(savepoint: false, { [self] database -> Bool in
+            if forwarding {
+                let existing = try database.statement("SELECT 1 FROM reports WHERE report_id = ?").bind(.text(report.reportId))
+                if try existing.step() { return false }
+            }
             if forwarding, let limit {
                 let waiting = spool.withLock { $0.bytes }
                 if waiting + body.count > limit {
@@ -43,11 +47,14 @@ extension EmbeddedStore {
             let time = EpochMillis.int64(report.refreshCompletionDate ?? report.refreshStartDate)
             let stored = EpochMillis.int64(now)
             let state: StoreSchema.ReportState = forwarding ? .pending : .delivered
+            // A replay of a stored id inserts nothing (checked above in forwarding mode, where a full spool must
+            // not refuse a replay).
             try database.statement("""
-                INSERT INTO reports (report_id, connector, time_ms, stored_ms, state, forwarded_ms, bytes, body)
+                INSERT OR IGNORE INTO reports (report_id, connector, time_ms, stored_ms, state, forwarded_ms, bytes, body)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """).bind(.text(report.reportId), .text(report.connectorName), .int(Int(time)), .int(Int(stored)),
                           .int(state.rawValue), forwarding ? .null : .int(Int(stored)), .int(body.count), .bytes(body)).run()
+            guard database.changes > 0 else { return false }
             let totals = try database.statement("""
                 INSERT INTO connector_totals (connector, reports, kept, created, updated, deleted, last_report_id) VALUES (?, 1, 1, ?, ?, ?, ?)
                 ON CONFLICT(connector) DO UPDATE SET reports = reports + 1, kept = kept + 1, created = created + excluded.created,

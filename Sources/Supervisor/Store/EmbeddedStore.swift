@@ -126,16 +126,22 @@ final class EmbeddedStore: Sendable {
 
     // MARK: - Writing
 
-    /// Queues `body` for the writer thread, inside its own savepoint; `completion` gets its value once the
-    /// transaction is durable, or the error that kept it from being stored.
-    func write<T: Sendable>(_ body: @escaping @Sendable (SQLiteDatabase) throws -> T,
+    /// Queues `body` for the writer thread, inside its own savepoint unless `savepoint` is false (a body that
+    /// checks before it writes, and whose writes can fail only with the whole transaction); `completion` gets
+    /// its value once the transaction is durable, or the error that kept it from being stored.
+    func write<T: Sendable>(savepoint: Bool = true, _ body: @escaping @Sendable (SQLiteDatabase) throws -> T,
                             completion: @escaping @Sendable (Result<T, Error>) -> Void) {
         guard let writer else { return completion(.failure(LoadError(description: "the store is open read-only"))) }
         if let refusal = episode.refusal() { return completion(.failure(refusal)) }
         let outcome = OperationOutcome<T>()
         writer.submit(StoreWriter.Operation(run: { database in
             do {
-                try StoreWriter.inSavepoint(database) { outcome.result = .success(try body(database)) }
+                if savepoint {
+                    try StoreWriter.inSavepoint(database) { outcome.result = .success(try body(database)) }
+                } else {
+                    defer { database.resetAll() }
+                    outcome.result = .success(try body(database))
+                }
             } catch let error as SQLiteDatabase.SQLiteError where error.isStorageFailure {
                 return error
             } catch {
