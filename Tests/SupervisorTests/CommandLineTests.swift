@@ -15,7 +15,7 @@ extension RealProcesses {
             ])
             defer { harness.cleanUp() }
             let root = try harness.makeFolder("landing")
-            try "x".write(toFile: root + "/one.csv", atomically: true, encoding: .utf8)
+            try "x".place(at: root + "/one.csv")
             try harness.start()
             harness.waitForStatus(timeout: 10) { status in
                 status.integrationServiceSummaries.allSatisfy { ($0.integrationConnectorReports.first?.statistics["reportsStored"]?.intValue ?? 0) >= 1 }

@@ -126,7 +126,7 @@ extension RealProcesses {
 
             // The files service still catalogs new files after the other service failed.
             let reportsBefore = try harness.reports(connector: "files").count
-            try "new".write(toFile: folder + "/after-failure.txt", atomically: true, encoding: .utf8)
+            try "new".place(at: folder + "/after-failure.txt")
             let (reported, _) = harness.waitForStatus(timeout: 10) { status in
                 (harness.connector(status, "files")?.statistics["reportsStored"]?.intValue ?? 0) > reportsBefore
             }

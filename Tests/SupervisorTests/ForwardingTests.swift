@@ -99,7 +99,7 @@ extension RealProcesses {
             var written = 0
             // Keep both connectors producing while the server is gone: chaos every 50 ms, files on each change.
             while Date().timeIntervalSince(downSince) < 30 {
-                try "\(written)".write(toFile: root + "/file-\(written % 20).txt", atomically: true, encoding: .utf8)
+                try "\(written)".place(at: root + "/file-\(written % 20).txt")
                 written += 1
                 usleep(500_000)
             }
@@ -195,8 +195,8 @@ extension RealProcesses {
             defer { harness.cleanUp() }
             let server = try standIn(harness)
             let root = try harness.makeFolder("in")
-            try "one".write(toFile: root + "/a.csv", atomically: true, encoding: .utf8)
-            try "two".write(toFile: root + "/b.csv", atomically: true, encoding: .utf8)
+            try "one".place(at: root + "/a.csv")
+            try "two".place(at: root + "/b.csv")
             try harness.writeConfig(services: [DaemonHarness.filesService(folder: "in", intervalSeconds: 0.1)], accessServer: server.accessServer(elementWrites: "egeria"))
             try harness.start()
             func atServer() throws -> [String: (type: String, size: Int?)] {
@@ -223,7 +223,7 @@ extension RealProcesses {
             #expect(try atServer()["/b.csv"] == nil, "delete reached the server")
 
             server.stop()
-            try "three".write(toFile: root + "/c.csv", atomically: true, encoding: .utf8)
+            try "three".place(at: root + "/c.csv")
             #expect(harness.daemon!.waitFor(timeout: 10) { _, err, _ in err.contains { $0.contains("refresh incomplete") } })
             let status = try harness.status()
             #expect(harness.connector(status, "files")?.connectorStatus != .FAILED, "an unreachable server is not the connector's failure")

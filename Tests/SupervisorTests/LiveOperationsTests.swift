@@ -28,7 +28,7 @@ extension RealProcesses {
             let root = try harness.makeFolder("in")
             try harness.start()
             harness.waitForStatus(timeout: 10) { harness.connector($0, "files")?.lastRefreshTime != nil }
-            try "new".write(toFile: root + "/new.csv", atomically: true, encoding: .utf8)
+            try "new".place(at: root + "/new.csv")
             // The schedule is hourly: only the command can catalog the new file now.
             let (code, value, stderr) = try harness.cliJSON("refresh", "files")
             #expect(code == 0, "\(stderr)")

@@ -39,7 +39,7 @@ extension RealProcesses {
             defer { harness.cleanUp() }
             let root = try harness.makeFolder("landing")
             try FileManager.default.createDirectory(atPath: root + "/sub", withIntermediateDirectories: true)
-            for name in ["a.csv", "b.json", "sub/c.txt"] { try name.write(toFile: root + "/" + name, atomically: true, encoding: .utf8) }
+            for name in ["a.csv", "b.json", "sub/c.txt"] { try name.place(at: root + "/" + name) }
 
             func waitForReports(_ count: Int) throws -> [IntegrationReport] {
                 let (ok, status) = harness.waitForStatus(timeout: 10) { status in
@@ -68,7 +68,7 @@ extension RealProcesses {
             let deletedGuid = try #require(elements.first { $0.qualifiedName == root + "/b.json" }?.guid)
             try "a longer content".write(toFile: root + "/a.csv", atomically: false, encoding: .utf8)
             try FileManager.default.removeItem(atPath: root + "/b.json")
-            try "new".write(toFile: root + "/sub/d.txt", atomically: true, encoding: .utf8)
+            try "new".place(at: root + "/sub/d.txt")
             // The three changes may straddle two refreshes: wait until open metadata matches the tree, then read every report.
             let deadline = Date().addingTimeInterval(10)
             var synced = false
@@ -133,7 +133,7 @@ extension RealProcesses {
             let harness = try DaemonHarness(services: [service])
             defer { harness.cleanUp() }
             let root = try harness.makeFolder("quiet")
-            try "x".write(toFile: root + "/x.txt", atomically: true, encoding: .utf8)
+            try "x".place(at: root + "/x.txt")
             try harness.start()
             let (refreshed, _) = harness.waitForStatus(timeout: 10) { ($0.integrationServiceSummaries.first?.integrationConnectorReports.first?.statistics["refreshCount"]?.intValue ?? 0) >= 1 }
             #expect(refreshed)
