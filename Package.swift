@@ -14,10 +14,12 @@ let package = Package(
         .target(name: "SystemShims"),
         // The system's libsqlite3, for the embedded store.
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        // The system's libssl/libcrypto (OpenSSL 3), for TLS to an Egeria access server.
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
         // The wire: JSON-RPC 2.0 message types, framing, shared value types.
         .target(name: "Protocol", dependencies: ["SystemShims"]),
         // integration-daemon: config, supervision, embedded access server, control socket, CLI.
-        .executableTarget(name: "Supervisor", dependencies: ["Protocol", "SystemShims", "CSQLite"]),
+        .executableTarget(name: "Supervisor", dependencies: ["Protocol", "SystemShims", "CSQLite", "COpenSSL"]),
         // integration-worker: hosts one integration service's connectors.
         .executableTarget(name: "Worker", dependencies: ["Protocol", "SystemShims"]),
         // integration-bench: prints restart, shutdown, idle and report-throughput figures.
