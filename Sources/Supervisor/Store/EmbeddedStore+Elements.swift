@@ -102,13 +102,6 @@ extension EmbeddedStore {
     /// The GUID of the element with this qualifiedName, if any.
     func guid(qualifiedName: String) -> String? { read(nil) { try Self.guid(qualifiedName: qualifiedName, in: $0) } }
 
-    var elementCount: Int {
-        read(0) { database in
-            let statement = try database.statement("SELECT COUNT(*) FROM elements")
-            return try statement.step() ? statement.int(0) : 0
-        }
-    }
-
     // MARK: - Rows
 
     static func guid(qualifiedName: String, in database: SQLiteDatabase) throws -> String? {

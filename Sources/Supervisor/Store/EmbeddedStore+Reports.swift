@@ -44,27 +44,14 @@ extension EmbeddedStore {
                     throw RPCError.unavailable("spool full: \(waiting) bytes of reports wait for the access server (limit \(limit)); report not accepted, retry later")
                 }
             }
-            let time = EpochMillis.int64(report.refreshCompletionDate ?? report.refreshStartDate)
-            let stored = EpochMillis.int64(now)
-            let state: StoreSchema.ReportState = forwarding ? .pending : .delivered
             // A replay of a stored id inserts nothing (checked above in forwarding mode, where a full spool must
             // not refuse a replay).
-            try database.statement("""
-                INSERT OR IGNORE INTO reports (report_id, connector, time_ms, stored_ms, state, forwarded_ms, bytes, body)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """).bind(.text(report.reportId), .text(report.connectorName), .int(Int(time)), .int(Int(stored)),
-                          .int(state.rawValue), forwarding ? .null : .int(Int(stored)), .int(body.count), .bytes(body)).run()
-            guard database.changes > 0 else { return false }
-            let totals = try database.statement("""
-                INSERT INTO connector_totals (connector, reports, kept, created, updated, deleted, last_report_id) VALUES (?, 1, 1, ?, ?, ?, ?)
-                ON CONFLICT(connector) DO UPDATE SET reports = reports + 1, kept = kept + 1, created = created + excluded.created,
-                    updated = updated + excluded.updated, deleted = deleted + excluded.deleted, last_report_id = excluded.last_report_id
-                RETURNING kept
-                """).bind(.text(report.connectorName), .int(report.createdElements.count), .int(report.updatedElements.count),
-                          .int(report.deletedElements.count), .text(report.reportId))
+            guard let kept = try Self.insert(report, body: body, stored: now, state: forwarding ? .pending : .delivered, in: database) else {
+                return false
+            }
             // At the cap, the connector's oldest delivered report makes room in the same transaction, so retention
             // keeps pace with any intake; the retention thread handles age and any backlog.
-            if try totals.step(), totals.int(0) > retention.maxReportsPerConnector {
+            if kept > retention.maxReportsPerConnector {
                 try Self.deleteOldestDelivered(connector: report.connectorName, in: database)
             }
             return true
@@ -84,6 +71,28 @@ extension EmbeddedStore {
             case .failure(let error): completion(.failure(.unavailable("report not stored: \(error)")))
             }
         })
+    }
+
+    /// Inserts the report's row and adds it to its connector's totals; the connector's kept count after it, or
+    /// nil when a report with this id is stored already. The journal import stores through here too.
+    static func insert(_ report: IntegrationReport, body: [UInt8], stored: Date, state: StoreSchema.ReportState,
+                       in database: SQLiteDatabase) throws -> Int? {
+        let time = Int(EpochMillis.int64(report.refreshCompletionDate ?? report.refreshStartDate))
+        let storedMillis = Int(EpochMillis.int64(stored))
+        try database.statement("""
+            INSERT OR IGNORE INTO reports (report_id, connector, time_ms, stored_ms, state, forwarded_ms, bytes, body)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """).bind(.text(report.reportId), .text(report.connectorName), .int(time), .int(storedMillis), .int(state.rawValue),
+                      state == .pending ? .null : .int(storedMillis), .int(body.count), .bytes(body)).run()
+        guard database.changes > 0 else { return nil }
+        let totals = try database.statement("""
+            INSERT INTO connector_totals (connector, reports, kept, created, updated, deleted, last_report_id) VALUES (?, 1, 1, ?, ?, ?, ?)
+            ON CONFLICT(connector) DO UPDATE SET reports = reports + 1, kept = kept + 1, created = created + excluded.created,
+                updated = updated + excluded.updated, deleted = deleted + excluded.deleted, last_report_id = excluded.last_report_id
+            RETURNING kept
+            """).bind(.text(report.connectorName), .int(report.createdElements.count), .int(report.updatedElements.count),
+                      .int(report.deletedElements.count), .text(report.reportId))
+        return try totals.step() ? totals.int(0) : 1
     }
 
     func reports(_ query: ReportQuery = ReportQuery()) -> [IntegrationReport] {

@@ -18,7 +18,6 @@ final class EmbeddedStore: Sendable {
     let retention: RetentionSettings
     let writer: StoreWriter?
     let reader: ReadConnection
-    let encoder = MessageEncoder()
     let logger: Logger?
     /// Per connector, the reports waiting for the forwarder: kept in memory (one entry per connector) so the
     /// forwarder and status never count rows.

@@ -36,7 +36,7 @@ enum JournalImport {
     /// Replays the journal as the old store loaded it: later records win, a torn last line (never
     /// acknowledged) is ignored, and a corrupt line in the middle stops the import with its number.
     private static func apply(_ data: Data, path: String, to database: SQLiteDatabase, forwarding: Bool) throws -> (reports: Int, elements: Int) {
-        let decoder = PayloadDecoder(), encoder = MessageEncoder()
+        let decoder = PayloadDecoder()
         try database.execute("BEGIN IMMEDIATE")
         var reports = 0
         do {
@@ -52,7 +52,7 @@ enum JournalImport {
                 do { record = try decoder.value(StoreRecord.self, from: Data(line)) } catch {
                     throw EmbeddedStore.LoadError(description: "\(path) line \(lineNumber) is corrupt (\(error)); nothing was imported. Fix or remove that line, then start again")
                 }
-                if try apply(record, to: database, forwarding: forwarding, encoder: encoder) { reports += 1 }
+                if try apply(record, to: database, forwarding: forwarding) { reports += 1 }
                 database.resetAll()
             }
             try database.statement("INSERT INTO store_meta (key, value) VALUES ('journalImported', ?)")
@@ -70,25 +70,14 @@ enum JournalImport {
     }
 
     /// One record into the tables; true when it added a report.
-    private static func apply(_ record: StoreRecord, to database: SQLiteDatabase, forwarding: Bool, encoder: MessageEncoder) throws -> Bool {
+    private static func apply(_ record: StoreRecord, to database: SQLiteDatabase, forwarding: Bool) throws -> Bool {
         switch record {
         case .report(let report):
-            let body = try encoder.line(report).dropLast()
-            let time = Int(EpochMillis.int64(report.refreshCompletionDate ?? report.refreshStartDate))
-            let state: StoreSchema.ReportState = forwarding ? .pending : .delivered
-            try database.statement("""
-                INSERT OR IGNORE INTO reports (report_id, connector, time_ms, stored_ms, state, forwarded_ms, bytes, body)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """).bind(.text(report.reportId), .text(report.connectorName), .int(time), .int(time), .int(state.rawValue),
-                          forwarding ? .null : .int(time), .int(body.count), .bytes([UInt8](body))).run()
-            guard database.changes > 0 else { return false }
-            try database.statement("""
-                INSERT INTO connector_totals (connector, reports, kept, created, updated, deleted, last_report_id) VALUES (?, 1, 1, ?, ?, ?, ?)
-                ON CONFLICT(connector) DO UPDATE SET reports = reports + 1, kept = kept + 1, created = created + excluded.created,
-                    updated = updated + excluded.updated, deleted = deleted + excluded.deleted, last_report_id = excluded.last_report_id
-                """).bind(.text(report.connectorName), .int(report.createdElements.count), .int(report.updatedElements.count),
-                          .int(report.deletedElements.count), .text(report.reportId)).run()
-            return true
+            var writer = JSONWriter(capacity: 256)
+            report.write(to: &writer)
+            // The journal kept no arrival time: the refresh's completion stands in for it.
+            let stored = report.refreshCompletionDate ?? report.refreshStartDate
+            return try EmbeddedStore.insert(report, body: writer.bytes, stored: stored, state: forwarding ? .pending : .delivered, in: database) != nil
         case .element(let element):
             // A renamed element frees its old name; another element may not hold the new one.
             try database.statement("DELETE FROM elements WHERE qualified_name = ? AND guid != ?").bind(.text(element.qualifiedName), .text(element.guid)).run()
