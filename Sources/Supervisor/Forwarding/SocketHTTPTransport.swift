@@ -63,13 +63,7 @@ final class SocketHTTPTransport: Sendable {
             self.tls = tls
         }
 
-        /// Reads what is available onto `buffer`; false at EOF, error or timeout.
-        func receive(appendingTo buffer: inout Data) -> Bool {
-            let n = receive(into: scratch)
-            guard n > 0 else { return false }
-            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[..<n]))
-            return true
-        }
+        var scratchBuffer: UnsafeMutableRawBufferPointer { scratch }
 
         func send(_ data: Data) -> Bool {
             if let tls { return tls.write(data) }
@@ -93,26 +87,31 @@ final class SocketHTTPTransport: Sendable {
 
     private func connectionLoop() {
         var channel: Channel?
-        var buffer = Data()
+        var parser = Self.responseParser()
         while true {
             available.wait()
             guard let job = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
             // A kept-alive connection the server has closed fails on first use: retry once on a fresh one.
-            var result = exchange(job, channel: &channel, buffer: &buffer)
+            var result = exchange(job, channel: &channel, parser: &parser)
             if case .failure(let error) = result, error.description.hasPrefix("stale") {
-                result = exchange(job, channel: &channel, buffer: &buffer)
+                result = exchange(job, channel: &channel, parser: &parser)
             }
             var mustClose = false
             if case .success(let response) = result { mustClose = response.close } else { mustClose = true }
             if mustClose {
                 channel = nil
-                buffer.removeAll()
+                parser = Self.responseParser()
             }
             job.completion(result.map { (status: $0.status, body: $0.body) })
         }
     }
 
-    private func exchange(_ job: Job, channel: inout Channel?, buffer: inout Data) -> Result<(status: Int, body: Data, close: Bool), TransportError> {
+    /// Responses from an access server: a page of search results can be large, but not unbounded.
+    private static func responseParser() -> HTTPMessageParser {
+        HTTPMessageParser(kind: .response, limits: .init(maxHeaderBytes: 64 * 1024, maxBodyBytes: 64 << 20))
+    }
+
+    private func exchange(_ job: Job, channel: inout Channel?, parser: inout HTTPMessageParser) -> Result<(status: Int, body: Data, close: Bool), TransportError> {
         let reused = channel != nil
         if channel == nil {
             switch connect() {
@@ -134,85 +133,77 @@ final class SocketHTTPTransport: Sendable {
             channel = nil
             return .failure(TransportError(description: reused ? "stale connection" : "write failed"))
         }
-        return readResponse(open, buffer: &buffer, reused: reused)
+        return readResponse(open, parser: &parser, reused: reused)
     }
 
+    /// Tries every address the name resolves to, IPv6 and IPv4, in the resolver's order.
     private func connect() -> Result<Int32, TransportError> {
         var hints = addrinfo()
-        hints.ai_family = AF_INET
+        hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var info: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, String(port), &hints, &info) == 0, let first = info else {
-            return .failure(TransportError(description: "cannot resolve \(host)"))
+        let resolved = getaddrinfo(host, String(port), &hints, &info)
+        guard resolved == 0, info != nil else {
+            return .failure(TransportError(description: "cannot resolve \(host): \(String(cString: gai_strerror(resolved)))"))
         }
         defer { freeaddrinfo(info) }
-        let fd = socket(first.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        var failures: [String] = []
+        var next = info
+        while let address = next {
+            next = address.pointee.ai_next
+            switch connect(address.pointee) {
+            case .success(let fd): return .success(fd)
+            case .failure(let error): failures.append(error.description)
+            }
+        }
+        return .failure(TransportError(description: failures.joined(separator: "; ")))
+    }
+
+    private func connect(_ address: addrinfo) -> Result<Int32, TransportError> {
+        let fd = socket(address.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return .failure(TransportError(description: "socket: \(String(cString: strerror(errno)))")) }
         var timeout = timeval(tv_sec: Int(timeoutSeconds), tv_usec: Int((timeoutSeconds - Double(Int(timeoutSeconds))) * 1_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        guard Glibc.connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else {
+        guard Glibc.connect(fd, address.ai_addr, address.ai_addrlen) == 0 else {
             let reason = String(cString: strerror(errno))
             close(fd)
-            return .failure(TransportError(description: "cannot connect to \(host):\(port): \(reason)"))
+            return .failure(TransportError(description: "cannot connect to \(Self.describe(address)):\(port): \(reason)"))
         }
         return .success(fd)
     }
 
-    /// Reads one response: status line, headers, then a Content-Length or chunked body.
-    private func readResponse(_ channel: Channel, buffer: inout Data, reused: Bool) -> Result<(status: Int, body: Data, close: Bool), TransportError> {
-        let separator = Data("\r\n\r\n".utf8)
-        while buffer.range(of: separator) == nil {
-            guard fill(channel, buffer: &buffer) else {
-                return .failure(TransportError(description: reused && buffer.isEmpty ? "stale connection" : "connection closed or timed out before the response"))
-            }
-        }
-        let end = buffer.range(of: separator)!
-        let head = String(decoding: buffer[buffer.startIndex..<end.lowerBound], as: UTF8.self)
-        buffer = Data(buffer[end.upperBound...])
-        let lines = head.split(separator: "\r\n")
-        let statusParts = lines.first?.split(separator: " ") ?? []
-        guard statusParts.count >= 2, let status = Int(statusParts[1]) else {
-            return .failure(TransportError(description: "unreadable status line: \(lines.first ?? "")"))
-        }
-        var headers: [String: String] = [:]
-        for line in lines.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        }
-        var body = Data()
-        if headers["transfer-encoding"]?.lowercased().contains("chunked") == true {
-            while true {
-                while buffer.range(of: Data("\r\n".utf8)) == nil {
-                    guard fill(channel, buffer: &buffer) else { return .failure(TransportError(description: "chunked body cut short")) }
-                }
-                let lineEnd = buffer.range(of: Data("\r\n".utf8))!
-                let sizeText = String(decoding: buffer[buffer.startIndex..<lineEnd.lowerBound], as: UTF8.self).split(separator: ";").first ?? ""
-                guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else {
-                    return .failure(TransportError(description: "bad chunk size"))
-                }
-                buffer = Data(buffer[lineEnd.upperBound...])
-                while buffer.count < size + 2 {
-                    guard fill(channel, buffer: &buffer) else { return .failure(TransportError(description: "chunked body cut short")) }
-                }
-                body.append(buffer.prefix(size))
-                buffer = Data(buffer.dropFirst(size + 2))
-                if size == 0 { break }
-            }
-        } else {
-            let length = headers["content-length"].flatMap(Int.init) ?? 0
-            while buffer.count < length {
-                guard fill(channel, buffer: &buffer) else { return .failure(TransportError(description: "body cut short")) }
-            }
-            body = Data(buffer.prefix(length))
-            buffer = Data(buffer.dropFirst(length))
-        }
-        return .success((status, body, headers["connection"]?.lowercased() == "close"))
+    /// The numeric address, for messages that say which of several addresses failed.
+    private static func describe(_ address: addrinfo) -> String {
+        var text = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+        guard getnameinfo(address.ai_addr, address.ai_addrlen, &text, socklen_t(text.count), nil, 0, NI_NUMERICHOST) == 0 else { return "?" }
+        let name = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return address.ai_family == AF_INET6 ? "[\(name)]" : name
     }
 
-    private func fill(_ channel: Channel, buffer: inout Data) -> Bool {
-        channel.receive(appendingTo: &buffer)
+    /// Reads one response through the shared ``HTTPMessageParser``: Content-Length, chunked, or to the close.
+    private func readResponse(_ channel: Channel, parser: inout HTTPMessageParser, reused: Bool) -> Result<(status: Int, body: Data, close: Bool), TransportError> {
+        var sawBytes = false
+        while true {
+            do {
+                if let message = try parser.next() {
+                    return .success((message.head.status, Data(message.body), !message.head.keepAlive))
+                }
+            } catch {
+                return .failure(TransportError(description: "unreadable response: \(error)"))
+            }
+            let n = channel.receive(into: channel.scratchBuffer)
+            if n > 0 {
+                sawBytes = true
+                parser.feed(UnsafeRawBufferPointer(rebasing: channel.scratchBuffer[..<n]))
+                continue
+            }
+            if n == 0, let message = try? parser.finish() {
+                return .success((message.head.status, Data(message.body), true))
+            }
+            return .failure(TransportError(description: reused && !sawBytes ? "stale connection" : "connection closed or timed out before the response"))
+        }
     }
 }
