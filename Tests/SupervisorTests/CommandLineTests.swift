@@ -18,7 +18,7 @@ extension RealProcesses {
             try "x".place(at: root + "/one.csv")
             try harness.start()
             harness.waitForStatus(timeout: 10) { status in
-                status.integrationServiceSummaries.allSatisfy { ($0.integrationConnectorReports.first?.statistics["reportsStored"]?.intValue ?? 0) >= 1 }
+                status.integrationServiceSummaries.allSatisfy { ($0.integrationConnectorReports.first?.statistics.reportsStored ?? 0) >= 1 }
             }
 
             let json = try harness.cli("status", "--json")

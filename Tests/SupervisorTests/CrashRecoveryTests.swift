@@ -14,7 +14,7 @@ extension RealProcesses {
             _ = try harness.makeFolder("watched")
             try harness.start()
             let (ready, before) = harness.waitForStatus(timeout: 10) { status in
-                (harness.connector(status, "files")?.statistics["refreshCount"]?.intValue ?? 0) >= 1
+                (harness.connector(status, "files")?.statistics.refreshCount ?? 0) >= 1
             }
             try #require(ready, "no refresh before the kill")
             let oldPid = try #require(harness.service(before!, "files-integrator")?.worker.pid)
@@ -30,9 +30,9 @@ extension RealProcesses {
             #expect(worker.lastExit?.cause == "crash")
             #expect(!ProcessTable.isAlive(oldPid))
             // Its connector refreshes again in the new incarnation.
-            let refreshedBefore = harness.connector(after!, "files")?.statistics["refreshCount"]?.intValue ?? 0
+            let refreshedBefore = harness.connector(after!, "files")?.statistics.refreshCount ?? 0
             let (refreshed, _) = harness.waitForStatus(timeout: 10) { status in
-                (harness.connector(status, "files")?.statistics["refreshCount"]?.intValue ?? 0) > refreshedBefore
+                (harness.connector(status, "files")?.statistics.refreshCount ?? 0) > refreshedBefore
                     && harness.connector(status, "files")?.lastRefreshTime != nil
             }
             #expect(refreshed)
@@ -86,7 +86,7 @@ extension RealProcesses {
             try harness.start()
             // While it stalls, the worker answers heartbeats: status shows it running and refreshing.
             let stalled = harness.waitForStatus(timeout: 10) { status in
-                harness.connector(status, "chaos")?.connectorStatus == .REFRESHING && (harness.connector(status, "chaos")?.statistics["refreshCount"]?.intValue ?? 0) >= 1
+                harness.connector(status, "chaos")?.connectorStatus == .REFRESHING && (harness.connector(status, "chaos")?.statistics.refreshCount ?? 0) >= 1
             }
             #expect(stalled.ok, "\(String(describing: stalled.status))")
             let (replaced, status) = harness.waitForStatus(timeout: 15) { status in
@@ -94,7 +94,7 @@ extension RealProcesses {
             }
             try #require(replaced, "\(String(describing: status))")
             #expect(harness.service(status!, "chaos-integrator")?.worker.lastExit?.cause == "refresh-timeout")
-            #expect((harness.connector(status!, "chaos")?.statistics["refreshOverruns"]?.intValue ?? 0) >= 1)
+            #expect((harness.connector(status!, "chaos")?.statistics.refreshOverruns ?? 0) >= 1)
             #expect(harness.daemon!.stderrLines.contains { $0.contains("past its refreshTimeoutSeconds") })
             let metrics = try harness.cli("metrics").stdout
             #expect(metrics.contains("integration_daemon_connector_refresh_overruns_total{service=\"chaos-integrator\",connector=\"chaos\"} 1")
@@ -128,7 +128,7 @@ extension RealProcesses {
             let reportsBefore = try harness.reports(connector: "files").count
             try "new".place(at: folder + "/after-failure.txt")
             let (reported, _) = harness.waitForStatus(timeout: 10) { status in
-                (harness.connector(status, "files")?.statistics["reportsStored"]?.intValue ?? 0) > reportsBefore
+                (harness.connector(status, "files")?.statistics.reportsStored ?? 0) > reportsBefore
             }
             #expect(reported)
             let last = try #require(try harness.reports(connector: "files").last)
@@ -146,7 +146,7 @@ extension RealProcesses {
                 guard let service = harness.service(status, "chaos-integrator") else { return false }
                 // garbage: a non-JSON line, invalid UTF-8, a bad method type and one over-long line.
                 return service.worker.protocolViolations >= 4
-                    && (harness.connector(status, "chaos")?.statistics["reportsStored"]?.intValue ?? 0) >= 2
+                    && (harness.connector(status, "chaos")?.statistics.reportsStored ?? 0) >= 2
             }
             try #require(counted, "\(String(describing: status))")
             let service = try #require(harness.service(status!, "chaos-integrator"))

@@ -48,7 +48,7 @@ extension RealProcesses {
             let access = server.accessServer(extra: ", \"secretEnvironmentVariable\": \"EGERIA_TOKEN\"")
             try harness.writeConfig(services: [Self.chaos], accessServer: access)
             try harness.start(environment: ["EGERIA_TOKEN": "s3cret-token"])
-            harness.waitForStatus(timeout: 10) { ($0.integrationServiceSummaries.first?.integrationConnectorReports.first?.statistics["reportsForwarded"]?.intValue ?? 0) >= 5 }
+            harness.waitForStatus(timeout: 10) { ($0.integrationServiceSummaries.first?.integrationConnectorReports.first?.statistics.reportsForwarded ?? 0) >= 5 }
             let status = try harness.status()
             #expect(status.accessServer.kind == "egeria")
             #expect(status.accessServer.lastSuccessfulForward != nil)
@@ -143,10 +143,10 @@ extension RealProcesses {
             try harness.writeConfig(services: [Self.chaos, poison], accessServer: server.accessServer())
             try harness.start()
             let (dead, status) = harness.waitForStatus(timeout: 15) { status in
-                status.accessServer.deadLetters >= 3 && (harness.connector(status, "chaos")?.statistics["reportsForwarded"]?.intValue ?? 0) >= 20
+                status.accessServer.deadLetters >= 3 && (harness.connector(status, "chaos")?.statistics.reportsForwarded ?? 0) >= 20
             }
             try #require(dead, "\(String(describing: status?.accessServer))")
-            #expect(harness.connector(status!, "poison-connector")?.statistics["reportsDeadLettered"]?.intValue ?? 0 >= 3)
+            #expect(harness.connector(status!, "poison-connector")?.statistics.reportsDeadLettered ?? 0 >= 3)
             #expect(status?.accessServer.lastError?.contains("InvalidParameterException") == true)
             let letters = try String(contentsOfFile: harness.directory + "/data/dead-letters.jsonl", encoding: .utf8).split(separator: "\n")
             let first = try JSONDecoder().decode(JSONValue.self, from: Data(letters[0].utf8))
@@ -178,7 +178,7 @@ extension RealProcesses {
             #expect(!stuck, "no report accepted beyond the bound")
             try server.setMode("ok")
             let (resumed, _) = harness.waitForStatus(timeout: 15) { status in
-                (harness.connector(status, "chaos")?.statistics["reportsForwarded"]?.intValue ?? 0) > storedWhileFull + 10
+                (harness.connector(status, "chaos")?.statistics.reportsForwarded ?? 0) > storedWhileFull + 10
             }
             #expect(resumed, "acknowledgements resumed")
             try expectAllDelivered(harness, server)
@@ -254,7 +254,7 @@ extension RealProcesses {
             // With it: the spooled reports and the new ones go through, verified.
             try harness.writeConfig(services: [Self.chaos], accessServer: server.accessServer(extra: ", \"caFile\": \"\(pki.caCert)\""))
             try harness.start()
-            let (delivered, _) = harness.waitForStatus(timeout: 15) { (harness.connector($0, "chaos")?.statistics["reportsForwarded"]?.intValue ?? 0) >= 5 }
+            let (delivered, _) = harness.waitForStatus(timeout: 15) { (harness.connector($0, "chaos")?.statistics.reportsForwarded ?? 0) >= 5 }
             #expect(delivered)
             #expect(arrived() >= 5)
             #expect(harness.stop() == .exited(0))
@@ -272,7 +272,7 @@ extension RealProcesses {
                 let daemon = try harness.start()
                 // Let reports stream (and some be forwarded) for a varying moment, then kill at a random point.
                 let (_, status) = harness.waitForStatus(timeout: 5) { status in
-                    status.integrationServiceSummaries.allSatisfy { ($0.integrationConnectorReports.first?.statistics["reportsStored"]?.intValue ?? 0) > round * 3 }
+                    status.integrationServiceSummaries.allSatisfy { ($0.integrationConnectorReports.first?.statistics.reportsStored ?? 0) > round * 3 }
                 }
                 workers += status?.integrationServiceSummaries.compactMap(\.worker.pid) ?? []
                 usleep(UInt32.random(in: 0...150_000))

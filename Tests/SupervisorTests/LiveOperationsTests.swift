@@ -18,7 +18,7 @@ extension RealProcesses {
         """
 
         func refreshCount(_ harness: DaemonHarness, _ status: DaemonStatus, _ name: String) -> Int {
-            harness.connector(status, name)?.statistics["refreshCount"]?.intValue ?? 0
+            harness.connector(status, name)?.statistics.refreshCount ?? 0
         }
 
         @Test("refresh CONNECTOR answers when the refresh has run, with its outcome and report summary")
@@ -57,8 +57,11 @@ extension RealProcesses {
             let pid = try #require(before?.integrationServiceSummaries.first?.worker.pid)
             let (code, value, stderr) = try harness.cliJSON("restart", "alpha")
             #expect(code == 0, "\(stderr)")
-            #expect(value?["connectorName"] == .string("alpha"))
-            #expect(value?["previousInstanceStopped"] == .bool(true))
+            let restarted = value?["connectors"]?.arrayValue ?? []
+            #expect(restarted.count == 1)
+            #expect(restarted.first?["connectorName"] == .string("alpha"))
+            #expect(restarted.first?["previousInstanceStopped"] == .bool(true))
+            #expect(value?["errors"] == .array([]))
             let (_, after) = harness.waitForStatus(timeout: 5) { refreshCount(harness, $0, "alpha") > refreshCount(harness, before!, "alpha") }
             #expect(after?.integrationServiceSummaries.first?.worker.pid == pid, "the worker process was kept")
             #expect(after?.integrationServiceSummaries.first?.worker.restartCount == 0)

@@ -20,7 +20,7 @@ extension RealProcesses {
             _ = try harness.makeFolder("in")
             _ = try harness.makeFolder("metrics")
             try harness.start()
-            let (_, before) = harness.waitForStatus(timeout: 10) { ($0.integrationServiceSummaries.first?.integrationConnectorReports.first?.statistics["refreshCount"]?.intValue ?? 0) >= 3 }
+            let (_, before) = harness.waitForStatus(timeout: 10) { ($0.integrationServiceSummaries.first?.integrationConnectorReports.first?.statistics.refreshCount ?? 0) >= 3 }
             let pid = try #require(harness.service(before!, "chaos-integrator")?.worker.pid)
             kill(pid, SIGKILL)
             harness.waitForStatus(timeout: 10) { harness.service($0, "chaos-integrator")?.worker.restartCount == 1 && harness.service($0, "chaos-integrator")?.worker.state == "running" }

@@ -43,7 +43,7 @@ extension RealProcesses {
 
             func waitForReports(_ count: Int) throws -> [IntegrationReport] {
                 let (ok, status) = harness.waitForStatus(timeout: 10) { status in
-                    (harness.connector(status, "files")?.statistics["reportsStored"]?.intValue ?? 0) >= count
+                    (harness.connector(status, "files")?.statistics.reportsStored ?? 0) >= count
                 }
                 try #require(ok, "expected \(count) report(s): \(String(describing: status))")
                 return try harness.reports(connector: "files")
@@ -91,7 +91,7 @@ extension RealProcesses {
             let stored = try harness.reports()
             try harness.start()
             let (refreshed, _) = harness.waitForStatus(timeout: 10) { status in
-                (harness.connector(status, "files")?.statistics["refreshCount"]?.intValue ?? 0) >= 2
+                (harness.connector(status, "files")?.statistics.refreshCount ?? 0) >= 2
             }
             #expect(refreshed)
             #expect(try harness.reports().map(\.reportId) == stored.map(\.reportId))
@@ -135,7 +135,7 @@ extension RealProcesses {
             let root = try harness.makeFolder("quiet")
             try "x".place(at: root + "/x.txt")
             try harness.start()
-            let (refreshed, _) = harness.waitForStatus(timeout: 10) { ($0.integrationServiceSummaries.first?.integrationConnectorReports.first?.statistics["refreshCount"]?.intValue ?? 0) >= 1 }
+            let (refreshed, _) = harness.waitForStatus(timeout: 10) { ($0.integrationServiceSummaries.first?.integrationConnectorReports.first?.statistics.refreshCount ?? 0) >= 1 }
             #expect(refreshed)
             #expect(try harness.elements().map(\.qualifiedName) == [root + "/x.txt"])
             #expect(try harness.reports().isEmpty)

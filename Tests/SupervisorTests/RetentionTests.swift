@@ -94,7 +94,7 @@ extension RealProcesses {
                                     extra: "\"store\": { \"retention\": { \"maxReportsPerConnector\": 5, \"maxAgeDays\": 30 }, \"cacheMegabytes\": 2 }")
             try harness.start()
             let pruned = harness.waitForStatus(timeout: 30) { status in
-                (harness.connector(status, "chaos")?.statistics["reportsStored"]?.intValue ?? 0) >= 60 && status.daemon.storeReports <= 6
+                (harness.connector(status, "chaos")?.statistics.reportsStored ?? 0) >= 60 && status.daemon.storeReports <= 6
             }
             #expect(pruned.ok, "retention did not keep up: \(String(describing: pruned.status?.daemon))")
             #expect(pruned.status?.daemon.storeOldestReport != nil && (pruned.status?.daemon.storeSizeBytes ?? 0) > 0)

@@ -18,28 +18,6 @@ enum InspectCommands {
         return 0
     }
 
-    static func status(socketPath: String, json: Bool) -> Int32 {
-        let response: ControlResponse
-        do { response = try ControlClient.send(ControlRequest(command: ControlRequest.status), socketPath: socketPath) } catch {
-            Output.error("integration-daemon status: \(error)")
-            return 69
-        }
-        guard let result = response.result else {
-            Output.error("integration-daemon status: \(response.error ?? "no answer")")
-            return 1
-        }
-        if json {
-            Output.json(result)
-            return 0
-        }
-        guard let data = try? JSONEncoder.daemon.encode(result), let status = try? JSONDecoder.daemon.decode(DaemonStatus.self, from: data) else {
-            Output.error("integration-daemon status: unreadable status from the daemon")
-            return 1
-        }
-        Output.text(render(status))
-        return 0
-    }
-
     static func render(_ status: DaemonStatus) -> String {
         var text = "\(status.serverName): \(status.daemon.state), pid \(status.daemon.pid), since \(TextTable.time(status.daemon.startTime))\n"
         if !status.daemon.storeWritable {
@@ -68,9 +46,9 @@ enum InspectCommands {
             var table = TextTable("CONNECTOR", "STATUS", "LAST REFRESH", "REFRESHES", "REPORTS", "BACKLOG", "FAILURE")
             for connector in service.integrationConnectorReports {
                 table.add(connector.connectorName, connector.connectorStatus?.rawValue ?? "-", TextTable.time(connector.lastRefreshTime),
-                          "\(connector.statistics["refreshCount"]?.intValue ?? 0)", "\(connector.statistics["reportsStored"]?.intValue ?? 0)",
-                          "\(connector.statistics["reportsBacklog"]?.intValue ?? 0)",
-                          connector.failingExceptionMessage ?? connector.statistics["lastForwardError"]?.stringValue.map { "forwarding: \($0)" } ?? "")
+                          "\(connector.statistics.refreshCount)", "\(connector.statistics.reportsStored)",
+                          "\(connector.statistics.reportsBacklog)",
+                          connector.failingExceptionMessage ?? connector.statistics.lastForwardError.map { "forwarding: \($0)" } ?? "")
             }
             text += table.render(indent: "  ") + "\n"
         }

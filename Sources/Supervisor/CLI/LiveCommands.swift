@@ -2,78 +2,74 @@ import Foundation
 import Protocol
 
 /// The commands that talk to a running daemon through its control socket: status, refresh, restart,
-/// configure, reload, metrics.
+/// configure, reload, metrics. Each sends one typed command and renders its typed answer.
 enum LiveCommands {
-    static let names: Set<String> = Set(ControlRequest.all)
+    static let names: Set<String> = ["status", "metrics", "refresh", "restart", "configure", "reload"]
 
     static func run(_ arguments: CommandLineArguments, socketPath: String) -> Int32 {
-        if arguments.subcommand == ControlRequest.status { return InspectCommands.status(socketPath: socketPath, json: arguments.json) }
-        var request = ControlRequest(command: arguments.subcommand, connectorName: arguments.connector, service: arguments.service)
-        if arguments.subcommand == ControlRequest.configure {
-            request.properties = Dictionary(arguments.settings.map { ($0.0, Self.value(of: $0.1)) }) { _, last in last }
-            request.replace = arguments.replace
+        switch arguments.subcommand {
+        case "status":
+            return send(StatusCommand(), arguments, socketPath) { InspectCommands.render($0) }
+        case "metrics":
+            return send(MetricsCommand(), arguments, socketPath) { $0.text }
+        case "refresh":
+            let command = RefreshCommand(connectorName: arguments.connector)
+            return send(command, arguments, socketPath, waitSeconds: RefreshCommand.defaultWaitSeconds, failed: { !$0.errors.isEmpty }) { answer in
+                var table = TextTable("CONNECTOR", "STATUS", "CREATED", "UPDATED", "DELETED", "REPORT ID", "FAILURE")
+                for refresh in answer.refreshes {
+                    table.add(refresh.connectorName, refresh.connectorStatus.rawValue, "\(refresh.createdCount)", "\(refresh.updatedCount)",
+                              "\(refresh.deletedCount)", refresh.reportId ?? "-", refresh.failingExceptionMessage ?? "")
+                }
+                return table.render() + answer.errors.map { "error: \($0)\n" }.joined()
+            }
+        case "restart":
+            if let service = arguments.service {
+                return send(RestartServiceCommand(service: service), arguments, socketPath) { answer in
+                    let previous = answer.previousPid.map { " (was pid \($0))" } ?? ""
+                    return "worker of \(answer.integrationServiceURLMarker) is being replaced\(previous); state: \(answer.state)\n"
+                }
+            }
+            return send(RestartCommand(connectorName: arguments.connector), arguments, socketPath, failed: { !$0.errors.isEmpty }) { answer in
+                answer.connectors.map { render($0, verb: "re-created") }.joined() + answer.errors.map { "error: \($0)\n" }.joined()
+            }
+        case "configure":
+            let properties = Dictionary(arguments.settings.map { ($0.0, Self.value(of: $0.1)) }) { _, last in last }
+            let command = ConfigureCommand(connectorName: arguments.connector ?? "", properties: properties, replace: arguments.replace)
+            return send(command, arguments, socketPath) { render($0, verb: "reconfigured and re-created") }
+        default:
+            return send(ReloadCommand(), arguments, socketPath) { answer in
+                let fields = [("added", answer.added), ("removed", answer.removed), ("restarted", answer.restarted),
+                              ("reconfiguredConnectors", answer.reconfiguredConnectors), ("addedConnectors", answer.addedConnectors),
+                              ("removedConnectors", answer.removedConnectors), ("unchanged", answer.unchanged)]
+                return "configuration reloaded\n" + fields.map { "  \($0.0): \($0.1.isEmpty ? "-" : $0.1.joined(separator: ", "))\n" }.joined()
+            }
         }
-        let response: ControlResponse
-        do {
-            // A refresh answers when the refresh has run, which can take as long as the connector needs.
-            let timeout = arguments.subcommand == ControlRequest.refresh ? 3600 : 60
-            response = try ControlClient.send(request, socketPath: socketPath, timeoutSeconds: timeout)
-        } catch {
+    }
+
+    /// Sends `command`, prints its answer (as JSON with --json, else rendered) and returns the exit code:
+    /// 69 when the daemon cannot be reached, 1 when it refused or `failed` says the answer is a failure.
+    private static func send<Command: DaemonCommand>(_ command: Command, _ arguments: CommandLineArguments, _ socketPath: String,
+                                                     waitSeconds: Double = 60, failed: (Command.Answer) -> Bool = { _ in false },
+                                                     render: (Command.Answer) -> String) -> Int32 {
+        let answer: Command.Answer
+        do { answer = try ControlClient.send(command, socketPath: socketPath, waitSeconds: waitSeconds) } catch {
             Output.error("integration-daemon \(arguments.subcommand): \(error)")
-            return 69
+            return error.exitCode
         }
-        guard let result = response.result else {
-            Output.error("integration-daemon \(arguments.subcommand): \(response.error ?? "no answer")")
-            return 1
+        if arguments.json { Output.json(answer) } else { Output.text(render(answer)) }
+        return failed(answer) ? 1 : 0
+    }
+
+    private static func render(_ change: ConnectorChangeResult, verb: String) -> String {
+        var text = "connector \(change.connectorName) \(verb): \(change.connectorStatus.rawValue)\n"
+        if !change.previousInstanceStopped {
+            text += "warning: the previous instance was stuck in a refresh and was abandoned; restart --service to clear it\n"
         }
-        if arguments.subcommand == ControlRequest.metrics {
-            if arguments.json { Output.json(["metrics": result]) } else { Output.text(result.stringValue ?? "") }
-            return 0
-        }
-        if arguments.json {
-            Output.json(result)
-        } else {
-            Output.text(render(arguments, result))
-        }
-        if arguments.subcommand == ControlRequest.refresh, let errors = result["errors"]?.arrayValue, !errors.isEmpty { return 1 }
-        return 0
+        return text
     }
 
     /// A `--set` value: JSON when it parses as JSON (numbers, true, {"a":1}, "quoted"), the text itself otherwise.
     static func value(of text: String) -> JSONValue {
         (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .string(text)
-    }
-
-    private static func render(_ arguments: CommandLineArguments, _ result: JSONValue) -> String {
-        switch arguments.subcommand {
-        case ControlRequest.refresh:
-            var table = TextTable("CONNECTOR", "STATUS", "CREATED", "UPDATED", "DELETED", "REPORT ID", "FAILURE")
-            for refresh in result["refreshes"]?.arrayValue ?? [] {
-                table.add(refresh["connectorName"]?.stringValue ?? "", refresh["connectorStatus"]?.stringValue ?? "",
-                          "\(refresh["createdCount"]?.intValue ?? 0)", "\(refresh["updatedCount"]?.intValue ?? 0)",
-                          "\(refresh["deletedCount"]?.intValue ?? 0)", refresh["reportId"]?.stringValue ?? "-",
-                          refresh["failingExceptionMessage"]?.stringValue ?? "")
-            }
-            let errors = (result["errors"]?.arrayValue ?? []).compactMap(\.stringValue).map { "error: \($0)\n" }.joined()
-            return table.render() + errors
-        case ControlRequest.restart where arguments.service != nil:
-            let previous = result["previousPid"]?.intValue.map { " (was pid \($0))" } ?? ""
-            return "worker of \(arguments.service!) is being replaced\(previous); state: \(result["state"]?.stringValue ?? "?")\n"
-        case ControlRequest.restart, ControlRequest.configure:
-            let verb = arguments.subcommand == ControlRequest.restart ? "re-created" : "reconfigured and re-created"
-            var text = "connector \(result["connectorName"]?.stringValue ?? "") \(verb): \(result["connectorStatus"]?.stringValue ?? "?")\n"
-            if result["previousInstanceStopped"] == .bool(false) {
-                text += "warning: the previous instance was stuck in a refresh and was abandoned; restart --service to clear it\n"
-            }
-            return text
-        case ControlRequest.reload:
-            let fields = ["added", "removed", "restarted", "reconfiguredConnectors", "addedConnectors", "removedConnectors", "unchanged"]
-            return "configuration reloaded\n" + fields.map { field in
-                let names = (result[field]?.arrayValue ?? []).compactMap(\.stringValue)
-                return "  \(field): \(names.isEmpty ? "-" : names.joined(separator: ", "))\n"
-            }.joined()
-        default:
-            return result.compactDescription + "\n"
-        }
     }
 }

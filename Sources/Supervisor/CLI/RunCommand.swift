@@ -58,7 +58,7 @@ enum RunCommand {
             logger.error("\(error)")
             return 1
         }
-        do { try control.start { request, reply in events.post(.control(request, reply: reply)) } } catch {
+        do { try control.start { events.post(.command($0)) } } catch {
             logger.error("\(error)")
             return 1
         }

@@ -64,8 +64,9 @@ final class ControlServer: Sendable {
 
     var figures: Counters { counters.withLock { $0 } }
 
-    /// Serves until the process exits; `handle` must call its reply closure once (late or repeated calls are ignored).
-    func start(handle: @escaping @Sendable (ControlRequest, @escaping @Sendable (ControlResponse) -> Void) -> Void) throws(OSThread.StartError) {
+    /// Serves until the process exits; each decoded command goes to `handle`, whose reply may come from any
+    /// thread (late or repeated replies are ignored).
+    func start(handle: @escaping @Sendable (CommandCall) -> Void) throws(OSThread.StartError) {
         try OSThread.start(name: "control-io") { [self] in
             var io = ControlIO(server: self, handle: handle)
             io.run()
@@ -74,10 +75,8 @@ final class ControlServer: Sendable {
 
     func remove() { unlink(path) }
 
-    /// Hands an answer to the I/O thread (any thread may call it).
-    fileprivate func deliver(_ id: Int, _ response: ControlResponse) {
-        guard var line = try? JSONEncoder.daemon.encode(response) else { return }
-        line.append(0x0A)
+    /// Hands an answer line to the I/O thread (any thread may call it).
+    fileprivate func deliver(_ id: Int, _ line: Data) {
         inbox.withLock { $0.append((id, line)) }
         wake.cancel()
     }
@@ -101,7 +100,7 @@ final class ControlServer: Sendable {
 /// The state of the control socket's I/O thread: every open client and where it is in its exchange.
 private struct ControlIO {
     let server: ControlServer
-    let handle: @Sendable (ControlRequest, @escaping @Sendable (ControlResponse) -> Void) -> Void
+    let handle: @Sendable (CommandCall) -> Void
     var clients: [Int: Client] = [:]
     var nextID = 1
     /// An fd kept in reserve: closed to accept-and-refuse when the daemon is out of fds, then reopened.
@@ -117,11 +116,12 @@ private struct ControlIO {
         var deadline: Double
         var input = Data()
         var output = Data()
+        var timeoutAnswer = Data()
     }
 
     enum Phase { case reading, waiting, writing }
 
-    init(server: ControlServer, handle: @escaping @Sendable (ControlRequest, @escaping @Sendable (ControlResponse) -> Void) -> Void) {
+    init(server: ControlServer, handle: @escaping @Sendable (CommandCall) -> Void) {
         self.server = server
         self.handle = handle
     }
@@ -202,10 +202,8 @@ private struct ControlIO {
     }
 
     private func refuse(_ fd: Int32, _ message: String) {
-        if var line = try? JSONEncoder.daemon.encode(ControlResponse.failure(message)) {
-            line.append(0x0A)
-            _ = line.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        }
+        let line = ControlLine.failure(message)
+        _ = line.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         close(fd)
         server.count(open: clients.count, refused: 1)
     }
@@ -227,7 +225,7 @@ private struct ControlIO {
                 dispatch(id, line: Data(line))
             } else if client.input.count > ControlServer.maxRequestBytes {
                 clients[id] = client
-                answer(id, Self.encode(.failure("request line over \(ControlServer.maxRequestBytes) bytes")))
+                answer(id, ControlLine.failure("request line over \(ControlServer.maxRequestBytes) bytes"))
             } else {
                 clients[id] = client
             }
@@ -240,14 +238,14 @@ private struct ControlIO {
     }
 
     private mutating func dispatch(_ id: Int, line: Data) {
-        guard let request = try? JSONDecoder.daemon.decode(ControlRequest.self, from: line) else {
-            return answer(id, Self.encode(.failure("expected one JSON line like {\"command\":\"status\"}")))
+        let call: CommandCall
+        do { call = try CommandCall.decode(line, answer: ControlSink(server: server, id: id)) } catch {
+            return answer(id, ControlLine.failure(error.message))
         }
-        // A refresh answers when the connector's refresh has run, which can take as long as it needs.
-        let limit: Double = request.command == ControlRequest.refresh ? 3600 : 30
-        clients[id]?.deadline = MonotonicClock.now() + limit
-        let server = self.server
-        handle(request) { server.deliver(id, $0) }
+        // The command's own bound (a refresh's is long), after which this door answers for the loop.
+        clients[id]?.deadline = MonotonicClock.now() + call.waitSeconds
+        clients[id]?.timeoutAnswer = ControlLine.failure(call.timeoutMessage)
+        handle(call)
     }
 
     private mutating func answer(_ id: Int, _ line: Data) {
@@ -282,7 +280,7 @@ private struct ControlIO {
             switch client.phase {
             case .reading, .writing: drop(id)
             case .waiting:
-                answer(id, Self.encode(.failure("the daemon did not answer in time")))
+                answer(id, client.timeoutAnswer)
             }
         }
     }
@@ -292,11 +290,30 @@ private struct ControlIO {
         close(client.fd)
     }
 
-    private static func encode(_ response: ControlResponse) -> Data {
-        var line = (try? JSONEncoder.daemon.encode(response)) ?? Data("{\"error\":\"encoding failed\"}".utf8)
+}
+
+/// The control socket's answer for one client: encodes whatever answer type its command has.
+private struct ControlSink: AnswerSink {
+    let server: ControlServer
+    let id: Int
+
+    func take<Answer: Codable & Sendable>(_ result: Result<Answer, OperatorError>) {
+        switch result {
+        case .success(let answer): server.deliver(id, ControlLine.encode(ControlAnswer(result: answer)))
+        case .failure(let error): server.deliver(id, ControlLine.failure(error.message))
+        }
+    }
+}
+
+/// Answer lines of the control socket.
+enum ControlLine {
+    static func encode<Answer>(_ answer: ControlAnswer<Answer>) -> Data {
+        var line = (try? JSONEncoder.daemon.encode(answer)) ?? Data("{\"error\":\"the answer could not be encoded\"}".utf8)
         line.append(0x0A)
         return line
     }
+
+    static func failure(_ message: String) -> Data { encode(ControlAnswer<String>(error: message)) }
 }
 
 /// A `sockaddr_un` for a filesystem path.

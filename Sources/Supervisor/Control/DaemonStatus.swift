@@ -99,6 +99,27 @@ struct DaemonStatus: Codable, Sendable {
         var lastRefreshTime: Date?
         var minMinutesBetweenRefresh: Double
         var failingExceptionMessage: String?
-        var statistics: [String: JSONValue]
+        var statistics: ConnectorStatistics
+    }
+
+    /// Egeria's free-form `statistics` map, with the keys this daemon fills in.
+    struct ConnectorStatistics: Codable, Sendable {
+        var refreshCount: Int
+        var reportsStored: Int
+        var elementsCreated: Int
+        var elementsUpdated: Int
+        var elementsDeleted: Int
+        var lastReportId: String?
+        var refreshTimeoutSeconds: Double
+        var refreshOverruns: Int
+        /// Set while a refresh runs.
+        var refreshingForSeconds: Double?
+        var lastRefreshOverrunTime: Date?
+        var reportsForwarded: Int
+        var reportsBacklog: Int
+        var reportsDeadLettered: Int
+        var lastForwardTime: Date?
+        /// The access server's last refusal, while this connector has a backlog.
+        var lastForwardError: String?
     }
 }

@@ -1,27 +1,24 @@
 import Foundation
 import Protocol
 
-/// Gathers the answers of one operator `refresh` across the workers it went to, and replies once all are in.
-final class RefreshCollector {
+/// Gathers the answers of one operator command that went to several workers (refresh, restart of every
+/// connector) and replies once all are in.
+///
+/// Only the supervision loop's thread touches it: workers' answers and exits arrive there as events.
+final class AnswerCollector<Item: Sendable>: @unchecked Sendable {
     private var remaining: Int
-    private var outcomes: [RefreshOutcome] = []
+    private var items: [Item] = []
     private var errors: [String] = []
-    private let reply: @Sendable (ControlResponse) -> Void
+    private let finish: ([Item], [String]) -> Void
 
-    /// What `integration-daemon refresh` prints.
-    struct Answer: Codable, Sendable {
-        var refreshes: [RefreshOutcome]
-        var errors: [String]
-    }
-
-    init(expected: Int, reply: @escaping @Sendable (ControlResponse) -> Void) {
+    init(expected: Int, finish: @escaping ([Item], [String]) -> Void) {
         self.remaining = expected
-        self.reply = reply
-        if expected == 0 { finish() }
+        self.finish = finish
+        if expected == 0 { finish([], []) }
     }
 
-    func succeed(_ refreshes: [RefreshOutcome]) {
-        outcomes += refreshes
+    func succeed(_ answers: [Item]) {
+        items += answers
         countDown()
     }
 
@@ -32,18 +29,11 @@ final class RefreshCollector {
 
     private func countDown() {
         remaining -= 1
-        if remaining == 0 { finish() }
-    }
-
-    private func finish() {
-        let sorted = outcomes.sorted { $0.connectorName < $1.connectorName }
-        if sorted.isEmpty && !errors.isEmpty {
-            reply(.failure(errors.joined(separator: "; ")))
-        } else {
-            reply(.success(Answer(refreshes: sorted, errors: errors)))
-        }
+        if remaining == 0 { finish(items, errors) }
     }
 }
+
+typealias RefreshCollector = AnswerCollector<RefreshOutcome>
 
 /// A Prometheus histogram of durations in seconds.
 struct Histogram: Sendable {

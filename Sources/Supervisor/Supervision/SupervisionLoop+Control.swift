@@ -1,40 +1,54 @@
 import Foundation
 import Protocol
 
-/// Live commands from the control socket. None blocks the loop: those that need a worker send it a request
-/// and answer when its response (or its exit) arrives.
+/// Live commands from either door. None blocks the loop: those that need a worker send it a request and
+/// answer when its response (or its exit) arrives.
 extension SupervisionLoop {
-    func answer(_ request: ControlRequest, reply: @escaping @Sendable (ControlResponse) -> Void) {
-        switch request.command {
-        case ControlRequest.status: reply(.success(status()))
-        case ControlRequest.metrics: reply(.success(JSONValue.string(metricsText())))
-        case ControlRequest.refresh: refresh(connector: request.connectorName, reply: reply)
-        case ControlRequest.restart: restart(request, reply: reply)
-        case ControlRequest.configure: configure(request, reply: reply)
-        case ControlRequest.reload: reload(reply: reply)
-        default: reply(.failure("unknown command \"\(request.command)\"; this daemon answers: \(ControlRequest.all.joined(separator: ", "))"))
+    func run(_ call: CommandCall) {
+        switch call {
+        case .status(_, let reply): reply(.success(status()))
+        case .metrics(_, let reply): reply(.success(.init(text: metricsText())))
+        case .refresh(let command, let reply): refresh(connector: command.connectorName, reply: reply)
+        case .restart(let command, let reply): restart(connector: command.connectorName, reply: reply)
+        case .restartService(let command, let reply): restartService(command.service, reply: reply)
+        case .configure(let command, let reply):
+            change(command.connectorName, verb: command.replace ? "properties replaced" : "properties updated", reply: reply) { connector in
+                var merged = command.replace ? [:] : (connector.connection.configurationProperties ?? [:])
+                merged.merge(command.properties) { _, new in new }
+                connector.connection.configurationProperties = merged
+            }
+        case .setEndpoint(let command, let reply):
+            change(command.connectorName, verb: "endpoint set to \(command.address)", reply: reply) { connector in
+                connector.connection.endpoint = Endpoint(address: command.address)
+            }
+        case .setConnection(let command, let reply):
+            change(command.connectorName, verb: "connection replaced", reply: reply) { $0.connection = command.connection }
+        case .reload(_, let reply): reload(reply: reply)
         }
     }
 
-    /// The service hosting `connectorName`, or a message for the operator.
+    /// The service hosting `connectorName`, or Egeria's unknown-connector error.
     func owner(of connectorName: String) -> Result<ServiceRuntime, OperatorError> {
         guard let service = services.first(where: { $0.config.connectors.contains { $0.connectorName == connectorName } }) else {
             let known = services.flatMap { $0.config.connectors.map(\.connectorName) }.sorted().joined(separator: ", ")
-            return .failure(OperatorError(message: "no connector named \"\(connectorName)\"; connectors: \(known)"))
+            return .failure(OperatorError(.unknownConnector(connectorName), message: "no connector named \"\(connectorName)\"; connectors: \(known)"))
         }
         return .success(service)
     }
 
-    private func refresh(connector: String?, reply: @escaping @Sendable (ControlResponse) -> Void) {
+    private func refresh(connector: String?, reply: @escaping Reply<RefreshCommand.Answer>) {
         var targets = services
         if let connector {
             switch owner(of: connector) {
             case .success(let service): targets = [service]
-            case .failure(let error): return reply(.failure(error.message))
+            case .failure(let error): return reply(.failure(error))
             }
         }
         let ready = targets.filter { $0.lifecycle.isReady }
-        let collector = RefreshCollector(expected: targets.count, reply: reply)
+        let collector = RefreshCollector(expected: targets.count) { outcomes, errors in
+            if outcomes.isEmpty && !errors.isEmpty { return reply(.failure(OperatorError(message: errors.joined(separator: "; ")))) }
+            reply(.success(.init(refreshes: outcomes.sorted { $0.connectorName < $1.connectorName }, errors: errors)))
+        }
         for service in targets where !service.lifecycle.isReady {
             collector.fail(service: service.config.urlMarker, "worker is \(service.stateName), not running")
         }
@@ -43,64 +57,71 @@ extension SupervisionLoop {
         }
     }
 
-    private func restart(_ request: ControlRequest, reply: @escaping @Sendable (ControlResponse) -> Void) {
-        if let marker = request.service {
-            guard let service = services.first(where: { $0.config.urlMarker == marker }) else {
-                return reply(.failure("no integration service \"\(marker)\"; services: \(services.map(\.config.urlMarker).joined(separator: ", "))"))
+    /// One connector, or (nil) every connector of every service, as Egeria's restartConnectors.
+    private func restart(connector name: String?, reply: @escaping Reply<RestartCommand.Answer>) {
+        var targets: [(ServiceRuntime, [String])]
+        if let name {
+            switch owner(of: name) {
+            case .success(let service): targets = [(service, [name])]
+            case .failure(let error): return reply(.failure(error))
             }
-            let previous = service.process?.pid
-            service.logger.notice("restart of the worker requested by an operator")
-            perform(service.lifecycle.restartRequested(now: MonotonicClock.now()), on: service)
-            return reply(.success(JSONValue.object([
-                "integrationServiceURLMarker": .string(marker), "previousPid": previous.map { .int(Int($0)) } ?? .null,
-                "state": .string(service.stateName),
-            ])))
+        } else {
+            targets = services.map { ($0, $0.config.connectors.map(\.connectorName)) }
         }
-        guard let name = request.connectorName else { return reply(.failure("restart needs a connector name or --service NAME")) }
-        changeConnector(name, reply: reply) { service in
-            send(RestartConnector.self, .init(connectorName: name), call: .connectorChange(Self.relay(reply)), to: service)
+        let expected = targets.reduce(0) { $0 + $1.1.count }
+        let collector = AnswerCollector<ConnectorChangeResult>(expected: expected) { changes, errors in
+            if changes.isEmpty && !errors.isEmpty { return reply(.failure(OperatorError(message: errors.joined(separator: "; ")))) }
+            reply(.success(.init(connectors: changes.sorted { $0.connectorName < $1.connectorName }, errors: errors)))
         }
-    }
-
-    private func configure(_ request: ControlRequest, reply: @escaping @Sendable (ControlResponse) -> Void) {
-        guard let name = request.connectorName, let properties = request.properties else {
-            return reply(.failure("configure needs a connector name and at least one --set KEY=VALUE"))
-        }
-        changeConnector(name, reply: reply) { service in
-            guard let index = service.config.connectors.firstIndex(where: { $0.connectorName == name }) else { return }
-            var connector = service.config.connectors[index]
-            var merged = request.replace == true ? [:] : (connector.connection.configurationProperties ?? [:])
-            merged.merge(properties) { _, new in new }
-            connector.connection.configurationProperties = merged
-            // Kept in the service's config, so a later worker restart uses the new properties too.
-            service.config.connectors[index] = connector
-            service.logger.notice("configuration properties of \(name) \(request.replace == true ? "replaced" : "updated") by an operator",
-                                  ["connector": name])
-            send(ConfigureConnector.self, .init(connector: connector), call: .connectorChange(Self.relay(reply)), to: service)
+        for (service, names) in targets {
+            for connector in names {
+                guard service.lifecycle.isReady else {
+                    collector.fail(service: service.config.urlMarker, "worker is \(service.stateName), not running; \(connector) was not restarted")
+                    continue
+                }
+                service.logger.notice("restart of connector \(connector) requested by an operator", ["connector": connector])
+                let marker = service.config.urlMarker
+                send(RestartConnector.self, .init(connectorName: connector), call: .connectorChange({ result in
+                    switch result {
+                    case .success(let change): collector.succeed([change])
+                    case .failure(let error): collector.fail(service: marker, "\(connector): \(error.message)")
+                    }
+                }), to: service)
+            }
         }
     }
 
-    /// Runs `body` with the service hosting `name` when its worker can take the request.
-    private func changeConnector(_ name: String, reply: @escaping @Sendable (ControlResponse) -> Void, _ body: (ServiceRuntime) -> Void) {
+    private func restartService(_ marker: String, reply: @escaping Reply<RestartServiceCommand.Answer>) {
+        guard let service = services.first(where: { $0.config.urlMarker == marker }) else {
+            return reply(.failure(OperatorError(.badArgument(parameter: "service"), message:
+                "no integration service \"\(marker)\"; services: \(services.map(\.config.urlMarker).joined(separator: ", "))")))
+        }
+        let previous = service.process?.pid
+        service.logger.notice("restart of the worker requested by an operator")
+        perform(service.lifecycle.restartRequested(now: MonotonicClock.now()), on: service)
+        reply(.success(.init(integrationServiceURLMarker: marker, previousPid: previous, state: service.stateName)))
+    }
+
+    /// Changes a connector's configuration, keeps it for later incarnations of the worker, and re-creates the
+    /// connector in its live worker with it.
+    private func change(_ name: String, verb: String, reply: @escaping Reply<ConnectorChangeResult>,
+                        _ edit: (inout IntegrationConnectorConfig) -> Void) {
+        let service: ServiceRuntime
         switch owner(of: name) {
-        case .failure(let error): reply(.failure(error.message))
-        case .success(let service) where !service.lifecycle.isReady:
-            reply(.failure("the \(service.config.urlMarker) worker is \(service.stateName), not running; try again, or restart --service \(service.config.urlMarker)"))
-        case .success(let service): body(service)
+        case .failure(let error): return reply(.failure(error))
+        case .success(let owner): service = owner
         }
-    }
-
-    static func relay(_ reply: @escaping @Sendable (ControlResponse) -> Void) -> @Sendable (Result<ConnectorChangeResult, RPCError>) -> Void {
-        { result in
-            switch result {
-            case .success(let change): reply(.success(change))
-            case .failure(let error): reply(.failure(error.message))
-            }
+        guard service.lifecycle.isReady else {
+            return reply(.failure(OperatorError(message:
+                "the \(service.config.urlMarker) worker is \(service.stateName), not running; try again, or restart --service \(service.config.urlMarker)")))
         }
+        guard let index = service.config.connectors.firstIndex(where: { $0.connectorName == name }) else { return }
+        var connector = service.config.connectors[index]
+        edit(&connector)
+        service.config.connectors[index] = connector
+        service.logger.notice("connector \(name): \(verb) by an operator", ["connector": name])
+        send(ConfigureConnector.self, .init(connector: connector), call: .connectorChange({ result in
+            reply(result.mapError { OperatorError(message: $0.message) })
+        }), to: service)
     }
-}
-
-/// A live command that cannot be carried out, with what the operator should know.
-struct OperatorError: Error {
-    let message: String
 }

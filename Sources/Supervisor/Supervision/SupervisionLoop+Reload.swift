@@ -4,29 +4,18 @@ import Protocol
 /// `reload` and SIGHUP: re-read the config file and apply only the difference. An invalid file is refused
 /// whole and the running configuration stays.
 extension SupervisionLoop {
-    /// What a reload did, as `integration-daemon reload` prints it.
-    struct ReloadSummary: Codable, Sendable {
-        var added: [String]
-        var removed: [String]
-        var restarted: [String]
-        var reconfiguredConnectors: [String]
-        var addedConnectors: [String]
-        var removedConnectors: [String]
-        var unchanged: [String]
-    }
-
-    func reload(reply: @escaping @Sendable (ControlResponse) -> Void) {
+    func reload(reply: @escaping Reply<ReloadCommand.Answer>) {
         let new: DaemonConfig
         do {
             (new, _) = try ConfigLoader.load(path: config.file, workerDirectory: SupervisorCommand.executableDirectory())
         } catch {
             logger.error("reload refused; the running configuration stays:\n\(error)")
-            return reply(.failure("reload refused; the running configuration stays:\n\(error)"))
+            return reply(.failure(OperatorError(message: "reload refused; the running configuration stays:\n\(error)")))
         }
         let diff = ConfigDiff.between(config, new)
         guard diff.refusals.isEmpty else {
             logger.error("reload refused: \(diff.refusals.joined(separator: "; "))")
-            return reply(.failure("reload refused; the running configuration stays: \(diff.refusals.joined(separator: "; "))"))
+            return reply(.failure(OperatorError(message: "reload refused; the running configuration stays: \(diff.refusals.joined(separator: "; "))")))
         }
         let now = MonotonicClock.now()
         config = new
@@ -79,7 +68,7 @@ extension SupervisionLoop {
                 }), to: service)
             }
         }
-        let summary = ReloadSummary(added: diff.added.map(\.urlMarker), removed: diff.removed, restarted: diff.replaced.map(\.urlMarker),
+        let summary = ReloadCommand.Answer(added: diff.added.map(\.urlMarker), removed: diff.removed, restarted: diff.replaced.map(\.urlMarker),
                                     reconfiguredConnectors: reconfigured, addedConnectors: addedConnectors,
                                     removedConnectors: removedConnectors, unchanged: diff.unchanged)
         logger.notice("configuration reloaded", [

@@ -47,30 +47,17 @@ extension SupervisionLoop {
         let connectors = service.config.connectors.map { config -> DaemonStatus.ConnectorReport in
             let latest = service.connectorStatus[config.connectorName]
             let totals = store.totals(connectorName: config.connectorName)
-            var statistics: [String: JSONValue] = [
-                "refreshCount": .int(service.earlierRefreshes[config.connectorName, default: 0] + (latest?.refreshCount ?? 0)),
-                "reportsStored": .int(totals.reports),
-                "elementsCreated": .int(totals.created),
-                "elementsUpdated": .int(totals.updated),
-                "elementsDeleted": .int(totals.deleted),
-            ]
-            if let last = totals.lastReportId { statistics["lastReportId"] = .string(last) }
-            statistics["refreshTimeoutSeconds"] = .double(config.refreshDeadlineSeconds)
-            statistics["refreshOverruns"] = .int(service.refreshOverruns[config.connectorName] ?? 0)
-            if let since = service.refreshingSince[config.connectorName] {
-                statistics["refreshingForSeconds"] = .double((MonotonicClock.now() - since).rounded())
-            }
-            if let last = service.lastRefreshOverrun[config.connectorName] {
-                statistics["lastRefreshOverrunTime"] = .int(Int(EpochMillis.int64(last)))
-            }
             let forwarding = store.forwardTotals(connectorName: config.connectorName)
-            statistics["reportsForwarded"] = .int(forwarding.forwarded)
-            statistics["reportsBacklog"] = .int(forwarding.backlog)
-            statistics["reportsDeadLettered"] = .int(forwarding.deadLettered)
-            if let last = forwarding.lastForward { statistics["lastForwardTime"] = .int(Int(last.timeIntervalSince1970 * 1000)) }
-            if forwarding.backlog > 0, let error = access.forwardError(connectorName: config.connectorName) {
-                statistics["lastForwardError"] = .string(error)
-            }
+            let statistics = DaemonStatus.ConnectorStatistics(
+                refreshCount: service.earlierRefreshes[config.connectorName, default: 0] + (latest?.refreshCount ?? 0),
+                reportsStored: totals.reports, elementsCreated: totals.created, elementsUpdated: totals.updated,
+                elementsDeleted: totals.deleted, lastReportId: totals.lastReportId, refreshTimeoutSeconds: config.refreshDeadlineSeconds,
+                refreshOverruns: service.refreshOverruns[config.connectorName] ?? 0,
+                refreshingForSeconds: service.refreshingSince[config.connectorName].map { (MonotonicClock.now() - $0).rounded() },
+                lastRefreshOverrunTime: service.lastRefreshOverrun[config.connectorName],
+                reportsForwarded: forwarding.forwarded, reportsBacklog: forwarding.backlog, reportsDeadLettered: forwarding.deadLettered,
+                lastForwardTime: forwarding.lastForward,
+                lastForwardError: forwarding.backlog > 0 ? access.forwardError(connectorName: config.connectorName) : nil)
             return DaemonStatus.ConnectorReport(
                 connectorId: config.connectorId, connectorName: config.connectorName, connectorStatus: latest?.connectorStatus,
                 lastStatusChange: latest?.lastStatusChange, lastRefreshTime: latest?.lastRefreshTime,

@@ -90,8 +90,8 @@ final class SupervisionLoop {
             guard let service = service(id: id) else { return }
             workerExited(service, generation: generation, status: status)
             sweepOrphans()
-        case .control(let request, let reply):
-            answer(request, reply: reply)
+        case .command(let call):
+            run(call)
         case .signal(let signal):
             switch signal {
             case SIGTERM, SIGINT: beginShutdown(signal: signal)

@@ -11,7 +11,7 @@ enum SupervisorEvent: Sendable {
     /// The metadata proxy refused a call outside the worker's integration service.
     case workerRefused(service: Int, generation: Int, reason: String)
     case workerExited(service: Int, generation: Int, TerminationStatus)
-    /// A live command from the control socket; `reply` must be called exactly once.
-    case control(ControlRequest, reply: @Sendable (ControlResponse) -> Void)
+    /// A live command from a door (control socket or REST); its reply must be called exactly once.
+    case command(CommandCall)
     case signal(Int32)
 }

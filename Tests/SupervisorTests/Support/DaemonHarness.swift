@@ -104,10 +104,7 @@ final class DaemonHarness: @unchecked Sendable {
     }
 
     func status() throws -> DaemonStatus {
-        let response = try ControlClient.send(ControlRequest(command: ControlRequest.status),
-                                              socketPath: directory + "/data/daemon.sock", timeoutSeconds: 5)
-        guard let result = response.result else { throw HarnessError(response.error ?? "no status") }
-        let status = try JSONDecoder.daemon.decode(DaemonStatus.self, from: JSONEncoder.daemon.encode(result))
+        let status = try ControlClient.send(StatusCommand(), socketPath: directory + "/data/daemon.sock", waitSeconds: 5)
         seenPids.withLock { seen in status.integrationServiceSummaries.compactMap(\.worker.pid).forEach { seen.insert($0) } }
         return status
     }
