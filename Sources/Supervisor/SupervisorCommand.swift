@@ -5,6 +5,8 @@ import Protocol
 /// Exit codes: 0 success, 1 failure, 64 bad command line or configuration, 69 daemon not running.
 @main
 struct SupervisorCommand {
+    static let version = "0.1.0"
+
     static func main() {
         exit(execute(Array(CommandLine.arguments.dropFirst())))
     }

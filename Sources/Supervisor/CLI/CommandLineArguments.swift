@@ -20,6 +20,8 @@ struct CommandLineArguments {
     /// `configure --set KEY=VALUE`, in order.
     var settings: [(String, String)] = []
     var replace = false
+    /// `refresh --wait SECONDS`: the bound on waiting for the refresh.
+    var waitSeconds: Double?
     var logFormat: String?
     var logLevel: String?
 
@@ -79,6 +81,12 @@ struct CommandLineArguments {
                 let text = try value()
                 guard let limit = Int(text), limit > 0 else { throw UsageError(description: "--limit needs a positive whole number, got \"\(text)\"") }
                 parsed.limit = limit
+            case "--wait" where parsed.subcommand == "refresh":
+                let text = try value()
+                guard let seconds = Double(text), seconds >= 0, seconds <= RefreshCommand.maxWaitSeconds else {
+                    throw UsageError(description: "--wait needs seconds from 0 to \(Int(RefreshCommand.maxWaitSeconds)), got \"\(text)\"")
+                }
+                parsed.waitSeconds = seconds
             case "--offset" where parsed.subcommand == "reports":
                 let text = try value()
                 guard let offset = Int(text), offset >= 0 else { throw UsageError(description: "--offset needs a whole number ≥ 0, got \"\(text)\"") }

@@ -13,8 +13,8 @@ enum LiveCommands {
         case "metrics":
             return send(MetricsCommand(), arguments, socketPath) { $0.text }
         case "refresh":
-            let command = RefreshCommand(connectorName: arguments.connector)
-            return send(command, arguments, socketPath, waitSeconds: RefreshCommand.defaultWaitSeconds, failed: { !$0.errors.isEmpty }) { answer in
+            let command = RefreshCommand(connectorName: arguments.connector, waitSeconds: arguments.waitSeconds)
+            return send(command, arguments, socketPath, waitSeconds: arguments.waitSeconds ?? RefreshCommand.defaultWaitSeconds, failed: { !$0.errors.isEmpty }) { answer in
                 var table = TextTable("CONNECTOR", "STATUS", "CREATED", "UPDATED", "DELETED", "REPORT ID", "FAILURE")
                 for refresh in answer.refreshes {
                     table.add(refresh.connectorName, refresh.connectorStatus.rawValue, "\(refresh.createdCount)", "\(refresh.updatedCount)",

@@ -62,6 +62,13 @@ enum RunCommand {
             logger.error("\(error)")
             return 1
         }
+        var platform: HTTPServer?
+        if let settings = config.platform {
+            do { platform = try PlatformStart.start(settings, config: config, events: events, logger: logger) } catch {
+                logger.error("\(error)")
+                return 1
+            }
+        }
         var access: any AccessServer = EmbeddedAccessServer(store: store)
         if let egeria = config.accessServer.egeria {
             let secret: String?
@@ -87,6 +94,7 @@ enum RunCommand {
         let notifier = SystemdNotifier()
         let loop = SupervisionLoop(config: config, access: access, events: events, logger: logger, notifier: notifier)
         loop.control = control
+        loop.platform = platform
         logger.notice("integration-daemon started", ["config": config.file, "dataDirectory": config.dataDirectory,
                                                      "services": "\(config.integrationServices.count)", "pid": "\(getpid())"])
         let code = loop.run()

@@ -40,11 +40,13 @@ enum Usage {
 
             """
         case "refresh": """
-            usage: integration-daemon refresh [CONNECTOR] [--config PATH] [--json]
+            usage: integration-daemon refresh [CONNECTOR] [--wait SECONDS] [--config PATH] [--json]
 
             Refreshes CONNECTOR (or every connector of every running worker) now and answers once the refresh has
             run, with each connector's status and its integration report's created/updated/deleted counts.
-            Exits 1 if a worker could not refresh (not running, or died during the refresh).
+            Exits 1 if a worker could not refresh (not running, or died during the refresh), or if the refresh is
+            still running after --wait SECONDS (default 960, past the default 900 s refreshTimeoutSeconds after
+            which a wedged worker is replaced); the refresh itself goes on.
 
             """
         case "restart": """

@@ -30,6 +30,9 @@ struct ConfigDiff: Equatable {
         if old.accessServer != new.accessServer {
             diff.refusals.append("accessServer changed; that needs a daemon restart (the spool and forwarder are set up at start)")
         }
+        if old.platform != new.platform {
+            diff.refusals.append("platform changed; that needs a daemon restart (the door's address, TLS and users are set up at start)")
+        }
         let oldByMarker = Dictionary(uniqueKeysWithValues: old.integrationServices.map { ($0.urlMarker, $0) })
         let newMarkers = Set(new.integrationServices.map(\.urlMarker))
         diff.removed = old.integrationServices.map(\.urlMarker).filter { !newMarkers.contains($0) }

@@ -55,7 +55,7 @@ enum ConfigLoader {
                       reader: inout ConfigReader) -> DaemonConfig? {
         guard let top = reader.object(root, "", required: true) else { return nil }
         reader.checkKeys(top, "", known: ["localServerName", "localServerUserId", "dataDirectory", "accessServer",
-                                          "supervision", "metrics", "store", "integrationServices", "integrationServicesConfig"])
+                                          "supervision", "metrics", "store", "platform", "integrationServices", "integrationServicesConfig"])
         var config = DaemonConfig(file: file, dataDirectory: resolve("data", against: baseDirectory))
         if let name = reader.string(top["localServerName"], "localServerName") { config.localServerName = name }
         if let user = reader.string(top["localServerUserId"], "localServerUserId") { config.localServerUserId = user }
@@ -74,6 +74,9 @@ enum ConfigLoader {
             }
         }
         if let store = reader.object(top["store"], "store") { config.store = parseStore(store, reader: &reader) }
+        if let platform = reader.object(top["platform"], "platform") {
+            config.platform = parsePlatform(platform, baseDirectory: baseDirectory, reader: &reader)
+        }
         if let supervision = reader.object(top["supervision"], "supervision") {
             config.supervision = parseSupervision(supervision, reader: &reader)
         }

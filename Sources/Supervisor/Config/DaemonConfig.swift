@@ -12,6 +12,7 @@ struct DaemonConfig: Sendable, Equatable {
     var accessServer = AccessServerConfig.embedded
     var metrics: MetricsConfig?
     var store = StoreSettings()
+    var platform: PlatformConfig?
     var integrationServices: [ServiceConfig] = []
 
     var controlSocketPath: String { dataDirectory + "/daemon.sock" }

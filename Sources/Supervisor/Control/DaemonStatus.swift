@@ -100,6 +100,8 @@ struct DaemonStatus: Codable, Sendable {
         var minMinutesBetweenRefresh: Double
         var failingExceptionMessage: String?
         var statistics: ConnectorStatistics
+        /// The connector's live connection (after any configure or set-endpoint), as Egeria's report carries it.
+        var connection: Connection?
     }
 
     /// Egeria's free-form `statistics` map, with the keys this daemon fills in.

@@ -77,7 +77,7 @@ final class OpenSSL: @unchecked Sendable {
         return Connection(ssl: ssl, library: self)
     }
 
-    private static func lastError() -> String {
+    static func lastError() -> String {
         let code = ERR_get_error()
         guard code != 0 else { return "unknown error" }
         var buffer = [CChar](repeating: 0, count: 256)

@@ -62,7 +62,7 @@ extension SupervisionLoop {
                 connectorId: config.connectorId, connectorName: config.connectorName, connectorStatus: latest?.connectorStatus,
                 lastStatusChange: latest?.lastStatusChange, lastRefreshTime: latest?.lastRefreshTime,
                 minMinutesBetweenRefresh: (config.refreshPeriodSeconds ?? 0) / 60,
-                failingExceptionMessage: latest?.failingExceptionMessage, statistics: statistics)
+                failingExceptionMessage: latest?.failingExceptionMessage, statistics: statistics, connection: config.connection)
         }
         return DaemonStatus.ServiceSummary(integrationServiceURLMarker: service.config.urlMarker,
                                            integrationServiceFullName: service.config.fullName, worker: worker,

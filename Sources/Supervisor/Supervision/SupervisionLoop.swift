@@ -22,6 +22,8 @@ final class SupervisionLoop {
     var periodic = PeriodicTasks()
     /// The control socket, for its connection figures in status and metrics.
     var control: ControlServer?
+    /// The REST platform door, when configured.
+    var platform: HTTPServer?
     private var nextServiceID = 1
     private var shutdownDeadline: Double?
 

@@ -1,0 +1,66 @@
+import Foundation
+import Glibc
+import Protocol
+
+/// Sets up the platform door at start: reads the users' passwords, makes the token key, loads TLS and starts
+/// listening. Any failure is named by its config field, and the daemon does not start half-open.
+enum PlatformStart {
+    /// Why the door could not be opened.
+    struct StartError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static func start(_ platform: PlatformConfig, config: DaemonConfig, events: EventQueue, logger: Logger) throws(StartError) -> HTTPServer {
+        var passwords: [String: String] = [:]
+        for (index, user) in platform.users.enumerated() {
+            let field = "platform.users[\(index)]"
+            if let name = user.passwordEnvironmentVariable {
+                guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+                    throw StartError(description: "\(field).passwordEnvironmentVariable names \(name), which is not set")
+                }
+                // Workers must not inherit it.
+                unsetenv(name)
+                passwords[user.userId] = value
+            } else if let file = user.passwordFile {
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    throw StartError(description: "\(field).passwordFile \(file) cannot be read")
+                }
+                let value = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                guard !value.isEmpty else { throw StartError(description: "\(field).passwordFile \(file) is empty") }
+                passwords[user.userId] = value
+            }
+        }
+        passwords.values.forEach(Redaction.register)
+        let tokens: BearerTokens
+        do { tokens = try BearerTokens(lifetimeSeconds: platform.tokenLifetimeSeconds) } catch {
+            throw StartError(description: "platform: \(error)")
+        }
+        var tls: TLSServerContext?
+        if let files = platform.tls {
+            do { tls = try TLSServerContext(certificateFile: files.certificateFile, privateKeyFile: files.privateKeyFile) } catch {
+                throw StartError(description: "platform.tls: \(error)")
+            }
+        }
+        let settings = HTTPServer.Settings(maxConnections: platform.maxConnections, idleTimeoutSeconds: platform.idleTimeoutSeconds,
+                                           requestTimeoutSeconds: platform.requestTimeoutSeconds,
+                                           limits: .init(maxHeaderBytes: platform.maxHeaderBytes, maxBodyBytes: platform.maxBodyBytes))
+        let server: HTTPServer
+        do { server = try HTTPServer(host: platform.host, port: platform.port, tls: tls, settings: settings, logger: logger) } catch {
+            throw StartError(description: "\(error)")
+        }
+        // Cached since the configuration was validated, so this does not spawn the worker again.
+        let worker = SupervisorCommand.executableDirectory() + "/integration-worker"
+        let providers = (try? ConnectorCatalog.providers(of: worker).get()) ?? []
+        let door = PlatformDoor(serverName: config.localServerName, serverUserId: config.localServerUserId, settings: platform, tokens: tokens,
+                                passwords: passwords, providers: providers, accessServer: config.accessServer.egeria, startTime: Date(),
+                                logger: logger, post: { events.post(.command($0)) })
+        do { try server.start(handler: door.handle) } catch {
+            throw StartError(description: "platform door: \(error)")
+        }
+        let scheme = tls == nil ? "http" : "https"
+        let host = platform.host.contains(":") ? "[\(platform.host)]" : platform.host
+        logger.notice("platform door listening: \(scheme)://\(host):\(server.port)/servers/\(config.localServerName)/open-metadata/integration-daemon",
+                      ["users": "\(platform.users.count)"])
+        return server
+    }
+}
