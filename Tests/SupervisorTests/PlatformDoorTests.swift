@@ -1,0 +1,226 @@
+import Foundation
+import Glibc
+import Protocol
+import Testing
+@testable import Supervisor
+
+extension RealProcesses {
+    /// The platform door as HTTP: keep-alive, pipelining, limits, slow clients, the connection cap, tokens, and
+    /// Egeria's envelopes on every endpoint.
+    @Suite("Platform door", .serialized)
+    struct PlatformDoorTests {
+        static let base = "/servers/test-daemon/open-metadata/integration-daemon"
+
+        static func json(_ message: HTTPMessageParser.Message?) -> JSONValue? {
+            message.flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.body)) }
+        }
+
+        static func start(_ settings: String = "", services: [String] = [DaemonHarness.chaosService(failure: "none", intervalSeconds: 3600)])
+            throws -> (DaemonHarness, UInt16) {
+            let harness = try DaemonHarness(config: DaemonHarness.config(services: services, extra: DaemonHarness.platform(settings: settings)))
+            let port = try harness.startWithPlatform()
+            return (harness, port)
+        }
+
+        @Test("keep-alive and pipelining: three requests on one connection, answered in order")
+        func pipelining() throws {
+            let (harness, port) = try Self.start()
+            defer { harness.cleanUp() }
+            let token = try #require(try DaemonHarness.token(port: port))
+            let client = try RawHTTP(port: port)
+            client.send(RawHTTP.get(Self.base + "/status", token: token) + RawHTTP.get("/api/about")
+                        + RawHTTP.get(Self.base + "/integration-connectors/chaos/configuration-properties?delegatingUserId=erinoverview", token: token))
+            let first = Self.json(client.response())
+            let second = Self.json(client.response())
+            let third = Self.json(client.response())
+            #expect(first?["class"] == .string("IntegrationDaemonStatusResponse"))
+            #expect(first?["integrationDaemonStatus"]?["integrationConnectorReports"]?.arrayValue?.count == 1)
+            #expect(second?["name"] == .string("integration-daemon"))
+            #expect(third?["class"] == .string("PropertiesResponse"))
+            #expect(third?["properties"]?["failure"] == .string("none"))
+            // The same connection still serves, split across writes.
+            let split = Array(RawHTTP.get(Self.base + "/integration-groups/summary", token: token).utf8)
+            client.send(Array(split[..<20]))
+            client.send(Array(split[20...]))
+            #expect(Self.json(client.response())?["integrationGroupSummaries"]?.arrayValue?.first?["integrationGroupName"] == .string("chaos-integrator"))
+            #expect(harness.stop() == .exited(0))
+        }
+
+        @Test("oversized headers get 431, oversized bodies 413, garbage 400, and each connection is closed")
+        func limits() throws {
+            let (harness, port) = try Self.start(#", "maxHeaderBytes": 2048, "maxBodyBytes": 4096"#)
+            defer { harness.cleanUp() }
+            let headers = try RawHTTP(port: port)
+            headers.send("GET /api/about HTTP/1.1\r\nX-Big: \(String(repeating: "a", count: 5000))\r\n\r\n")
+            #expect(headers.response()?.head.status == 431)
+            #expect(headers.closedByServer())
+
+            let body = try RawHTTP(port: port)
+            body.send("POST /api/token HTTP/1.1\r\nContent-Length: 100000\r\n\r\n")
+            #expect(body.response()?.head.status == 413)
+            #expect(body.closedByServer())
+
+            let garbage = try RawHTTP(port: port)
+            garbage.send("\u{1}\u{2}NOT HTTP AT ALL\r\n\r\n")
+            #expect(garbage.response()?.head.status == 400)
+
+            let smuggle = try RawHTTP(port: port)
+            smuggle.send("POST /api/token HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n")
+            #expect(smuggle.response()?.head.status == 400)
+            // The daemon is unharmed.
+            #expect(try DaemonHarness.token(port: port) != nil)
+            #expect(harness.stop() == .exited(0))
+        }
+
+        @Test("a slow client gets 408 at the request deadline; an idle one is closed at the idle deadline")
+        func slowClients() throws {
+            let (harness, port) = try Self.start(#", "requestTimeoutSeconds": 0.5, "idleTimeoutSeconds": 1"#)
+            defer { harness.cleanUp() }
+            let slow = try RawHTTP(port: port)
+            slow.send("GET /api/about HTTP/1.1\r\nHost: x\r\n")
+            let started = Date()
+            #expect(slow.response()?.head.status == 408)
+            #expect(Date().timeIntervalSince(started) < 5)
+
+            let idle = try RawHTTP(port: port)
+            idle.send(RawHTTP.get("/api/about"))
+            #expect(idle.response()?.head.status == 200)
+            #expect(idle.closedByServer(), "closed after the idle timeout, within the client's 10 s read timeout")
+            #expect(harness.stop() == .exited(0))
+        }
+
+        @Test("past maxConnections a client gets 503 at once, and the held ones still work")
+        func connectionCap() throws {
+            let (harness, port) = try Self.start(#", "maxConnections": 4"#)
+            defer { harness.cleanUp() }
+            var held: [RawHTTP] = []
+            for _ in 0..<4 {
+                let client = try RawHTTP(port: port)
+                client.send(RawHTTP.get("/api/about"))
+                #expect(client.response()?.head.status == 200)
+                held.append(client)
+            }
+            let extra = try RawHTTP(port: port)
+            #expect(extra.response()?.head.status == 503)
+            held[0].send(RawHTTP.get("/api/about"))
+            #expect(held[0].response()?.head.status == 200)
+            held.removeAll()
+            // Once they are gone, a new client gets in (the server sees the closes on its next pass).
+            var admitted = false
+            for _ in 0..<100 where !admitted {
+                let client = try RawHTTP(port: port)
+                client.send(RawHTTP.get("/api/about"))
+                admitted = client.response()?.head.status == 200
+                if !admitted { usleep(20_000) }
+            }
+            #expect(admitted)
+            #expect(harness.stop() == .exited(0))
+        }
+
+        @Test("tokens: 401 without one, with a forged one and after expiry; a wrong password gets none")
+        func tokens() throws {
+            let (harness, port) = try Self.start(#", "tokenLifetimeSeconds": 1"#)
+            defer { harness.cleanUp() }
+            #expect(try DaemonHarness.token(port: port, password: "wrong") == nil)
+            let token = try #require(try DaemonHarness.token(port: port))
+            let client = try RawHTTP(port: port)
+            client.send(RawHTTP.get(Self.base + "/status", token: token))
+            #expect(client.response()?.head.status == 200)
+            client.send(RawHTTP.get(Self.base + "/status"))
+            let missing = client.response()
+            #expect(missing?.head.status == 401)
+            #expect(missing?.head.header("www-authenticate") == "Bearer")
+            var forged = Array(token)
+            forged[forged.count - 3] = forged[forged.count - 3] == "A" ? "B" : "A"
+            client.send(RawHTTP.get(Self.base + "/status", token: String(forged)))
+            #expect(client.response()?.head.status == 401)
+            // The token expires after a second: poll until it is refused, bounded.
+            var expired = false
+            let deadline = Date().addingTimeInterval(5)
+            while !expired && Date() < deadline {
+                client.send(RawHTTP.get(Self.base + "/status", token: token))
+                expired = client.response()?.head.status == 401
+                if !expired { usleep(100_000) }
+            }
+            #expect(expired)
+            #expect(harness.stop() == .exited(0))
+        }
+
+        @Test("Egeria's envelopes: unknown server 404, bad bodies 400, configuration updates, groups, validate-connector, server status")
+        func envelopes() throws {
+            let (harness, port) = try Self.start()
+            defer { harness.cleanUp() }
+            let token = try #require(try DaemonHarness.token(port: port))
+            let client = try RawHTTP(port: port)
+            func get(_ path: String) -> JSONValue? {
+                client.send(RawHTTP.get(path, token: token))
+                let response = client.response()
+                #expect(response?.head.status == 200, "\(path)")
+                return Self.json(response)
+            }
+            func post(_ path: String, _ body: String) -> JSONValue? {
+                client.send(RawHTTP.post(path, body: body, token: token))
+                let response = client.response()
+                #expect(response?.head.status == 200, "\(path)")
+                return Self.json(response)
+            }
+            #expect(get("/servers/other/open-metadata/integration-daemon/status")?["relatedHTTPCode"] == .int(404))
+            #expect(get(Self.base + "/integration-connectors/nope/configuration-properties")?["exceptionErrorMessageId"]
+                    == .string("INTEGRATION-DAEMON-SERVICES-400-031"))
+            #expect(post(Self.base + "/integration-connectors/refresh", "{not json")?["relatedHTTPCode"] == .int(400))
+            #expect(post(Self.base + "/integration-connectors/configuration-properties", #"{"mergeUpdate": true}"#)?["exceptionProperties"]?["parameterName"]
+                    == .string("connectorName"))
+
+            // mergeUpdate true merges; false replaces; both re-create the connector with the new properties.
+            let merged = post(Self.base + "/integration-connectors/configuration-properties",
+                              #"{"class":"ConnectorConfigPropertiesRequestBody","connectorName":"chaos","mergeUpdate":true,"configurationProperties":{"extra":7}}"#)
+            #expect(merged == .object(["class": .string("VoidResponse"), "relatedHTTPCode": .int(200)]))
+            let properties = get(Self.base + "/integration-connectors/chaos/configuration-properties")?["properties"]
+            #expect(properties?["extra"] == .int(7))
+            #expect(properties?["failure"] == .string("none"))
+            _ = post(Self.base + "/integration-connectors/configuration-properties",
+                     #"{"connectorName":"chaos","mergeUpdate":false,"configurationProperties":{"failure":"none"}}"#)
+            #expect(get(Self.base + "/integration-connectors/chaos/configuration-properties")?["properties"] == .object(["failure": .string("none")]))
+            #expect(post(Self.base + "/integration-connectors/chaos/endpoint-network-address", #"{"class":"StringRequestBody","string":"/tmp/x"}"#)?["relatedHTTPCode"] == .int(200))
+            let status = get(Self.base + "/status")
+            let report = status?["integrationDaemonStatus"]?["integrationConnectorReports"]?.arrayValue?.first
+            #expect(report?["connection"]?["endpoint"]?["networkAddress"] == .string("/tmp/x"))
+            let date = report?["lastStatusChange"]?.stringValue ?? ""
+            #expect(date.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$"#, options: .regularExpression) != nil, "\(date)")
+
+            #expect(get(Self.base + "/integration-groups/chaos-integrator/summary")?["integrationGroupSummary"]?["integrationGroupStatus"] == .string("RUNNING"))
+            #expect(get("/servers/test-daemon/open-metadata/integration-daemon-services/integration-groups/nope/summary")?["relatedHTTPCode"] == .int(400))
+            #expect(get(Self.base + "/validate-connector/chaos")?["connectorReport"]?["connectorType"]?["connectorProviderClassName"] == .string("chaos"))
+            #expect(get(Self.base + "/validate-connector/org.example.Nope")?["relatedHTTPCode"] == .int(400))
+            #expect(get("/open-metadata/platform-services/server-platform/servers/test-daemon/instance/status")?["serverStatus"]?["serverActiveStatus"] == .string("RUNNING"))
+            #expect(get("/open-metadata/admin-services/servers/test-daemon/configuration/resolved")?["omagserverConfig"]?["localServerName"] == .string("test-daemon"))
+            client.send(RawHTTP.get("/no/such/path", token: token))
+            #expect(client.response()?.head.status == 404)
+            #expect(harness.stop() == .exited(0))
+        }
+
+        @Test("a refresh of a hung connector answers at the documented bound over both doors, and the doors keep serving")
+        func refreshBound() throws {
+            let (harness, port) = try Self.start(#", "refreshWaitSeconds": 1"#, services: [
+                DaemonHarness.chaosService(failure: "stall", afterRefreshes: 1, intervalSeconds: 3600),
+            ])
+            defer { harness.cleanUp() }
+            harness.waitForStatus(timeout: 10) { harness.connector($0, "chaos")?.lastRefreshTime != nil }
+            let token = try #require(try DaemonHarness.token(port: port))
+            let client = try RawHTTP(port: port)
+            let started = Date()
+            client.send(RawHTTP.post(Self.base + "/integration-connectors/refresh", body: #"{"class":"NameRequestBody","name":"chaos"}"#, token: token))
+            let answer = Self.json(client.response())
+            #expect(answer?["relatedHTTPCode"] == .int(200))
+            #expect(Date().timeIntervalSince(started) < 8)
+            let cli = try harness.cli("refresh", "chaos", "--wait", "1")
+            #expect(cli.code == 1)
+            #expect(cli.stderr.contains("still running after 1 s"), "\(cli.stderr)")
+            // Neither door is held: status answers at once on both.
+            #expect(try harness.status().integrationServiceSummaries.count == 1)
+            client.send(RawHTTP.get(Self.base + "/status", token: token))
+            #expect(client.response()?.head.status == 200)
+            #expect(harness.stop() == .exited(0))
+        }
+    }
+}
