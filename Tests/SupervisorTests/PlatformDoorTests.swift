@@ -19,6 +19,10 @@ extension RealProcesses {
             throws -> (DaemonHarness, UInt16) {
             let harness = try DaemonHarness(config: DaemonHarness.config(services: services, extra: DaemonHarness.platform(settings: settings)))
             let port = try harness.startWithPlatform()
+            // Connector changes need a running worker; a test starts once every worker has refreshed.
+            harness.waitForStatus(timeout: 10) { status in
+                status.integrationServiceSummaries.allSatisfy { $0.worker.state == "running" && $0.integrationConnectorReports.allSatisfy { $0.lastRefreshTime != nil } }
+            }
             return (harness, port)
         }
 
@@ -205,7 +209,6 @@ extension RealProcesses {
                 DaemonHarness.chaosService(failure: "stall", afterRefreshes: 1, intervalSeconds: 3600),
             ])
             defer { harness.cleanUp() }
-            harness.waitForStatus(timeout: 10) { harness.connector($0, "chaos")?.lastRefreshTime != nil }
             let token = try #require(try DaemonHarness.token(port: port))
             let client = try RawHTTP(port: port)
             let started = Date()
