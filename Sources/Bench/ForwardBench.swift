@@ -29,7 +29,7 @@ enum ForwardBench {
         let result = "/tmp/idb-forward-\(getpid())-\(outageFirst).json"
         let service = DaemonUnderTest.floodService(reports: reports, result: result, connectors: connectors)
         let access = """
-        { "egeria": { "omagserverPlatformRootURL": "http://127.0.0.1:\(targetPort)", "omagserverName": "bench", "elementWrites": "embedded",
+        { "egeria": { "apiVersion": "5", "omagserverPlatformRootURL": "http://127.0.0.1:\(targetPort)", "omagserverName": "bench", "elementWrites": "embedded",
                       "maxInFlight": \(connectors), "initialRetrySeconds": 0.05, "maxRetrySeconds": 0.2 } }
         """
         let daemon = try DaemonUnderTest(services: [service], supervision: "{ \"restart\": { \"policy\": \"temporary\" } }", accessServer: access)

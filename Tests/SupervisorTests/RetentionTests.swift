@@ -52,7 +52,7 @@ extension RealProcesses {
             // The newest 10 are r30…r39, all still waiting: every forwarded one is past the cap.
             #expect(kept == Set((30..<40).map { "r\($0)" }), "kept: \(kept.sorted())")
             #expect(store.forwardState(of: "r0") == nil)
-            #expect(store.pendingHeads(excluding: []).map(\.reportId).sorted() == ["r100", "r30"])
+            #expect(store.pendingHeads(excluding: []).map(\.report.reportId).sorted() == ["r100", "r30"])
             #expect(store.reports(.init(connectorName: "other")).count == 1)
             #expect(store.totals(connectorName: "c").reports == 40, "totals count every report ever stored")
             #expect(store.keptReports.count == 11)

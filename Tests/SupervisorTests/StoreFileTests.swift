@@ -83,7 +83,7 @@ extension RealProcesses {
             #expect(store.forwardState(of: "r2") == .pending)
             #expect(store.forwardState(of: "r3") == .deadLettered("rejected: bad"))
             #expect(store.backlog.reports == 1)
-            #expect(store.pendingHeads(excluding: []).map(\.reportId) == ["r2"])
+            #expect(store.pendingHeads(excluding: []).map(\.report.reportId) == ["r2"])
             #expect(store.totals(connectorName: "files").reports == 2)
             #expect(store.forwardTotals(connectorName: "files").deadLettered == 1)
         }

@@ -72,13 +72,14 @@ enum RunCommand {
         var access: any AccessServer = EmbeddedAccessServer(store: store)
         if let egeria = config.accessServer.egeria {
             let secret: String?
-            do { secret = try AccessSecret.read(egeria) } catch {
+            let password: String?
+            do { (secret, password) = (try AccessSecret.read(egeria), try AccessSecret.readPassword(egeria)) } catch {
                 logger.error("\(error)")
                 return 1
             }
             secret.map(Redaction.register)
             let client: EgeriaClient
-            do { client = try EgeriaClient(config: egeria, secret: secret) } catch {
+            do { client = try EgeriaClient(config: egeria, secret: secret, password: password) } catch {
                 logger.error("cannot set up TLS for \(egeria.omagserverPlatformRootURL): \(error)")
                 return 1
             }
@@ -140,9 +141,25 @@ enum AccessSecret {
             unsetenv(name)
             return value
         }
-        if let file = config.secretFile {
+        return try readFile(config.secretFile, field: "secretFile")
+    }
+
+    /// Egeria 6: the password exchanged for tokens, read the same way.
+    static func readPassword(_ config: EgeriaServerConfig) throws(SecretError) -> String? {
+        if let name = config.passwordEnvironmentVariable {
+            guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+                throw SecretError(description: "accessServer.egeria.passwordEnvironmentVariable names \(name), which is not set")
+            }
+            unsetenv(name)
+            return value
+        }
+        return try readFile(config.passwordFile, field: "passwordFile")
+    }
+
+    private static func readFile(_ path: String?, field: String) throws(SecretError) -> String? {
+        if let file = path {
             guard let data = FileManager.default.contents(atPath: file) else {
-                throw SecretError(description: "accessServer.egeria.secretFile \(file) cannot be read")
+                throw SecretError(description: "accessServer.egeria.\(field) \(file) cannot be read")
             }
             return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         }

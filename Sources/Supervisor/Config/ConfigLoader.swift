@@ -124,7 +124,8 @@ enum ConfigLoader {
             return .embedded
         }
         let p = "accessServer.egeria"
-        reader.checkKeys(egeria, p, known: ["omagserverPlatformRootURL", "omagserverName", "userId", "serviceURLMarker",
+        reader.checkKeys(egeria, p, known: ["apiVersion", "passwordEnvironmentVariable", "passwordFile", "tokenRenewSeconds",
+                                            "omagserverPlatformRootURL", "omagserverName", "userId", "serviceURLMarker",
                                             "secretEnvironmentVariable", "secretFile", "caFile", "requestTimeoutSeconds",
                                             "maxInFlight", "initialRetrySeconds", "maxRetrySeconds", "spoolLimitMegabytes", "elementWrites"])
         let root = reader.string(egeria["omagserverPlatformRootURL"], "\(p).omagserverPlatformRootURL", required: true)
@@ -135,6 +136,18 @@ enum ConfigLoader {
         var config = EgeriaServerConfig(omagserverPlatformRootURL: root ?? "", omagserverName: server ?? "",
                                         userId: reader.string(egeria["userId"], "\(p).userId") ?? userId)
         if let marker = reader.string(egeria["serviceURLMarker"], "\(p).serviceURLMarker") { config.serviceURLMarker = marker }
+        // "6" or 6: both are what an operator means.
+        let version = egeria["apiVersion"].map { value -> JSONValue in if case .int(let number) = value { .string(String(number)) } else { value } }
+        if let version = reader.choice(version, "\(p).apiVersion", EgeriaServerConfig.APIVersion.self) { config.apiVersion = version }
+        config.passwordEnvironmentVariable = reader.string(egeria["passwordEnvironmentVariable"], "\(p).passwordEnvironmentVariable")
+        config.passwordFile = reader.string(egeria["passwordFile"], "\(p).passwordFile").map { resolve($0, against: baseDirectory) }
+        if config.passwordEnvironmentVariable != nil && config.passwordFile != nil {
+            reader.fail("\(p).passwordFile", "give passwordEnvironmentVariable or passwordFile, not both")
+        }
+        if config.apiVersion == .v5 && (config.passwordEnvironmentVariable != nil || config.passwordFile != nil) {
+            reader.fail("\(p).apiVersion", "a password is exchanged for a token only with apiVersion \"6\"; Egeria 5 takes secretEnvironmentVariable or secretFile as the bearer token")
+        }
+        if let v = reader.number(egeria["tokenRenewSeconds"], "\(p).tokenRenewSeconds", in: 1...86_400) { config.tokenRenewSeconds = v }
         if let target = reader.string(egeria["elementWrites"], "\(p).elementWrites") {
             if target == "egeria" || target == "embedded" { config.elementWritesToEgeria = target == "egeria" }
             else { reader.fail("\(p).elementWrites", "expected egeria|embedded, got \"\(target)\"") }

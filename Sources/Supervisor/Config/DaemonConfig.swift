@@ -55,6 +55,11 @@ enum AccessServerConfig: Sendable, Equatable {
 
 /// An Egeria metadata access server, with Egeria's field names.
 struct EgeriaServerConfig: Sendable, Equatable {
+    /// Which Egeria REST API to speak: 6 (open-metadata-store elements, ConnectorActivityReport, token API)
+    /// or 5 (framework-services open-integration reports).
+    enum APIVersion: String, Sendable, CaseIterable { case v6 = "6", v5 = "5" }
+
+    var apiVersion = APIVersion.v6
     var omagserverPlatformRootURL: String
     var omagserverName: String
     var userId: String
@@ -67,6 +72,12 @@ struct EgeriaServerConfig: Sendable, Equatable {
     /// never logged, never passed to workers.
     var secretEnvironmentVariable: String?
     var secretFile: String?
+    /// Egeria 6: the password for `userId`, exchanged at the platform's token API (`POST /api/token`) for a
+    /// bearer token that is renewed before it expires. Read at start; never logged, never passed to workers.
+    var passwordEnvironmentVariable: String?
+    var passwordFile: String?
+    /// Egeria 6: how long a token is used when it does not say (Egeria's secrets stores renew every 50 minutes).
+    var tokenRenewSeconds = 3000.0
     /// PEM file of the CA(s) to trust for `https://` instead of the system trust store.
     var caFile: String?
     var requestTimeoutSeconds = 10.0

@@ -1,17 +1,28 @@
 import Foundation
 import Protocol
+import Synchronization
 
-/// Talks to an Egeria metadata access server over its REST API (paths and bodies in docs/egeria.md).
+/// Talks to an Egeria metadata access server over its REST API: Egeria 6's open-metadata-store element API
+/// (reports as `ConnectorActivityReport` elements, a bearer token from the token API) or Egeria 5's framework
+/// services. Paths and bodies are in docs/egeria.md.
 ///
 /// Egeria answers HTTP 200 with an FFDC body even for failures; `relatedHTTPCode` and `exceptionClassName`
 /// in the body decide, not only the HTTP status.
 final class EgeriaClient: Sendable {
     let config: EgeriaServerConfig
+    /// Egeria 5, or Egeria 6 without a password: a fixed bearer token.
     private let secret: String?
+    /// Egeria 6 with a password: tokens from the token API.
+    let tokens: EgeriaTokens?
     /// Keep-alive HTTP/1.1, TLS through OpenSSL for `https://`. Not URLSession: it costs ~5× the CPU per
     /// request on Linux, cannot trust a private CA, and would load libcurl into every daemon.
     private let transport: SocketHTTPTransport
     private let encoder = JSONEncoder.daemon
+    /// The path of the platform root URL (usually empty), and the service base under it.
+    private let rootPath: String
+    private let servicePath: String
+    /// Each connector's `IntegrationConnector` element GUID, once found or made (Egeria 6).
+    private let connectorGUIDs = Mutex<[String: String]>([:])
 
     /// What became of one request.
     enum Outcome: Error, Sendable, Equatable {
@@ -22,7 +33,7 @@ final class EgeriaClient: Sendable {
         case reject(String)
     }
 
-    init(config: EgeriaServerConfig, secret: String?) throws {
+    init(config: EgeriaServerConfig, secret: String?, password: String? = nil) throws {
         secret.map(Redaction.register)
         self.config = config
         self.secret = secret
@@ -32,77 +43,207 @@ final class EgeriaClient: Sendable {
             throw OpenSSL.TLSError(description: "\(config.omagserverPlatformRootURL) is not an http:// or https:// URL")
         }
         self.transport = transport
+        var path = root.path
+        while path.hasSuffix("/") { path.removeLast() }
+        rootPath = path
+        let server = Self.escape(config.omagserverName)
+        switch config.apiVersion {
+        case .v6: servicePath = "\(path)/servers/\(server)/open-metadata/access-services/open-metadata-store/users/\(Self.escape(config.userId))/"
+        case .v5: servicePath = "\(path)/servers/\(server)/open-metadata/framework-services/\(Self.escape(config.serviceURLMarker))/"
+        }
+        if config.apiVersion == .v6, let password {
+            let tokenPath = path + "/api/token"
+            tokens = EgeriaTokens(userId: config.userId, password: password, renewSeconds: config.tokenRenewSeconds) { body, completion in
+                transport.post(path: tokenPath, body: body, headers: [], completion: completion)
+            }
+        } else {
+            tokens = nil
+        }
     }
 
-    /// `POST …/open-integration/users/{userId}/integration-reports/{connectorId}/IntegrationConnector/new`.
-    func submit(_ report: IntegrationReport, completion: @escaping @Sendable (Outcome) -> Void) {
-        let path = "open-integration/users/\(encode(config.userId))/integration-reports/\(encode(report.connectorId))/IntegrationConnector/new"
-        post(path, encoded: ReportBody(report).json) { _, outcome in completion(outcome ?? .delivered) }
+    /// Where reports go, for logs and status.
+    var baseURL: String {
+        var root = config.omagserverPlatformRootURL
+        while root.hasSuffix("/") { root.removeLast() }
+        if let range = root.range(of: "://"), let slash = root[range.upperBound...].firstIndex(of: "/") { root = String(root[..<slash]) }
+        return root + servicePath
     }
 
-    /// `POST …/open-metadata-store/users/{userId}/metadata-elements/new`; the new element's GUID on success.
-    func createElement(_ params: CreateElement.Params, completion: @escaping @Sendable (Result<String, Outcome>) -> Void) {
-        var properties = params.properties
-        properties["qualifiedName"] = .string(params.qualifiedName)
-        let body = NewElementBody(externalSourceName: params.metadataSourceQualifiedName, typeName: params.typeName,
-                                  properties: ElementProperties(properties))
-        post("open-metadata-store/users/\(encode(config.userId))/metadata-elements/new", body: body) { data, outcome in
-            switch outcome ?? .delivered {
-            case .delivered:
-                guard let guid = data.flatMap({ try? JSONDecoder().decode(JSONValue.self, from: $0) })?["guid"]?.stringValue else {
-                    return completion(.failure(.retry("GUIDResponse without a guid")))
+    // MARK: - Reports
+
+    /// Forwards one report. `mayExist`: an earlier attempt may have reached the server (it was sent before a crash,
+    /// or its answer was lost), so Egeria 6 is asked first; stock Egeria does not de-duplicate.
+    func submit(_ report: IntegrationReport, mayExist: Bool = false, completion: @escaping @Sendable (Outcome) -> Void) {
+        switch config.apiVersion {
+        case .v5:
+            let path = "open-integration/users/\(Self.escape(config.userId))/integration-reports/\(Self.escape(report.connectorId))/IntegrationConnector/new"
+            post(servicePath + path, body: ReportBody(report).json) { _, _, outcome in completion(outcome ?? .delivered) }
+        case .v6:
+            connectorGUID(report) { [self] anchor in
+                switch anchor {
+                case .failure(let outcome): completion(outcome)
+                case .success(let guid):
+                    let create: @Sendable () -> Void = { [self] in
+                        let body = Egeria6Bodies.activityReport(report, anchorGUID: guid, externalSourceName: nil)
+                        post(servicePath + "metadata-elements", body: body) { _, _, outcome in completion(outcome ?? .delivered) }
+                    }
+                    guard mayExist else { return create() }
+                    let name = Egeria6Bodies.reportQualifiedName(report)
+                    find(name, typeName: "ConnectorActivityReport") { found in
+                        switch found {
+                        case .failure(let outcome): completion(outcome)
+                        case .success(.some): completion(.delivered)
+                        case .success(.none): create()
+                        }
+                    }
                 }
+            }
+        }
+    }
+
+    /// The connector's `IntegrationConnector` element: remembered, else found by unique name, else created.
+    private func connectorGUID(_ report: IntegrationReport, completion: @escaping @Sendable (Result<String, Outcome>) -> Void) {
+        let name = Egeria6Bodies.connectorQualifiedName(server: report.serverName, connectorName: report.connectorName)
+        if let known = connectorGUIDs.withLock({ $0[name] }) { return completion(.success(known)) }
+        find(name, typeName: "IntegrationConnector") { [self] found in
+            switch found {
+            case .failure(let outcome): completion(.failure(outcome))
+            case .success(.some(let guid)):
+                connectorGUIDs.withLock { $0[name] = guid }
                 completion(.success(guid))
+            case .success(.none):
+                let body = Egeria6Bodies.newElement(typeName: "IntegrationConnector", properties: [
+                    "qualifiedName": .string(name), "displayName": .string(report.connectorName),
+                    "description": .string("Integration connector \(report.connectorName) of integration daemon \(report.serverName)"),
+                ], externalSourceName: nil)
+                post(servicePath + "metadata-elements", body: body) { [self] _, data, outcome in
+                    switch Self.guid(data, outcome) {
+                    case .success(let guid):
+                        connectorGUIDs.withLock { $0[name] = guid }
+                        completion(.success(guid))
+                    case .failure(let outcome): completion(.failure(outcome))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Egeria 6's getMetadataElementByUniqueName, done as its Java client does: a search on qualifiedName EQ.
+    private func find(_ name: String, typeName: String, completion: @escaping @Sendable (Result<String?, Outcome>) -> Void) {
+        post(servicePath + "metadata-elements/by-search-conditions", body: Egeria6Bodies.findByQualifiedName(name, typeName: typeName)) { _, data, outcome in
+            switch outcome ?? .delivered {
+            case .delivered: completion(.success(data.flatMap { Egeria6Bodies.guid(in: $0, qualifiedName: name) }))
             case let failure: completion(.failure(failure))
             }
         }
     }
 
-    /// `POST …/metadata-elements/{guid}/update-properties`.
+    // MARK: - Elements
+
+    /// Creates an element; the new element's GUID on success.
+    func createElement(_ params: CreateElement.Params, completion: @escaping @Sendable (Result<String, Outcome>) -> Void) {
+        var properties = params.properties
+        properties["qualifiedName"] = .string(params.qualifiedName)
+        let path: String
+        let body: Data
+        switch config.apiVersion {
+        case .v6:
+            path = servicePath + "metadata-elements"
+            body = Egeria6Bodies.newElement(typeName: params.typeName, properties: properties, externalSourceName: params.metadataSourceQualifiedName)
+        case .v5:
+            path = servicePath + "open-metadata-store/users/\(Self.escape(config.userId))/metadata-elements/new"
+            guard let encoded = try? encoder.encode(NewElementBody(externalSourceName: params.metadataSourceQualifiedName, typeName: params.typeName,
+                                                                   properties: ElementProperties(properties))) else {
+                return completion(.failure(.reject("cannot encode the element")))
+            }
+            body = encoded
+        }
+        post(path, body: body) { _, data, outcome in completion(Self.guid(data, outcome)) }
+    }
+
+    /// Updates an element's properties (all of them with `replace`).
     func updateElement(guid: String, properties: [String: JSONValue], replace: Bool, externalSourceName: String?,
                        completion: @escaping @Sendable (Outcome) -> Void) {
-        let body = UpdatePropertiesBody(externalSourceName: externalSourceName, replaceProperties: replace, properties: ElementProperties(properties))
-        post("open-metadata-store/users/\(encode(config.userId))/metadata-elements/\(encode(guid))/update-properties", body: body) { _, outcome in
-            completion(outcome ?? .delivered)
+        switch config.apiVersion {
+        case .v6:
+            post(servicePath + "metadata-elements/\(Self.escape(guid))/update-properties",
+                 body: Egeria6Bodies.updateProperties(properties, replace: replace, externalSourceName: externalSourceName)) { _, _, outcome in
+                completion(outcome ?? .delivered)
+            }
+        case .v5:
+            let body = UpdatePropertiesBody(externalSourceName: externalSourceName, replaceProperties: replace, properties: ElementProperties(properties))
+            guard let encoded = try? encoder.encode(body) else { return completion(.reject("cannot encode the update")) }
+            post(servicePath + "open-metadata-store/users/\(Self.escape(config.userId))/metadata-elements/\(Self.escape(guid))/update-properties",
+                 body: encoded) { _, _, outcome in completion(outcome ?? .delivered) }
         }
     }
 
-    /// `POST …/metadata-elements/{guid}/delete`.
+    /// Deletes an element.
     func deleteElement(guid: String, externalSourceName: String?, completion: @escaping @Sendable (Outcome) -> Void) {
-        post("open-metadata-store/users/\(encode(config.userId))/metadata-elements/\(encode(guid))/delete",
-             body: UpdateRequestBody(externalSourceName: externalSourceName)) { _, outcome in completion(outcome ?? .delivered) }
-    }
-
-    /// The base of the framework services: `{root}/servers/{server}/open-metadata/framework-services/{marker}/`.
-    var baseURL: String {
-        var root = config.omagserverPlatformRootURL
-        while root.hasSuffix("/") { root.removeLast() }
-        return "\(root)/servers/\(encode(config.omagserverName))/open-metadata/framework-services/\(encode(config.serviceURLMarker))/"
-    }
-
-    private func post<T: Encodable>(_ path: String, body: T, completion: @escaping @Sendable (Data?, Outcome?) -> Void) {
-        do { post(path, encoded: try encoder.encode(body), completion: completion) } catch {
-            completion(nil, .reject("cannot encode the request: \(error)"))
+        let path: String
+        let body: Data
+        switch config.apiVersion {
+        case .v6:
+            path = servicePath + "metadata-elements/\(Self.escape(guid))/delete"
+            body = Egeria6Bodies.delete(externalSourceName: externalSourceName)
+        case .v5:
+            path = servicePath + "open-metadata-store/users/\(Self.escape(config.userId))/metadata-elements/\(Self.escape(guid))/delete"
+            guard let encoded = try? encoder.encode(UpdateRequestBody(externalSourceName: externalSourceName)) else {
+                return completion(.reject("cannot encode the delete"))
+            }
+            body = encoded
         }
+        post(path, body: body) { _, _, outcome in completion(outcome ?? .delivered) }
     }
 
-    private func post(_ path: String, encoded data: Data, completion: @escaping @Sendable (Data?, Outcome?) -> Void) {
-        let full = baseURL + path
-        guard let start = full.range(of: "://").flatMap({ full[$0.upperBound...].firstIndex(of: "/") }) else {
-            return completion(nil, .reject("bad URL \(full)"))
+    // MARK: - HTTP
+
+    /// POSTs `body` to `path` with the bearer token; a 401 with a token from the token API gets one more try with
+    /// a new token. The completion has the HTTP status (0 when unreachable), the body and the outcome.
+    private func post(_ path: String, body: Data, renewed: Bool = false, completion: @escaping @Sendable (Int, Data?, Outcome?) -> Void) {
+        guard let tokens else {
+            let headers = secret.map { [("Authorization", "Bearer \($0)")] } ?? []
+            return send(path, body: body, headers: headers, completion: completion)
         }
-        var headers: [(String, String)] = []
-        if let secret { headers.append(("Authorization", "Bearer \(secret)")) }
-        transport.post(path: String(full[start...]), body: data, headers: headers) { result in
+        tokens.withToken { [self] result in
             switch result {
-            // A server may echo the request's headers in its error text: scrub before anyone records it.
-            case .success(let response): completion(response.body, Self.classify(status: response.status, body: response.body).redacted)
-            case .failure(let error): completion(nil, .retry(Redaction.scrub("unreachable: \(error)")))
+            case .failure(let outcome): completion(0, nil, outcome)
+            case .success(let token):
+                send(path, body: body, headers: [("Authorization", "Bearer \(token)")]) { [self] status, data, outcome in
+                    if status == 401 && !renewed {
+                        tokens.invalidate(token)
+                        return post(path, body: body, renewed: true, completion: completion)
+                    }
+                    completion(status, data, outcome)
+                }
             }
         }
     }
 
-    private func encode(_ component: String) -> String {
+    private func send(_ path: String, body: Data, headers: [(String, String)], completion: @escaping @Sendable (Int, Data?, Outcome?) -> Void) {
+        transport.post(path: path, body: body, headers: headers) { result in
+            switch result {
+            // A server may echo the request's headers in its error text: scrub before anyone records it.
+            case .success(let response):
+                completion(response.status, response.body, Self.classify(status: response.status, body: response.body).redacted)
+            case .failure(let error): completion(0, nil, .retry(Redaction.scrub("unreachable: \(error)")))
+            }
+        }
+    }
+
+    /// The `guid` of a `GUIDResponse`, or why there is none.
+    private static func guid(_ data: Data?, _ outcome: Outcome?) -> Result<String, Outcome> {
+        switch outcome ?? .delivered {
+        case .delivered:
+            guard let data, case .object(let body)? = try? JSONParser.parse(data), case .string(let guid)? = body["guid"], !guid.isEmpty else {
+                return .failure(.retry("GUIDResponse without a guid"))
+            }
+            return .success(guid)
+        case let failure: return .failure(failure)
+        }
+    }
+
+    private static func escape(_ component: String) -> String {
         // UUIDs and plain names need no escaping; CharacterSet-based escaping is costly per report.
         if component.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F || $0 == 0x2E }) {
             return component
@@ -140,109 +281,3 @@ final class EgeriaClient: Sendable {
     }
 }
 
-/// Egeria's `IntegrationReportProperties`, with our report id in `additionalProperties.reportId` as the
-/// idempotency key for replays after a crash.
-struct ReportBody: Encodable {
-    let `class` = "IntegrationReportProperties"
-    let serverName: String
-    let connectorId: String
-    let connectorName: String
-    let refreshStartDate: Date
-    let refreshCompletionDate: Date?
-    let createdElements: [String]
-    let updatedElements: [String]
-    let deletedElements: [String]
-    let additionalProperties: [String: String]
-
-    init(_ report: IntegrationReport) {
-        serverName = report.serverName
-        connectorId = report.connectorId
-        connectorName = report.connectorName
-        refreshStartDate = report.refreshStartDate
-        refreshCompletionDate = report.refreshCompletionDate
-        createdElements = report.createdElements
-        updatedElements = report.updatedElements
-        deletedElements = report.deletedElements
-        additionalProperties = report.additionalProperties.merging(["reportId": report.reportId]) { _, ours in ours }
-    }
-
-    /// The same JSON as `JSONEncoder.daemon` would write, built directly: it is made once per forwarded report.
-    var json: Data {
-        func list(_ values: [String]) -> String { "[" + values.map(JSONText.quoted).joined(separator: ",") + "]" }
-        func millis(_ date: Date) -> String { String(Int64((date.timeIntervalSince1970 * 1000).rounded(.down))) }
-        let properties = additionalProperties.keys.sorted().map { "\(JSONText.quoted($0)):\(JSONText.quoted(additionalProperties[$0]!))" }
-        var text = "{\"additionalProperties\":{\(properties.joined(separator: ","))},\"class\":\"IntegrationReportProperties\""
-        text += ",\"connectorId\":\(JSONText.quoted(connectorId)),\"connectorName\":\(JSONText.quoted(connectorName))"
-        text += ",\"createdElements\":\(list(createdElements)),\"deletedElements\":\(list(deletedElements))"
-        if let refreshCompletionDate { text += ",\"refreshCompletionDate\":\(millis(refreshCompletionDate))" }
-        text += ",\"refreshStartDate\":\(millis(refreshStartDate)),\"serverName\":\(JSONText.quoted(serverName))"
-        text += ",\"updatedElements\":\(list(updatedElements))}"
-        return Data(text.utf8)
-    }
-}
-
-/// Egeria's `NewMetadataElementRequestBody` (the fields we set).
-struct NewElementBody: Encodable {
-    let `class` = "NewMetadataElementRequestBody"
-    let externalSourceName: String?
-    let typeName: String
-    let initialStatus = "ACTIVE"
-    let properties: ElementProperties
-}
-
-/// Egeria's `UpdatePropertiesRequestBody`.
-struct UpdatePropertiesBody: Encodable {
-    let `class` = "UpdatePropertiesRequestBody"
-    let externalSourceName: String?
-    let replaceProperties: Bool
-    let forLineage = false
-    let forDuplicateProcessing = false
-    let properties: ElementProperties
-}
-
-/// Egeria's `UpdateRequestBody` (the delete call's body).
-struct UpdateRequestBody: Encodable {
-    let `class` = "UpdateRequestBody"
-    let externalSourceName: String?
-    let forLineage = false
-    let forDuplicateProcessing = false
-}
-
-/// Egeria's `ElementProperties`: each value a `PrimitiveTypePropertyValue` with its open metadata type.
-struct ElementProperties: Encodable {
-    let `class` = "ElementProperties"
-    let propertyValueMap: [String: PrimitiveValue]
-
-    init(_ properties: [String: JSONValue]) {
-        propertyValueMap = properties.mapValues(PrimitiveValue.init)
-    }
-
-    /// One `PrimitiveTypePropertyValue`; structured JSON values are sent as their JSON text.
-    struct PrimitiveValue: Encodable {
-        let `class` = "PrimitiveTypePropertyValue"
-        let typeName: String
-        let primitiveTypeCategory: String
-        let primitiveValue: JSONValue
-
-        init(_ value: JSONValue) {
-            switch value {
-            case .bool: (typeName, primitiveTypeCategory, primitiveValue) = ("boolean", "OM_PRIMITIVE_TYPE_BOOLEAN", value)
-            case .int: (typeName, primitiveTypeCategory, primitiveValue) = ("long", "OM_PRIMITIVE_TYPE_LONG", value)
-            case .double: (typeName, primitiveTypeCategory, primitiveValue) = ("double", "OM_PRIMITIVE_TYPE_DOUBLE", value)
-            case .string: (typeName, primitiveTypeCategory, primitiveValue) = ("string", "OM_PRIMITIVE_TYPE_STRING", value)
-            default: (typeName, primitiveTypeCategory, primitiveValue) = ("string", "OM_PRIMITIVE_TYPE_STRING", .string(value.compactDescription))
-            }
-        }
-    }
-}
-
-extension EgeriaClient.Outcome {
-    /// The outcome with secrets scrubbed from its reason.
-    var redacted: Self {
-        switch self {
-        case .delivered: .delivered
-        case .retry(let reason): .retry(Redaction.scrub(reason))
-        case .reject(let reason): .reject(Redaction.scrub(reason))
-        }
-    }
-}

@@ -16,6 +16,8 @@ final class ReportForwarder: Sendable {
     private let backoff: Backoff
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
+    /// Reports stored before this moment may have been sent by the previous run of the daemon.
+    private let startMillis = EpochMillis.int64(Date())
 
     private struct State {
         var inFlight: Set<String> = []
@@ -58,9 +60,14 @@ final class ReportForwarder: Sendable {
                 return (state.inFlight.union(waiting), client.config.maxInFlight - state.inFlight.count)
             }
             let heads = room > 0 ? Array(store.pendingHeads(excluding: busy).prefix(room)) : []
-            for report in heads {
-                state.withLock { _ = $0.inFlight.insert(report.connectorName) }
-                client.submit(report) { [self] outcome in finished(report, outcome) }
+            for pending in heads {
+                let report = pending.report
+                // Sent before a crash, or sent before with no clear answer: it may already be at the server.
+                let mayExist = state.withLock { state in
+                    state.inFlight.insert(report.connectorName)
+                    return (state.attempts[report.connectorName] ?? 0) > 0
+                } || pending.storedMillis < startMillis
+                client.submit(report, mayExist: mayExist) { [self] outcome in finished(report, outcome) }
             }
             let nextRetry = state.withLock { state in state.retryAt.values.filter { $0 > now }.min() }
             if let nextRetry { _ = wake.wait(timeout: .now() + max(0, nextRetry - MonotonicClock.now())) } else { wake.wait() }

@@ -30,15 +30,23 @@ extension EmbeddedStore {
     func setOnAccepted(_ callback: @escaping @Sendable () -> Void) { onAccepted.withLock { $0 = Callback(callback) } }
 
     /// The oldest unforwarded report of each connector, except those in `busy`: one indexed lookup each.
-    func pendingHeads(excluding busy: Set<String>) -> [IntegrationReport] {
+    /// A report waiting to be forwarded, with when it was stored (epoch ms).
+    struct PendingReport: Sendable {
+        var report: IntegrationReport
+        var storedMillis: Int64
+    }
+
+    func pendingHeads(excluding busy: Set<String>) -> [PendingReport] {
         let connectors = spool.withLock { $0.pending.filter { $0.value.count > 0 && !busy.contains($0.key) }.map(\.key) }
         return read([]) { database in
-            let statement = try database.statement("SELECT body FROM reports WHERE connector = ? AND state = 0 ORDER BY seq LIMIT 1")
+            let statement = try database.statement("SELECT body, stored_ms FROM reports WHERE connector = ? AND state = 0 ORDER BY seq LIMIT 1")
             return try connectors.sorted().compactMap { connector in
                 try statement.bind(.text(connector))
                 defer { statement.reset() }
-                guard try statement.step() else { return nil }
-                return try? IntegrationReport(json: JSONParser.parse(statement.data(0)), path: "report")
+                guard try statement.step(), let report = try? IntegrationReport(json: JSONParser.parse(statement.data(0)), path: "report") else {
+                    return nil
+                }
+                return PendingReport(report: report, storedMillis: Int64(statement.int(1)))
             }
         }
     }

@@ -58,7 +58,7 @@ final class EgeriaStandIn: @unchecked Sendable {
     /// need connectors that keep producing reports while the server is down.
     func accessServer(elementWrites: String = "embedded", extra: String = "") -> String {
         """
-        { "egeria": { "omagserverPlatformRootURL": "\(rootURL)", "omagserverName": "cocoMDS1", "userId": "integration-daemon-npa",
+        { "egeria": { "apiVersion": "5", "omagserverPlatformRootURL": "\(rootURL)", "omagserverName": "cocoMDS1", "userId": "integration-daemon-npa",
                       "elementWrites": "\(elementWrites)",
                       "requestTimeoutSeconds": 2, "initialRetrySeconds": 0.05, "maxRetrySeconds": 0.5 \(extra) } }
         """
