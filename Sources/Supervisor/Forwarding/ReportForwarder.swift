@@ -78,19 +78,21 @@ final class ReportForwarder: Sendable {
         let connector = report.connectorName
         switch outcome {
         case .delivered:
-            // The next report of this connector may go as soon as the server has this one; the forwarded record
-            // need not be durable first: losing it in a crash only replays the report, which the id makes harmless.
-            store.markForwarded(report.reportId) { [logger] error in
+            // The connector stays in flight until the forwarded record is written: until then the store still has
+            // this report at the connector's head, and sending it again would store it twice at a stock Egeria.
+            // A crash before the record is durable replays it, and the replay looks it up first (mayExist).
+            store.markForwarded(report.reportId) { [self] error in
                 if let error { logger.error("forwarded report \(report.reportId) but could not record it: \(error)") }
+                state.withLock { state in
+                    state.inFlight.remove(connector)
+                    // Not recorded: the next attempt must look before it sends.
+                    state.attempts[connector] = error == nil ? nil : 1
+                    state.retryAt[connector] = nil
+                    state.lastError[connector] = nil
+                    state.snapshot.lastSuccess = Date()
+                }
+                wake.signal()
             }
-            state.withLock { state in
-                state.inFlight.remove(connector)
-                state.attempts[connector] = nil
-                state.retryAt[connector] = nil
-                state.lastError[connector] = nil
-                state.snapshot.lastSuccess = Date()
-            }
-            wake.signal()
         case .retry(let reason):
             let delay = state.withLock { state -> Double in
                 let attempt = (state.attempts[connector] ?? 0) + 1

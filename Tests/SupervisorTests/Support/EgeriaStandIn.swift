@@ -21,25 +21,44 @@ final class EgeriaStandIn: @unchecked Sendable {
             let connectorName: String
             let refreshStartDate: Int
             let outcome: String?
+            /// Egeria 6: the activity report's anchor, unique name and plain property values.
+            let anchorGUID: String?
+            let qualifiedName: String?
+            let properties: JSONValue?
         }
         let reports: [Report]
         let requests: Int
         let duplicates: Int
         let errors: [String]
+        /// Egeria 6: tokens issued, and requests refused with 401.
+        let tokens: Int?
+        let unauthorized: Int?
     }
 
+    /// Which Egeria the stand-in plays: 6 (token API, open-metadata-store) or 5 (framework services).
+    enum Version: Sendable { case v5, v6(password: String, tokenSeconds: Double) }
+    let version: Version
+
     /// Starts it on `port` (0: any free port), remembering reports in `stateFile` across restarts.
-    init(stateFile: String, port: Int = 0, token: String? = nil, tls: (cert: String, key: String)? = nil) throws {
+    init(stateFile: String, port: Int = 0, token: String? = nil, tls: (cert: String, key: String)? = nil, version: Version = .v5) throws {
         self.stateFile = stateFile
         self.token = token
         self.tls = tls
-        let (process, port) = try Self.launch(port: port, stateFile: stateFile, token: token, tls: tls)
+        self.version = version
+        let (process, port) = try Self.launch(port: port, stateFile: stateFile, token: token, tls: tls, version: version)
         self.process = process
         self.port = port
     }
 
-    private static func launch(port: Int, stateFile: String, token: String?, tls: (cert: String, key: String)?) throws -> (ChildProcess, Int) {
-        var argv = ["/usr/bin/env", "python3", Binaries.fixtures + "/egeria_standin.py", "--port", "\(port)", "--state", stateFile]
+    private static func launch(port: Int, stateFile: String, token: String?, tls: (cert: String, key: String)?,
+                               version: Version) throws -> (ChildProcess, Int) {
+        var argv = ["/usr/bin/env", "python3"]
+        switch version {
+        case .v5: argv.append(Binaries.fixtures + "/egeria_standin.py")
+        case .v6(let password, let seconds):
+            argv += [Binaries.fixtures + "/egeria6_standin.py", "--password", password, "--token-seconds", "\(seconds)"]
+        }
+        argv += ["--port", "\(port)", "--state", stateFile]
         if let token { argv += ["--token", token] }
         if let tls { argv += ["--tls-cert", tls.cert, "--tls-key", tls.key] }
         let child = try ChildProcess(argv)
@@ -58,10 +77,25 @@ final class EgeriaStandIn: @unchecked Sendable {
     /// need connectors that keep producing reports while the server is down.
     func accessServer(elementWrites: String = "embedded", extra: String = "") -> String {
         """
-        { "egeria": { "apiVersion": "5", "omagserverPlatformRootURL": "\(rootURL)", "omagserverName": "cocoMDS1", "userId": "integration-daemon-npa",
+        { "egeria": { \(apiFields), "omagserverPlatformRootURL": "\(rootURL)", "omagserverName": "\(serverName)", "userId": "integration-daemon-npa",
                       "elementWrites": "\(elementWrites)",
                       "requestTimeoutSeconds": 2, "initialRetrySeconds": 0.05, "maxRetrySeconds": 0.5 \(extra) } }
         """
+    }
+
+    /// The version's fields of the config block; Egeria 6 gets its password from STANDIN_PASSWORD.
+    private var apiFields: String {
+        switch version {
+        case .v5: #""apiVersion": "5""#
+        case .v6: #""apiVersion": "6", "passwordEnvironmentVariable": "STANDIN_PASSWORD""#
+        }
+    }
+
+    var serverName: String {
+        switch version {
+        case .v5: "cocoMDS1"
+        case .v6: "qs-metadata-store"
+        }
     }
 
     func stop() {
@@ -72,7 +106,7 @@ final class EgeriaStandIn: @unchecked Sendable {
     /// Starts it again on the same port (its reports survive in the state file).
     func restart() throws {
         stop()
-        process = try Self.launch(port: port, stateFile: stateFile, token: token, tls: tls).0
+        process = try Self.launch(port: port, stateFile: stateFile, token: token, tls: tls, version: version).0
     }
 
     /// Elements the stand-in holds, by GUID: type name and plain property values.

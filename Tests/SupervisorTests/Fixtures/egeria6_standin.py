@@ -1,0 +1,305 @@
+#!/usr/bin/env python3
+"""A stand-in Egeria 6 metadata access server for the forwarding tests (standard library only).
+
+It speaks what an Egeria 6 platform does for the daemon, including its awkward parts:
+  POST /api/token {"userId", "password"}         -> text/plain token (a JWT-shaped string with exp), or HTTP 401
+  every other path needs "Authorization: Bearer <token>"; a missing, unknown or expired token gets HTTP 401, no body
+  POST /servers/{mas}/open-metadata/access-services/open-metadata-store/users/{user}/
+       metadata-elements                         NewOpenMetadataElementRequestBody -> GUIDResponse
+       metadata-elements/by-search-conditions    FindRequestBody -> OpenMetadataElementsResponse ("elements" left out
+                                                 when nothing matches, as Jackson's NON_NULL does)
+       metadata-elements/{guid}/update-properties UpdatePropertiesRequestBody -> BooleanResponse
+       metadata-elements/{guid}/delete           OpenMetadataDeleteRequestBody -> VoidResponse
+Errors are HTTP 200 with relatedHTTPCode. Every reply is sent chunked. Like stock Egeria it does NOT de-duplicate:
+a report created twice is stored twice, and counted in "duplicates".
+
+Tests steer it through /control (no token needed):
+  POST /control/mode {"mode": "ok" | "500" | "revoke-tokens"}   (revoke-tokens forgets every token issued so far)
+  GET  /control/reports -> {"reports": [{"reportId", "connectorName", "refreshStartDate", "anchorGUID", "qualifiedName",
+                            "properties"}...] in arrival order (duplicates included), "requests", "duplicates", "errors",
+                            "tokens", "unauthorized"}
+  GET  /control/elements -> {"elements": {guid: {"typeName", "properties", "anchorGUID"}}}
+A ConnectorActivityReport whose connectorName contains "poison" is refused with an FFDC InvalidParameterException.
+"""
+import argparse
+import base64
+import json
+import os
+import re
+import socket
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--port", type=int, default=0)
+parser.add_argument("--server", default="qs-metadata-store")
+parser.add_argument("--user", default="integration-daemon-npa")
+parser.add_argument("--password", default="secret")
+parser.add_argument("--token-seconds", type=float, default=3600)
+parser.add_argument("--state", required=True)
+parser.add_argument("--tls-cert")
+parser.add_argument("--tls-key")
+args = parser.parse_args()
+
+BASE = r"^/servers/([^/]+)/open-metadata/access-services/open-metadata-store/users/([^/]+)/metadata-elements"
+CREATE = re.compile(BASE + r"$")
+FIND = re.compile(BASE + r"/by-search-conditions$")
+CHANGE = re.compile(BASE + r"/([^/]+)/(update-properties|delete)$")
+REPORT_PROPERTIES = {"qualifiedName": "string", "serverName": "string", "connectorId": "string", "connectorName": "string",
+                     "startTime": "date", "createdElements": "array<string>", "updatedElements": "array<string>",
+                     "deletedElements": "array<string>", "additionalProperties": "map<string,string>"}
+
+lock = threading.Lock()
+state = {"mode": "ok", "requests": 0, "duplicates": 0, "errors": [], "reports": [], "elements": {}, "tokens": {},
+         "issued": 0, "unauthorized": 0}
+if os.path.exists(args.state):
+    with open(args.state) as f:
+        for line in f:
+            entry = json.loads(line)
+            state["elements"][entry["guid"]] = entry["element"]
+            if entry.get("report"):
+                state["reports"].append(entry["report"])
+
+
+def ffdc(code, response_class="VoidResponse", exception=None, message=None):
+    body = {"class": response_class, "relatedHTTPCode": code}
+    if exception:
+        body.update({"exceptionClassName": exception, "exceptionErrorMessage": message or exception})
+    return body
+
+
+def b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def plain(value, problems, name):
+    """One PropertyValue -> a plain value, checking its class and typeName."""
+    kind = value.get("class")
+    if kind == "PrimitiveTypePropertyValue":
+        if "typeName" not in value or "primitiveTypeCategory" not in value:
+            problems.append("%s: primitive without typeName/primitiveTypeCategory" % name)
+        return value.get("typeName"), value.get("primitiveValue")
+    if kind == "ArrayTypePropertyValue":
+        values = value.get("arrayValues", {}).get("propertyValueMap", {})
+        if value.get("arrayCount") != len(values):
+            problems.append("%s: arrayCount %s but %d values" % (name, value.get("arrayCount"), len(values)))
+        return value.get("typeName"), [plain(values[str(i)], problems, name)[1] for i in range(len(values))]
+    if kind == "MapTypePropertyValue":
+        values = value.get("mapValues", {}).get("propertyValueMap", {})
+        return value.get("typeName"), {k: plain(v, problems, name)[1] for k, v in values.items()}
+    problems.append("%s: unknown PropertyValue class %s" % (name, kind))
+    return None, None
+
+
+def values_of(properties, problems):
+    if properties.get("class") not in ("ElementProperties", "NewElementProperties"):
+        problems.append("properties.class is %s" % properties.get("class"))
+    return {name: plain(value, problems, name) for name, value in properties.get("propertyValueMap", {}).items()}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *_):
+        pass
+
+    def setup(self):
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def reply(self, status, body, content_type="application/json"):
+        """Every reply chunked, in two chunks, as a Spring Boot server streams larger bodies."""
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        if not data:
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        half = len(data) // 2
+        out = b""
+        for chunk in (data[:half], data[half:]):
+            if chunk:
+                out += b"%x;note=1\r\n%s\r\n" % (len(chunk), chunk)
+        self.wfile.write(out + b"0\r\n\r\n")
+
+    def read_body(self):
+        length = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(length) if length else b""
+        if len(body) < length:
+            raise ConnectionResetError("request body cut short")
+        return body
+
+    def do_GET(self):
+        if self.path == "/control/reports":
+            with lock:
+                body = {k: state[k] for k in ("reports", "requests", "duplicates", "errors", "unauthorized")}
+                body["tokens"] = state["issued"]
+            return self.reply(200, body)
+        if self.path == "/control/elements":
+            with lock:
+                return self.reply(200, {"elements": dict(state["elements"])})
+        self.reply(404, b"")
+
+    def authorized(self):
+        header = self.headers.get("Authorization", "")
+        token = header[7:] if header.startswith("Bearer ") else None
+        with lock:
+            expiry = state["tokens"].get(token)
+            if expiry is None or expiry < time.time():
+                state["unauthorized"] += 1
+                return False
+        return True
+
+    def do_POST(self):
+        try:
+            raw = self.read_body()
+        except ConnectionResetError:
+            self.close_connection = True
+            return
+        if self.path == "/control/mode":
+            mode = json.loads(raw)["mode"]
+            with lock:
+                if mode == "revoke-tokens":
+                    state["tokens"].clear()
+                else:
+                    state["mode"] = mode
+            return self.reply(200, {"mode": mode})
+        if self.path == "/api/token":
+            body = json.loads(raw or b"{}")
+            if body.get("userId") != args.user or body.get("password") != args.password:
+                return self.reply(401, b"")
+            expiry = time.time() + args.token_seconds
+            token = "%s.%s.%s" % (b64(b'{"alg":"RS256"}'), b64(json.dumps({"sub": args.user, "exp": int(expiry)}).encode()),
+                                  b64(uuid.uuid4().bytes))
+            with lock:
+                state["tokens"][token] = expiry
+                state["issued"] += 1
+            return self.reply(200, token.encode(), "text/plain")
+        with lock:
+            state["requests"] += 1
+            mode = state["mode"]
+        if not self.authorized():
+            return self.reply(401, b"")
+        if mode == "500":
+            return self.reply(200, ffdc(500, exception="PropertyServerException", message="repository unavailable"))
+        for pattern, handler in ((FIND, self.find), (CHANGE, self.change), (CREATE, self.create)):
+            match = pattern.match(self.path)
+            if match:
+                if match.group(1) != args.server or match.group(2) != args.user:
+                    break
+                try:
+                    return handler(match, json.loads(raw))
+                except (BrokenPipeError, ConnectionResetError):
+                    # The daemon was killed while the answer went out; what was stored stays stored, as in Egeria.
+                    self.close_connection = True
+                    return
+                except Exception as error:  # noqa: BLE001 - any malformed body is a 400 here
+                    with lock:
+                        state["errors"].append("bad body for %s: %s" % (self.path, error))
+                    return self.reply(200, ffdc(400, exception="InvalidParameterException", message=str(error)))
+        with lock:
+            state["errors"].append("bad path " + self.path)
+        self.reply(404, b"")
+
+    def create(self, _match, body):
+        problems = []
+        type_name = body.get("typeName")
+        if not isinstance(type_name, str):
+            problems.append("typeName")
+        values = values_of(body.get("properties", {}), problems)
+        anchor = body.get("anchorGUID")
+        report = None
+        if type_name == "ConnectorActivityReport":
+            for name, kind in REPORT_PROPERTIES.items():
+                if values.get(name, (None,))[0] != kind:
+                    problems.append("property %s is not a %s" % (name, kind))
+            with lock:
+                anchor_element = state["elements"].get(anchor)
+            if not anchor_element or anchor_element["typeName"] != "IntegrationConnector":
+                problems.append("anchorGUID %s is not an IntegrationConnector element" % anchor)
+            if body.get("parentGUID") != anchor or body.get("parentRelationshipTypeName") != "ReportSubject" \
+                    or body.get("parentAtEnd1") is not True or body.get("isOwnAnchor") is not False:
+                problems.append("not a ReportSubject child of its anchor")
+            if not problems and "poison" in values["connectorName"][1]:
+                return self.reply(200, ffdc(400, "GUIDResponse", "InvalidParameterException", "connector is not registered"))
+            if not problems:
+                extra = values["additionalProperties"][1]
+                report = {"reportId": extra.get("reportId"), "connectorName": values["connectorName"][1],
+                          "refreshStartDate": values["startTime"][1], "outcome": extra.get("outcome"), "anchorGUID": anchor,
+                          "qualifiedName": values["qualifiedName"][1],
+                          "properties": {k: v[1] for k, v in values.items()}}
+        if problems:
+            with lock:
+                state["errors"].append("bad %s: %s" % (type_name, problems))
+            return self.reply(200, ffdc(400, "GUIDResponse", "InvalidParameterException", "; ".join(problems)))
+        guid = str(uuid.uuid4())
+        element = {"typeName": type_name, "properties": {k: v[1] for k, v in values.items()}, "anchorGUID": anchor}
+        with lock:
+            name = element["properties"].get("qualifiedName")
+            if any(e["properties"].get("qualifiedName") == name for e in state["elements"].values()):
+                state["duplicates"] += 1
+            state["elements"][guid] = element
+            if report:
+                state["reports"].append(report)
+            with open(args.state, "a") as f:
+                f.write(json.dumps({"guid": guid, "element": element, "report": report}) + "\n")
+        self.reply(200, {"class": "GUIDResponse", "relatedHTTPCode": 200, "guid": guid})
+
+    def find(self, _match, body):
+        conditions = body["searchProperties"]["conditions"]
+        if len(conditions) != 1 or conditions[0]["property"] != "qualifiedName" or conditions[0]["operator"] != "EQ":
+            raise ValueError("expected one condition qualifiedName EQ")
+        problems = []
+        wanted = plain(conditions[0]["value"], problems, "value")[1]
+        type_name = body.get("metadataElementTypeName")
+        with lock:
+            found = [{"class": "OpenMetadataElement", "elementGUID": guid, "type": {"typeName": e["typeName"]},
+                      "elementProperties": {"class": "ElementProperties", "propertyValueMap": {
+                          "qualifiedName": {"class": "PrimitiveTypePropertyValue", "typeName": "string",
+                                            "primitiveTypeCategory": "OM_PRIMITIVE_TYPE_STRING",
+                                            "primitiveValue": e["properties"].get("qualifiedName")}}}}
+                     for guid, e in state["elements"].items()
+                     if e["properties"].get("qualifiedName") == wanted and (type_name is None or e["typeName"] == type_name)]
+        body = {"class": "OpenMetadataElementsResponse", "relatedHTTPCode": 200}
+        if found:
+            body["elements"] = found
+        self.reply(200, body)
+
+    def change(self, match, body):
+        guid, operation = match.group(3), match.group(4)
+        with lock:
+            if guid not in state["elements"]:
+                return self.reply(200, ffdc(400, exception="InvalidParameterException", message="unknown guid " + guid))
+            if operation == "delete":
+                if body.get("class") != "OpenMetadataDeleteRequestBody":
+                    raise ValueError("not an OpenMetadataDeleteRequestBody")
+                del state["elements"][guid]
+                return self.reply(200, ffdc(200))
+        if body.get("class") != "UpdatePropertiesRequestBody" or not isinstance(body.get("mergeUpdate"), bool):
+            raise ValueError("not an UpdatePropertiesRequestBody with mergeUpdate")
+        problems = []
+        values = {k: v[1] for k, v in values_of(body["properties"], problems).items()}
+        if problems:
+            raise ValueError("; ".join(problems))
+        with lock:
+            if body["mergeUpdate"]:
+                state["elements"][guid]["properties"].update(values)
+            else:
+                state["elements"][guid]["properties"] = values
+        self.reply(200, {"class": "BooleanResponse", "relatedHTTPCode": 200, "flag": True})
+
+
+server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+server.daemon_threads = True
+if args.tls_cert:
+    import ssl
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(args.tls_cert, args.tls_key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+print("PORT %d" % server.server_address[1], flush=True)
+server.serve_forever()
