@@ -2,8 +2,10 @@ import Foundation
 import Glibc
 import Synchronization
 
-/// A minimal HTTP/1.1 server that answers every POST at once with Egeria's `VoidResponse`, keeping connections
-/// alive: a stand-in fast enough that the daemon, not the server, is what the forwarding benchmark measures.
+/// A minimal HTTP/1.1 server that answers every POST at once, keeping connections alive: a stand-in fast enough
+/// that the daemon, not the server, is what the forwarding benchmark measures. It answers Egeria 5's report path
+/// with `VoidResponse`, and Egeria 6's token API (a token), search (nothing found) and element creation (a
+/// `GUIDResponse`); it counts integration reports and `ConnectorActivityReport` creations.
 final class FastStandIn: Sendable {
     let port: Int
     private let listener: Int32
@@ -41,8 +43,14 @@ final class FastStandIn: Sendable {
 
     private func serve(_ client: Int32) {
         defer { Glibc.close(client) }
-        let body = Data("{\"class\":\"VoidResponse\",\"relatedHTTPCode\":200}".utf8)
-        let response = Data("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\r\n".utf8) + body
+        func answer(_ body: String, type: String = "application/json") -> Data {
+            Data("HTTP/1.1 200 OK\r\nContent-Type: \(type)\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
+        }
+        let void = answer("{\"class\":\"VoidResponse\",\"relatedHTTPCode\":200}")
+        let token = answer("bench-token", type: "text/plain")
+        let nothingFound = answer("{\"class\":\"OpenMetadataElementsResponse\",\"relatedHTTPCode\":200}")
+        let activityMarker = Data("\"typeName\":\"ConnectorActivityReport\"".utf8)
+        var created = 0
         var buffer = Data()
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -61,8 +69,21 @@ final class FastStandIn: Sendable {
                 if n <= 0 { return }
                 buffer.append(contentsOf: chunk[0..<n])
             }
+            let body = buffer[headerEnd.upperBound..<(headerEnd.upperBound + length)]
+            let requestLine = headers.prefix { $0 != "\r" }
+            var response = void
+            if requestLine.contains("/api/token") {
+                response = token
+            } else if requestLine.contains("by-search-conditions") {
+                response = nothingFound
+            } else if requestLine.contains("/metadata-elements ") {
+                created += 1
+                response = answer("{\"class\":\"GUIDResponse\",\"relatedHTTPCode\":200,\"guid\":\"bench-\(client)-\(created)\"}")
+                if body.range(of: activityMarker) != nil { received.add(1, ordering: .relaxed) }
+            } else if requestLine.contains("integration-reports") {
+                received.add(1, ordering: .relaxed)
+            }
             buffer = Data(buffer[(headerEnd.upperBound + length)...])
-            if headers.contains("integration-reports") { received.add(1, ordering: .relaxed) }
             let sent = response.withUnsafeBytes { write(client, $0.baseAddress, response.count) }
             if sent != response.count { return }
         }

@@ -102,10 +102,19 @@ extension RealProcesses {
                 received = try server.received()
             }
             #expect((received.tokens ?? 0) >= 3, "the token was renewed before it expired")
-            // Tokens revoked behind the daemon's back: 401, a new token, and the report goes again.
+            // Long-lived tokens from now on; once the daemon holds one, it is revoked behind its back:
+            // a 401, a new token, and the report goes again.
+            try server.setMode("token-seconds:3600")
+            received = try server.received()
+            let issued = received.tokens ?? 0
+            while (received.tokens ?? 0) <= issued && Date() < deadline.addingTimeInterval(10) {
+                usleep(100_000)
+                received = try server.received()
+            }
             try server.setMode("revoke-tokens")
             let before = received.reports.count
-            while (received.unauthorized ?? 0) == 0 || received.reports.count <= before + 5, Date() < deadline.addingTimeInterval(10) {
+            let again = Date().addingTimeInterval(20)
+            while ((received.unauthorized ?? 0) == 0 || received.reports.count <= before + 5) && Date() < again {
                 usleep(100_000)
                 received = try server.received()
             }

@@ -24,6 +24,12 @@ final class ReportForwarder: Sendable {
         var retryAt: [String: Double] = [:]
         var attempts: [String: Int] = [:]
         var lastError: [String: String] = [:]
+        /// Per connector, the last report the server has, whose forwarded record may not be written yet: the
+        /// store still lists it as pending, and sending it again would store it twice at a stock Egeria.
+        var deliveredThrough: [String: Int64] = [:]
+        /// Per connector, reports up to here may be at the server already (a forwarded record failed to be
+        /// written): each is looked up before it is sent.
+        var lookUpThrough: [String: Int64] = [:]
         var snapshot = Snapshot()
     }
 
@@ -55,41 +61,48 @@ final class ReportForwarder: Sendable {
     private func run() {
         while true {
             let now = MonotonicClock.now()
-            let (busy, room) = state.withLock { state -> (Set<String>, Int) in
+            let (busy, room, delivered) = state.withLock { state -> (Set<String>, Int, [String: Int64]) in
                 let waiting = state.retryAt.filter { $0.value > now }.map(\.key)
-                return (state.inFlight.union(waiting), client.config.maxInFlight - state.inFlight.count)
+                return (state.inFlight.union(waiting), client.config.maxInFlight - state.inFlight.count, state.deliveredThrough)
             }
-            let heads = room > 0 ? Array(store.pendingHeads(excluding: busy).prefix(room)) : []
+            let heads = room > 0 ? Array(store.pendingHeads(excluding: busy, after: delivered).prefix(room)) : []
             for pending in heads {
                 let report = pending.report
                 // Sent before a crash, or sent before with no clear answer: it may already be at the server.
                 let mayExist = state.withLock { state in
                     state.inFlight.insert(report.connectorName)
-                    return (state.attempts[report.connectorName] ?? 0) > 0
+                    return (state.attempts[report.connectorName] ?? 0) > 0 || pending.seq <= (state.lookUpThrough[report.connectorName] ?? 0)
                 } || pending.storedMillis < startMillis
-                client.submit(report, mayExist: mayExist) { [self] outcome in finished(report, outcome) }
+                client.submit(report, mayExist: mayExist) { [self] outcome in finished(pending, outcome) }
             }
             let nextRetry = state.withLock { state in state.retryAt.values.filter { $0 > now }.min() }
             if let nextRetry { _ = wake.wait(timeout: .now() + max(0, nextRetry - MonotonicClock.now())) } else { wake.wait() }
         }
     }
 
-    private func finished(_ report: IntegrationReport, _ outcome: EgeriaClient.Outcome) {
+    private func finished(_ pending: EmbeddedStore.PendingReport, _ outcome: EgeriaClient.Outcome) {
+        let report = pending.report
         let connector = report.connectorName
         switch outcome {
         case .delivered:
-            // The connector stays in flight until the forwarded record is written: until then the store still has
-            // this report at the connector's head, and sending it again would store it twice at a stock Egeria.
-            // A crash before the record is durable replays it, and the replay looks it up first (mayExist).
+            // The connector's next report may go at once; this one is skipped until its forwarded record is
+            // written. A crash before that replays it, and the replay looks it up first (mayExist).
+            state.withLock { state in
+                state.inFlight.remove(connector)
+                state.deliveredThrough[connector] = max(state.deliveredThrough[connector] ?? 0, pending.seq)
+                state.attempts[connector] = nil
+                state.retryAt[connector] = nil
+                state.lastError[connector] = nil
+                state.snapshot.lastSuccess = Date()
+            }
+            wake.signal()
             store.markForwarded(report.reportId) { [self] error in
-                if let error { logger.error("forwarded report \(report.reportId) but could not record it: \(error)") }
+                guard let error else { return }
+                logger.error("forwarded report \(report.reportId) but could not record it: \(error); it is looked up and recorded again")
+                // Back to the store's own view: the unrecorded report is the head again, and is looked up before it is sent.
                 state.withLock { state in
-                    state.inFlight.remove(connector)
-                    // Not recorded: the next attempt must look before it sends.
-                    state.attempts[connector] = error == nil ? nil : 1
-                    state.retryAt[connector] = nil
-                    state.lastError[connector] = nil
-                    state.snapshot.lastSuccess = Date()
+                    state.lookUpThrough[connector] = max(state.lookUpThrough[connector] ?? 0, state.deliveredThrough[connector] ?? 0, pending.seq)
+                    state.deliveredThrough[connector] = nil
                 }
                 wake.signal()
             }

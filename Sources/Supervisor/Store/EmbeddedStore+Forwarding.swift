@@ -34,19 +34,22 @@ extension EmbeddedStore {
     struct PendingReport: Sendable {
         var report: IntegrationReport
         var storedMillis: Int64
+        var seq: Int64
     }
 
-    func pendingHeads(excluding busy: Set<String>) -> [PendingReport] {
+    /// Each connector's oldest pending report, skipping connectors in `busy` and, per connector, reports up to
+    /// `after[connector]` (delivered, their forwarded record not yet written).
+    func pendingHeads(excluding busy: Set<String>, after: [String: Int64] = [:]) -> [PendingReport] {
         let connectors = spool.withLock { $0.pending.filter { $0.value.count > 0 && !busy.contains($0.key) }.map(\.key) }
         return read([]) { database in
-            let statement = try database.statement("SELECT body, stored_ms FROM reports WHERE connector = ? AND state = 0 ORDER BY seq LIMIT 1")
+            let statement = try database.statement("SELECT body, stored_ms, seq FROM reports WHERE connector = ? AND state = 0 AND seq > ? ORDER BY seq LIMIT 1")
             return try connectors.sorted().compactMap { connector in
-                try statement.bind(.text(connector))
+                try statement.bind(.text(connector), .int(Int(after[connector] ?? 0)))
                 defer { statement.reset() }
                 guard try statement.step(), let report = try? IntegrationReport(json: JSONParser.parse(statement.data(0)), path: "report") else {
                     return nil
                 }
-                return PendingReport(report: report, storedMillis: Int64(statement.int(1)))
+                return PendingReport(report: report, storedMillis: Int64(statement.int(1)), seq: Int64(statement.int(2)))
             }
         }
     }

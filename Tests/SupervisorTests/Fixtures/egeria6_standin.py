@@ -14,7 +14,8 @@ Errors are HTTP 200 with relatedHTTPCode. Every reply is sent chunked. Like stoc
 a report created twice is stored twice, and counted in "duplicates".
 
 Tests steer it through /control (no token needed):
-  POST /control/mode {"mode": "ok" | "500" | "revoke-tokens"}   (revoke-tokens forgets every token issued so far)
+  POST /control/mode {"mode": "ok" | "500" | "revoke-tokens" | "token-seconds:N"}
+       (revoke-tokens forgets every token issued so far; token-seconds:N sets the life of tokens issued from now on)
   GET  /control/reports -> {"reports": [{"reportId", "connectorName", "refreshStartDate", "anchorGUID", "qualifiedName",
                             "properties"}...] in arrival order (duplicates included), "requests", "duplicates", "errors",
                             "tokens", "unauthorized"}
@@ -166,6 +167,8 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 if mode == "revoke-tokens":
                     state["tokens"].clear()
+                elif mode.startswith("token-seconds:"):
+                    args.token_seconds = float(mode.split(":", 1)[1])
                 else:
                     state["mode"] = mode
             return self.reply(200, {"mode": mode})
