@@ -1,16 +1,53 @@
 import Foundation
 import Protocol
+import Synchronization
 
 /// The daemon's status in Egeria 6's shapes: `IntegrationDaemonStatus` (each integration service is one
 /// integration group), `IntegrationGroupSummary` and `IntegrationConnectorReport`.
 struct EgeriaStatusShape {
     let status: DaemonStatus
 
-    var daemonStatus: JSONValue {
-        .object(["integrationGroupSummaries": .array(status.integrationServiceSummaries.map { group($0) }),
-                 "integrationConnectorReports": .array(status.integrationServiceSummaries.flatMap { service in
-                     service.integrationConnectorReports.map { report($0, of: service, topLevel: true) }
-                 })])
+    /// The whole `IntegrationDaemonStatusResponse`, written straight to bytes: with 50 services a dictionary per
+    /// connector costs more than everything else in a status request.
+    func daemonStatusResponse() -> [UInt8] {
+        var w = JSONWriter(capacity: 2048 + 1536 * status.integrationServiceSummaries.count)
+        w.raw("{\"class\":\"IntegrationDaemonStatusResponse\",\"relatedHTTPCode\":200,\"integrationDaemonStatus\":{\"integrationGroupSummaries\":[")
+        for (index, service) in status.integrationServiceSummaries.enumerated() {
+            if index > 0 { w.raw(",") }
+            write(group: service, to: &w)
+        }
+        w.raw("],\"integrationConnectorReports\":[")
+        var first = true
+        for service in status.integrationServiceSummaries {
+            for connector in service.integrationConnectorReports {
+                if !first { w.raw(",") }
+                first = false
+                write(report: connector, of: service, topLevel: true, to: &w)
+            }
+        }
+        w.raw("]}}")
+        return w.bytes
+    }
+
+    /// `IntegrationGroupSummariesResponse`.
+    func groupSummariesResponse() -> [UInt8] {
+        var w = JSONWriter(capacity: 1024 + 1024 * status.integrationServiceSummaries.count)
+        w.raw("{\"class\":\"IntegrationGroupSummariesResponse\",\"relatedHTTPCode\":200,\"integrationGroupSummaries\":[")
+        for (index, service) in status.integrationServiceSummaries.enumerated() {
+            if index > 0 { w.raw(",") }
+            write(group: service, to: &w)
+        }
+        w.raw("]}")
+        return w.bytes
+    }
+
+    /// `IntegrationGroupSummaryResponse` for one service.
+    func groupSummaryResponse(_ service: DaemonStatus.ServiceSummary) -> [UInt8] {
+        var w = JSONWriter(capacity: 2048)
+        w.raw("{\"class\":\"IntegrationGroupSummaryResponse\",\"relatedHTTPCode\":200,\"integrationGroupSummary\":")
+        write(group: service, to: &w)
+        w.raw("}")
+        return w.bytes
     }
 
     func group(named name: String) -> DaemonStatus.ServiceSummary? {
@@ -21,40 +58,47 @@ struct EgeriaStatusShape {
         status.integrationServiceSummaries.lazy.flatMap(\.integrationConnectorReports).first { $0.connectorName == name }
     }
 
-    func group(_ service: DaemonStatus.ServiceSummary) -> JSONValue {
-        var object: [String: JSONValue] = [
-            "integrationGroupName": .string(service.integrationServiceURLMarker),
-            "integrationGroupGUID": .string(Self.groupGUID(server: status.serverName, group: service.integrationServiceURLMarker)),
-            "integrationGroupDescription": .string(service.integrationServiceFullName),
-            "integrationGroupStatus": .string(Self.groupStatus(service.worker.state)),
-            "integrationConnectorReports": .array(service.integrationConnectorReports.map { report($0, of: service, topLevel: false) }),
-        ]
+    /// Egeria's `IntegrationGroupSummary`: each integration service is one group.
+    private func write(group service: DaemonStatus.ServiceSummary, to w: inout JSONWriter) {
+        w.raw("{\"integrationGroupName\":"); w.string(service.integrationServiceURLMarker)
+        w.raw(",\"integrationGroupGUID\":"); w.string(Self.groupGUID(server: status.serverName, group: service.integrationServiceURLMarker))
+        w.raw(",\"integrationGroupDescription\":"); w.string(service.integrationServiceFullName)
+        w.raw(",\"integrationGroupStatus\":"); w.string(Self.groupStatus(service.worker.state))
         if let last = service.integrationConnectorReports.compactMap(\.lastRefreshTime).max() {
-            object["lastRefreshTime"] = .string(EgeriaEnvelope.date(last))
+            w.raw(",\"lastRefreshTime\":"); w.string(EgeriaEnvelope.date(last))
         }
-        return .object(object)
+        w.raw(",\"integrationConnectorReports\":[")
+        for (index, connector) in service.integrationConnectorReports.enumerated() {
+            if index > 0 { w.raw(",") }
+            write(report: connector, of: service, topLevel: false, to: &w)
+        }
+        w.raw("]}")
     }
 
-    /// One connector; the top-level list also carries the group's GUID, as Egeria 6.1 does.
-    func report(_ connector: DaemonStatus.ConnectorReport, of service: DaemonStatus.ServiceSummary, topLevel: Bool) -> JSONValue {
+    /// Egeria's `IntegrationConnectorReport`; the top-level list also carries the group's GUID, as Egeria 6.1 does.
+    private func write(report connector: DaemonStatus.ConnectorReport, of service: DaemonStatus.ServiceSummary, topLevel: Bool,
+                       to w: inout JSONWriter) {
         let failed = service.worker.state == "failed"
-        let connectorStatus = connector.connectorStatus?.rawValue ?? (failed ? "FAILED" : "INITIALIZED")
-        var object: [String: JSONValue] = [
-            "connectorId": .string(connector.connectorId), "connectorName": .string(connector.connectorName),
-            "connectorInstanceId": .string(connector.connectorId), "connectorStatus": .string(connectorStatus),
-            "minMinutesBetweenRefresh": .int(Self.minutes(connector.minMinutesBetweenRefresh)),
-            "statistics": Self.statistics(connector.statistics, minutes: connector.minMinutesBetweenRefresh),
-        ]
+        w.raw("{\"connectorId\":"); w.string(connector.connectorId)
+        w.raw(",\"connectorName\":"); w.string(connector.connectorName)
+        w.raw(",\"connectorInstanceId\":"); w.string(connector.connectorId)
+        w.raw(",\"connectorStatus\":"); w.string(connector.connectorStatus?.rawValue ?? (failed ? "FAILED" : "INITIALIZED"))
         if topLevel {
-            object["integrationGroupGUID"] = .string(Self.groupGUID(server: status.serverName, group: service.integrationServiceURLMarker))
+            w.raw(",\"integrationGroupGUID\":"); w.string(Self.groupGUID(server: status.serverName, group: service.integrationServiceURLMarker))
         }
-        if let connection = connector.connection { object["connection"] = Self.connection(connection, name: connector.connectorName) }
-        if let changed = connector.lastStatusChange { object["lastStatusChange"] = .string(EgeriaEnvelope.date(changed)) }
-        if let refreshed = connector.lastRefreshTime { object["lastRefreshTime"] = .string(EgeriaEnvelope.date(refreshed)) }
+        if let connection = connector.connection {
+            w.raw(",\"connection\":")
+            w.value(Self.connection(connection, name: connector.connectorName))
+        }
+        if let changed = connector.lastStatusChange { w.raw(",\"lastStatusChange\":"); w.string(EgeriaEnvelope.date(changed)) }
+        if let refreshed = connector.lastRefreshTime { w.raw(",\"lastRefreshTime\":"); w.string(EgeriaEnvelope.date(refreshed)) }
+        w.raw(",\"minMinutesBetweenRefresh\":"); w.int(Self.minutes(connector.minMinutesBetweenRefresh))
         if let message = connector.failingExceptionMessage ?? (failed ? service.worker.failureReason : nil) {
-            object["failingExceptionMessage"] = .string(message)
+            w.raw(",\"failingExceptionMessage\":"); w.string(message)
         }
-        return .object(object)
+        w.raw(",\"statistics\":")
+        Self.write(statistics: connector.statistics, minutes: connector.minMinutesBetweenRefresh, to: &w)
+        w.raw("}")
     }
 
     /// An OCF `Connection` bean as Egeria writes it.
@@ -77,19 +121,23 @@ struct EgeriaStatusShape {
         minutes <= 0 ? 0 : Int(min(minutes.rounded(.up), Double(Int32.max)))
     }
 
-    static func statistics(_ s: DaemonStatus.ConnectorStatistics, minutes: Double) -> JSONValue {
-        var object: [String: JSONValue] = [
-            "refreshCount": .int(s.refreshCount), "reportsStored": .int(s.reportsStored), "elementsCreated": .int(s.elementsCreated),
-            "elementsUpdated": .int(s.elementsUpdated), "elementsDeleted": .int(s.elementsDeleted),
-            "refreshTimeoutSeconds": .double(s.refreshTimeoutSeconds), "refreshOverruns": .int(s.refreshOverruns),
-            "refreshIntervalSeconds": .double(minutes * 60), "reportsForwarded": .int(s.reportsForwarded),
-            "reportsBacklog": .int(s.reportsBacklog), "reportsDeadLettered": .int(s.reportsDeadLettered),
-        ]
-        if let id = s.lastReportId { object["lastReportId"] = .string(id) }
-        if let seconds = s.refreshingForSeconds { object["refreshingForSeconds"] = .double(seconds) }
-        if let time = s.lastForwardTime { object["lastForwardTime"] = .string(EgeriaEnvelope.date(time)) }
-        if let error = s.lastForwardError { object["lastForwardError"] = .string(error) }
-        return .object(object)
+    static func write(statistics s: DaemonStatus.ConnectorStatistics, minutes: Double, to w: inout JSONWriter) {
+        w.raw("{\"refreshCount\":"); w.int(s.refreshCount)
+        w.raw(",\"reportsStored\":"); w.int(s.reportsStored)
+        w.raw(",\"elementsCreated\":"); w.int(s.elementsCreated)
+        w.raw(",\"elementsUpdated\":"); w.int(s.elementsUpdated)
+        w.raw(",\"elementsDeleted\":"); w.int(s.elementsDeleted)
+        w.raw(",\"refreshTimeoutSeconds\":"); w.double(s.refreshTimeoutSeconds)
+        w.raw(",\"refreshOverruns\":"); w.int(s.refreshOverruns)
+        w.raw(",\"refreshIntervalSeconds\":"); w.double(minutes * 60)
+        w.raw(",\"reportsForwarded\":"); w.int(s.reportsForwarded)
+        w.raw(",\"reportsBacklog\":"); w.int(s.reportsBacklog)
+        w.raw(",\"reportsDeadLettered\":"); w.int(s.reportsDeadLettered)
+        if let id = s.lastReportId { w.raw(",\"lastReportId\":"); w.string(id) }
+        if let seconds = s.refreshingForSeconds { w.raw(",\"refreshingForSeconds\":"); w.double(seconds) }
+        if let time = s.lastForwardTime { w.raw(",\"lastForwardTime\":"); w.string(EgeriaEnvelope.date(time)) }
+        if let error = s.lastForwardError { w.raw(",\"lastForwardError\":"); w.string(error) }
+        w.raw("}")
     }
 
     /// Egeria's `IntegrationGroupStatus` for a worker state.
@@ -102,8 +150,18 @@ struct EgeriaStatusShape {
         }
     }
 
-    /// A stable GUID for a group: the same daemon and service always give the same one.
+    /// A stable GUID for a group: the same daemon and service always give the same one. Made once per group.
     static func groupGUID(server: String, group: String) -> String {
+        let key = server + "\u{0}" + group
+        if let known = guids.withLock({ $0[key] }) { return known }
+        let guid = makeGroupGUID(server: server, group: group)
+        guids.withLock { $0[key] = guid }
+        return guid
+    }
+
+    private static let guids = Mutex<[String: String]>([:])
+
+    private static func makeGroupGUID(server: String, group: String) -> String {
         var bytes = BearerTokens.sha256(Array("\(server)::IntegrationGroup::\(group)".utf8)).prefix(16).map { $0 }
         bytes[6] = (bytes[6] & 0x0F) | 0x50
         bytes[8] = (bytes[8] & 0x3F) | 0x80

@@ -102,7 +102,7 @@ struct PlatformDoor: Sendable {
         switch route {
         case _ where route.is("GET", "status"):
             return withStatus("getIntegrationDaemonStatus", "IntegrationDaemonStatusResponse", reply) { shape in
-                EgeriaEnvelope.ok("IntegrationDaemonStatusResponse", ["integrationDaemonStatus": shape.daemonStatus])
+                HTTPServer.Response(status: 200, body: shape.daemonStatusResponse())
             }
         case _ where route.is("GET", "integration-connectors/*/configuration-properties"):
             let name = route.captures[0]
@@ -165,7 +165,7 @@ struct PlatformDoor: Sendable {
             return call("restartConnectors", reply) { .restart(RestartCommand(connectorName: name), $0) }
         case _ where route.is("GET", "integration-groups/summary"):
             return withStatus("getIntegrationGroupSummaries", "IntegrationGroupSummariesResponse", reply) { shape in
-                EgeriaEnvelope.ok("IntegrationGroupSummariesResponse", ["integrationGroupSummaries": .array(shape.status.integrationServiceSummaries.map { shape.group($0) })])
+                HTTPServer.Response(status: 200, body: shape.groupSummariesResponse())
             }
         case _ where route.is("GET", "integration-groups/*/summary"):
             let group = route.captures[0]
@@ -173,7 +173,7 @@ struct PlatformDoor: Sendable {
                 guard let service = shape.group(named: group) else {
                     return Self.unknownGroup(group).response("IntegrationGroupSummaryResponse", action: "getIntegrationGroupSummary")
                 }
-                return EgeriaEnvelope.ok("IntegrationGroupSummaryResponse", ["integrationGroupSummary": shape.group(service)])
+                return HTTPServer.Response(status: 200, body: shape.groupSummaryResponse(service))
             }
         case _ where route.is("GET", "integration-groups/*/refresh-config"):
             let group = route.captures[0]
@@ -283,7 +283,9 @@ struct PlatformDoor: Sendable {
         post(.status(StatusCommand()) { result in
             switch result {
             case .failure(let error): reply(EgeriaEnvelope.failure(for: error, server: server, action: action).response(responseClass, action: action))
-            case .success(let status): reply(answer(EgeriaStatusShape(status: status)))
+            case .success(let status):
+                // The loop only gathers the facts; Egeria's shape is written off its thread.
+                DispatchQueue.global().async { reply(answer(EgeriaStatusShape(status: status))) }
             }
         })
         return HTTPServer.Wait(seconds: 10, fallback: EgeriaEnvelope.unavailable("no answer within 10 s", action: action).response(responseClass, action: action))

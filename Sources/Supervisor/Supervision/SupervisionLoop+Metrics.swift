@@ -54,9 +54,10 @@ extension SupervisionLoop {
             out.histogram(p + "connector_refresh_duration_seconds", [("service", s.config.urlMarker), ("connector", name)],
                           s.refreshDurations[name] ?? Histogram())
         }
+        let totals = store.allTotals()
         out.family(p + "reports_accepted_total", "counter", "Integration reports acknowledged to workers (durable).")
         for (s, name) in connectors {
-            out.sample(p + "reports_accepted_total", [("service", s.config.urlMarker), ("connector", name)], Double(store.totals(connectorName: name).reports))
+            out.sample(p + "reports_accepted_total", [("service", s.config.urlMarker), ("connector", name)], Double(totals[name]?.reports.reports ?? 0))
         }
         out.family(p + "reports_forwarded_total", "counter", "Integration reports stored at the access server (the embedded one stores on accept).")
         for (s, name) in connectors {
@@ -64,11 +65,11 @@ extension SupervisionLoop {
         }
         out.family(p + "reports_backlog", "gauge", "Accepted integration reports not yet at the access server.")
         for (s, name) in connectors {
-            out.sample(p + "reports_backlog", [("service", s.config.urlMarker), ("connector", name)], Double(store.forwardTotals(connectorName: name).backlog))
+            out.sample(p + "reports_backlog", [("service", s.config.urlMarker), ("connector", name)], Double(totals[name]?.forwarding.backlog ?? 0))
         }
         out.family(p + "reports_dead_lettered_total", "counter", "Integration reports the access server rejected (in dead-letters.jsonl).")
         for (s, name) in connectors {
-            out.sample(p + "reports_dead_lettered_total", [("service", s.config.urlMarker), ("connector", name)], Double(store.forwardTotals(connectorName: name).deadLettered))
+            out.sample(p + "reports_dead_lettered_total", [("service", s.config.urlMarker), ("connector", name)], Double(totals[name]?.forwarding.deadLettered ?? 0))
         }
         out.family(p + "store_writable", "gauge", "1 while the embedded store can be written, 0 while writes fail (disk full).")
         out.sample(p + "store_writable", [], store.writeProblem == nil ? 1 : 0)

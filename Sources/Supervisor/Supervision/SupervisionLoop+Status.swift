@@ -6,6 +6,7 @@ import Protocol
 extension SupervisionLoop {
     func status() -> DaemonStatus {
         let kept = store.keptReports
+        let allTotals = store.allTotals()
         return DaemonStatus(
             serverName: config.localServerName,
             daemon: .init(pid: getpid(), state: isShuttingDown ? "stopping" : "running", startTime: startTime,
@@ -15,13 +16,14 @@ extension SupervisionLoop {
                           droppedLogLines: LogSink.droppedLines, controlConnections: control?.figures.open ?? 0,
                           refusedControlConnections: control?.figures.refused ?? 0),
             accessServer: access.summary(),
-            integrationServiceSummaries: services.map(summary))
+            integrationServiceSummaries: services.map { summary($0, totals: allTotals) })
     }
 
     /// Seconds as milliseconds with microsecond resolution.
     static func millis(_ seconds: Double) -> Double { (seconds * 1_000_000).rounded() / 1000 }
 
-    private func summary(_ service: ServiceRuntime) -> DaemonStatus.ServiceSummary {
+    private func summary(_ service: ServiceRuntime, totals all: [String: (reports: EmbeddedStore.ConnectorTotals, forwarding: EmbeddedStore.ForwardTotals)])
+        -> DaemonStatus.ServiceSummary {
         let exit = service.lifecycle.lastExit.map { record -> DaemonStatus.ExitSummary in
             var summary = DaemonStatus.ExitSummary(cause: record.cause, description: record.status.description,
                                                    uptimeSeconds: (record.uptimeSeconds * 1000).rounded() / 1000,
@@ -46,8 +48,8 @@ extension SupervisionLoop {
             residentMemoryBytes: service.memoryBytes, memoryLimitMegabytes: service.config.memoryLimitMegabytes)
         let connectors = service.config.connectors.map { config -> DaemonStatus.ConnectorReport in
             let latest = service.connectorStatus[config.connectorName]
-            let totals = store.totals(connectorName: config.connectorName)
-            let forwarding = store.forwardTotals(connectorName: config.connectorName)
+            let totals = all[config.connectorName]?.reports ?? EmbeddedStore.ConnectorTotals()
+            let forwarding = all[config.connectorName]?.forwarding ?? EmbeddedStore.ForwardTotals()
             let statistics = DaemonStatus.ConnectorStatistics(
                 refreshCount: service.earlierRefreshes[config.connectorName, default: 0] + (latest?.refreshCount ?? 0),
                 reportsStored: totals.reports, elementsCreated: totals.created, elementsUpdated: totals.updated,
