@@ -2,6 +2,7 @@
 #include "system_shims.h"
 
 #include <stdint.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -22,4 +23,8 @@ int shim_accept_cloexec_nonblock(int fd) { return accept4(fd, NULL, NULL, SOCK_C
 
 int shim_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int lowest) {
     return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
+}
+
+int shim_contains(const void *haystack, size_t haystack_length, const void *needle, size_t needle_length) {
+    return memmem(haystack, haystack_length, needle, needle_length) != NULL;
 }

@@ -29,6 +29,8 @@ final class SocketHTTPTransport: Sendable {
     private let port: UInt16
     private let tls: OpenSSL?
     private let timeoutSeconds: Double
+    /// The fixed part of every request's head after the path.
+    private let hostHeader: [UInt8]
     private let jobs = Mutex<[Job]>([])
     private let available = DispatchSemaphore(value: 0)
 
@@ -40,6 +42,7 @@ final class SocketHTTPTransport: Sendable {
         self.port = port
         self.tls = scheme == "https" ? try OpenSSL(caFile: caFile) : nil
         self.timeoutSeconds = timeoutSeconds
+        self.hostHeader = Array(" HTTP/1.1\r\nHost: \(host.contains(":") ? "[\(host)]" : host):\(port)\r\nContent-Type: application/json\r\nAccept: application/json\r\n".utf8)
         for index in 0..<max(1, connections) {
             try OSThread.start(name: "http-\(index)") { [self] in connectionLoop() }
         }
@@ -124,10 +127,20 @@ final class SocketHTTPTransport: Sendable {
             }
         }
         guard let open = channel else { return .failure(TransportError(description: "no connection")) }
-        var request = "POST \(job.path) HTTP/1.1\r\nHost: \(host):\(port)\r\nContent-Type: application/json\r\nAccept: application/json\r\n"
-        for (name, value) in job.headers { request += "\(name): \(value)\r\n" }
-        request += "Content-Length: \(job.body.count)\r\n\r\n"
-        var bytes = Data(request.utf8)
+        // One buffer, one write: the head is bytes appended in place, not an interpolated String.
+        var bytes = Data(capacity: 160 + job.path.utf8.count + job.body.count + job.headers.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count + 4 })
+        bytes.append(contentsOf: "POST ".utf8)
+        bytes.append(contentsOf: job.path.utf8)
+        bytes.append(contentsOf: hostHeader)
+        for (name, value) in job.headers {
+            bytes.append(contentsOf: name.utf8)
+            bytes.append(contentsOf: ": ".utf8)
+            bytes.append(contentsOf: value.utf8)
+            bytes.append(contentsOf: "\r\n".utf8)
+        }
+        bytes.append(contentsOf: "Content-Length: ".utf8)
+        bytes.append(contentsOf: String(job.body.count).utf8)
+        bytes.append(contentsOf: "\r\n\r\n".utf8)
         bytes.append(job.body)
         guard open.send(bytes) else {
             channel = nil

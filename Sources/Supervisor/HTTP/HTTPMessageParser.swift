@@ -185,15 +185,25 @@ struct HTTPMessageParser {
             return false
         }
         guard end - start <= limits.maxHeaderBytes else { throw .headerTooLarge(limit: limits.maxHeaderBytes) }
-        let lines = buffer[start..<end].split(separator: 0x0A, omittingEmptySubsequences: false).map { line in
-            line.last == 0x0D ? line.dropLast() : line
-        }
+        let headStart = start
         start = end + 4
         head = Head()
         body = []
-        guard let first = lines.first else { throw .malformed("empty head") }
-        try parseStartLine(first)
-        for line in lines.dropFirst() where !line.isEmpty {
+        // Lines end in LF (CR dropped), walked in place: a response is parsed for every forwarded report.
+        var lineStart = headStart
+        var first = true
+        while lineStart <= end {
+            var lineEnd = lineStart
+            while lineEnd < end && buffer[lineEnd] != 0x0A { lineEnd += 1 }
+            var line = buffer[lineStart..<lineEnd]
+            if line.last == 0x0D { line = line.dropLast() }
+            lineStart = lineEnd + 1
+            if first {
+                first = false
+                try parseStartLine(line)
+                continue
+            }
+            if line.isEmpty { continue }
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex else {
                 throw .malformed("header line without a name: \"\(String(decoding: line.prefix(60), as: UTF8.self))\"")
             }
@@ -205,13 +215,14 @@ struct HTTPMessageParser {
             }
             head.headers.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
         }
+        if first { throw .malformed("empty head") }
         try chooseBody()
         return true
     }
 
     private mutating func parseStartLine(_ line: ArraySlice<UInt8>) throws(ParseError) {
         let parts = line.split(separator: 0x20, maxSplits: 2, omittingEmptySubsequences: false)
-        let text = String(decoding: line.prefix(80), as: UTF8.self)
+        var text: String { String(decoding: line.prefix(80), as: UTF8.self) }
         switch kind {
         case .request:
             guard parts.count == 3, !parts[0].isEmpty, parts[0].allSatisfy(Self.isTokenByte), !parts[1].isEmpty,
@@ -232,12 +243,13 @@ struct HTTPMessageParser {
         }
     }
 
-    private static func version(_ bytes: ArraySlice<UInt8>, line: String) throws(ParseError) -> Int {
-        switch String(decoding: bytes, as: UTF8.self) {
-        case "HTTP/1.1": 1
-        case "HTTP/1.0": 0
-        default: throw .unsupported("unsupported HTTP version in \"\(line)\"")
-        }
+    private static let http11 = Array("HTTP/1.1".utf8)
+    private static let http10 = Array("HTTP/1.0".utf8)
+
+    private static func version(_ bytes: ArraySlice<UInt8>, line: @autoclosure () -> String) throws(ParseError) -> Int {
+        if bytes.elementsEqual(http11) { return 1 }
+        if bytes.elementsEqual(http10) { return 0 }
+        throw .unsupported("unsupported HTTP version in \"\(line())\"")
     }
 
     private mutating func chooseBody() throws(ParseError) {

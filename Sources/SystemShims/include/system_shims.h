@@ -4,6 +4,7 @@
 #define SYSTEM_SHIMS_H
 
 #include <spawn.h>
+#include <stddef.h>
 
 /// prctl(PR_SET_CHILD_SUBREAPER, 1): orphaned descendants are re-parented to this process, not to PID 1.
 int shim_set_child_subreaper(void);
@@ -22,5 +23,8 @@ int shim_accept_cloexec_nonblock(int fd);
 
 /// posix_spawn_file_actions_addclosefrom_np (glibc >= 2.34): the child inherits no fd >= `lowest`.
 int shim_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int lowest);
+
+/// memmem(3) (a GNU extension the overlay leaves out): whether `needle` occurs in `haystack`.
+int shim_contains(const void *haystack, size_t haystack_length, const void *needle, size_t needle_length);
 
 #endif
