@@ -118,6 +118,11 @@ extension RealProcesses {
                 if !admitted { usleep(20_000) }
             }
             #expect(admitted)
+            let door = try #require(try harness.status().daemon.platform)
+            #expect(door.refusedConnections >= 1)
+            #expect(door.requests >= 6)
+            #expect(try harness.cli("metrics").stdout.contains("integration_daemon_platform_connections_refused_total"))
+            #expect(try harness.cli("status").stdout.contains("platform door: http://127.0.0.1:\(port)"))
             #expect(harness.stop() == .exited(0))
         }
 

@@ -44,6 +44,17 @@ struct DaemonStatus: Codable, Sendable {
         var controlConnections: Int
         /// Control connections refused (over the cap, or the daemon out of fds).
         var refusedControlConnections: Int
+        /// The REST platform door, when configured: connections open and refused, and requests served.
+        var platform: PlatformFigures?
+    }
+
+    /// The platform door's figures.
+    struct PlatformFigures: Codable, Sendable {
+        var address: String
+        var tls: Bool
+        var openConnections: Int
+        var refusedConnections: Int
+        var requests: Int
     }
 
     /// Egeria's `IntegrationServiceSummary` plus the service's worker.

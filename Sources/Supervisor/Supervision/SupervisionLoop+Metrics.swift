@@ -84,6 +84,14 @@ extension SupervisionLoop {
         out.sample(p + "log_lines_dropped_total", [], Double(LogSink.droppedLines))
         out.family(p + "control_connections_refused_total", "counter", "Control connections refused: over the cap, or out of fds.")
         out.sample(p + "control_connections_refused_total", [], Double(control?.figures.refused ?? 0))
+        if let door = platform?.figures {
+            out.family(p + "platform_connections", "gauge", "Connections open on the REST platform door.")
+            out.sample(p + "platform_connections", [], Double(door.open))
+            out.family(p + "platform_connections_refused_total", "counter", "Platform door connections refused: over maxConnections, or out of fds.")
+            out.sample(p + "platform_connections_refused_total", [], Double(door.refused))
+            out.family(p + "platform_requests_total", "counter", "Requests the platform door handed on (framing errors and refusals not counted).")
+            out.sample(p + "platform_requests_total", [], Double(door.requests))
+        }
         out.family(p + "spool_bytes", "gauge", "Bytes of accepted reports waiting in the spool.")
         out.sample(p + "spool_bytes", [], Double(store.backlog.bytes))
         return out.text

@@ -14,7 +14,12 @@ extension SupervisionLoop {
                           storeError: store.writeProblem?.reason, storeErrorSince: store.writeProblem?.since,
                           storeSizeBytes: store.sizeBytes, storeReports: kept.count, storeOldestReport: kept.oldest,
                           droppedLogLines: LogSink.droppedLines, controlConnections: control?.figures.open ?? 0,
-                          refusedControlConnections: control?.figures.refused ?? 0),
+                          refusedControlConnections: control?.figures.refused ?? 0,
+                          platform: platform.map { door in
+                              let figures = door.figures
+                              return .init(address: "\(config.platform?.host ?? ""):\(door.port)", tls: door.tls != nil,
+                                           openConnections: figures.open, refusedConnections: figures.refused, requests: figures.requests)
+                          }),
             accessServer: access.summary(),
             integrationServiceSummaries: services.map { summary($0, totals: allTotals) })
     }
