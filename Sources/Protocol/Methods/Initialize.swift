@@ -12,9 +12,17 @@ public enum Initialize: RPCMethod {
         public var connectors: [IntegrationConnectorConfig]
         /// The daemon's log level (trace … critical), so the worker does not write lines that would be dropped.
         public var logLevel: String?
+        /// A worker that gets no heartbeat for this long fences itself: it disconnects its connectors and exits,
+        /// so a partitioned worker does not run on beside its replacement.
+        public var heartbeatTimeoutSeconds: Double?
+        /// The worker enforces this itself too (exit ``WorkerExitCode/memoryLimit``), for when the daemon cannot reach it.
+        public var memoryLimitMegabytes: Int?
 
         public init(protocolVersion: Int, integrationServiceURLMarker: String, serverName: String, userId: String,
-                    heartbeatIntervalSeconds: Double, connectors: [IntegrationConnectorConfig], logLevel: String? = nil) {
+                    heartbeatIntervalSeconds: Double, connectors: [IntegrationConnectorConfig], logLevel: String? = nil,
+                    heartbeatTimeoutSeconds: Double? = nil, memoryLimitMegabytes: Int? = nil) {
+            self.heartbeatTimeoutSeconds = heartbeatTimeoutSeconds
+            self.memoryLimitMegabytes = memoryLimitMegabytes
             self.protocolVersion = protocolVersion
             self.integrationServiceURLMarker = integrationServiceURLMarker
             self.serverName = serverName
@@ -30,14 +38,20 @@ public enum Initialize: RPCMethod {
         public var protocolVersion: Int
         public var workerVersion: String
         public var pid: Int32
-        public init(protocolVersion: Int, workerVersion: String, pid: Int32) {
+        /// The worker's own host name (a remote worker's is not the daemon's).
+        public var hostName: String?
+        public init(protocolVersion: Int, workerVersion: String, pid: Int32, hostName: String? = nil) {
             self.protocolVersion = protocolVersion
             self.workerVersion = workerVersion
             self.pid = pid
+            self.hostName = hostName
         }
     }
 }
 
 extension Initialize.Result: RangeChecked {
-    public var outOfRange: String? { Self.check("pid", pid, 1...Int32.max) ?? Self.check("protocolVersion", protocolVersion, 0...Int(Int32.max)) }
+    public var outOfRange: String? {
+        Self.check("pid", pid, 1...Int32.max) ?? Self.check("protocolVersion", protocolVersion, 0...Int(Int32.max))
+            ?? ((hostName?.utf8.count ?? 0) > 255 ? "hostName: over 255 bytes" : nil)
+    }
 }

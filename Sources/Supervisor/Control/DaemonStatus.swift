@@ -68,6 +68,9 @@ struct DaemonStatus: Codable, Sendable {
     /// The service's worker process as the supervisor sees it.
     struct WorkerSummary: Codable, Sendable {
         var pid: Int32?
+        /// The worker's own pid and host, from its handshake and heartbeats (differ from `pid` behind ssh).
+        var workerPid: Int32?
+        var hostName: String?
         /// starting, running, stopping, backoff, failed, stopped.
         var state: String
         var restartCount: Int

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Protocol
 import Synchronization
 
 /// The one ordered stream of events the supervision loop consumes; any thread may post.
@@ -35,14 +36,5 @@ final class EventQueue: Sendable {
             }
             return event
         }
-    }
-}
-
-/// Monotonic seconds: immune to wall-clock changes, used for every deadline.
-enum MonotonicClock {
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }

@@ -39,6 +39,16 @@ final class ServiceRuntime {
     /// Refresh durations per connector, from the workers' status notifications.
     var refreshDurations: [String: Histogram] = [:]
     var memoryBytes: Int?
+    /// What the worker says of itself (handshake and heartbeats): its own pid, host and memory, which for a worker
+    /// behind ssh or kubectl are not those of the process the daemon spawned.
+    var workerFacts: WorkerFacts?
+
+    /// The worker's own facts.
+    struct WorkerFacts: Sendable {
+        var pid: Int32?
+        var hostName: String?
+        var residentMemoryBytes: Int?
+    }
     /// Per connector, since when (monotonic, the daemon's clock) its current refresh has run.
     var refreshingSince: [String: Double] = [:]
     /// Refreshes that ran past their deadline, per connector, and when the last one was caught.
@@ -75,6 +85,7 @@ final class ServiceRuntime {
         connection = nil
         process = nil
         memoryBytes = nil
+        workerFacts = nil
         let reason = "the \(config.urlMarker) worker \(status) before answering"
         for call in pending.values {
             switch call {

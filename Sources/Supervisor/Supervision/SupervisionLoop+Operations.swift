@@ -82,7 +82,11 @@ extension SupervisionLoop {
     /// Reads the worker's resident memory and replaces it when over its limit.
     func checkMemory(_ service: ServiceRuntime) {
         guard let pid = service.process?.pid else { return }
-        service.memoryBytes = ResidentMemory.bytes(of: pid)
+        // The larger of what the daemon sees of the process it spawned and what the worker reports: a worker
+        // behind ssh is only visible through its report, and a local one cannot hide by under-reporting.
+        let seen = ResidentMemory.bytes(of: pid)
+        let reported = service.workerFacts?.residentMemoryBytes
+        service.memoryBytes = [seen, reported].compactMap { $0 }.max()
         guard let limit = service.config.memoryLimitMegabytes, let bytes = service.memoryBytes, bytes > limit << 20 else { return }
         let megabytes = bytes >> 20
         service.logger.warning("worker uses \(megabytes) MiB resident, over its memoryLimitMegabytes \(limit): replacing it",

@@ -43,7 +43,7 @@ extension SupervisionLoop {
         }
         let failure: String? = if case .failed(let reason) = service.lifecycle.state { reason } else { nil }
         let worker = DaemonStatus.WorkerSummary(
-            pid: service.process?.pid, state: service.stateName, restartCount: service.lifecycle.restartCount,
+            pid: service.process?.pid, workerPid: service.workerFacts?.pid, hostName: service.workerFacts?.hostName, state: service.stateName, restartCount: service.lifecycle.restartCount,
             lastExit: exit, failureReason: failure, protocolViolations: service.protocolViolations,
             heartbeatRoundTripMillis: service.heartbeatRoundTrip.map(Self.millis),
             readySince: service.readySince,

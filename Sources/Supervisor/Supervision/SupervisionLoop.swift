@@ -161,7 +161,8 @@ final class SupervisionLoop {
                 service.readySince = Date()
                 if let exitSeenAt = service.exitSeenAt { service.lastRestart.readySeconds = now - exitSeenAt }
                 perform(service.lifecycle.handshakeCompleted(now: now), on: service)
-                service.logger.info("worker ready", ["pid": "\(result.pid)", "workerVersion": result.workerVersion])
+                service.workerFacts = .init(pid: result.pid, hostName: result.hostName, residentMemoryBytes: nil)
+                service.logger.info("worker ready", ["pid": "\(result.pid)", "workerVersion": result.workerVersion, "host": result.hostName ?? "-"])
                 if isShuttingDown || service.removing { perform(service.lifecycle.stop(now: now), on: service) }
             case .success(let result):
                 rejectHandshake(service, "worker speaks protocol version \(result.protocolVersion), the daemon \(ProtocolVersion.current)")
@@ -170,9 +171,13 @@ final class SupervisionLoop {
             }
         case (.initialize, .error(let error)):
             rejectHandshake(service, error.message)
-        case (.heartbeat(let sentAt), _):
+        case (.heartbeat(let sentAt), let answer):
             service.heartbeatRoundTrip = now - sentAt
             service.lifecycle.answered(now: now)
+            if case .result(let line) = answer, case .success(let facts) = decoder.result(Heartbeat.self, from: line) {
+                service.workerFacts = .init(pid: facts.pid ?? service.workerFacts?.pid, hostName: facts.hostName ?? service.workerFacts?.hostName,
+                                            residentMemoryBytes: facts.residentMemoryBytes)
+            }
         case (.shutdown, _):
             break
         case (.refresh(let collector), .result(let line)):
@@ -248,7 +253,8 @@ final class SupervisionLoop {
                     protocolVersion: ProtocolVersion.current, integrationServiceURLMarker: service.config.urlMarker,
                     serverName: config.localServerName, userId: config.localServerUserId,
                     heartbeatIntervalSeconds: config.supervision.heartbeatIntervalSeconds, connectors: service.config.connectors,
-                    logLevel: logger.level.rawValue)
+                    logLevel: logger.level.rawValue, heartbeatTimeoutSeconds: config.supervision.heartbeatTimeoutSeconds,
+                    memoryLimitMegabytes: service.config.memoryLimitMegabytes)
                 send(Initialize.self, params, call: .initialize, to: service)
             case .sendHeartbeat:
                 service.heartbeatSequence += 1

@@ -18,15 +18,30 @@ final class WorkerRuntime: Sendable {
     /// What new connector hosts need; set by `initialize`.
     private let setup = Mutex<Initialize.Params?>(nil)
     private let logger: Logger
+    private let fence: SelfFence
+    private let hostName = SelfFence.hostName()
 
     init(registry: ConnectorRegistry = .standard) {
         self.registry = registry
         self.client = SupervisorClient(wire: wire)
-        self.logger = Logger(label: "worker")
+        let logger = Logger(label: "worker")
+        self.logger = logger
+        fence = SelfFence(logger: logger)
     }
 
-    /// Serves stdin until EOF, then exits: a supervisor that died must not leave this worker behind.
+    /// Serves stdin until EOF, then fences: a supervisor that died must not leave this worker behind, whatever
+    /// its connectors are doing.
     func run() -> Never {
+        do {
+            try fence.start { [self] in
+                let all = hosts.withLock { $0 } ?? []
+                // In parallel, each bounded: one wedged connector must not hold up the others.
+                DispatchQueue.concurrentPerform(iterations: all.count) { all[$0].disconnect(timeoutSeconds: SelfFence.disconnectSeconds) }
+            }
+        } catch {
+            // Without the watch thread a lost supervisor is noticed only at stdin EOF; say so, and go on.
+            logger.error("cannot start the self-fence thread: \(error); the worker exits only when stdin closes")
+        }
         FramedInput.readLoop(fd: 0, maxLineLength: LineFramer.defaultMaxLineLength) { event in
             switch event {
             case .line(let line): handle(line)
@@ -35,8 +50,9 @@ final class WorkerRuntime: Sendable {
             }
         }
         client.close()
-        logger.info("stdin closed; exiting")
-        exit(0)
+        fence.fence("stdin closed", code: 0)
+        // The fence exits the process, at the latest at its grace deadline.
+        while true { pause() }
     }
 
     private func handle(_ line: Data) {
@@ -58,7 +74,10 @@ final class WorkerRuntime: Sendable {
         case Initialize.name:
             answer(id, decoder.params(Initialize.self, from: line).flatMap(initialize))
         case Heartbeat.name:
-            answer(id, decoder.params(Heartbeat.self, from: line))
+            fence.heard()
+            answer(id, decoder.params(Heartbeat.self, from: line).map { [hostName] params in
+                Heartbeat.Result(sequence: params.sequence, pid: getpid(), hostName: hostName, residentMemoryBytes: SelfFence.residentBytes())
+            })
         case RefreshConnectors.name:
             switch decoder.params(RefreshConnectors.self, from: line) {
             case .success(let params): refresh(id: id, params)
@@ -97,8 +116,9 @@ final class WorkerRuntime: Sendable {
             return .failure(.internalError("\(error)"))
         }
         for host in created where host.status != .CONFIG_FAILED { scheduler.schedule(host, at: .now()) }
+        fence.arm(heartbeatTimeoutSeconds: params.heartbeatTimeoutSeconds, memoryLimitMegabytes: params.memoryLimitMegabytes)
         serviceLogger.info("initialized", ["connectors": "\(created.count)"])
-        return .success(.init(protocolVersion: ProtocolVersion.current, workerVersion: Self.version, pid: getpid()))
+        return .success(.init(protocolVersion: ProtocolVersion.current, workerVersion: Self.version, pid: getpid(), hostName: hostName))
     }
 
     private func makeHost(_ config: IntegrationConnectorConfig, _ params: Initialize.Params) -> ConnectorHost {
