@@ -61,6 +61,14 @@ extension RealProcesses {
                  expected: ["integrationServices[0].integrationConnectorConfigs[0].connection.connectorType.connectorProviderClassName: is required"]),
             Case(name: "worker command not executable", json: doc(services: service.replacingOccurrences(of: "\"integrationConnectorConfigs\"", with: "\"worker\": { \"command\": [\"no-such-worker-binary\"] }, \"integrationConnectorConfigs\"")),
                  expected: ["integrationServices[0].worker.command[0]: \"no-such-worker-binary\" is not an executable file"]),
+            Case(name: "remote worker: command and remote both, bad port, relative workerPath, unreadable key",
+                 json: doc(services: service.replacingOccurrences(of: "\"integrationConnectorConfigs\"", with: """
+                 "worker": { "command": ["ssh"], "remote": { "host": "10.0.0.2", "port": 70000, "workerPath": "bin/integration-worker", "identityFile": "/no/such/key" } }, "integrationConnectorConfigs"
+                 """)),
+                 expected: ["integrationServices[0].worker: give command or remote, not both",
+                            "integrationServices[0].worker.remote.port: must be between 1 and 65535, got 70000",
+                            "integrationServices[0].worker.remote.workerPath: expected an absolute path on the remote host",
+                            "integrationServices[0].worker.remote.identityFile: \"/no/such/key\" cannot be read"]),
             Case(name: "empty worker command", json: doc(services: service.replacingOccurrences(of: "\"integrationConnectorConfigs\"", with: "\"worker\": { \"command\": [] }, \"integrationConnectorConfigs\"")),
                  expected: ["integrationServices[0].worker.command: expected a non-empty array of strings, got []"]),
             Case(name: "both refresh intervals", json: doc(services: service.replacingOccurrences(of: "\"connectorName\": \"files\",", with: "\"connectorName\": \"files\", \"refreshTimeInterval\": 1, \"refreshIntervalSeconds\": 5,")),

@@ -185,4 +185,60 @@ struct WorkerLifecycleTests {
         #expect(l.handshakeCompleted(now: 0) == [])
         #expect(l.tick(now: 0) == [])
     }
+
+    @Test("a remote worker whose host is unreachable (ssh exit 255, timeouts) is retried forever with capped backoff, never FAILED")
+    func remote_unreachable_isRetriedForever() {
+        var restart = RestartSettings()
+        restart.maxRestarts = 2
+        restart.initialBackoffSeconds = 0.1
+        restart.maxBackoffSeconds = 1
+        var l = WorkerLifecycle(timing: Self.timing, restart: restart, remote: true, random: { 0.99 })
+        var t = 0.0
+        #expect(l.start(now: t) == [.spawn])
+        for round in 0..<20 {
+            _ = l.spawned(pid: Int32(100 + round), now: t)
+            t += 0.05
+            _ = l.exited(.exited(255), now: t)
+            #expect(l.lastExit?.cause == "unreachable")
+            guard case .backingOff(let until) = l.state else { Issue.record("not backing off: \(l.state)"); return }
+            #expect(until - t <= 1.0 + 1e-9, "backoff is capped")
+            t = until
+            _ = l.tick(now: t)
+        }
+        #expect(l.unreachableSince == 0.05)
+        // A start timeout (silent drop) is unreachable too; a handshake ends the episode.
+        _ = l.spawned(pid: 500, now: t)
+        _ = l.tick(now: t + 5)
+        _ = l.exited(.signaled(SIGTERM), now: t + 5.1)
+        #expect(l.lastExit?.cause == "unreachable")
+        guard case .backingOff(let until) = l.state else { Issue.record("not backing off"); return }
+        _ = l.tick(now: until)
+        _ = l.spawned(pid: 501, now: until)
+        _ = l.handshakeCompleted(now: until + 0.5)
+        #expect(l.unreachableSince == nil)
+        #expect(l.isReady)
+    }
+
+    @Test("a remote worker that crashes on its side still counts against the budget; a local exit 255 is a crash")
+    func remote_crash_countsAgainstBudget() {
+        var restart = RestartSettings()
+        restart.maxRestarts = 1
+        var remote = WorkerLifecycle(timing: Self.timing, restart: restart, remote: true, random: { 0.5 })
+        _ = remote.start(now: 0)
+        _ = remote.spawned(pid: 1, now: 0)
+        _ = remote.handshakeCompleted(now: 0.1)
+        _ = remote.exited(.exited(1), now: 0.2)
+        #expect(remote.lastExit?.cause == "crash")
+        _ = remote.tick(now: 10)
+        _ = remote.spawned(pid: 2, now: 10)
+        _ = remote.handshakeCompleted(now: 10.1)
+        #expect(remote.exited(.signaled(SIGKILL), now: 10.2) == [.gaveUp(reason: "more than 1 restarts within 60 s")])
+
+        var local = lifecycle()
+        _ = local.start(now: 0)
+        _ = local.spawned(pid: 1, now: 0)
+        _ = local.exited(.exited(255), now: 0.1)
+        #expect(local.lastExit?.cause == "crash")
+        #expect(local.unreachableSince == nil)
+    }
 }

@@ -47,6 +47,10 @@ enum InspectCommands {
             if worker.protocolViolations > 0 { text += ", protocol violations \(worker.protocolViolations)" }
             text += "\n"
             if let reason = worker.failureReason { text += "  FAILED: \(reason)\n" }
+            if let since = worker.unreachableSince { text += "  unreachable since \(TextTable.time(since)); retrying with backoff\n" }
+            if let host = worker.hostName, worker.workerPid != worker.pid || worker.workerPid == nil {
+                text += "  on host \(host)\(worker.workerPid.map { ", worker pid \($0)" } ?? "")\n"
+            }
             var table = TextTable("CONNECTOR", "STATUS", "LAST REFRESH", "REFRESHES", "REPORTS", "BACKLOG", "FAILURE")
             for connector in service.integrationConnectorReports {
                 table.add(connector.connectorName, connector.connectorStatus?.rawValue ?? "-", TextTable.time(connector.lastRefreshTime),

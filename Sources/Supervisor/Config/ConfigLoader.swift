@@ -90,7 +90,7 @@ enum ConfigLoader {
         var connectorNames: [String: String] = [:]
         for (index, value) in services.enumerated() {
             let path = "\(servicesKey)[\(index)]"
-            guard let service = parseService(value, path: path, defaults: config.supervision.restart,
+            guard let service = parseService(value, path: path, supervision: config.supervision,
                                              baseDirectory: baseDirectory, workerDirectory: workerDirectory, reader: &reader)
             else { continue }
             if let first = markers[service.urlMarker] {
@@ -206,8 +206,9 @@ enum ConfigLoader {
         return result
     }
 
-    private static func parseService(_ value: JSONValue, path p: String, defaults: RestartSettings, baseDirectory: String,
+    private static func parseService(_ value: JSONValue, path p: String, supervision: SupervisionConfig, baseDirectory: String,
                                      workerDirectory: String, reader: inout ConfigReader) -> ServiceConfig? {
+        let defaults = supervision.restart
         guard let object = reader.object(value, p, required: true) else { return nil }
         reader.checkKeys(object, p, known: ["integrationServiceURLMarker", "integrationServiceFullName", "integrationServiceName",
                                             "integrationServiceId", "worker", "restart", "integrationConnectorConfigs",
@@ -220,15 +221,27 @@ enum ConfigLoader {
         }
         let fullName = reader.string(object["integrationServiceFullName"], "\(p).integrationServiceFullName")
         var command = [workerDirectory + "/integration-worker"]
-        if object["worker"]?["command"] == nil && !ExecutableLocator.isExecutable(command[0]) {
+        if object["worker"]?["command"] == nil && object["worker"]?["remote"] == nil && !ExecutableLocator.isExecutable(command[0]) {
             reader.fail("\(p).worker.command", "not given, and the default \(command[0]) does not exist; build it (swift build) or name a worker command")
         }
         var memoryLimit: Int?
+        var remote: RemoteWorker?
         if let worker = reader.object(object["worker"], "\(p).worker") {
-            reader.checkKeys(worker, "\(p).worker", known: ["command", "memoryLimitMegabytes"])
+            reader.checkKeys(worker, "\(p).worker", known: ["command", "memoryLimitMegabytes", "remote"])
             memoryLimit = reader.integer(worker["memoryLimitMegabytes"], "\(p).worker.memoryLimitMegabytes", in: 1...1_048_576)
-            if let given = parseCommand(worker["command"], path: "\(p).worker.command", baseDirectory: baseDirectory,
-                                        workerDirectory: workerDirectory, reader: &reader) {
+            if let settings = reader.object(worker["remote"], "\(p).worker.remote") {
+                if worker["command"] != nil { reader.fail("\(p).worker", "give command or remote, not both") }
+                remote = parseRemote(settings, path: "\(p).worker.remote", baseDirectory: baseDirectory, supervision: supervision, reader: &reader)
+                if let remote {
+                    command = remote.argv(supervision: supervision)
+                    if let ssh = ExecutableLocator.locate("ssh", baseDirectory: baseDirectory, siblingDirectory: workerDirectory) {
+                        command[0] = ssh
+                    } else {
+                        reader.fail("\(p).worker.remote", "needs the ssh client, which is not on PATH (Debian: apt-get install openssh-client)")
+                    }
+                }
+            } else if let given = parseCommand(worker["command"], path: "\(p).worker.command", baseDirectory: baseDirectory,
+                                               workerDirectory: workerDirectory, reader: &reader) {
                 command = given
             }
         }
@@ -251,11 +264,11 @@ enum ConfigLoader {
             }
         }
         // The built-in worker knows a fixed set of providers: ask it, so a typo fails here, not at run time.
-        if reader.checksProviders && object["worker"]?["command"] == nil && ExecutableLocator.isExecutable(command[0]) {
+        if reader.checksProviders && object["worker"]?["command"] == nil && remote == nil && ExecutableLocator.isExecutable(command[0]) {
             checkProviders(list, of: command[0], path: p, reader: &reader)
         }
         guard let marker else { return nil }
-        return ServiceConfig(urlMarker: marker, fullName: fullName ?? marker, command: command, memoryLimitMegabytes: memoryLimit,
+        return ServiceConfig(urlMarker: marker, fullName: fullName ?? marker, command: command, remote: remote, memoryLimitMegabytes: memoryLimit,
                              restart: restart, connectors: connectors)
     }
 

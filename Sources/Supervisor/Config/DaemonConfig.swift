@@ -102,6 +102,8 @@ struct ServiceConfig: Sendable, Equatable {
     var fullName: String
     /// argv of the worker; `command[0]` is resolved to an executable path.
     var command: [String]
+    /// Set for `worker.remote`: `command` is the ssh command line built from it, and an unreachable host is not a crash.
+    var remote: RemoteWorker?
     /// Resident memory above which the worker is replaced (restart cause `memory`).
     var memoryLimitMegabytes: Int?
     var restart: RestartSettings

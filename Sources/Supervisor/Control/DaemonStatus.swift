@@ -76,6 +76,8 @@ struct DaemonStatus: Codable, Sendable {
         var restartCount: Int
         var lastExit: ExitSummary?
         var failureReason: String?
+        /// A remote worker whose host cannot be reached: since when (retried with capped backoff, never FAILED for it).
+        var unreachableSince: Date?
         var protocolViolations: Int
         var heartbeatRoundTripMillis: Double?
         var readySince: Date?

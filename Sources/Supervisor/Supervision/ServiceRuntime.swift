@@ -129,6 +129,7 @@ final class ServiceRuntime {
         case .starting: "starting"
         case .running: "running"
         case .stopping: "stopping"
+        case .backingOff where lifecycle.unreachableSince != nil: "unreachable"
         case .backingOff: "backoff"
         case .failed: "failed"
         case .stopped: "stopped"

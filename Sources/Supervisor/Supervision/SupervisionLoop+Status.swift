@@ -42,9 +42,10 @@ extension SupervisionLoop {
             return summary
         }
         let failure: String? = if case .failed(let reason) = service.lifecycle.state { reason } else { nil }
+        let unreachableSince = service.lifecycle.unreachableSince.map { Date(timeIntervalSinceNow: -(MonotonicClock.now() - $0)) }
         let worker = DaemonStatus.WorkerSummary(
             pid: service.process?.pid, workerPid: service.workerFacts?.pid, hostName: service.workerFacts?.hostName, state: service.stateName, restartCount: service.lifecycle.restartCount,
-            lastExit: exit, failureReason: failure, protocolViolations: service.protocolViolations,
+            lastExit: exit, failureReason: failure, unreachableSince: unreachableSince, protocolViolations: service.protocolViolations,
             heartbeatRoundTripMillis: service.heartbeatRoundTrip.map(Self.millis),
             readySince: service.readySince,
             lastRestart: service.exitSeenAt == nil ? nil : DaemonStatus.RestartTiming(
@@ -65,11 +66,16 @@ extension SupervisionLoop {
                 reportsForwarded: forwarding.forwarded, reportsBacklog: forwarding.backlog, reportsDeadLettered: forwarding.deadLettered,
                 lastForwardTime: forwarding.lastForward,
                 lastForwardError: forwarding.backlog > 0 ? access.forwardError(connectorName: config.connectorName) : nil)
+            // An unreachable remote worker's connectors wait for the host; the reason says so.
+            let waiting = unreachableSince.map { since in
+                "worker unreachable since \(TextTable.time(since)): \(service.lifecycle.lastExit?.status.description ?? "no connection")"
+            }
             return DaemonStatus.ConnectorReport(
-                connectorId: config.connectorId, connectorName: config.connectorName, connectorStatus: latest?.connectorStatus,
+                connectorId: config.connectorId, connectorName: config.connectorName,
+                connectorStatus: waiting == nil ? latest?.connectorStatus : .WAITING,
                 lastStatusChange: latest?.lastStatusChange, lastRefreshTime: latest?.lastRefreshTime,
                 minMinutesBetweenRefresh: (config.refreshPeriodSeconds ?? 0) / 60,
-                failingExceptionMessage: latest?.failingExceptionMessage, statistics: statistics, connection: config.connection)
+                failingExceptionMessage: waiting ?? latest?.failingExceptionMessage, statistics: statistics, connection: config.connection)
         }
         return DaemonStatus.ServiceSummary(integrationServiceURLMarker: service.config.urlMarker,
                                            integrationServiceFullName: service.config.fullName, worker: worker,

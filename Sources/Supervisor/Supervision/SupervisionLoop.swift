@@ -39,7 +39,7 @@ final class SupervisionLoop {
     func makeService(_ service: ServiceConfig) -> ServiceRuntime {
         defer { nextServiceID += 1 }
         return ServiceRuntime(id: nextServiceID, config: service,
-                              lifecycle: WorkerLifecycle(timing: config.supervision.timing, restart: service.restart), logger: logger)
+                              lifecycle: WorkerLifecycle(timing: config.supervision.timing, restart: service.restart, remote: service.remote != nil), logger: logger)
     }
 
     func service(id: Int) -> ServiceRuntime? { services.first { $0.id == id } }

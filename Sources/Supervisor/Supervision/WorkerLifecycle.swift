@@ -69,6 +69,11 @@ struct WorkerLifecycle: Sendable {
     private(set) var quickFailures = 0
     private(set) var lastExit: ExitRecord?
     private(set) var history: RestartHistory
+    /// A worker behind a transport that can fail on its own (ssh): an unreachable host is retried forever with
+    /// capped backoff, not counted against the restart budget.
+    let remote: Bool
+    /// Since when (monotonic) the remote worker has been unreachable; nil once a handshake succeeds.
+    private(set) var unreachableSince: Double?
     private var policy: RestartPolicy
     private var backoff: Backoff
     private var healthyAfterSeconds: Double
@@ -83,8 +88,9 @@ struct WorkerLifecycle: Sendable {
         var killGrace: Double
     }
 
-    init(timing: Timing, restart: RestartSettings, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
+    init(timing: Timing, restart: RestartSettings, remote: Bool = false, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
         self.timing = timing
+        self.remote = remote
         self.policy = restart.policy
         self.backoff = Backoff(initialSeconds: restart.initialBackoffSeconds, maxSeconds: restart.maxBackoffSeconds)
         self.history = RestartHistory(maxRestarts: restart.maxRestarts, withinSeconds: restart.withinSeconds)
@@ -144,6 +150,7 @@ struct WorkerLifecycle: Sendable {
     mutating func handshakeCompleted(now: Double) -> [Action] {
         guard case .starting(let pid, let since, _) = state else { return [] }
         state = .running(pid: pid, since: since, readySince: now, lastAnswer: now, nextHeartbeat: now + timing.heartbeatInterval)
+        unreachableSince = nil
         return []
     }
 
@@ -236,8 +243,32 @@ struct WorkerLifecycle: Sendable {
         }
     }
 
+    /// Whether this end of a remote worker is its transport failing, not the worker: ssh's own exit status (255)
+    /// before or after the handshake, or a start or heartbeat timeout (a silently dropped network).
+    private func isUnreachable(_ status: TerminationStatus) -> Bool {
+        guard remote else { return false }
+        if status == .exited(RemoteWorker.transportFailureExitCode) {
+            switch state {
+            case .starting, .running: return true
+            case .stopping(_, _, _, let cause, _, _): return cause != .requested && cause != .restart
+            default: return false
+            }
+        }
+        if case .stopping(_, _, _, let cause, _, _) = state { return cause == .hang || cause == .startTimeout }
+        return false
+    }
+
     /// The worker process ended.
     mutating func exited(_ status: TerminationStatus, now: Double) -> [Action] {
+        if want == .up, isUnreachable(status), case let since? = startTime {
+            lastExit = ExitRecord(status: status, cause: "unreachable", uptimeSeconds: now - since)
+            unreachableSince = unreachableSince ?? now
+            quickFailures += 1
+            restartCount += 1
+            let delay = backoff.delay(quickFailures: quickFailures, random: random())
+            state = .backingOff(until: now + delay)
+            return delay == 0 ? [.spawn] : []
+        }
         let since: Double, readySince: Double?, cause: String, abnormal: Bool
         switch state {
         case .starting(_, let s, _):
@@ -265,6 +296,14 @@ struct WorkerLifecycle: Sendable {
             return [.stoppedForGood(reason: "stopped on request")]
         }
         return afterEnd(abnormal: abnormal, readySince: readySince, now: now)
+    }
+
+    /// When the current incarnation was spawned.
+    private var startTime: Double? {
+        switch state {
+        case .starting(_, let since, _), .running(_, let since, _, _, _), .stopping(_, let since, _, _, _, _): since
+        default: nil
+        }
     }
 
     var nextDeadline: Double? {
