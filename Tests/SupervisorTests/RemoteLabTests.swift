@@ -45,6 +45,7 @@ extension RealProcesses {
             }
             #expect(back)
             #expect(Date().timeIntervalSince(killed) < 1.5, "ready again in \(Date().timeIntervalSince(killed)) s")
+            #expect(Self.worker(after)?.lastExit?.cause == "crash", "killed with heartbeats flowing: the worker crashed, the host is fine")
             let secondPid = try #require(Self.worker(after)?.workerPid)
 
             // Partition: the link goes down for 8 s.

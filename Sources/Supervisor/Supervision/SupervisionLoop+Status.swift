@@ -30,7 +30,11 @@ extension SupervisionLoop {
     private func summary(_ service: ServiceRuntime, totals all: [String: (reports: EmbeddedStore.ConnectorTotals, forwarding: EmbeddedStore.ForwardTotals)])
         -> DaemonStatus.ServiceSummary {
         let exit = service.lifecycle.lastExit.map { record -> DaemonStatus.ExitSummary in
-            var summary = DaemonStatus.ExitSummary(cause: record.cause, description: record.status.description,
+            // Through ssh, 255 is ssh's own code: the connection failed, or the remote worker died of a signal.
+            let description = service.config.remote != nil && record.status == .exited(RemoteWorker.transportFailureExitCode)
+                ? "ssh exit 255: " + (record.cause == "unreachable" ? "the host could not be reached or the connection was lost" : "the remote worker was killed by a signal")
+                : record.status.description
+            var summary = DaemonStatus.ExitSummary(cause: record.cause, description: description,
                                                    uptimeSeconds: (record.uptimeSeconds * 1000).rounded() / 1000,
                                                    time: service.lastExitTime ?? Date())
             switch record.status {

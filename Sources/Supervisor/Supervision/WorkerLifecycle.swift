@@ -244,12 +244,15 @@ struct WorkerLifecycle: Sendable {
     }
 
     /// Whether this end of a remote worker is its transport failing, not the worker: ssh's own exit status (255)
-    /// before or after the handshake, or a start or heartbeat timeout (a silently dropped network).
-    private func isUnreachable(_ status: TerminationStatus) -> Bool {
+    /// before the handshake, or while heartbeats had stopped (a lost connection); a start or heartbeat timeout (a
+    /// silently dropped network). ssh also exits 255 when the remote worker is killed by a signal: with heartbeats
+    /// answered until then, that is the worker crashing, and it counts against the budget.
+    private func isUnreachable(_ status: TerminationStatus, now: Double) -> Bool {
         guard remote else { return false }
         if status == .exited(RemoteWorker.transportFailureExitCode) {
             switch state {
-            case .starting, .running: return true
+            case .starting: return true
+            case .running(_, _, _, let lastAnswer, _): return now - lastAnswer > 1.5 * timing.heartbeatInterval
             case .stopping(_, _, _, let cause, _, _): return cause != .requested && cause != .restart
             default: return false
             }
@@ -260,7 +263,7 @@ struct WorkerLifecycle: Sendable {
 
     /// The worker process ended.
     mutating func exited(_ status: TerminationStatus, now: Double) -> [Action] {
-        if want == .up, isUnreachable(status), case let since? = startTime {
+        if want == .up, isUnreachable(status, now: now), case let since? = startTime {
             lastExit = ExitRecord(status: status, cause: "unreachable", uptimeSeconds: now - since)
             unreachableSince = unreachableSince ?? now
             quickFailures += 1
