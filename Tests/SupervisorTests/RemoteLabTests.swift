@@ -73,5 +73,88 @@ extension RealProcesses {
             #expect(Date().timeIntervalSince(healed) < 5, "recovered \(Date().timeIntervalSince(healed)) s after the heal")
             #expect(harness.stop() == .exited(0))
         }
+
+        @Test("two hosts, one path: each host's files are catalogued under its own host-qualified names, distinct and stable")
+        func twoHostsOnePath() throws {
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            let landing = try harness.makeFolder("landing")
+            let one = try harness.makeFolder("files-one"), two = try harness.makeFolder("files-two")
+            try "1\n".write(toFile: one + "/only-on-one.csv", atomically: true, encoding: .utf8)
+            try "2\n".write(toFile: two + "/only-on-two.csv", atomically: true, encoding: .utf8)
+            let labOne = try NetnsLab(directory: harness.directory + "/lab1", index: 1, hostName: "remote-one", bind: (one, landing))
+            defer { labOne.tearDown() }
+            let labTwo = try NetnsLab(directory: harness.directory + "/lab2", index: 2, hostName: "remote-two", bind: (two, landing))
+            defer { labTwo.tearDown() }
+            func service(_ marker: String, _ lab: NetnsLab) -> String {
+                """
+                { "integrationServiceURLMarker": "\(marker)", "worker": { "remote": \(lab.remoteBlock(workerPath: Binaries.worker)) },
+                  "integrationConnectorConfigs": [ { "connectorName": "\(marker)-files", "refreshIntervalSeconds": 0.3,
+                    "connection": { "connectorType": { "connectorProviderClassName": "data-files-monitor" }, "endpoint": { "address": "\(landing)" } } } ] }
+                """
+            }
+            try DaemonHarness.config(services: [service("one", labOne), service("two", labTwo)]).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+            try harness.start()
+            let (refreshed, _) = harness.waitForStatus(timeout: 20) { status in
+                ["one-files", "two-files"].allSatisfy { (harness.connector(status, $0)?.statistics.refreshCount ?? 0) >= 4 }
+            }
+            #expect(refreshed)
+            let names = Set(try harness.elements().map(\.qualifiedName))
+            #expect(names.contains("remote-one::\(landing)/only-on-one.csv"), "\(names)")
+            #expect(names.contains("remote-two::\(landing)/only-on-two.csv"), "\(names)")
+            #expect(!names.contains { $0.hasPrefix("remote-one::") && $0.hasSuffix("only-on-two.csv") })
+            // Stable: after the first refresh, nothing is deleted or re-created.
+            let later = try harness.reports().filter { $0.connectorName.hasSuffix("-files") }.dropFirst(2)
+            #expect(later.allSatisfy { $0.deletedElements.isEmpty && $0.createdElements.isEmpty }, "the two hosts do not delete each other's elements")
+            #expect(harness.stop() == .exited(0))
+        }
+
+        @Test("a silent drop: never FAILED, recovers after the heal; a daemon SIGKILL mid-partition: the remote worker is gone within timeout + 2 s; a leaking remote worker ends itself and is replaced")
+        func dropKillAndLeak() throws {
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            let lab = try NetnsLab(directory: harness.directory + "/lab", index: 1, hostName: "remote-one")
+            defer { lab.tearDown() }
+            try DaemonHarness.config(services: [Self.service(lab)]).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+            var daemon = try harness.start()
+            let (up, status) = harness.waitForStatus(timeout: 15) { Self.worker($0)?.state == "running" && Self.worker($0)?.workerPid != nil }
+            #expect(up)
+            let first = try #require(Self.worker(status)?.workerPid)
+
+            // Silent drop for 6 s: packets vanish, nothing fails fast.
+            try lab.silentDrop(true)
+            #expect(ProcessTable.waitUntilGone([first], timeout: 3), "the partitioned worker fenced itself")
+            let dropped = Date()
+            var neverFailed = true
+            while Date().timeIntervalSince(dropped) < 5 {
+                if let worker = Self.worker(try? harness.status()) { neverFailed = neverFailed && worker.state != "failed" && worker.failureReason == nil }
+                usleep(200_000)
+            }
+            #expect(neverFailed)
+            try lab.silentDrop(false)
+            let healed = Date()
+            // A connect stuck in a dropped network ends at ConnectTimeout (startTimeoutSeconds 5 here), then the retry connects.
+            let (recovered, after) = harness.waitForStatus(timeout: 15) { Self.worker($0)?.state == "running" && Self.worker($0)?.workerPid != nil }
+            #expect(recovered, "recovered \(Date().timeIntervalSince(healed)) s after the heal")
+            let second = try #require(Self.worker(after)?.workerPid)
+
+            // The daemon dies during a partition: the remote worker ends itself, no network needed.
+            try lab.link(up: false)
+            daemon.signal(SIGKILL)
+            _ = daemon.waitForExit(timeout: 5)
+            #expect(ProcessTable.waitUntilGone([second], timeout: 3), "the remote worker outlived its killed daemon by more than timeout + 2 s")
+            try lab.link(up: true)
+
+            // A leaking remote worker: it enforces its limit itself (exit 4 through ssh) and is replaced.
+            let leaky = Self.service(lab)
+                .replacingOccurrences(of: "\"worker\": {", with: "\"worker\": { \"memoryLimitMegabytes\": 64,")
+                .replacingOccurrences(of: "\"failure\": \"none\"", with: "\"failure\": \"leak\", \"afterRefreshes\": 2, \"leakMegabytes\": 96")
+            try DaemonHarness.config(services: [leaky]).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+            daemon = try harness.start()
+            let (replaced, leaked) = harness.waitForStatus(timeout: 20) { Self.worker($0)?.lastExit?.exitCode == WorkerExitCode.memoryLimit }
+            #expect(replaced, "\(String(describing: Self.worker(leaked)?.lastExit))")
+            #expect(Self.worker(leaked)?.lastExit?.cause == "crash")
+            #expect(harness.stop() == .exited(0))
+        }
     }
 }

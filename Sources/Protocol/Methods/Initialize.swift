@@ -17,10 +17,13 @@ public enum Initialize: RPCMethod {
         public var heartbeatTimeoutSeconds: Double?
         /// The worker enforces this itself too (exit ``WorkerExitCode/memoryLimit``), for when the daemon cannot reach it.
         public var memoryLimitMegabytes: Int?
+        /// The daemon's host name: a worker on another host qualifies the names of host-bound resources with its own.
+        public var daemonHostName: String?
 
         public init(protocolVersion: Int, integrationServiceURLMarker: String, serverName: String, userId: String,
                     heartbeatIntervalSeconds: Double, connectors: [IntegrationConnectorConfig], logLevel: String? = nil,
-                    heartbeatTimeoutSeconds: Double? = nil, memoryLimitMegabytes: Int? = nil) {
+                    heartbeatTimeoutSeconds: Double? = nil, memoryLimitMegabytes: Int? = nil, daemonHostName: String? = nil) {
+            self.daemonHostName = daemonHostName
             self.heartbeatTimeoutSeconds = heartbeatTimeoutSeconds
             self.memoryLimitMegabytes = memoryLimitMegabytes
             self.protocolVersion = protocolVersion

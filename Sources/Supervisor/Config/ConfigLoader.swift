@@ -109,6 +109,7 @@ enum ConfigLoader {
             }
             config.integrationServices.append(service)
         }
+        checkSharedEndpoints(config.integrationServices, key: servicesKey, reader: &reader)
         return config
     }
 
@@ -270,6 +271,25 @@ enum ConfigLoader {
         guard let marker else { return nil }
         return ServiceConfig(urlMarker: marker, fullName: fullName ?? marker, command: command, remote: remote, memoryLimitMegabytes: memoryLimit,
                              restart: restart, connectors: connectors)
+    }
+
+    /// Two connectors of one provider on one endpoint of one host would fight over the same elements: refused.
+    private static func checkSharedEndpoints(_ services: [ServiceConfig], key: String, reader: inout ConfigReader) {
+        var seen: [String: String] = [:]
+        for (serviceIndex, service) in services.enumerated() {
+            let host = service.remote.map { "host \($0.host)" } ?? "the daemon's host"
+            for (index, connector) in service.connectors.enumerated() {
+                guard let address = connector.connection.endpoint?.address, !address.isEmpty else { continue }
+                let provider = connector.connection.connectorType.connectorProviderClassName
+                let identity = "\(host)\u{0}\(provider)\u{0}\(address)"
+                let path = "\(key)[\(serviceIndex)].integrationConnectorConfigs[\(index)].connection.endpoint.address"
+                if let other = seen[identity] {
+                    reader.fail(path, "\"\(address)\" on \(host) is already catalogued by \(other) with the same provider; the two would delete each other's elements")
+                } else {
+                    seen[identity] = "connector \(connector.connectorName)"
+                }
+            }
+        }
     }
 
     private static func checkProviders(_ connectors: [JSONValue], of worker: String, path p: String, reader: inout ConfigReader) {

@@ -44,6 +44,13 @@ final class SupervisionLoop {
 
     func service(id: Int) -> ServiceRuntime? { services.first { $0.id == id } }
 
+    /// This host's name, sent to workers so those elsewhere qualify host-bound names with theirs.
+    static let hostName: String? = {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return nil }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }()
+
     var isShuttingDown: Bool { shutdownDeadline != nil }
 
     /// Starts every worker and supervises until a shutdown completes; returns the exit code.
@@ -254,7 +261,7 @@ final class SupervisionLoop {
                     serverName: config.localServerName, userId: config.localServerUserId,
                     heartbeatIntervalSeconds: config.supervision.heartbeatIntervalSeconds, connectors: service.config.connectors,
                     logLevel: logger.level.rawValue, heartbeatTimeoutSeconds: config.supervision.heartbeatTimeoutSeconds,
-                    memoryLimitMegabytes: service.config.memoryLimitMegabytes)
+                    memoryLimitMegabytes: service.config.memoryLimitMegabytes, daemonHostName: Self.hostName)
                 send(Initialize.self, params, call: .initialize, to: service)
             case .sendHeartbeat:
                 service.heartbeatSequence += 1

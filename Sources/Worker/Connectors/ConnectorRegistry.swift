@@ -10,8 +10,8 @@ struct ConnectorRegistry: Sendable {
     static let standard: ConnectorRegistry = {
         var registry = ConnectorRegistry()
         registry.register(["data-files-monitor",
-                           "org.odpi.openmetadata.adapters.connectors.integration.basicfiles.DataFilesMonitorIntegrationProvider"]) { config, _ in
-            try DataFilesMonitor(config: config)
+                           "org.odpi.openmetadata.adapters.connectors.integration.basicfiles.DataFilesMonitorIntegrationProvider"]) { config, services in
+            try DataFilesMonitor(config: config, hostQualifier: services.hostQualifier)
         }
         registry.register(["chaos"]) { config, services in
             try ChaosConnector(config: config, services: services)
@@ -38,4 +38,7 @@ struct ConnectorRegistry: Sendable {
 /// Process-level facilities some connectors need beyond their context (the chaos connector corrupts the wire).
 struct WorkerServices: Sendable {
     let wire: LineWriter
+    /// The worker's host name when it is not the daemon's: names of host-bound resources (files) carry it, so two
+    /// hosts cataloguing the same path do not collide. nil on the daemon's own host, whose names stay plain paths.
+    var hostQualifier: String?
 }

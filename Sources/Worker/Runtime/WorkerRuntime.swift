@@ -126,7 +126,8 @@ final class WorkerRuntime: Sendable {
         var hostLogger = logger
         hostLogger.level = params.logLevel.flatMap(Logger.Level.init(rawValue:)) ?? .info
         return ConnectorHost(config: config, serverName: params.serverName, userId: params.userId, client: client,
-                             services: WorkerServices(wire: wire), registry: registry, logger: hostLogger) { [self] status in
+                             services: WorkerServices(wire: wire, hostQualifier: params.daemonHostName.flatMap { $0 == hostName ? nil : hostName }),
+                             registry: registry, logger: hostLogger) { [self] status in
             notify(status)
         }
     }

@@ -13,13 +13,15 @@ final class NetnsLab {
     let identityFile: String
     let knownHostsFile: String
     private let hostSide: String
+    private let remoteSide: String
     private var sshd: ChildProcess?
 
-    init(directory: String, index: Int, hostName: String) throws {
+    /// `bind` mounts a folder over another inside the host's own mount namespace: the same path, other files.
+    init(directory: String, index: Int, hostName: String, bind: (source: String, target: String)? = nil) throws {
         let id = Int(getpid()) % 10_000
         name = "idt\(id)h\(index)"
         hostSide = "vh\(id)x\(index)"
-        let remoteSide = "vr\(id)x\(index)"
+        remoteSide = "vr\(id)x\(index)"
         let subnet = 200 + index
         address = "10.\(subnet).\(id % 250).2"
         let local = "10.\(subnet).\(id % 250).1"
@@ -59,8 +61,9 @@ final class NetnsLab {
         ClientAliveCountMax 3
         EOF
         """)
-        let child = try ChildProcess(["/usr/sbin/ip", "netns", "exec", name, "/usr/bin/unshare", "--uts", "/bin/sh", "-c",
-                                      "hostname \(hostName) && exec /usr/sbin/sshd -D -e -f \(directory)/sshd_config"])
+        let mount = bind.map { "mount --bind '\($0.source)' '\($0.target)' && " } ?? ""
+        let child = try ChildProcess(["/usr/sbin/ip", "netns", "exec", name, "/usr/bin/unshare", "--uts", "--mount", "/bin/sh", "-c",
+                                      "\(mount)hostname \(hostName) && exec /usr/sbin/sshd -D -e -f \(directory)/sshd_config"])
         sshd = child
         // Ready once sshd accepts on port 22.
         let deadline = Date().addingTimeInterval(10)
@@ -82,6 +85,12 @@ final class NetnsLab {
     /// Takes the link down (the route goes with it: "Network is unreachable") or brings it back.
     func link(up: Bool) throws {
         try Self.sh("ip link set \(hostSide) \(up ? "up" : "down")")
+    }
+
+    /// A silent drop: the remote end of the link goes down, so packets vanish with no error on this side (the
+    /// route stays).
+    func silentDrop(_ on: Bool) throws {
+        try Self.sh("ip netns exec \(name) ip link set \(remoteSide) \(on ? "down" : "up")")
     }
 
     func tearDown() {

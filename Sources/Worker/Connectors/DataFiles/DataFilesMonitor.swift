@@ -4,15 +4,19 @@ import Protocol
 /// a `FileFolder`, and on each refresh creates, updates (size or modification time changed) and deletes
 /// elements so open metadata matches the folder tree exactly.
 ///
-/// The qualifiedName is the absolute path, unique on the file system. A deleted file's element is deleted
+/// The qualifiedName is the absolute path, unique on the file system; on a host other than the daemon's it is
+/// `<host>::<path>`, so two hosts cataloguing the same path do not collide. A deleted file's element is deleted
 /// (Egeria archives by default; the embedded store has no archive state).
 final class DataFilesMonitor: IntegrationConnector {
     static let fileType = "DataFile"
     static let folderType = "FileFolder"
 
     let root: String
+    /// `<host>::` for a worker on another host, empty on the daemon's own.
+    let namePrefix: String
 
-    init(config: IntegrationConnectorConfig) throws {
+    init(config: IntegrationConnectorConfig, hostQualifier: String? = nil) throws {
+        namePrefix = hostQualifier.map { $0 + "::" } ?? ""
         guard let address = config.connection.endpoint?.address, !address.isEmpty else {
             throw ConnectorError("connection.endpoint.address must name the folder to monitor")
         }
@@ -28,7 +32,7 @@ final class DataFilesMonitor: IntegrationConnector {
     func refresh(context: ConnectorContext) throws {
         try checkRoot()
         let found = try FileTreeScanner.scan(root: root)
-        let prefix = root == "/" ? "/" : root + "/"
+        let prefix = namePrefix + (root == "/" ? "/" : root + "/")
         let known = try context.findElements(qualifiedNamePrefix: prefix)
             .filter { $0.typeName == Self.fileType || $0.typeName == Self.folderType }
         var byName: [String: MetadataElement] = [:]
@@ -39,16 +43,17 @@ final class DataFilesMonitor: IntegrationConnector {
         var writes: [ElementWrite] = []
         var seen = Set<String>()
         for entry in found {
-            seen.insert(entry.path)
+            let name = namePrefix + entry.path
+            seen.insert(name)
             let typeName = entry.isDirectory ? Self.folderType : Self.fileType
             let properties = Self.properties(of: entry)
-            if let existing = byName[entry.path], existing.typeName == typeName {
+            if let existing = byName[name], existing.typeName == typeName {
                 if !entry.isDirectory && Self.changed(existing, properties) {
                     writes.append(.update(guid: existing.guid, properties: properties, replaceProperties: false))
                 }
             } else {
-                if let replaced = byName[entry.path] { writes.append(.delete(guid: replaced.guid)) }
-                writes.append(.create(typeName: typeName, qualifiedName: entry.path, properties: properties))
+                if let replaced = byName[name] { writes.append(.delete(guid: replaced.guid)) }
+                writes.append(.create(typeName: typeName, qualifiedName: name, properties: properties))
             }
         }
         // Deepest first, so a folder's files go before the folder.
