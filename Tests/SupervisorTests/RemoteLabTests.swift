@@ -36,16 +36,28 @@ extension RealProcesses {
             let remotePid = try #require(Self.worker(status)?.workerPid)
             #expect(remotePid != Self.worker(status)?.pid, "the worker's own pid, not ssh's")
 
-            // kill -9 of the remote worker: ssh reports it, and a new one is ready within 1 s.
-            let killed = Date()
-            kill(remotePid, SIGKILL)
-            let (back, after) = harness.waitForStatus(timeout: 5) { status in
-                guard let worker = Self.worker(status) else { return false }
-                return worker.state == "running" && worker.workerPid != nil && worker.workerPid != remotePid
+            // kill -9 of the remote worker, five times: ssh reports it, and a new one is ready within 1 s.
+            var victim = remotePid
+            var readyTimes: [Double] = []
+            var after: DaemonStatus?
+            for _ in 0..<5 {
+                // A worker ready for healthyAfterSeconds (0.5 s here) is restarted at once, as in production.
+                usleep(600_000)
+                let killed = Date()
+                kill(victim, SIGKILL)
+                let (back, status) = harness.waitForStatus(timeout: 5) { status in
+                    guard let worker = Self.worker(status) else { return false }
+                    return worker.state == "running" && worker.workerPid != nil && worker.workerPid != victim
+                }
+                #expect(back)
+                readyTimes.append(Date().timeIntervalSince(killed))
+                #expect(Self.worker(status)?.lastExit?.cause == "crash", "killed with heartbeats flowing: the worker crashed, the host is fine")
+                after = status
+                victim = try #require(Self.worker(status)?.workerPid)
             }
-            #expect(back)
-            #expect(Date().timeIntervalSince(killed) < 1.5, "ready again in \(Date().timeIntervalSince(killed)) s")
-            #expect(Self.worker(after)?.lastExit?.cause == "crash", "killed with heartbeats flowing: the worker crashed, the host is fine")
+            let median = readyTimes.sorted()[readyTimes.count / 2]
+            print("lab figure: remote worker killed → replacement ready (status polled every 20 ms): median \(Int(median * 1000)) ms, max \(Int(readyTimes.max()! * 1000)) ms over \(readyTimes.count)")
+            #expect(median < 1.0)
             let secondPid = try #require(Self.worker(after)?.workerPid)
 
             // Partition: the link goes down for 8 s.
@@ -70,7 +82,9 @@ extension RealProcesses {
                 Self.worker(status)?.state == "running" && Self.worker(status)?.hostName == "remote-one"
             }
             #expect(recovered)
-            #expect(Date().timeIntervalSince(healed) < 5, "recovered \(Date().timeIntervalSince(healed)) s after the heal")
+            let recovery = Date().timeIntervalSince(healed)
+            print("lab figure: link healed → service running again: \(Int(recovery * 1000)) ms (maxBackoffSeconds 0.5)")
+            #expect(recovery < 5, "recovered \(recovery) s after the heal")
             #expect(harness.stop() == .exited(0))
         }
 

@@ -18,7 +18,7 @@ struct RemoteWorkerArgvTests {
         let argv = remote.argv(supervision: supervision)
         #expect(argv.first == "ssh")
         #expect(argv.contains("-T"))
-        for option in ["BatchMode=yes", "StrictHostKeyChecking=yes", "ConnectTimeout=10", "ServerAliveInterval=2", "ServerAliveCountMax=3",
+        for option in ["BatchMode=yes", "StrictHostKeyChecking=yes", "ConnectTimeout=6", "ServerAliveInterval=2", "ServerAliveCountMax=3",
                        "ControlMaster=no", "ControlPath=none", "UserKnownHostsFile=/k/known", "IdentitiesOnly=yes"] {
             #expect(argv.contains(option), "\(option)")
         }

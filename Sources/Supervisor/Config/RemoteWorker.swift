@@ -18,7 +18,9 @@ struct RemoteWorker: Sendable, Equatable {
 
     /// The argv that runs the worker on `host`, with timeouts derived from the supervision settings.
     func argv(supervision: SupervisionConfig) -> [String] {
-        let connectTimeout = max(1, Int(min(supervision.startTimeoutSeconds, 30).rounded(.down)))
+        // A connect begun while the network was down holds until this; it is the heartbeat timeout (at least 2 s,
+        // at most the start timeout), so after a heal the next attempt comes within it plus the backoff cap.
+        let connectTimeout = max(2, Int(min(supervision.heartbeatTimeoutSeconds, supervision.startTimeoutSeconds, 30).rounded(.up)))
         let aliveInterval = max(1, Int(supervision.heartbeatIntervalSeconds.rounded(.up)))
         let aliveCount = max(1, Int((supervision.heartbeatTimeoutSeconds / Double(aliveInterval)).rounded(.up)))
         var argv = ["ssh", "-T", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=\(connectTimeout)",
