@@ -241,4 +241,15 @@ struct WorkerLifecycleTests {
         #expect(local.lastExit?.cause == "crash")
         #expect(local.unreachableSince == nil)
     }
+
+    @Test("over the memory limit: asked to shut down, then SIGTERM and SIGKILL to its group; counted as a failure")
+    func memory_asksThenKills() {
+        var l = running()
+        #expect(l.memoryExceeded(now: 1) == [.sendShutdown])
+        #expect(l.tick(now: 1 + Self.timing.shutdownGrace) == [.signalGroup(SIGTERM), .signalGroup(SIGCONT)])
+        #expect(l.tick(now: 1 + 2 * Self.timing.shutdownGrace) == [.signalGroup(SIGKILL)])
+        _ = l.exited(.signaled(SIGKILL), now: 6)
+        #expect(l.lastExit?.cause == "memory")
+        #expect(l.history.times.count == 1)
+    }
 }

@@ -200,10 +200,12 @@ struct WorkerLifecycle: Sendable {
         }
     }
 
-    /// The worker's resident memory went over its limit: replace it, counted as a failure.
+    /// The worker's resident memory went over its limit: replace it, counted as a failure. It is asked to shut
+    /// down first (its connectors disconnect), then its process group, the transport included, is killed.
     mutating func memoryExceeded(now: Double) -> [Action] {
         guard case .running(let pid, let since, let ready, _, _) = state else { return [] }
-        return beginKill(pid: pid, since: since, readySince: ready, cause: .memory, now: now)
+        state = .stopping(pid: pid, since: since, readySince: ready, cause: .memory, step: .shutdownRequested, nextStep: now + timing.shutdownGrace)
+        return [.sendShutdown]
     }
 
     mutating func refreshOverran(now: Double) -> [Action] {
