@@ -8,14 +8,16 @@ import Synchronization
 /// (each within a bound, all at once) and exits; its own thread `_exit`s the process if that does not finish in
 /// ``graceSeconds``, so even a connector wedged in native code cannot keep the worker alive.
 ///
-/// A partitioned worker is therefore gone within heartbeatTimeoutSeconds + ``graceSeconds`` + one check
-/// interval (at most 0.25 s) of its last heartbeat, under 2 s past the timeout: the daemon replaces a worker that
-/// misses heartbeats for that same timeout, so two live workers of one service never overlap for longer.
+/// A partitioned worker is therefore gone within heartbeatTimeoutSeconds + ``graceSeconds`` of its last heartbeat,
+/// under 2 s past the timeout: the daemon replaces a worker that misses heartbeats for that same timeout, so two
+/// live workers of one service never overlap for longer.
 final class SelfFence: Sendable {
     /// From the decision to fence to the process being gone, at most.
     static let graceSeconds = 1.0
     /// Each connector's disconnect is given this long.
     static let disconnectSeconds = 0.8
+    /// How often resident memory is compared with the limit, when there is one.
+    static let memoryCheckSeconds = 0.5
 
     private struct State {
         var lastHeard = MonotonicClock.now()
@@ -99,8 +101,10 @@ final class SelfFence: Sendable {
                 fence("resident memory \(bytes >> 20) MiB is over the limit of \(limit >> 20) MiB", code: WorkerExitCode.memoryLimit)
                 continue
             }
-            // Checked a few times per timeout; unarmed, only a wake-up from arm or fence.
-            let interval = timeout.map { min(0.25, max(0.05, $0 / 5)) } ?? (limit == nil ? 3600 : 0.5)
+            // Sleeps until the heartbeat deadline (a heartbeat in between moves it; the thread then sleeps again),
+            // or the next memory check: an idle worker wakes once per timeout, not on a fixed tick.
+            var interval = timeout.map { max(0.01, last + $0 - now + 0.001) } ?? 3600
+            if limit != nil { interval = min(interval, Self.memoryCheckSeconds) }
             _ = wake.wait(timeout: .now() + interval)
         }
     }
