@@ -125,44 +125,42 @@ final class DataDirectoryLock {
     deinit { close(fd) }
 }
 
-/// The access server secret: from an environment variable (removed from the environment at once, so no worker
-/// inherits it) or a file; never from the config file, never logged.
+/// A secret named in the configuration: read from an environment variable (removed from the environment at once,
+/// so no worker inherits it) or a file; never from the config file itself, never logged.
 enum AccessSecret {
     /// Why the secret could not be read.
     struct SecretError: Error, CustomStringConvertible {
         let description: String
     }
 
+    /// The secret from `variable` or `file`, nil when neither is given; `path` names the config object in errors
+    /// (`accessServer.egeria`, `platform.users[0]`).
+    static func read(variable: String?, variableField: String, file: String?, fileField: String, path: String) throws(SecretError) -> String? {
+        if let name = variable {
+            guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+                throw SecretError(description: "\(path).\(variableField) names \(name), which is not set")
+            }
+            unsetenv(name)
+            return value
+        }
+        guard let file else { return nil }
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw SecretError(description: "\(path).\(fileField) \(file) cannot be read")
+        }
+        let value = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !value.isEmpty else { throw SecretError(description: "\(path).\(fileField) \(file) is empty") }
+        return value
+    }
+
+    /// The fixed bearer token for the access server.
     static func read(_ config: EgeriaServerConfig) throws(SecretError) -> String? {
-        if let name = config.secretEnvironmentVariable {
-            guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
-                throw SecretError(description: "accessServer.egeria.secretEnvironmentVariable names \(name), which is not set")
-            }
-            unsetenv(name)
-            return value
-        }
-        return try readFile(config.secretFile, field: "secretFile")
+        try read(variable: config.secretEnvironmentVariable, variableField: "secretEnvironmentVariable",
+                 file: config.secretFile, fileField: "secretFile", path: "accessServer.egeria")
     }
 
-    /// Egeria 6: the password exchanged for tokens, read the same way.
+    /// Egeria 6: the password exchanged for tokens.
     static func readPassword(_ config: EgeriaServerConfig) throws(SecretError) -> String? {
-        if let name = config.passwordEnvironmentVariable {
-            guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
-                throw SecretError(description: "accessServer.egeria.passwordEnvironmentVariable names \(name), which is not set")
-            }
-            unsetenv(name)
-            return value
-        }
-        return try readFile(config.passwordFile, field: "passwordFile")
-    }
-
-    private static func readFile(_ path: String?, field: String) throws(SecretError) -> String? {
-        if let file = path {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw SecretError(description: "accessServer.egeria.\(field) \(file) cannot be read")
-            }
-            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        return nil
+        try read(variable: config.passwordEnvironmentVariable, variableField: "passwordEnvironmentVariable",
+                 file: config.passwordFile, fileField: "passwordFile", path: "accessServer.egeria")
     }
 }

@@ -121,11 +121,9 @@ struct HTTPMessageParser {
             case .head:
                 guard try parseHead() else { return nil }
             case .fixed(let remaining):
-                let take = min(remaining, bufferedCount)
-                body.append(contentsOf: buffer[start..<start + take])
-                start += take
-                if take < remaining {
-                    state = .fixed(remaining: remaining - take)
+                let left = takeBody(remaining)
+                if left > 0 {
+                    state = .fixed(remaining: left)
                     return nil
                 }
                 return complete()
@@ -138,11 +136,9 @@ struct HTTPMessageParser {
                 guard body.count + size <= limits.maxBodyBytes else { throw .bodyTooLarge(limit: limits.maxBodyBytes) }
                 state = size == 0 ? .trailers : .chunkData(remaining: size)
             case .chunkData(let remaining):
-                let take = min(remaining, bufferedCount)
-                body.append(contentsOf: buffer[start..<start + take])
-                start += take
-                if take < remaining {
-                    state = .chunkData(remaining: remaining - take)
+                let left = takeBody(remaining)
+                if left > 0 {
+                    state = .chunkData(remaining: left)
                     return nil
                 }
                 state = .chunkDataEnd
@@ -281,6 +277,14 @@ struct HTTPMessageParser {
     }
 
     // MARK: - Bytes
+
+    /// Moves up to `remaining` buffered bytes into the body; what is still to come.
+    private mutating func takeBody(_ remaining: Int) -> Int {
+        let take = min(remaining, bufferedCount)
+        body.append(contentsOf: buffer[start..<start + take])
+        start += take
+        return remaining - take
+    }
 
     private mutating func complete() -> Message {
         let message = Message(head: head, body: body)

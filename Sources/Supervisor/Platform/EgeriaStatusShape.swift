@@ -11,12 +11,9 @@ struct EgeriaStatusShape {
     /// connector costs more than everything else in a status request.
     func daemonStatusResponse() -> [UInt8] {
         var w = JSONWriter(capacity: 2048 + 1536 * status.integrationServiceSummaries.count)
-        w.raw("{\"class\":\"IntegrationDaemonStatusResponse\",\"relatedHTTPCode\":200,\"integrationDaemonStatus\":{\"integrationGroupSummaries\":[")
-        for (index, service) in status.integrationServiceSummaries.enumerated() {
-            if index > 0 { w.raw(",") }
-            write(group: service, to: &w)
-        }
-        w.raw("],\"integrationConnectorReports\":[")
+        w.raw("{\"class\":\"IntegrationDaemonStatusResponse\",\"relatedHTTPCode\":200,\"integrationDaemonStatus\":{\"integrationGroupSummaries\":")
+        writeGroups(to: &w)
+        w.raw(",\"integrationConnectorReports\":[")
         var first = true
         for service in status.integrationServiceSummaries {
             for connector in service.integrationConnectorReports {
@@ -32,12 +29,9 @@ struct EgeriaStatusShape {
     /// `IntegrationGroupSummariesResponse`.
     func groupSummariesResponse() -> [UInt8] {
         var w = JSONWriter(capacity: 1024 + 1024 * status.integrationServiceSummaries.count)
-        w.raw("{\"class\":\"IntegrationGroupSummariesResponse\",\"relatedHTTPCode\":200,\"integrationGroupSummaries\":[")
-        for (index, service) in status.integrationServiceSummaries.enumerated() {
-            if index > 0 { w.raw(",") }
-            write(group: service, to: &w)
-        }
-        w.raw("]}")
+        w.raw("{\"class\":\"IntegrationGroupSummariesResponse\",\"relatedHTTPCode\":200,\"integrationGroupSummaries\":")
+        writeGroups(to: &w)
+        w.raw("}")
         return w.bytes
     }
 
@@ -56,6 +50,16 @@ struct EgeriaStatusShape {
 
     func connector(named name: String) -> DaemonStatus.ConnectorReport? {
         status.integrationServiceSummaries.lazy.flatMap(\.integrationConnectorReports).first { $0.connectorName == name }
+    }
+
+    /// Every service's group summary, as a JSON array.
+    private func writeGroups(to w: inout JSONWriter) {
+        w.raw("[")
+        for (index, service) in status.integrationServiceSummaries.enumerated() {
+            if index > 0 { w.raw(",") }
+            write(group: service, to: &w)
+        }
+        w.raw("]")
     }
 
     /// Egeria's `IntegrationGroupSummary`: each integration service is one group.

@@ -13,21 +13,11 @@ enum PlatformStart {
     static func start(_ platform: PlatformConfig, config: DaemonConfig, events: EventQueue, logger: Logger) throws(StartError) -> HTTPServer {
         var passwords: [String: String] = [:]
         for (index, user) in platform.users.enumerated() {
-            let field = "platform.users[\(index)]"
-            if let name = user.passwordEnvironmentVariable {
-                guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
-                    throw StartError(description: "\(field).passwordEnvironmentVariable names \(name), which is not set")
-                }
-                // Workers must not inherit it.
-                unsetenv(name)
-                passwords[user.userId] = value
-            } else if let file = user.passwordFile {
-                guard let data = FileManager.default.contents(atPath: file) else {
-                    throw StartError(description: "\(field).passwordFile \(file) cannot be read")
-                }
-                let value = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                guard !value.isEmpty else { throw StartError(description: "\(field).passwordFile \(file) is empty") }
-                passwords[user.userId] = value
+            do {
+                passwords[user.userId] = try AccessSecret.read(variable: user.passwordEnvironmentVariable, variableField: "passwordEnvironmentVariable",
+                                                               file: user.passwordFile, fileField: "passwordFile", path: "platform.users[\(index)]")
+            } catch {
+                throw StartError(description: error.description)
             }
         }
         passwords.values.forEach(Redaction.register)
