@@ -13,7 +13,12 @@ public enum ConfigureConnector: RPCMethod {
     /// The request parameters.
     public struct Params: Codable, Sendable {
         public var connector: IntegrationConnectorConfig
-        public init(connector: IntegrationConnectorConfig) { self.connector = connector }
+        /// The connector's secret, as in ``Initialize/Params/connectorSecrets``.
+        public var secret: String?
+        public init(connector: IntegrationConnectorConfig, secret: String? = nil) {
+            self.connector = connector
+            self.secret = secret
+        }
     }
 
     public typealias Result = ConnectorChangeResult

@@ -19,10 +19,16 @@ public enum Initialize: RPCMethod {
         public var memoryLimitMegabytes: Int?
         /// The daemon's host name: a worker on another host qualifies the names of host-bound resources with its own.
         public var daemonHostName: String?
+        /// Each connector's secret (a database password) by connector name, resolved by the daemon from the
+        /// variable or file its config names: so a worker on another host gets it, and it is never in a
+        /// worker's argv, environment or config text.
+        public var connectorSecrets: [String: String]?
 
         public init(protocolVersion: Int, integrationServiceURLMarker: String, serverName: String, userId: String,
                     heartbeatIntervalSeconds: Double, connectors: [IntegrationConnectorConfig], logLevel: String? = nil,
-                    heartbeatTimeoutSeconds: Double? = nil, memoryLimitMegabytes: Int? = nil, daemonHostName: String? = nil) {
+                    heartbeatTimeoutSeconds: Double? = nil, memoryLimitMegabytes: Int? = nil, daemonHostName: String? = nil,
+                    connectorSecrets: [String: String]? = nil) {
+            self.connectorSecrets = connectorSecrets
             self.daemonHostName = daemonHostName
             self.heartbeatTimeoutSeconds = heartbeatTimeoutSeconds
             self.memoryLimitMegabytes = memoryLimitMegabytes

@@ -9,8 +9,13 @@ public enum CreateElement: RPCMethod {
         public var qualifiedName: String
         public var properties: [String: JSONValue]
         public var metadataSourceQualifiedName: String?
+        /// The relationship to create the element under, as Egeria 6's create does.
+        public var parent: ParentLink?
+        public var initialClassifications: Classifications?
         public init(connectorName: String, typeName: String, qualifiedName: String, properties: [String: JSONValue],
-                    metadataSourceQualifiedName: String?) {
+                    metadataSourceQualifiedName: String?, parent: ParentLink? = nil, initialClassifications: Classifications? = nil) {
+            self.parent = parent
+            self.initialClassifications = initialClassifications
             self.connectorName = connectorName
             self.typeName = typeName
             self.qualifiedName = qualifiedName
@@ -69,7 +74,11 @@ public enum FindElements: RPCMethod {
         public var typeName: String?
         public var metadataSourceQualifiedName: String?
         public var qualifiedNamePrefix: String?
-        public init(typeName: String? = nil, metadataSourceQualifiedName: String? = nil, qualifiedNamePrefix: String? = nil) {
+        /// Also answer each element's relationships (both ends); classifications always come.
+        public var withRelationships: Bool?
+        public init(typeName: String? = nil, metadataSourceQualifiedName: String? = nil, qualifiedNamePrefix: String? = nil,
+                    withRelationships: Bool? = nil) {
+            self.withRelationships = withRelationships
             self.typeName = typeName
             self.metadataSourceQualifiedName = metadataSourceQualifiedName
             self.qualifiedNamePrefix = qualifiedNamePrefix

@@ -51,8 +51,13 @@ public struct Connection: Codable, Sendable, Equatable {
     public var connectorType: ConnectorType
     public var endpoint: Endpoint?
     public var configurationProperties: [String: JSONValue]?
+    /// The user the connector signs in to the third party as (a database role). Its password is never here:
+    /// `configurationProperties.passwordEnvironmentVariable` or `passwordFile` names where the daemon reads it.
+    public var userId: String?
 
-    public init(connectorType: ConnectorType, endpoint: Endpoint? = nil, configurationProperties: [String: JSONValue]? = nil) {
+    public init(connectorType: ConnectorType, endpoint: Endpoint? = nil, configurationProperties: [String: JSONValue]? = nil,
+                userId: String? = nil) {
+        self.userId = userId
         self.connectorType = connectorType
         self.endpoint = endpoint
         self.configurationProperties = configurationProperties

@@ -12,10 +12,17 @@ public struct MetadataElement: Codable, Sendable, Equatable {
     /// The integration service whose connector created it, set by the supervisor: a worker may touch only
     /// its own service's elements. nil in stores written before services were kept apart.
     public var integrationService: String?
+    /// The element's classifications; nil when it has none.
+    public var classifications: Classifications?
+    /// The relationships the element is at either end of; only filled when a find asks for them.
+    public var relationships: [MetadataRelationship]?
 
     public init(guid: String, typeName: String, qualifiedName: String, properties: [String: JSONValue],
                 metadataSourceQualifiedName: String?, createTime: Date, updateTime: Date, version: Int,
-                integrationService: String? = nil) {
+                integrationService: String? = nil, classifications: Classifications? = nil,
+                relationships: [MetadataRelationship]? = nil) {
+        self.classifications = classifications
+        self.relationships = relationships
         self.guid = guid
         self.typeName = typeName
         self.qualifiedName = qualifiedName
@@ -33,7 +40,13 @@ extension MetadataElement {
     /// milliseconds, absent optionals left out), at a fraction of the cost: the store writes one per element.
     public func write(to writer: inout JSONWriter) {
         writer.raw("{")
-        writer.key("createTime", first: true)
+        if let classifications {
+            writer.key("classifications", first: true)
+            writer.object(classifications.mapValues { .object($0) })
+            writer.key("createTime")
+        } else {
+            writer.key("createTime", first: true)
+        }
         writer.int(Int(EpochMillis.int64(createTime)))
         writer.key("guid")
         writer.string(guid)
@@ -49,6 +62,15 @@ extension MetadataElement {
         writer.object(properties)
         writer.key("qualifiedName")
         writer.string(qualifiedName)
+        if let relationships {
+            writer.key("relationships")
+            writer.raw("[")
+            for (index, relationship) in relationships.enumerated() {
+                if index > 0 { writer.raw(",") }
+                relationship.write(to: &writer)
+            }
+            writer.raw("]")
+        }
         writer.key("typeName")
         writer.string(typeName)
         writer.key("updateTime")

@@ -90,6 +90,8 @@ enum InspectCommands {
 
     static func elements(config: DaemonConfig, query: EmbeddedStore.ElementQuery, json: Bool) -> Int32 {
         guard let store = openStore(config, command: "elements") else { return 1 }
+        var query = query
+        query.withRelationships = json
         let elements = store.findElements(query)
         if json {
             elements.forEach { Output.json($0) }

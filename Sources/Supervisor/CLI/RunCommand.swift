@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 import Glibc
 import Protocol
 
@@ -133,15 +134,21 @@ enum AccessSecret {
         let description: String
     }
 
+    /// Variables already read and removed from the environment, by name.
+    private static let taken = Mutex<[String: String]>([:])
+
     /// The secret from `variable` or `file`, nil when neither is given; `path` names the config object in errors
     /// (`accessServer.egeria`, `platform.users[0]`).
     static func read(variable: String?, variableField: String, file: String?, fileField: String, path: String) throws(SecretError) -> String? {
         if let name = variable {
-            guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
-                throw SecretError(description: "\(path).\(variableField) names \(name), which is not set")
+            if let value = ProcessInfo.processInfo.environment[name], !value.isEmpty {
+                taken.withLock { $0[name] = value }
+                unsetenv(name)
+                return value
             }
-            unsetenv(name)
-            return value
+            // Read (and removed) at start: a reload that names it again gets the value then read.
+            if let value = taken.withLock({ $0[name] }) { return value }
+            throw SecretError(description: "\(path).\(variableField) names \(name), which is not set")
         }
         guard let file else { return nil }
         guard let data = FileManager.default.contents(atPath: file) else {

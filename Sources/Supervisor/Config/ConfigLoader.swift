@@ -347,16 +347,26 @@ enum ConfigLoader {
         let provider = type.flatMap { reader.string($0["connectorProviderClassName"], "\(c).connectorType.connectorProviderClassName", required: true) }
         let endpoint = connection.flatMap { reader.object($0["endpoint"], "\(c).endpoint") }
         var address = endpoint.flatMap { reader.string($0["address"], "\(c).endpoint.address") }
-        let properties = connection.flatMap { reader.object($0["configurationProperties"], "\(c).configurationProperties") }
-        if let given = address, !given.contains("://"), !given.hasPrefix("/") {
+        var properties = connection.flatMap { reader.object($0["configurationProperties"], "\(c).configurationProperties") }
+        let userId = connection.flatMap { reader.string($0["userId"], "\(c).userId") }
+        for field in ["clearPassword", "encryptedPassword"] where connection?[field] != nil {
+            reader.fail("\(c).\(field)", "a password is never kept in the configuration: name where it is read with configurationProperties.passwordEnvironmentVariable or passwordFile")
+        }
+        if let given = address, !given.contains("://"), !given.hasPrefix("/"), !given.hasPrefix("jdbc:") {
             address = resolve(given, against: baseDirectory)
+        }
+        if case .string(let file)? = properties?["passwordFile"] {
+            properties?["passwordFile"] = .string(resolve(file, against: baseDirectory))
+        }
+        if let properties {
+            do { _ = try ConnectorSecret.read(properties, path: "\(c).configurationProperties") } catch { reader.fail(error.field, error.problem) }
         }
         guard let name, let provider else { return nil }
         return IntegrationConnectorConfig(
             connectorId: id ?? StableID.make(from: "\(service)/\(name)"), connectorName: name, connectorUserId: user,
             connection: Connection(connectorType: ConnectorType(connectorProviderClassName: provider),
                                    endpoint: endpoint == nil ? nil : Endpoint(address: address),
-                                   configurationProperties: properties),
+                                   configurationProperties: properties, userId: userId),
             refreshTimeInterval: minutes, refreshIntervalSeconds: seconds, metadataSourceQualifiedName: source,
             permittedSynchronization: sync, generateIntegrationReports: reports, refreshTimeoutSeconds: timeout)
     }

@@ -16,6 +16,13 @@ protocol AccessServer: Sendable {
     func updateElement(_ params: UpdateElement.Params, current: MetadataElement, service: String,
                        completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void)
     func deleteElement(_ params: DeleteElement.Params, current: MetadataElement, completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void)
+    /// Relates two stored elements, already checked to be the caller's.
+    func relate(typeName: String, end1: MetadataElement, end2: MetadataElement, properties: [String: JSONValue],
+                completion: @escaping @Sendable (Result<MetadataRelationship, RPCError>) -> Void)
+    func unrelate(_ relationship: MetadataRelationship, source: String?, completion: @escaping @Sendable (Result<MetadataRelationship, RPCError>) -> Void)
+    func classify(_ element: MetadataElement, name: String, properties: [String: JSONValue],
+                  completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void)
+    func declassify(_ element: MetadataElement, name: String, completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void)
 
     /// What status shows under `accessServer`.
     func summary() -> DaemonStatus.AccessServerSummary
@@ -50,6 +57,24 @@ struct EmbeddedAccessServer: AccessServer {
 
     func deleteElement(_ params: DeleteElement.Params, current: MetadataElement, completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void) {
         store.deleteElement(params, completion: completion)
+    }
+
+    func relate(typeName: String, end1: MetadataElement, end2: MetadataElement, properties: [String: JSONValue],
+                completion: @escaping @Sendable (Result<MetadataRelationship, RPCError>) -> Void) {
+        store.relate(typeName: typeName, end1GUID: end1.guid, end2GUID: end2.guid, properties: properties, completion: completion)
+    }
+
+    func unrelate(_ relationship: MetadataRelationship, source: String?, completion: @escaping @Sendable (Result<MetadataRelationship, RPCError>) -> Void) {
+        store.unrelate(relationshipGUID: relationship.guid, completion: completion)
+    }
+
+    func classify(_ element: MetadataElement, name: String, properties: [String: JSONValue],
+                  completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void) {
+        store.classify(guid: element.guid, name: name, properties: properties, completion: completion)
+    }
+
+    func declassify(_ element: MetadataElement, name: String, completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void) {
+        store.declassify(guid: element.guid, name: name, completion: completion)
     }
 
     func summary() -> DaemonStatus.AccessServerSummary {
@@ -98,6 +123,47 @@ struct EgeriaAccessServer: AccessServer {
         client.deleteElement(guid: params.guid, externalSourceName: current.metadataSourceQualifiedName) { [store] outcome in
             if outcome == .delivered { store.deleteElement(params, completion: completion) }
             else { completion(.failure(Self.error(outcome, DeleteElement.name))) }
+        }
+    }
+
+    func relate(typeName: String, end1: MetadataElement, end2: MetadataElement, properties: [String: JSONValue],
+                completion: @escaping @Sendable (Result<MetadataRelationship, RPCError>) -> Void) {
+        guard client.config.elementWritesToEgeria else {
+            return store.relate(typeName: typeName, end1GUID: end1.guid, end2GUID: end2.guid, properties: properties, completion: completion)
+        }
+        client.relate(typeName: typeName, end1GUID: end1.guid, end2GUID: end2.guid, properties: properties,
+                      externalSourceName: end1.metadataSourceQualifiedName) { [store] result in
+            switch result {
+            case .success(let guid):
+                store.relate(typeName: typeName, end1GUID: end1.guid, end2GUID: end2.guid, properties: properties, guid: guid, completion: completion)
+            case .failure(let outcome): completion(.failure(Self.error(outcome, WriteElements.name)))
+            }
+        }
+    }
+
+    func unrelate(_ relationship: MetadataRelationship, source: String?, completion: @escaping @Sendable (Result<MetadataRelationship, RPCError>) -> Void) {
+        guard client.config.elementWritesToEgeria else { return store.unrelate(relationshipGUID: relationship.guid, completion: completion) }
+        client.unrelate(relationshipGUID: relationship.guid, externalSourceName: source) { [store] outcome in
+            if outcome == .delivered { store.unrelate(relationshipGUID: relationship.guid, completion: completion) }
+            else { completion(.failure(Self.error(outcome, WriteElements.name))) }
+        }
+    }
+
+    func classify(_ element: MetadataElement, name: String, properties: [String: JSONValue],
+                  completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void) {
+        guard client.config.elementWritesToEgeria else { return store.classify(guid: element.guid, name: name, properties: properties, completion: completion) }
+        client.classify(guid: element.guid, name: name, properties: properties, existing: element.classifications?[name] != nil,
+                        externalSourceName: element.metadataSourceQualifiedName) { [store] outcome in
+            if outcome == .delivered { store.classify(guid: element.guid, name: name, properties: properties, completion: completion) }
+            else { completion(.failure(Self.error(outcome, WriteElements.name))) }
+        }
+    }
+
+    func declassify(_ element: MetadataElement, name: String, completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void) {
+        guard client.config.elementWritesToEgeria else { return store.declassify(guid: element.guid, name: name, completion: completion) }
+        client.declassify(guid: element.guid, name: name, externalSourceName: element.metadataSourceQualifiedName) { [store] outcome in
+            if outcome == .delivered { store.declassify(guid: element.guid, name: name, completion: completion) }
+            else { completion(.failure(Self.error(outcome, WriteElements.name))) }
         }
     }
 

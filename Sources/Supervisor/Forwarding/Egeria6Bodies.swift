@@ -39,12 +39,58 @@ enum Egeria6Bodies {
     }
 
     /// `NewOpenMetadataElementRequestBody` for a plain element (a connector's write, or the connector's own element).
-    static func newElement(typeName: String, properties: [String: JSONValue], externalSourceName: String?) -> Data {
+    /// With `parent`, the element is created under that relationship (`parentGUID`, `parentRelationshipTypeName`,
+    /// `parentAtEnd1`, `parentRelationshipProperties`); `classifications` go as `initialClassifications`.
+    static func newElement(typeName: String, properties: [String: JSONValue], externalSourceName: String?,
+                           parent: ParentLink? = nil, classifications: Classifications = [:]) -> Data {
         var w = JSONWriter(capacity: 512)
         w.raw("{\"class\":\"NewOpenMetadataElementRequestBody\",\"typeName\":"); w.string(typeName)
         if let externalSourceName { w.raw(",\"externalSourceName\":"); w.string(externalSourceName) }
         w.raw(",\"isOwnAnchor\":true,\"forLineage\":false,\"forDuplicateProcessing\":false,\"initialStatus\":\"ACTIVE\"")
+        if let parent {
+            w.raw(",\"parentGUID\":"); w.string(parent.parentGUID)
+            w.raw(",\"parentRelationshipTypeName\":"); w.string(parent.relationshipTypeName)
+            w.raw(parent.parentAtEnd1 ? ",\"parentAtEnd1\":true" : ",\"parentAtEnd1\":false")
+            if !parent.properties.isEmpty {
+                w.raw(",\"parentRelationshipProperties\":")
+                elementProperties(&w, parent.properties, className: "ElementProperties")
+            }
+        }
+        if !classifications.isEmpty {
+            w.raw(",\"initialClassifications\":{")
+            for (index, name) in classifications.keys.sorted().enumerated() {
+                if index > 0 { w.raw(",") }
+                w.string(name)
+                w.raw(":")
+                elementProperties(&w, classifications[name]!, className: "NewElementProperties")
+            }
+            w.raw("}")
+        }
         w.raw(",\"properties\":")
+        elementProperties(&w, properties, className: "NewElementProperties")
+        w.raw("}")
+        return Data(w.bytes)
+    }
+
+    /// `NewRelatedElementsRequestBody` for `POST /related-elements`.
+    static func relate(typeName: String, end1GUID: String, end2GUID: String, properties: [String: JSONValue], externalSourceName: String?) -> Data {
+        var w = JSONWriter(capacity: 400)
+        w.raw("{\"class\":\"NewRelatedElementsRequestBody\",\"typeName\":"); w.string(typeName)
+        if let externalSourceName { w.raw(",\"externalSourceName\":"); w.string(externalSourceName) }
+        w.raw(",\"metadataElement1GUID\":"); w.string(end1GUID)
+        w.raw(",\"metadataElement2GUID\":"); w.string(end2GUID)
+        w.raw(",\"forLineage\":false,\"forDuplicateProcessing\":false,\"properties\":")
+        elementProperties(&w, properties, className: "ElementProperties")
+        w.raw("}")
+        return Data(w.bytes)
+    }
+
+    /// `NewClassificationRequestBody` for `POST /metadata-elements/{guid}/classifications/{name}`.
+    static func classify(properties: [String: JSONValue], externalSourceName: String?) -> Data {
+        var w = JSONWriter(capacity: 256)
+        w.raw("{\"class\":\"NewClassificationRequestBody\"")
+        if let externalSourceName { w.raw(",\"externalSourceName\":"); w.string(externalSourceName) }
+        w.raw(",\"forLineage\":false,\"forDuplicateProcessing\":false,\"properties\":")
         elementProperties(&w, properties, className: "NewElementProperties")
         w.raw("}")
         return Data(w.bytes)

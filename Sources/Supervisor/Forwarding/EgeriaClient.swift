@@ -150,8 +150,12 @@ final class EgeriaClient: Sendable {
         switch config.apiVersion {
         case .v6:
             path = servicePath + "metadata-elements"
-            body = Egeria6Bodies.newElement(typeName: params.typeName, properties: properties, externalSourceName: params.metadataSourceQualifiedName)
+            body = Egeria6Bodies.newElement(typeName: params.typeName, properties: properties, externalSourceName: params.metadataSourceQualifiedName,
+                                            parent: params.parent, classifications: params.initialClassifications ?? [:])
         case .v5:
+            if params.parent != nil || params.initialClassifications?.isEmpty == false {
+                return completion(.failure(.reject(Self.structureNeeds6)))
+            }
             path = servicePath + "open-metadata-store/users/\(Self.escape(config.userId))/metadata-elements/new"
             guard let encoded = try? encoder.encode(NewElementBody(externalSourceName: params.metadataSourceQualifiedName, typeName: params.typeName,
                                                                    properties: ElementProperties(properties))) else {
@@ -195,6 +199,42 @@ final class EgeriaClient: Sendable {
             body = encoded
         }
         post(path, body: body) { _, _, outcome in completion(outcome ?? .delivered) }
+    }
+
+    // MARK: - Relationships and classifications (Egeria 6's element API)
+
+    static let structureNeeds6 = "relationships and classifications are forwarded through Egeria 6's element API only: set accessServer.egeria.apiVersion to \"6\""
+
+    /// Relates two elements; the new relationship's GUID on success.
+    func relate(typeName: String, end1GUID: String, end2GUID: String, properties: [String: JSONValue], externalSourceName: String?,
+                completion: @escaping @Sendable (Result<String, Outcome>) -> Void) {
+        guard config.apiVersion == .v6 else { return completion(.failure(.reject(Self.structureNeeds6))) }
+        post(servicePath + "related-elements", body: Egeria6Bodies.relate(typeName: typeName, end1GUID: end1GUID, end2GUID: end2GUID,
+                                                                          properties: properties, externalSourceName: externalSourceName)) { _, data, outcome in
+            completion(Self.guid(data, outcome))
+        }
+    }
+
+    func unrelate(relationshipGUID: String, externalSourceName: String?, completion: @escaping @Sendable (Outcome) -> Void) {
+        guard config.apiVersion == .v6 else { return completion(.reject(Self.structureNeeds6)) }
+        post(servicePath + "related-elements/\(Self.escape(relationshipGUID))/delete",
+             body: Egeria6Bodies.delete(externalSourceName: externalSourceName)) { _, _, outcome in completion(outcome ?? .delivered) }
+    }
+
+    /// Classifies the element, or (`existing`) replaces the properties of the classification it has.
+    func classify(guid: String, name: String, properties: [String: JSONValue], existing: Bool, externalSourceName: String?,
+                  completion: @escaping @Sendable (Outcome) -> Void) {
+        guard config.apiVersion == .v6 else { return completion(.reject(Self.structureNeeds6)) }
+        let path = servicePath + "metadata-elements/\(Self.escape(guid))/classifications/\(Self.escape(name))"
+        let body = existing ? Egeria6Bodies.updateProperties(properties, replace: true, externalSourceName: externalSourceName)
+                            : Egeria6Bodies.classify(properties: properties, externalSourceName: externalSourceName)
+        post(existing ? path + "/update-properties" : path, body: body) { _, _, outcome in completion(outcome ?? .delivered) }
+    }
+
+    func declassify(guid: String, name: String, externalSourceName: String?, completion: @escaping @Sendable (Outcome) -> Void) {
+        guard config.apiVersion == .v6 else { return completion(.reject(Self.structureNeeds6)) }
+        post(servicePath + "metadata-elements/\(Self.escape(guid))/classifications/\(Self.escape(name))/delete",
+             body: Egeria6Bodies.delete(externalSourceName: externalSourceName)) { _, _, outcome in completion(outcome ?? .delivered) }
     }
 
     // MARK: - HTTP

@@ -40,7 +40,7 @@ extension MetadataProxy {
                     if case .failure(let error) = result, error.code == RPCError.unavailableCode {
                         unavailable.withLock { $0 = $0 ?? error }
                     }
-                    batch.set(index, result.map { $0.guid })
+                    batch.set(index, result)
                     next()
                 }
             }
@@ -52,15 +52,26 @@ extension MetadataProxy {
         }
     }
 
-    private func apply(_ write: ElementWrite, of params: WriteElements.Params, done: @escaping ElementDone) {
+    /// `finish` gets the GUID the write's outcome names: the element's, or a new relationship's.
+    private func apply(_ write: ElementWrite, of params: WriteElements.Params, finish: @escaping @Sendable (Result<String, RPCError>) -> Void) {
+        let done: ElementDone = { finish($0.map(\.guid)) }
         switch write {
-        case .create(let typeName, let qualifiedName, let properties):
+        case .create(let typeName, let qualifiedName, let properties, let parent, let classifications):
             create(.init(connectorName: params.connectorName, typeName: typeName, qualifiedName: qualifiedName,
-                         properties: properties, metadataSourceQualifiedName: params.metadataSourceQualifiedName), done: done)
+                         properties: properties, metadataSourceQualifiedName: params.metadataSourceQualifiedName,
+                         parent: parent, initialClassifications: classifications.isEmpty ? nil : classifications), done: done)
         case .update(let guid, let properties, let replace):
             update(.init(connectorName: params.connectorName, guid: guid, properties: properties, replaceProperties: replace), done: done)
         case .delete(let guid):
             delete(.init(connectorName: params.connectorName, guid: guid), done: done)
+        case .relate(let typeName, let end1, let end2, let properties):
+            relate(typeName: typeName, end1GUID: end1, end2GUID: end2, properties: properties, connector: params.connectorName, done: finish)
+        case .unrelate(let guid):
+            unrelate(relationshipGUID: guid, connector: params.connectorName, done: { finish($0.map(\.guid)) })
+        case .classify(let guid, let name, let properties):
+            classify(guid: guid, name: name, properties: properties, connector: params.connectorName, done: done)
+        case .declassify(let guid, let name):
+            classify(guid: guid, name: name, properties: nil, connector: params.connectorName, done: done)
         }
     }
 }

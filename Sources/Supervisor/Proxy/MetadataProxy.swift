@@ -73,6 +73,9 @@ final class MetadataProxy: Sendable {
         if let refused = scope.refusal(connector: params.connectorName, creatingIn: params.metadataSourceQualifiedName) {
             return done(.failure(refuse(refused)))
         }
+        if let parent = params.parent, case .failure(let error) = ownElement(parent.parentGUID, connector: params.connectorName) {
+            return done(.failure(error))
+        }
         let tracker = tracker
         access.createElement(params, service: scope.serviceName) { done(Self.track($0, .created, params.connectorName, tracker)) }
     }
@@ -124,7 +127,7 @@ final class MetadataProxy: Sendable {
     }
 
     /// The element, if it exists and the calling connector's service may touch it.
-    private func ownElement(_ guid: String, connector: String) -> Result<MetadataElement, RPCError> {
+    func ownElement(_ guid: String, connector: String) -> Result<MetadataElement, RPCError> {
         if let refused = scope.refusal(connector: connector) { return .failure(refuse(refused)) }
         guard let element = store.element(guid: guid) else { return .failure(.notFound("no element with guid \(guid)")) }
         if let refused = scope.refusal(element: element) { return .failure(refuse(refused)) }

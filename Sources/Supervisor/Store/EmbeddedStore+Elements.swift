@@ -8,8 +8,11 @@ extension EmbeddedStore {
         var metadataSourceQualifiedName: String?
         var qualifiedNamePrefix: String?
         var limit: Int?
+        var withRelationships = false
 
-        init(typeName: String? = nil, metadataSourceQualifiedName: String? = nil, qualifiedNamePrefix: String? = nil, limit: Int? = nil) {
+        init(typeName: String? = nil, metadataSourceQualifiedName: String? = nil, qualifiedNamePrefix: String? = nil, limit: Int? = nil,
+             withRelationships: Bool = false) {
+            self.withRelationships = withRelationships
             self.typeName = typeName
             self.metadataSourceQualifiedName = metadataSourceQualifiedName
             self.qualifiedNamePrefix = qualifiedNamePrefix
@@ -18,7 +21,7 @@ extension EmbeddedStore {
 
         init(_ params: FindElements.Params) {
             self.init(typeName: params.typeName, metadataSourceQualifiedName: params.metadataSourceQualifiedName,
-                      qualifiedNamePrefix: params.qualifiedNamePrefix)
+                      qualifiedNamePrefix: params.qualifiedNamePrefix, withRelationships: params.withRelationships == true)
         }
     }
 
@@ -26,18 +29,28 @@ extension EmbeddedStore {
 
     /// Creates an element; `guid` is the access server's when the store mirrors Egeria, otherwise a new one.
     /// The name check runs in the writer's transaction, so it sees every write queued before this one.
-    func createElement(_ params: CreateElement.Params, service: String, guid: String? = nil,
+    func createElement(_ params: CreateElement.Params, service: String, guid: String? = nil, parentRelationshipGUID: String? = nil,
                        completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void) {
         let now = Date()
         write({ database -> MetadataElement in
             if let existing = try Self.guid(qualifiedName: params.qualifiedName, in: database) {
                 throw RPCError.invalidParams(CreateElement.name, "an element with qualifiedName \"\(params.qualifiedName)\" already exists (guid \(existing))")
             }
-            let element = MetadataElement(guid: guid ?? GUID.random(), typeName: params.typeName,
+            var element = MetadataElement(guid: guid ?? GUID.random(), typeName: params.typeName,
                                           qualifiedName: params.qualifiedName, properties: params.properties,
                                           metadataSourceQualifiedName: params.metadataSourceQualifiedName,
                                           createTime: now, updateTime: now, version: 1, integrationService: service)
             try Self.save(element, in: database, insert: true)
+            if let parent = params.parent {
+                try Self.insertRelationship(MetadataRelationship(
+                    guid: parentRelationshipGUID ?? GUID.random(), typeName: parent.relationshipTypeName,
+                    end1GUID: parent.parentAtEnd1 ? parent.parentGUID : element.guid,
+                    end2GUID: parent.parentAtEnd1 ? element.guid : parent.parentGUID, properties: parent.properties), in: database)
+            }
+            if let classifications = params.initialClassifications, !classifications.isEmpty {
+                try Self.insertClassifications(classifications, of: element.guid, in: database)
+                element.classifications = classifications
+            }
             return element
         }, completion: { completion(Self.rpc($0, "element write")) })
     }
@@ -64,6 +77,7 @@ extension EmbeddedStore {
                 throw RPCError.notFound("no element with guid \(params.guid)")
             }
             try database.statement("DELETE FROM elements WHERE guid = ?").bind(.text(params.guid)).run()
+            try Self.deleteLinks(of: params.guid, in: database)
             return element
         }, completion: { completion(Self.rpc($0, "element write")) })
     }
@@ -89,6 +103,7 @@ extension EmbeddedStore {
             for (index, value) in values.enumerated() { try statement.bind(at: Int32(index + 1), value) }
             var found: [MetadataElement] = []
             while try statement.step() { found.append(Self.element(from: statement)) }
+            try Self.attachLinks(to: &found, filter: filter, values: Array(values.dropLast()), relationships: query.withRelationships, in: database)
             return found
         }
     }
@@ -111,7 +126,10 @@ extension EmbeddedStore {
 
     static func element(guid: String, in database: SQLiteDatabase) throws -> MetadataElement? {
         let statement = try database.statement("SELECT \(columns) FROM elements WHERE guid = ?").bind(.text(guid))
-        return try statement.step() ? element(from: statement) : nil
+        guard try statement.step() else { return nil }
+        var element = element(from: statement)
+        element.classifications = try classifications(of: guid, in: database)
+        return element
     }
 
     /// Writes the element's row; its properties are JSON written by hand (``JSONWriter``).

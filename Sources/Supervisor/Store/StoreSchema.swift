@@ -1,7 +1,8 @@
 /// The embedded store's SQLite schema and connection settings, in one place so docs/operations.md can quote it.
 enum StoreSchema {
     static let fileName = "store.sqlite"
-    static let version = 1
+    /// 2 added relationships and classifications (new tables only: a version 1 store is opened as is).
+    static let version = 2
 
     /// Settings of the writer connection.
     ///
@@ -49,6 +50,22 @@ enum StoreSchema {
         );
         CREATE INDEX IF NOT EXISTS elements_by_type ON elements(type_name, qualified_name);
         CREATE INDEX IF NOT EXISTS elements_by_source ON elements(metadata_source, qualified_name);
+        CREATE TABLE IF NOT EXISTS relationships (
+            guid TEXT PRIMARY KEY,
+            type_name TEXT NOT NULL,
+            end1_guid TEXT NOT NULL,
+            end2_guid TEXT NOT NULL,
+            create_ms INTEGER NOT NULL,
+            properties TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS relationships_by_end1 ON relationships(end1_guid, type_name, end2_guid);
+        CREATE INDEX IF NOT EXISTS relationships_by_end2 ON relationships(end2_guid);
+        CREATE TABLE IF NOT EXISTS classifications (
+            element_guid TEXT NOT NULL,
+            name TEXT NOT NULL,
+            properties TEXT NOT NULL,
+            PRIMARY KEY (element_guid, name)
+        ) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS reports (
             seq INTEGER PRIMARY KEY,
             report_id TEXT NOT NULL UNIQUE,

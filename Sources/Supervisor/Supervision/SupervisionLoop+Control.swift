@@ -120,7 +120,7 @@ extension SupervisionLoop {
         edit(&connector)
         service.config.connectors[index] = connector
         service.logger.notice("connector \(name): \(verb) by an operator", ["connector": name])
-        send(ConfigureConnector.self, .init(connector: connector), call: .connectorChange({ result in
+        send(ConfigureConnector.self, .init(connector: connector, secret: secret(of: connector, in: service)), call: .connectorChange({ result in
             reply(result.mapError { OperatorError(message: $0.message) })
         }), to: service)
     }

@@ -58,7 +58,7 @@ extension SupervisionLoop {
             let log = service.logger
             for connector in changes.added + changes.changed {
                 service.logger.notice("reconfiguring connector \(connector.connectorName) in its live worker", ["connector": connector.connectorName])
-                send(ConfigureConnector.self, .init(connector: connector), call: .connectorChange({ result in
+                send(ConfigureConnector.self, .init(connector: connector, secret: secret(of: connector, in: service)), call: .connectorChange({ result in
                     if case .failure(let error) = result { log.error("reconfiguring \(connector.connectorName) failed: \(error.message)") }
                 }), to: service)
             }

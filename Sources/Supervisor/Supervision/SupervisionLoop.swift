@@ -261,7 +261,10 @@ final class SupervisionLoop {
                     serverName: config.localServerName, userId: config.localServerUserId,
                     heartbeatIntervalSeconds: config.supervision.heartbeatIntervalSeconds, connectors: service.config.connectors,
                     logLevel: logger.level.rawValue, heartbeatTimeoutSeconds: config.supervision.heartbeatTimeoutSeconds,
-                    memoryLimitMegabytes: service.config.memoryLimitMegabytes, daemonHostName: Self.hostName)
+                    memoryLimitMegabytes: service.config.memoryLimitMegabytes, daemonHostName: Self.hostName,
+                    connectorSecrets: ConnectorSecret.secrets(of: service.config.connectors) { name, problem in
+                        service.logger.error("connector \(name) gets no password: \(problem)", ["connector": name])
+                    })
                 send(Initialize.self, params, call: .initialize, to: service)
             case .sendHeartbeat:
                 service.heartbeatSequence += 1
@@ -285,6 +288,13 @@ final class SupervisionLoop {
                     service.logger.notice("integration service removed")
                 }
             }
+        }
+    }
+
+    /// The connector's secret, read now (a rotated password file is picked up); a failure is logged.
+    func secret(of connector: IntegrationConnectorConfig, in service: ServiceRuntime) -> String? {
+        ConnectorSecret.secret(of: connector) { name, problem in
+            service.logger.error("connector \(name) gets no password: \(problem)", ["connector": name])
         }
     }
 

@@ -7,6 +7,8 @@ final class ConnectorContext: Sendable {
     let config: IntegrationConnectorConfig
     let userId: String
     let logger: Logger
+    /// The secret the daemon read for this connector (its database password), if its config names one.
+    let secret: String?
     private let client: SupervisorClient
     private let recording = Mutex(Recording())
 
@@ -17,11 +19,28 @@ final class ConnectorContext: Sendable {
         var deleted: [String] = []
         /// Created or updated already, so repeated updates are listed once without an O(n) search.
         var written: Set<String> = []
+        /// Relationships made (including the parent link of a create) and removed; reports count them.
+        var relationshipsCreated = 0
+        var relationshipsDeleted = 0
+        /// Classifications added, replaced or removed; each also lists its element as updated.
+        var classificationsChanged = 0
 
-        var isEmpty: Bool { created.isEmpty && updated.isEmpty && deleted.isEmpty }
+        var isEmpty: Bool {
+            created.isEmpty && updated.isEmpty && deleted.isEmpty && relationshipsCreated == 0 && relationshipsDeleted == 0
+        }
+
+        /// The counts a report carries in `additionalProperties`, beside Egeria's GUID lists.
+        var structureCounts: [String: String] {
+            var counts: [String: String] = [:]
+            if relationshipsCreated > 0 { counts["relationshipsCreated"] = String(relationshipsCreated) }
+            if relationshipsDeleted > 0 { counts["relationshipsDeleted"] = String(relationshipsDeleted) }
+            if classificationsChanged > 0 { counts["classificationsChanged"] = String(classificationsChanged) }
+            return counts
+        }
     }
 
-    init(config: IntegrationConnectorConfig, userId: String, client: SupervisorClient, logger: Logger) {
+    init(config: IntegrationConnectorConfig, userId: String, secret: String? = nil, client: SupervisorClient, logger: Logger) {
+        self.secret = secret
         self.config = config
         self.userId = config.connectorUserId ?? userId
         self.client = client
@@ -112,23 +131,32 @@ final class ConnectorContext: Sendable {
             for (write, outcome) in zip(writes, outcomes) {
                 guard case .written(let guid) = outcome else { continue }
                 switch write {
-                case .create:
+                case .create(_, _, _, let parent, let classifications):
                     recording.created.append(guid)
                     recording.written.insert(guid)
+                    if parent != nil { recording.relationshipsCreated += 1 }
+                    recording.classificationsChanged += classifications.count
                 case .update:
                     if recording.written.insert(guid).inserted { recording.updated.append(guid) }
                 case .delete:
                     recording.deleted.append(guid)
+                case .relate:
+                    recording.relationshipsCreated += 1
+                case .unrelate:
+                    recording.relationshipsDeleted += 1
+                case .classify, .declassify:
+                    recording.classificationsChanged += 1
+                    if recording.written.insert(guid).inserted { recording.updated.append(guid) }
                 }
             }
         }
     }
 
     /// Elements of this connector's metadata source (all elements when it has none) matching the filters.
-    func findElements(typeName: String? = nil, qualifiedNamePrefix: String? = nil) throws -> [MetadataElement] {
+    func findElements(typeName: String? = nil, qualifiedNamePrefix: String? = nil, withRelationships: Bool = false) throws -> [MetadataElement] {
         try client.call(FindElements.self, .init(
             typeName: typeName, metadataSourceQualifiedName: metadataSourceQualifiedName,
-            qualifiedNamePrefix: qualifiedNamePrefix)).elements
+            qualifiedNamePrefix: qualifiedNamePrefix, withRelationships: withRelationships ? true : nil)).elements
     }
 
     private func checkWritesPermitted() throws {

@@ -25,7 +25,7 @@ final class ConnectorHost: Sendable {
         var lastRefreshDuration: Double?
     }
 
-    init(config: IntegrationConnectorConfig, serverName: String, userId: String, client: SupervisorClient,
+    init(config: IntegrationConnectorConfig, serverName: String, userId: String, secret: String? = nil, client: SupervisorClient,
          services: WorkerServices, registry: ConnectorRegistry, logger: Logger,
          publish: @escaping @Sendable (ConnectorStatusChanged.Params) -> Void) {
         self.config = config
@@ -33,7 +33,7 @@ final class ConnectorHost: Sendable {
         self.publish = publish
         self.serverName = serverName
         self.logger = logger.with(["connector": config.connectorName])
-        self.context = ConnectorContext(config: config, userId: userId, client: client, logger: self.logger)
+        self.context = ConnectorContext(config: config, userId: userId, secret: secret, client: client, logger: self.logger)
         self.queue = DispatchQueue(label: "connector.\(config.connectorName)")
         do {
             connector = try registry.makeConnector(config, services: services)
@@ -129,7 +129,7 @@ final class ConnectorHost: Sendable {
             reportId: GUID.random(), serverName: serverName, connectorId: config.connectorId,
             connectorName: config.connectorName, refreshStartDate: started, refreshCompletionDate: Date(),
             createdElements: recording.created, updatedElements: recording.updated,
-            deletedElements: recording.deleted, additionalProperties: outcome)
+            deletedElements: recording.deleted, additionalProperties: outcome.merging(recording.structureCounts) { ours, _ in ours })
         return submit(report) ? report.reportId : nil
     }
 

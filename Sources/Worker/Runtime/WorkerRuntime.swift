@@ -17,6 +17,8 @@ final class WorkerRuntime: Sendable {
     private let hosts = Mutex<[ConnectorHost]?>(nil)
     /// What new connector hosts need; set by `initialize`.
     private let setup = Mutex<Initialize.Params?>(nil)
+    /// Connector secrets by connector name, from `initialize` and `connectors/configure`.
+    private let secrets = Mutex<[String: String]>([:])
     private let logger: Logger
     private let fence: SelfFence
     private let hostName = SelfFence.hostName()
@@ -88,7 +90,11 @@ final class WorkerRuntime: Sendable {
         case RestartConnector.name:
             changeConnector(id: id, decoder.params(RestartConnector.self, from: line).map { (name: $0.connectorName, config: nil) })
         case ConfigureConnector.name:
-            changeConnector(id: id, decoder.params(ConfigureConnector.self, from: line).map { (name: $0.connector.connectorName, config: $0.connector) })
+            let request = decoder.params(ConfigureConnector.self, from: line)
+            if case .success(let params) = request {
+                secrets.withLock { $0[params.connector.connectorName] = params.secret }
+            }
+            changeConnector(id: id, request.map { (name: $0.connector.connectorName, config: $0.connector) })
         case RemoveConnector.name:
             changeConnector(id: id, decoder.params(RemoveConnector.self, from: line).map { (name: $0.connectorName, config: nil) }, remove: true)
         default:
@@ -105,6 +111,7 @@ final class WorkerRuntime: Sendable {
         let created: [ConnectorHost]? = hosts.withLock { hosts in
             guard hosts == nil else { return nil }
             setup.withLock { $0 = params }
+            secrets.withLock { $0 = params.connectorSecrets ?? [:] }
             let created = params.connectors.map { makeHost($0, params) }
             hosts = created
             return created
@@ -125,7 +132,8 @@ final class WorkerRuntime: Sendable {
         // The daemon's level: lines below it would only be dropped by the daemon.
         var hostLogger = logger
         hostLogger.level = params.logLevel.flatMap(Logger.Level.init(rawValue:)) ?? .info
-        return ConnectorHost(config: config, serverName: params.serverName, userId: params.userId, client: client,
+        return ConnectorHost(config: config, serverName: params.serverName, userId: params.userId,
+                             secret: secrets.withLock { $0[config.connectorName] }, client: client,
                              services: WorkerServices(wire: wire, hostQualifier: params.daemonHostName.flatMap { $0 == hostName ? nil : hostName }),
                              registry: registry, logger: hostLogger) { [self] status in
             notify(status)

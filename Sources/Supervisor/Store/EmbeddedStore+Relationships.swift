@@ -1,0 +1,156 @@
+import Foundation
+import Protocol
+
+extension EmbeddedStore {
+    /// Relates two elements; `guid` is the access server's when the store mirrors Egeria, otherwise a new one.
+    func relate(typeName: String, end1GUID: String, end2GUID: String, properties: [String: JSONValue], guid: String? = nil,
+                completion: @escaping @Sendable (Result<MetadataRelationship, RPCError>) -> Void) {
+        write({ database -> MetadataRelationship in
+            try Self.insertRelationship(MetadataRelationship(guid: guid ?? GUID.random(), typeName: typeName, end1GUID: end1GUID,
+                                                             end2GUID: end2GUID, properties: properties), in: database)
+        }, completion: { completion(Self.rpc($0, "relationship write")) })
+    }
+
+    func unrelate(relationshipGUID: String, completion: @escaping @Sendable (Result<MetadataRelationship, RPCError>) -> Void) {
+        write({ database -> MetadataRelationship in
+            guard let relationship = try Self.relationship(guid: relationshipGUID, in: database) else {
+                throw RPCError.notFound("no relationship with guid \(relationshipGUID)")
+            }
+            try database.statement("DELETE FROM relationships WHERE guid = ?").bind(.text(relationshipGUID)).run()
+            return relationship
+        }, completion: { completion(Self.rpc($0, "relationship write")) })
+    }
+
+    /// Adds the classification or replaces its properties; the element's version and update time move on, as
+    /// in Egeria, where a classification is part of the element.
+    func classify(guid: String, name: String, properties: [String: JSONValue],
+                  completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void) {
+        changeClassification(guid: guid, name: name, completion: completion) { database in
+            var writer = JSONWriter(capacity: 64)
+            writer.object(properties)
+            try database.statement("INSERT OR REPLACE INTO classifications (element_guid, name, properties) VALUES (?, ?, ?)")
+                .bind(.text(guid), .text(name), .bytes(writer.bytes)).run()
+        }
+    }
+
+    func declassify(guid: String, name: String, completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void) {
+        changeClassification(guid: guid, name: name, completion: completion) { database in
+            let statement = try database.statement("DELETE FROM classifications WHERE element_guid = ? AND name = ?")
+            try statement.bind(.text(guid), .text(name)).run()
+            guard database.changes > 0 else {
+                throw RPCError.notFound("element \(guid) has no \(name) classification")
+            }
+        }
+    }
+
+    /// The relationship with this GUID, if any.
+    func relationship(guid: String) -> MetadataRelationship? { read(nil) { try Self.relationship(guid: guid, in: $0) } }
+
+    private func changeClassification(guid: String, name: String, completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void,
+                                      _ change: @escaping @Sendable (SQLiteDatabase) throws -> Void) {
+        write({ database -> MetadataElement in
+            guard var element = try Self.element(guid: guid, in: database) else {
+                throw RPCError.notFound("no element with guid \(guid)")
+            }
+            try change(database)
+            element.updateTime = Date()
+            element.version += 1
+            try Self.save(element, in: database, insert: false)
+            element.classifications = try Self.classifications(of: guid, in: database)
+            return element
+        }, completion: { completion(Self.rpc($0, "classification write")) })
+    }
+
+    // MARK: - Rows
+
+    /// Both ends must exist; a second relationship of one type between the same ends is refused, as Egeria
+    /// refuses it for the types that are not multi-link.
+    @discardableResult
+    static func insertRelationship(_ relationship: MetadataRelationship, in database: SQLiteDatabase) throws -> MetadataRelationship {
+        for (end, guid) in [("end1GUID", relationship.end1GUID), ("end2GUID", relationship.end2GUID)] where try element(guid: guid, in: database) == nil {
+            throw RPCError.notFound("\(relationship.typeName) \(end): no element with guid \(guid)")
+        }
+        let existing = try database.statement("SELECT guid FROM relationships WHERE end1_guid = ? AND type_name = ? AND end2_guid = ?")
+            .bind(.text(relationship.end1GUID), .text(relationship.typeName), .text(relationship.end2GUID))
+        if try existing.step() {
+            throw RPCError.invalidParams(WriteElements.name, "\(relationship.end1GUID) and \(relationship.end2GUID) are already related by \(relationship.typeName) (guid \(existing.text(0)))")
+        }
+        var writer = JSONWriter(capacity: 64)
+        writer.object(relationship.properties)
+        try database.statement("INSERT INTO relationships (guid, type_name, end1_guid, end2_guid, create_ms, properties) VALUES (?, ?, ?, ?, ?, ?)")
+            .bind(.text(relationship.guid), .text(relationship.typeName), .text(relationship.end1GUID), .text(relationship.end2GUID),
+                  .int(Int(EpochMillis.int64(Date()))), .bytes(writer.bytes)).run()
+        return relationship
+    }
+
+    static func insertClassifications(_ classifications: Classifications, of guid: String, in database: SQLiteDatabase) throws {
+        for (name, properties) in classifications {
+            var writer = JSONWriter(capacity: 64)
+            writer.object(properties)
+            try database.statement("INSERT OR REPLACE INTO classifications (element_guid, name, properties) VALUES (?, ?, ?)")
+                .bind(.text(guid), .text(name), .bytes(writer.bytes)).run()
+        }
+    }
+
+    /// An element's relationships and classifications go with it, as they do in Egeria.
+    static func deleteLinks(of guid: String, in database: SQLiteDatabase) throws {
+        try database.statement("DELETE FROM relationships WHERE end1_guid = ?").bind(.text(guid)).run()
+        try database.statement("DELETE FROM relationships WHERE end2_guid = ?").bind(.text(guid)).run()
+        try database.statement("DELETE FROM classifications WHERE element_guid = ?").bind(.text(guid)).run()
+    }
+
+    static func relationship(guid: String, in database: SQLiteDatabase) throws -> MetadataRelationship? {
+        let statement = try database.statement("SELECT guid, type_name, end1_guid, end2_guid, properties FROM relationships WHERE guid = ?")
+            .bind(.text(guid))
+        return try statement.step() ? relationship(from: statement) : nil
+    }
+
+    static func classifications(of guid: String, in database: SQLiteDatabase) throws -> Classifications? {
+        let statement = try database.statement("SELECT name, properties FROM classifications WHERE element_guid = ?").bind(.text(guid))
+        var found: Classifications = [:]
+        while try statement.step() { found[statement.text(0)] = object(statement.data(1)) }
+        return found.isEmpty ? nil : found
+    }
+
+    /// Fills in the classifications (and, if asked, the relationships) of elements found by one query, with
+    /// one more query each over the same filter rather than one per element.
+    static func attachLinks(to elements: inout [MetadataElement], filter: String, values: [StoreValue], relationships: Bool,
+                            in database: SQLiteDatabase) throws {
+        guard !elements.isEmpty else { return }
+        var index: [String: Int] = [:]
+        for (position, element) in elements.enumerated() { index[element.guid] = position }
+        let chosen = "SELECT guid FROM elements \(filter)"
+        let classified = try database.statement("SELECT element_guid, name, properties FROM classifications WHERE element_guid IN (\(chosen))")
+        for (position, value) in values.enumerated() { try classified.bind(at: Int32(position + 1), value) }
+        while try classified.step() {
+            guard let position = index[classified.text(0)] else { continue }
+            elements[position].classifications = elements[position].classifications ?? [:]
+            elements[position].classifications?[classified.text(1)] = object(classified.data(2))
+        }
+        guard relationships else { return }
+        for position in elements.indices { elements[position].relationships = [] }
+        let columns = "guid, type_name, end1_guid, end2_guid, properties"
+        let related = try database.statement("""
+            SELECT \(columns) FROM relationships WHERE end1_guid IN (\(chosen))
+            UNION SELECT \(columns) FROM relationships WHERE end2_guid IN (\(chosen))
+            """)
+        for (position, value) in (values + values).enumerated() { try related.bind(at: Int32(position + 1), value) }
+        while try related.step() {
+            let relationship = relationship(from: related)
+            if let position = index[relationship.end1GUID] { elements[position].relationships?.append(relationship) }
+            if relationship.end2GUID != relationship.end1GUID, let position = index[relationship.end2GUID] {
+                elements[position].relationships?.append(relationship)
+            }
+        }
+    }
+
+    private static func relationship(from row: SQLiteDatabase.Statement) -> MetadataRelationship {
+        MetadataRelationship(guid: row.text(0), typeName: row.text(1), end1GUID: row.text(2), end2GUID: row.text(3),
+                             properties: object(row.data(4)))
+    }
+
+    static func object(_ data: Data) -> [String: JSONValue] {
+        if case .object(let members)? = try? JSONParser.parse(data) { return members }
+        return [:]
+    }
+}
