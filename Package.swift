@@ -16,12 +16,14 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         // The system's libssl/libcrypto (OpenSSL 3), for TLS to an Egeria access server.
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
+        // The system's libpq (PostgreSQL 15 client), for the postgres-monitor connector.
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ"),
         // The wire: JSON-RPC 2.0 message types, framing, shared value types.
         .target(name: "Protocol", dependencies: ["SystemShims"]),
         // integration-daemon: config, supervision, embedded access server, control socket, CLI.
         .executableTarget(name: "Supervisor", dependencies: ["Protocol", "SystemShims", "CSQLite", "COpenSSL"]),
         // integration-worker: hosts one integration service's connectors.
-        .executableTarget(name: "Worker", dependencies: ["Protocol", "SystemShims"]),
+        .executableTarget(name: "Worker", dependencies: ["Protocol", "SystemShims", "CLibPQ"]),
         // integration-bench: prints restart, shutdown, idle and report-throughput figures.
         .executableTarget(name: "Bench", dependencies: ["Protocol"]),
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol"]),

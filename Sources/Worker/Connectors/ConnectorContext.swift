@@ -112,8 +112,13 @@ final class ConnectorContext: Sendable {
     /// got it, so the refresh is retried rather than FAILED; otherwise an error counting the failures and
     /// quoting the first.
     func writeAll(_ writes: [ElementWrite]) throws {
+        try Self.check(writes, try write(writes))
+    }
+
+    /// Throws as ``writeAll(_:)`` does when any of `outcomes` (of `writes`) failed.
+    static func check(_ writes: [ElementWrite], _ outcomes: [WriteOutcome]) throws {
         var failures: [(ElementWrite, RPCError)] = []
-        for (write, outcome) in zip(writes, try write(writes)) {
+        for (write, outcome) in zip(writes, outcomes) {
             if case .failed(let error) = outcome { failures.append((write, error)) }
         }
         guard let first = failures.first else { return }

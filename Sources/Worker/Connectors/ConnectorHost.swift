@@ -102,6 +102,14 @@ final class ConnectorHost: Sendable {
             logger.warning("refresh incomplete, will retry at the next refresh: \(error.message)")
             change(to: .WAITING)
             return outcome(reportId: reportId, recording: recording)
+        } catch let error as ConnectorError where error.kind == .waiting {
+            // The third party is unreachable (a database down or hung): WAITING with the reason, retried at the
+            // next refresh; the connector has written nothing it could not read.
+            let recording = context.finishRecording()
+            let reportId = publish(recording, started: started, outcome: ["outcome": "incomplete", "reason": error.message])
+            logger.warning("refresh incomplete, will retry at the next refresh: \(error.message)")
+            change(to: .WAITING, message: error.message)
+            return outcome(reportId: reportId, recording: recording)
         } catch {
             // What was written before the failure is still reported, marked failed.
             let recording = context.finishRecording()
@@ -159,16 +167,18 @@ final class ConnectorHost: Sendable {
 
     private func fail(_ error: any Error, during phase: String) {
         let message = "\(error)"
-        logger.error("connector failed during \(phase): \(message)")
+        let configuration = (error as? ConnectorError)?.kind == .configFailed
+        logger.error("connector \(configuration ? "configuration " : "")failed during \(phase): \(message)")
         state.withLock { $0.failingExceptionMessage = message }
-        change(to: .FAILED)
+        change(to: configuration ? .CONFIG_FAILED : .FAILED)
     }
 
-    private func change(to status: IntegrationConnectorStatus) {
+    /// `message` is kept beside a status that is not a failure (WAITING for an unreachable third party).
+    private func change(to status: IntegrationConnectorStatus, message: String? = nil) {
         state.withLock {
             $0.status = status
             $0.lastStatusChange = Date()
-            if !status.isFailure { $0.failingExceptionMessage = nil }
+            if !status.isFailure { $0.failingExceptionMessage = message }
         }
         publish(snapshot())
     }

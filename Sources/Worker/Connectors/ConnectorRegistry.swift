@@ -13,6 +13,8 @@ struct ConnectorRegistry: Sendable {
                            "org.odpi.openmetadata.adapters.connectors.integration.basicfiles.DataFilesMonitorIntegrationProvider"]) { config, services in
             try DataFilesMonitor(config: config, hostQualifier: services.hostQualifier)
         }
+        registry.register(PostgresMonitor.providerNames) { config, _ in try PostgresMonitor(config: config, server: false) }
+        registry.register(PostgresMonitor.serverProviderNames) { config, _ in try PostgresMonitor(config: config, server: true) }
         registry.register(["chaos"]) { config, services in
             try ChaosConnector(config: config, services: services)
         }

@@ -16,9 +16,23 @@ extension IntegrationConnector {
     func disconnect() {}
 }
 
-/// A connector's failure, with the message Egeria would put in `failingExceptionMessage`.
+/// A connector's failure, with the message Egeria would put in `failingExceptionMessage`, and what it means.
 struct ConnectorError: Error, CustomStringConvertible {
+    /// What the connector's status becomes.
+    enum Kind: Sendable {
+        /// FAILED until restarted.
+        case failed
+        /// CONFIG_FAILED: the configuration cannot work (wrong password, bad address); restart after fixing it.
+        case configFailed
+        /// WAITING, with the message: the third party is unreachable now; the next refresh tries again.
+        case waiting
+    }
+
     let message: String
-    init(_ message: String) { self.message = message }
+    let kind: Kind
+    init(_ message: String, kind: Kind = .failed) {
+        self.message = message
+        self.kind = kind
+    }
     var description: String { message }
 }

@@ -1,0 +1,126 @@
+import Protocol
+
+/// postgres-monitor: catalogues PostgreSQL databases as Egeria's JDBC Integration Connector does (one database,
+/// `JDBCIntegrationConnectorProvider`), or every database of a server as Egeria's PostgreSQL Server connector
+/// and its JDBC "friend" do together (`PostgresServerIntegrationProvider`).
+///
+/// Each refresh first reads every catalogue it needs, then writes: a database that cannot be read is never
+/// taken for an empty one, so nothing is deleted because a read failed (Egeria 5 and 6.0 wiped a level then).
+final class PostgresMonitor: IntegrationConnector {
+    enum Scope: Sendable {
+        /// The database in the address.
+        case database
+        /// Every database on the server that the include/exclude database lists allow.
+        case server(NameFilter)
+    }
+
+    static let providerNames = ["postgres-monitor",
+                                "org.odpi.openmetadata.adapters.connectors.integration.jdbc.JDBCIntegrationConnectorProvider"]
+    static let serverProviderNames = ["postgres-server-monitor",
+                                      "org.odpi.openmetadata.adapters.connectors.postgres.catalog.PostgresServerIntegrationProvider"]
+
+    let scope: Scope
+    let address: PostgresAddress
+    let userId: String?
+    /// The `<server>` of the qualifiedNames: `configurationProperties.serverName`, else `host:port`.
+    let serverName: String
+    let filters: CatalogueFilters
+    let connectTimeoutSeconds: Int
+    let statementTimeoutSeconds: Double
+    let applicationName: String
+
+    init(config: IntegrationConnectorConfig, server: Bool) throws {
+        let properties = config.connection.configurationProperties ?? [:]
+        guard let text = config.connection.endpoint?.address, !text.isEmpty else {
+            throw ConnectorError("connection.endpoint.address must name the database: jdbc:postgresql://host:port/database", kind: .configFailed)
+        }
+        address = try PostgresAddress(text)
+        userId = config.connection.userId
+        serverName = properties["serverName"]?.stringValue ?? "\(address.host):\(address.port)"
+        filters = try CatalogueFilters(properties)
+        connectTimeoutSeconds = try Self.seconds(properties, "connectTimeoutSeconds", default: 10, in: 1...600)
+        statementTimeoutSeconds = Double(try Self.seconds(properties, "statementTimeoutSeconds", default: 60, in: 1...3600))
+        applicationName = String("integration-daemon \(config.connectorName)".prefix(63))
+        if server {
+            scope = .server(NameFilter(include: try NameFilter.names(properties, "includeDatabaseList", splitCommas: true) ?? [],
+                                       exclude: try NameFilter.names(properties, "excludeDatabaseList", splitCommas: true) ?? ["postgres"]))
+        } else {
+            scope = .database
+        }
+    }
+
+    func refresh(context: ConnectorContext) throws {
+        // Read everything first; write only once every catalogue is in hand.
+        var trees: [CatalogueTree] = []
+        var databases: [String]?
+        switch scope {
+        case .database:
+            trees.append(try tree(of: address, context: context))
+        case .server(let filter):
+            let listed = try withConnection(to: address, context: context) { connection throws(PostgresConnection.Failure) in
+                try PostgresCatalogue.databases(connection, timeoutSeconds: statementTimeoutSeconds)
+            }
+            databases = listed.filter(filter.allows)
+            for database in databases ?? [] { trees.append(try tree(of: address.with(database: database), context: context)) }
+        }
+        for tree in trees { try CatalogueSync.apply(tree, context: context) }
+        if let databases { try removeDroppedDatabases(keeping: Set(databases), context: context) }
+    }
+
+    private func tree(of address: PostgresAddress, context: ConnectorContext) throws -> CatalogueTree {
+        let catalogue = try withConnection(to: address, context: context) { connection throws(PostgresConnection.Failure) in
+            try PostgresCatalogue.read(connection, timeoutSeconds: statementTimeoutSeconds)
+        }
+        return CatalogueTree(server: serverName, address: address, catalogue: catalogue, filters: filters)
+    }
+
+    /// A database dropped from the server (or now excluded) goes from open metadata with all it held; Egeria's
+    /// server connector never removes one.
+    private func removeDroppedDatabases(keeping databases: Set<String>, context: ConnectorContext) throws {
+        let prefix = CatalogueTree.databaseQualifiedName(server: serverName, database: "")
+        let all = try context.findElements(qualifiedNamePrefix: prefix)
+        let gone = all.filter { $0.typeName == "RelationalDatabase" && !databases.contains(String($0.qualifiedName.dropFirst(prefix.count))) }
+        for database in gone {
+            let doomed = all.filter { CatalogueTree.isCatalogued($0, under: database.qualifiedName) }
+                .sorted { (CatalogueTree.levelTypes.firstIndex(of: $0.typeName) ?? 0) > (CatalogueTree.levelTypes.firstIndex(of: $1.typeName) ?? 0) }
+            try context.writeAll(doomed.map { .delete(guid: $0.guid) })
+        }
+    }
+
+    /// Connects for one read and closes after; failures become the connector's status: a refused login is
+    /// CONFIG_FAILED, an unreachable or hung server WAITING (retried next refresh), anything else FAILED.
+    private func withConnection<T>(to address: PostgresAddress, context: ConnectorContext,
+                                   _ body: (PostgresConnection) throws(PostgresConnection.Failure) -> T) throws -> T {
+        var parameters = address.keywords
+        if let userId { parameters.append(("user", userId)) }
+        if let secret = context.secret { parameters.append(("password", secret)) }
+        parameters += [("connect_timeout", String(connectTimeoutSeconds)), ("application_name", applicationName),
+                       ("options", "-c statement_timeout=\(Int(statementTimeoutSeconds * 1000)) -c default_transaction_read_only=on")]
+        do {
+            let connection = try PostgresConnection(parameters: parameters)
+            // The client-side bound sits past the server's own statement_timeout, for a server that stopped answering.
+            return try body(connection)
+        } catch {
+            let what = "database \(address.database) at \(address.host):\(address.port)"
+            switch error.kind {
+            case .rejected:
+                let hint = context.secret == nil ? " (no password: name one with configurationProperties.passwordEnvironmentVariable or passwordFile)" : ""
+                throw ConnectorError("cannot sign in to \(what) as \(userId ?? "the default user"): \(error.message)\(hint)", kind: .configFailed)
+            case .unavailable:
+                throw ConnectorError("cannot reach \(what): \(error.message)", kind: .waiting)
+            case .query:
+                throw ConnectorError("cannot read the catalogue of \(what): \(error.message)")
+            }
+        }
+    }
+
+    private static func seconds(_ properties: [String: JSONValue], _ key: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
+        switch properties[key] {
+        case nil, .null?: return value
+        case .int(let number)? where range.contains(number): return number
+        case .double(let number)? where number.rounded() == number && range.contains(Int(number)): return Int(number)
+        case let other?:
+            throw ConnectorError("configurationProperties.\(key): expected whole seconds in \(range.lowerBound)…\(range.upperBound), got \(other.compactDescription)", kind: .configFailed)
+        }
+    }
+}

@@ -1,0 +1,194 @@
+import Foundation
+import Glibc
+import Protocol
+import Testing
+@testable import Supervisor
+
+extension RealProcesses {
+    /// The postgres-monitor connector against a real PostgreSQL 15 started by the test.
+    @Suite("PostgreSQL connector", .serialized)
+    struct PostgresMonitorTests {
+        static let password = "s3cret-Zebra-42"
+
+        /// A server with a `cataloguer` role (password `password`) and a `shop` database.
+        static func makeServer() throws -> PostgresServer {
+            let server = try PostgresServer()
+            try server.sql("CREATE ROLE cataloguer LOGIN PASSWORD '\(password)'")
+            try server.sql("CREATE DATABASE shop OWNER cataloguer")
+            return server
+        }
+
+        /// One Database Integrator with one JDBC connector (refreshed on request only); the password in a file.
+        static func service(server: PostgresServer, harness: DaemonHarness, database: String = "shop", properties: String = "",
+                            password: String = password, provider: String = "org.odpi.openmetadata.adapters.connectors.integration.jdbc.JDBCIntegrationConnectorProvider",
+                            interval: Double = 0) throws -> String {
+            let file = harness.directory + "/db-password"
+            try password.write(toFile: file, atomically: true, encoding: .utf8)
+            return """
+            { "integrationServiceURLMarker": "database-integrator", "integrationConnectorConfigs": [ {
+                "connectorName": "shopdb", "refreshIntervalSeconds": \(interval), "metadataSourceQualifiedName": "shopdb",
+                "connection": { "connectorType": { "connectorProviderClassName": "\(provider)" },
+                                "endpoint": { "address": "\(server.jdbcURL(database))" }, "userId": "cataloguer",
+                                "configurationProperties": { "passwordFile": "\(file)", "serverName": "pg1", "connectTimeoutSeconds": 2,
+                                                             "statementTimeoutSeconds": 3 \(properties) } } } ] }
+            """
+        }
+
+        static func refresh(_ harness: DaemonHarness, _ connector: String = "shopdb") throws -> RefreshOutcome {
+            let answer = try ControlClient.send(RefreshCommand(connectorName: connector, waitSeconds: 60),
+                                                socketPath: harness.directory + "/data/daemon.sock", waitSeconds: 70)
+            guard let outcome = answer.refreshes.first else { throw HarnessError("no refresh outcome: \(answer.errors)") }
+            return outcome
+        }
+
+        /// Waits (at most `timeout` s) until the connector's refresh at start is over: completed, failed, or
+        /// WAITING with a reason; answers its status line.
+        @discardableResult
+        static func settle(_ harness: DaemonHarness, _ connector: String = "shopdb", timeout: Double = 30) throws -> DaemonStatus.ConnectorReport {
+            let (ok, status) = harness.waitForStatus(timeout: timeout) { status in
+                guard let report = harness.connector(status, connector), let state = report.connectorStatus else { return false }
+                return report.statistics.refreshCount >= 1 || state.isFailure || (state == .WAITING && report.failingExceptionMessage != nil)
+            }
+            guard ok, let status, let report = harness.connector(status, connector) else {
+                throw HarnessError("connector \(connector) did not finish its first refresh within \(timeout) s")
+            }
+            return report
+        }
+
+        /// Elements of the shop database by qualifiedName, with their relationships.
+        static func catalogue(_ harness: DaemonHarness) throws -> [String: MetadataElement] {
+            var byName: [String: MetadataElement] = [:]
+            for element in try harness.elements() where element.qualifiedName.hasPrefix(db) { byName[element.qualifiedName] = element }
+            return byName
+        }
+
+        static let db = "PostgreSQL Relational Database::pg1::shop"
+
+        @Test("catalogues schemas, tables, a view, columns, primary and foreign keys as Egeria does; each DDL change is exactly one difference")
+        func cataloguesAndTracksDDL() throws {
+            let server = try Self.makeServer()
+            defer { server.cleanUp() }
+            try server.sql("""
+                CREATE TABLE customers (id integer PRIMARY KEY, name varchar(40) NOT NULL);
+                CREATE TABLE orders (id bigint PRIMARY KEY, customer_id integer REFERENCES customers(id), total numeric(10,2));
+                CREATE VIEW big_orders AS SELECT id, total FROM orders WHERE total > 100;
+                CREATE SCHEMA audit; CREATE TABLE audit.log (at timestamptz, entry text);
+                """, database: "shop")
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            try harness.writeConfig(services: [try Self.service(server: server, harness: harness)])
+            try harness.start()
+
+            let first = try Self.settle(harness)
+            #expect(first.connectorStatus == .WAITING && first.failingExceptionMessage == nil, "\(first.failingExceptionMessage ?? "")")
+            let elements = try Self.catalogue(harness)
+            let expected: [String: String] = [
+                Self.db: "RelationalDatabase",
+                Self.db + "::public": "DeployedDatabaseSchema", Self.db + "::public_schemaType": "RelationalDBSchemaType",
+                Self.db + "::audit": "DeployedDatabaseSchema", Self.db + "::audit_schemaType": "RelationalDBSchemaType",
+                Self.db + "::public::customers": "RelationalTable", Self.db + "::public::orders": "RelationalTable",
+                Self.db + "::public::big_orders": "RelationalTable", Self.db + "::audit::log": "RelationalTable",
+                Self.db + "::public::customers::id": "RelationalColumn", Self.db + "::public::customers::name": "RelationalColumn",
+                Self.db + "::public::orders::id": "RelationalColumn", Self.db + "::public::orders::customer_id": "RelationalColumn",
+                Self.db + "::public::orders::total": "RelationalColumn", Self.db + "::public::big_orders::id": "RelationalColumn",
+                Self.db + "::public::big_orders::total": "RelationalColumn", Self.db + "::audit::log::at": "RelationalColumn",
+                Self.db + "::audit::log::entry": "RelationalColumn",
+            ]
+            #expect(elements.mapValues(\.typeName) == expected)
+            #expect(try harness.reports(connector: "shopdb").map(\.createdElements.count) == [expected.count])
+
+            // Structure: each element hangs from its parent by Egeria's relationship, with Egeria's ends.
+            func related(_ name: String, _ type: String) -> [MetadataRelationship] {
+                (elements[name]?.relationships ?? []).filter { $0.typeName == type }
+            }
+            let database = try #require(elements[Self.db]), schema = try #require(elements[Self.db + "::public"])
+            #expect(related(Self.db + "::public", "DataSetContent").map { [$0.end1GUID, $0.end2GUID] } == [[schema.guid, database.guid]])
+            let schemaType = try #require(elements[Self.db + "::public_schemaType"])
+            #expect(related(Self.db + "::public", "Schema").map { [$0.end1GUID, $0.end2GUID] } == [[schema.guid, schemaType.guid]])
+            let orders = try #require(elements[Self.db + "::public::orders"])
+            #expect(related(Self.db + "::public::orders", "AttributeForSchema").map(\.end1GUID) == [schemaType.guid])
+            let customerID = try #require(elements[Self.db + "::public::orders::customer_id"])
+            #expect(related(Self.db + "::public::orders::customer_id", "NestedSchemaAttribute").map(\.end1GUID) == [orders.guid])
+            #expect(customerID.properties["dataType"] == .string("INTEGER"))
+            #expect(customerID.properties["position"] == .int(2))
+            #expect(customerID.properties["isNullable"] == .bool(true))
+            #expect(elements[Self.db + "::public::customers::name"]?.properties["isNullable"] == .bool(false))
+            // Keys and the view.
+            #expect(elements[Self.db + "::public::customers::id"]?.classifications?["PrimaryKey"] == ["displayName": .string("customers_pkey")])
+            #expect(elements[Self.db + "::public::orders::total"]?.classifications == nil)
+            let customersID = try #require(elements[Self.db + "::public::customers::id"])
+            let foreignKeys = related(Self.db + "::public::orders::customer_id", "ForeignKey")
+            #expect(foreignKeys.map { [$0.end1GUID, $0.end2GUID] } == [[customersID.guid, customerID.guid]])
+            #expect(foreignKeys.first.map { $0.properties["displayName"] } == .string("customers_pkey - orders_customer_id_fkey"))
+            #expect(elements[Self.db + "::public::big_orders"]?.classifications?.keys.sorted() == ["CalculatedValue"])
+            #expect(elements[Self.db + "::public::orders"]?.classifications == nil)
+
+            // Nothing changed: nothing written, no report.
+            let reportsBefore = try harness.reports(connector: "shopdb").count
+            let quiet = try Self.refresh(harness)
+            #expect(quiet.createdCount + quiet.updatedCount + quiet.deletedCount == 0)
+            #expect(quiet.reportId == nil)
+            #expect(try harness.reports(connector: "shopdb").count == reportsBefore)
+
+            // A column added: one created element, in one report.
+            try server.sql("ALTER TABLE customers ADD COLUMN email text", database: "shop")
+            let added = try Self.refresh(harness)
+            let addedReport = try #require(try harness.reports(connector: "shopdb").first { $0.reportId == added.reportId })
+            let email = try #require(try Self.catalogue(harness)[Self.db + "::public::customers::email"])
+            #expect(addedReport.createdElements == [email.guid])
+            #expect(addedReport.updatedElements.isEmpty && addedReport.deletedElements.isEmpty)
+
+            // A column's type changed: one updated element.
+            try server.sql("ALTER TABLE customers ALTER COLUMN email TYPE varchar(200)", database: "shop")
+            let changed = try Self.refresh(harness)
+            let changedReport = try #require(try harness.reports(connector: "shopdb").first { $0.reportId == changed.reportId })
+            #expect(changedReport.createdElements.isEmpty && changedReport.deletedElements.isEmpty)
+            #expect(changedReport.updatedElements == [email.guid])
+            #expect(try Self.catalogue(harness)[Self.db + "::public::customers::email"]?.properties["dataType"] == .string("VARCHAR"))
+
+            // A table dropped: the table and its columns deleted, nothing else.
+            let log = try #require(elements[Self.db + "::audit::log"])
+            let logColumns = [Self.db + "::audit::log::at", Self.db + "::audit::log::entry"].compactMap { elements[$0]?.guid }
+            try server.sql("DROP TABLE audit.log", database: "shop")
+            let dropped = try Self.refresh(harness)
+            let droppedReport = try #require(try harness.reports(connector: "shopdb").first { $0.reportId == dropped.reportId })
+            #expect(Set(droppedReport.deletedElements) == Set(logColumns + [log.guid]))
+            #expect(droppedReport.createdElements.isEmpty && droppedReport.updatedElements.isEmpty)
+
+            // A key dropped and one added: classifications and the foreign key follow.
+            try server.sql("ALTER TABLE orders DROP CONSTRAINT orders_customer_id_fkey; ALTER TABLE customers DROP CONSTRAINT customers_pkey;",
+                           database: "shop")
+            let unkeyed = try Self.refresh(harness)
+            #expect(unkeyed.updatedCount == 1)
+            let after = try Self.catalogue(harness)
+            #expect(after[Self.db + "::public::customers::id"]?.classifications == nil)
+            let remainingKeys = (after[Self.db + "::public::orders::customer_id"]?.relationships ?? []).filter { $0.typeName == "ForeignKey" }
+            #expect(remainingKeys.isEmpty)
+            let unkeyedReport = try #require(try harness.reports(connector: "shopdb").first { $0.reportId == unkeyed.reportId })
+            #expect(unkeyedReport.additionalProperties["relationshipsDeleted"] == "1")
+        }
+
+        @Test("include and exclude lists: exact names, include wins, view lists apply to views")
+        func filters() throws {
+            let server = try Self.makeServer()
+            defer { server.cleanUp() }
+            try server.sql("""
+                CREATE SCHEMA sales; CREATE SCHEMA scratch;
+                CREATE TABLE sales.a (x int, secret_note text); CREATE TABLE sales.b (y int); CREATE TABLE scratch.c (z int);
+                CREATE VIEW sales.v1 AS SELECT x FROM sales.a; CREATE VIEW sales.v2 AS SELECT y FROM sales.b;
+                """, database: "shop")
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            try harness.writeConfig(services: [try Self.service(server: server, harness: harness, properties: """
+                , "includeSchemaNames": ["sales"], "excludeSchemaNames": ["sales"], "excludeTableNames": "b",
+                  "includeViewNames": ["v2"], "excludeColumnNames": ["secret_note"]
+                """)])
+            try harness.start()
+            let outcome = try Self.settle(harness)
+            #expect(outcome.connectorStatus == .WAITING && outcome.failingExceptionMessage == nil, "\(outcome.failingExceptionMessage ?? "")")
+            let names = Set(try Self.catalogue(harness).keys)
+            #expect(names == [Self.db, Self.db + "::sales", Self.db + "::sales_schemaType",
+                              Self.db + "::sales::a", Self.db + "::sales::a::x", Self.db + "::sales::v2", Self.db + "::sales::v2::y"])
+        }
+    }
+}
