@@ -112,14 +112,30 @@ struct JSONCodecTests {
               {"op":"create","typeName":"T","qualifiedName":"q","properties":{"a":1}},
               {"op":"create","typeName":"T","qualifiedName":"r"},
               {"op":"update","guid":"g","properties":{"b":"x"},"replaceProperties":true},
-              {"op":"delete","guid":"h"}]}
+              {"op":"delete","guid":"h"},
+              {"op":"create","typeName":"C","qualifiedName":"s","parent":{"parentGUID":"p","relationshipTypeName":"NestedSchemaAttribute",
+               "properties":{"position":2}},"initialClassifications":{"PrimaryKey":{"displayName":"k"},"CalculatedValue":null}},
+              {"op":"create","typeName":"S","qualifiedName":"t","parent":{"parentGUID":"d","relationshipTypeName":"DataSetContent","parentAtEnd1":false}},
+              {"op":"relate","typeName":"ForeignKey","end1GUID":"a","end2GUID":"b","properties":{"displayName":"x"}},
+              {"op":"unrelate","relationshipGUID":"r"},
+              {"op":"classify","guid":"g","classificationName":"PrimaryKey"},
+              {"op":"declassify","guid":"g","classificationName":"PrimaryKey"}]}
             """.utf8))
         let params = try WriteElements.Params(json: good)
         #expect(params.connectorName == "c" && params.metadataSourceQualifiedName == nil)
         #expect(params.writes == [.create(typeName: "T", qualifiedName: "q", properties: ["a": .int(1)]),
                                   .create(typeName: "T", qualifiedName: "r", properties: [:]),
                                   .update(guid: "g", properties: ["b": .string("x")], replaceProperties: true),
-                                  .delete(guid: "h")])
+                                  .delete(guid: "h"),
+                                  .create(typeName: "C", qualifiedName: "s", properties: [:],
+                                          parent: ParentLink(parentGUID: "p", relationshipTypeName: "NestedSchemaAttribute", properties: ["position": .int(2)]),
+                                          classifications: ["PrimaryKey": ["displayName": .string("k")], "CalculatedValue": [:]]),
+                                  .create(typeName: "S", qualifiedName: "t", properties: [:],
+                                          parent: ParentLink(parentGUID: "d", relationshipTypeName: "DataSetContent", parentAtEnd1: false)),
+                                  .relate(typeName: "ForeignKey", end1GUID: "a", end2GUID: "b", properties: ["displayName": .string("x")]),
+                                  .unrelate(relationshipGUID: "r"),
+                                  .classify(guid: "g", classificationName: "PrimaryKey", properties: [:]),
+                                  .declassify(guid: "g", classificationName: "PrimaryKey")])
         // The Codable path (the general one, and the worker's encoder) agrees.
         let encoded = try JSONEncoder().encode(params)
         #expect(try JSONDecoder().decode(WriteElements.Params.self, from: encoded).writes == params.writes)
@@ -131,7 +147,13 @@ struct JSONCodecTests {
             ("{\"connectorName\":\"c\",\"writes\":[{\"op\":\"update\",\"guid\":\"g\"}]}", "params.writes[0].properties: expected an object"),
             ("{\"connectorName\":\"c\",\"writes\":[{\"op\":\"update\",\"guid\":\"g\",\"properties\":{},\"replaceProperties\":1}]}",
              "params.writes[0].replaceProperties: expected a boolean"),
-            ("{\"connectorName\":\"c\",\"writes\":[{\"op\":\"x\"}]}", "params.writes[0].op: must be create, update or delete"),
+            ("{\"connectorName\":\"c\",\"writes\":[{\"op\":\"x\"}]}", "params.writes[0].op: must be create, update, delete, relate, unrelate, classify or declassify"),
+            ("{\"connectorName\":\"c\",\"writes\":[{\"op\":\"relate\",\"typeName\":\"T\",\"end1GUID\":\"a\"}]}", "params.writes[0].end2GUID: expected a string"),
+            ("{\"connectorName\":\"c\",\"writes\":[{\"op\":\"create\",\"typeName\":\"T\",\"qualifiedName\":\"q\",\"parent\":{\"parentGUID\":\"p\"}}]}",
+             "params.writes[0].parent.relationshipTypeName: expected a string"),
+            ("{\"connectorName\":\"c\",\"writes\":[{\"op\":\"create\",\"typeName\":\"T\",\"qualifiedName\":\"q\",\"initialClassifications\":{\"K\":3}}]}",
+             "params.writes[0].initialClassifications.K: expected an object"),
+            ("{\"connectorName\":\"c\",\"writes\":[{\"op\":\"classify\",\"guid\":\"g\"}]}", "params.writes[0].classificationName: expected a string"),
             ("{\"connectorName\":\"c\",\"metadataSourceQualifiedName\":5,\"writes\":[]}", "params.metadataSourceQualifiedName: expected a string"),
         ]
         for (text, message) in bad {

@@ -190,5 +190,104 @@ extension RealProcesses {
             #expect(names == [Self.db, Self.db + "::sales", Self.db + "::sales_schemaType",
                               Self.db + "::sales::a", Self.db + "::sales::a::x", Self.db + "::sales::v2", Self.db + "::sales::v2::y"])
         }
+
+        @Test("the server stopped mid-run: WAITING with libpq's reason and nothing deleted; started again: recovered. The password from an environment variable is in no worker's environment or argv")
+        func serverStoppedAndRestarted() throws {
+            let server = try Self.makeServer()
+            defer { server.cleanUp() }
+            try server.sql("CREATE TABLE t1 (a int PRIMARY KEY, b text); CREATE TABLE t2 (c int REFERENCES t1(a));", database: "shop")
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            let service = try Self.service(server: server, harness: harness)
+                .replacingOccurrences(of: "\"passwordFile\": \"\(harness.directory)/db-password\"", with: "\"passwordEnvironmentVariable\": \"SHOP_DB_PASSWORD\"")
+            try harness.writeConfig(services: [service])
+            try harness.start(environment: ["SHOP_DB_PASSWORD": Self.password])
+            let first = try Self.settle(harness)
+            #expect(first.connectorStatus == .WAITING && first.failingExceptionMessage == nil, "\(first.failingExceptionMessage ?? "")")
+            let before = try Self.catalogue(harness)
+            #expect(before.count == 8)
+
+            // The worker got the password over the protocol only.
+            let status = try harness.status()
+            let pid = try #require(harness.service(status, "database-integrator")?.worker.pid)
+            for file in ["environ", "cmdline"] {
+                let bytes = try #require(FileManager.default.contents(atPath: "/proc/\(pid)/\(file)"))
+                #expect(!String(decoding: bytes, as: UTF8.self).contains(Self.password), "the worker's \(file) holds the password")
+                #expect(!String(decoding: bytes, as: UTF8.self).contains("SHOP_DB_PASSWORD"), "the worker's \(file) names the variable")
+            }
+
+            server.stop()
+            let down = try Self.refresh(harness)
+            #expect(down.connectorStatus == .WAITING)
+            #expect(down.failingExceptionMessage?.contains("cannot reach database shop") == true, "\(down.failingExceptionMessage ?? "")")
+            #expect(down.deletedCount == 0 && down.createdCount == 0)
+            #expect(try Self.catalogue(harness).count == before.count)
+            let shown = harness.connector(try harness.status(), "shopdb")
+            #expect(shown?.connectorStatus == .WAITING && shown?.failingExceptionMessage?.contains("Connection refused") == true,
+                    "\(shown?.failingExceptionMessage ?? "")")
+
+            try server.start()
+            let back = try Self.refresh(harness)
+            #expect(back.connectorStatus == .WAITING && back.failingExceptionMessage == nil, "\(back.failingExceptionMessage ?? "")")
+            #expect(back.createdCount + back.updatedCount + back.deletedCount == 0)
+            #expect(Set(try Self.catalogue(harness).values.map(\.guid)) == Set(before.values.map(\.guid)))
+        }
+
+        @Test("a wrong password: CONFIG_FAILED with the server's reason, and the password is nowhere: not in status, logs, reports, elements or the config")
+        func wrongPassword() throws {
+            let server = try Self.makeServer()
+            defer { server.cleanUp() }
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            let wrong = "Wrong-Horse-Battery-77"
+            try harness.writeConfig(services: [try Self.service(server: server, harness: harness, password: wrong)])
+            try harness.start()
+            let report = try Self.settle(harness)
+            #expect(report.connectorStatus == .CONFIG_FAILED)
+            #expect(report.failingExceptionMessage?.contains("password authentication failed for user \"cataloguer\"") == true,
+                    "\(report.failingExceptionMessage ?? "")")
+            // A CONFIG_FAILED connector stays down: a refresh does not retry it.
+            #expect(try Self.refresh(harness).connectorStatus == .CONFIG_FAILED)
+
+            let statusJSON = try harness.cli("status", "--json")
+            let metrics = try harness.cli("metrics")
+            _ = harness.stop()
+            let texts = [statusJSON.stdout, metrics.stdout, try String(contentsOfFile: harness.configPath, encoding: .utf8),
+                         (harness.daemon?.stderrLines ?? []).joined(separator: "\n"), (harness.daemon?.stdoutLines ?? []).joined(separator: "\n"),
+                         try harness.cli("reports", "--json").stdout, try harness.cli("elements", "--json").stdout]
+            for (index, text) in texts.enumerated() { #expect(!text.contains(wrong), "text \(index) holds the password") }
+            #expect((harness.daemon?.stderrLines ?? []).contains { $0.contains("password authentication failed") })
+        }
+
+        @Test("a hung server (postmaster SIGSTOPped): the refresh ends by connect_timeout, WAITING; the files connector beside it keeps refreshing")
+        func hungServer() throws {
+            let server = try Self.makeServer()
+            defer { server.cleanUp() }
+            try server.sql("CREATE TABLE t (a int)", database: "shop")
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            let folder = try harness.makeFolder("watched")
+            try harness.writeConfig(services: [try Self.service(server: server, harness: harness), DaemonHarness.filesService(folder: folder)])
+            try harness.start()
+            try Self.settle(harness)
+            let postmaster = try #require(server.postmasterPID)
+            kill(postmaster, SIGSTOP)
+            defer { kill(postmaster, SIGCONT) }
+            let filesBefore = harness.connector(try harness.status(), "files")?.statistics.refreshCount ?? 0
+            let started = MonotonicClock.now()
+            let hung = try Self.refresh(harness)
+            let took = MonotonicClock.now() - started
+            #expect(hung.connectorStatus == .WAITING)
+            #expect(hung.failingExceptionMessage?.contains("timeout expired") == true, "\(hung.failingExceptionMessage ?? "")")
+            // connectTimeoutSeconds is 2: ended by libpq's timeout, not by the daemon's refresh deadline.
+            #expect(took < 30, "the refresh took \(took) s")
+            let (kept, _) = harness.waitForStatus(timeout: 10) { status in
+                (harness.connector(status, "files")?.statistics.refreshCount ?? 0) >= filesBefore + 3
+            }
+            #expect(kept, "the files connector stopped refreshing while PostgreSQL hung")
+            #expect(try Self.catalogue(harness).count == 5)
+            kill(postmaster, SIGCONT)
+            #expect(try Self.refresh(harness).failingExceptionMessage == nil)
+        }
     }
 }

@@ -70,6 +70,12 @@ enum RunCommand {
                 return 1
             }
         }
+        // Connector secrets are read before any worker starts (and their variables leave the environment then).
+        let unreadable = ConnectorSecret.problems(in: config)
+        guard unreadable.isEmpty else {
+            unreadable.forEach { logger.error("\($0)") }
+            return 1
+        }
         var access: any AccessServer = EmbeddedAccessServer(store: store)
         if let egeria = config.accessServer.egeria {
             let secret: String?

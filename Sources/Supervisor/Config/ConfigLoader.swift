@@ -358,8 +358,8 @@ enum ConfigLoader {
         if case .string(let file)? = properties?["passwordFile"] {
             properties?["passwordFile"] = .string(resolve(file, against: baseDirectory))
         }
-        if let properties {
-            do { _ = try ConnectorSecret.read(properties, path: "\(c).configurationProperties") } catch { reader.fail(error.field, error.problem) }
+        if let properties, let problem = ConnectorSecret.shapeProblem(properties, path: "\(c).configurationProperties") {
+            reader.fail(problem.field, problem.problem)
         }
         guard let name, let provider else { return nil }
         return IntegrationConnectorConfig(

@@ -5,31 +5,54 @@ import Protocol
 /// only where it is; the value is never logged, shown in status or written to a report.
 enum ConnectorSecret {
     /// Why a connector's secret cannot be read, naming the field.
-    struct ReadError: Error {
+    struct ReadError: Error, CustomStringConvertible {
+        var description: String { problem }
         let field: String
         let problem: String
     }
 
     /// The secret, nil when the connector names none; `path` is the config path of its configurationProperties.
     static func read(_ properties: [String: JSONValue], path: String) throws(ReadError) -> String? {
+        if let problem = shapeProblem(properties, path: path) { throw problem }
+        let variable = properties["passwordEnvironmentVariable"]?.stringValue, file = properties["passwordFile"]?.stringValue
+        do {
+            let secret = try AccessSecret.read(variable: variable, variableField: "passwordEnvironmentVariable",
+                                               file: file, fileField: "passwordFile", path: path)
+            // Should a server or library ever echo it, log lines are scrubbed of it.
+            secret.map(Redaction.register)
+            return secret
+        } catch {
+            throw ReadError(field: "\(path).\(file != nil ? "passwordFile" : "passwordEnvironmentVariable")", problem: error.description)
+        }
+    }
+
+    /// What is wrong with the two fields' shape, read without touching the environment or the disk: the CLI
+    /// loads the config to find the store and must not need the secret.
+    static func shapeProblem(_ properties: [String: JSONValue], path: String) -> ReadError? {
         var names: [String: String] = [:]
         for field in ["passwordEnvironmentVariable", "passwordFile"] {
             switch properties[field] {
             case nil: continue
             case .string(let text)? where !text.isEmpty: names[field] = text
-            case let other?: throw ReadError(field: "\(path).\(field)", problem: "expected a non-empty string, got \(other.typeName)")
+            case let other?: return ReadError(field: "\(path).\(field)", problem: "expected a non-empty string, got \(other.typeName)")
             }
         }
-        if names.count == 2 {
-            throw ReadError(field: "\(path).passwordFile", problem: "give passwordEnvironmentVariable or passwordFile, not both")
+        return names.count == 2 ? ReadError(field: "\(path).passwordFile", problem: "give passwordEnvironmentVariable or passwordFile, not both") : nil
+    }
+
+    /// Every connector secret of `config` that cannot be read now, one line each naming the connector and field:
+    /// `run` refuses to start, and `reload` to apply, a configuration with any.
+    static func problems(in config: DaemonConfig) -> [String] {
+        var problems: [String] = []
+        for service in config.integrationServices {
+            for connector in service.connectors {
+                guard let properties = connector.connection.configurationProperties else { continue }
+                do { _ = try read(properties, path: "\(service.urlMarker) connector \(connector.connectorName): connection.configurationProperties") } catch {
+                    problems.append(error.problem)
+                }
+            }
         }
-        do {
-            return try AccessSecret.read(variable: names["passwordEnvironmentVariable"], variableField: "passwordEnvironmentVariable",
-                                         file: names["passwordFile"], fileField: "passwordFile", path: path)
-        } catch {
-            let field = names["passwordFile"] != nil ? "passwordFile" : "passwordEnvironmentVariable"
-            throw ReadError(field: "\(path).\(field)", problem: error.description)
-        }
+        return problems
     }
 
     /// The secrets of `connectors` by connector name, for `initialize`; one that cannot be read now is left out
@@ -45,7 +68,7 @@ enum ConnectorSecret {
     static func secret(of connector: IntegrationConnectorConfig, onError: (String, String) -> Void) -> String? {
         guard let properties = connector.connection.configurationProperties else { return nil }
         do { return try read(properties, path: "connector \(connector.connectorName): connection.configurationProperties") } catch {
-            onError(connector.connectorName, "\(error.field): \(error.problem)")
+            onError(connector.connectorName, error.problem)
             return nil
         }
     }

@@ -12,6 +12,11 @@ extension SupervisionLoop {
             logger.error("reload refused; the running configuration stays:\n\(error)")
             return reply(.failure(OperatorError(message: "reload refused; the running configuration stays:\n\(error)")))
         }
+        let unreadable = ConnectorSecret.problems(in: new)
+        guard unreadable.isEmpty else {
+            logger.error("reload refused; the running configuration stays: \(unreadable.joined(separator: "; "))")
+            return reply(.failure(OperatorError(message: "reload refused; the running configuration stays: \(unreadable.joined(separator: "; "))")))
+        }
         let diff = ConfigDiff.between(config, new)
         guard diff.refusals.isEmpty else {
             logger.error("reload refused: \(diff.refusals.joined(separator: "; "))")
