@@ -289,5 +289,56 @@ extension RealProcesses {
             kill(postmaster, SIGCONT)
             #expect(try Self.refresh(harness).failingExceptionMessage == nil)
         }
+
+        @Test("forwarded to Egeria 6: each element created under its parent with Egeria's relationship, classifications and foreign keys, and their removal")
+        func forwardedToEgeria6() throws {
+            let server = try Self.makeServer()
+            defer { server.cleanUp() }
+            try server.sql("""
+                CREATE TABLE customers (id integer PRIMARY KEY); CREATE TABLE orders (customer_id integer REFERENCES customers(id));
+                CREATE VIEW v AS SELECT id FROM customers;
+                """, database: "shop")
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            let egeria = try EgeriaStandIn(stateFile: harness.directory + "/standin6.jsonl", version: .v6(password: "secret", tokenSeconds: 3600))
+            defer { egeria.stop() }
+            try harness.writeConfig(services: [try Self.service(server: server, harness: harness)],
+                                    accessServer: egeria.accessServer(elementWrites: "egeria"))
+            try harness.start(environment: ["STANDIN_PASSWORD": "secret"])
+            let first = try Self.settle(harness)
+            #expect(first.connectorStatus == .WAITING && first.failingExceptionMessage == nil, "\(first.failingExceptionMessage ?? "")")
+
+            // The mirror holds Egeria's GUIDs; Egeria holds the same tree.
+            let mirror = try Self.catalogue(harness)
+            let elements = try egeria.elements()
+            for (name, element) in mirror {
+                #expect(elements[element.guid]?["properties"]?["qualifiedName"] == .string(name), "\(name) not at Egeria under its GUID")
+            }
+            let relationships = try egeria.relationships().values
+            func count(_ type: String) -> Int { relationships.filter { $0["typeName"] == .string(type) }.count }
+            #expect(count("DataSetContent") == 1 && count("Schema") == 1 && count("AttributeForSchema") == 3
+                    && count("NestedSchemaAttribute") == 3 && count("ForeignKey") == 1, "\(relationships)")
+            let schema = try #require(mirror[Self.db + "::public"]), database = try #require(mirror[Self.db])
+            #expect(relationships.contains { $0["typeName"] == .string("DataSetContent") && $0["end1"] == .string(schema.guid)
+                                             && $0["end2"] == .string(database.guid) })
+            let key = try #require(mirror[Self.db + "::public::customers::id"])
+            #expect(elements[key.guid]?["classifications"]?["PrimaryKey"]?["displayName"] == .string("customers_pkey"))
+            let view = try #require(mirror[Self.db + "::public::v"])
+            #expect(elements[view.guid]?["classifications"]?["CalculatedValue"] == .object([:]))
+
+            // Dropping the keys declassifies the column and removes the ForeignKey, at Egeria too.
+            try server.sql("ALTER TABLE orders DROP CONSTRAINT orders_customer_id_fkey; ALTER TABLE customers DROP CONSTRAINT customers_pkey;",
+                           database: "shop")
+            let outcome = try Self.refresh(harness)
+            #expect(outcome.failingExceptionMessage == nil && outcome.updatedCount == 1, "\(outcome)")
+            #expect(try egeria.elements()[key.guid]?["classifications"]?["PrimaryKey"] == nil)
+            #expect(try egeria.relationships().values.filter { $0["typeName"] == .string("ForeignKey") }.isEmpty)
+            // A table dropped goes with its columns and their relationships.
+            try server.sql("DROP TABLE orders", database: "shop")
+            _ = try Self.refresh(harness)
+            #expect(try egeria.relationships().values.filter { $0["typeName"] == .string("NestedSchemaAttribute") }.count == 2)
+            let errors = try egeria.received().errors
+            #expect(errors.isEmpty, "\(errors)")
+        }
     }
 }

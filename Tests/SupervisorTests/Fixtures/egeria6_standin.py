@@ -9,7 +9,13 @@ It speaks what an Egeria 6 platform does for the daemon, including its awkward p
        metadata-elements/by-search-conditions    FindRequestBody -> OpenMetadataElementsResponse ("elements" left out
                                                  when nothing matches, as Jackson's NON_NULL does)
        metadata-elements/{guid}/update-properties UpdatePropertiesRequestBody -> BooleanResponse
-       metadata-elements/{guid}/delete           OpenMetadataDeleteRequestBody -> VoidResponse
+       metadata-elements/{guid}/delete           OpenMetadataDeleteRequestBody -> VoidResponse (its relationships go too)
+       metadata-elements/{guid}/classifications/{name}[/update-properties|/delete]
+                                                 NewClassificationRequestBody | UpdatePropertiesRequestBody |
+                                                 OpenMetadataDeleteRequestBody -> VoidResponse
+       related-elements                          NewRelatedElementsRequestBody -> GUIDResponse
+       related-elements/{guid}/delete            OpenMetadataDeleteRequestBody -> VoidResponse
+  A create's parentGUID/parentRelationshipTypeName/parentAtEnd1 make a relationship; initialClassifications classify.
 Errors are HTTP 200 with relatedHTTPCode. Every reply is sent chunked. Like stock Egeria it does NOT de-duplicate:
 a report created twice is stored twice, and counted in "duplicates".
 
@@ -19,7 +25,8 @@ Tests steer it through /control (no token needed):
   GET  /control/reports -> {"reports": [{"reportId", "connectorName", "refreshStartDate", "anchorGUID", "qualifiedName",
                             "properties"}...] in arrival order (duplicates included), "requests", "duplicates", "errors",
                             "tokens", "unauthorized"}
-  GET  /control/elements -> {"elements": {guid: {"typeName", "properties", "anchorGUID"}}}
+  GET  /control/elements -> {"elements": {guid: {"typeName", "properties", "anchorGUID", "classifications"}},
+                            "relationships": {guid: {"typeName", "end1", "end2", "properties"}}}
 A ConnectorActivityReport whose connectorName contains "poison" is refused with an FFDC InvalidParameterException.
 """
 import argparse
@@ -48,13 +55,17 @@ BASE = r"^/servers/([^/]+)/open-metadata/access-services/open-metadata-store/use
 CREATE = re.compile(BASE + r"$")
 FIND = re.compile(BASE + r"/by-search-conditions$")
 CHANGE = re.compile(BASE + r"/([^/]+)/(update-properties|delete)$")
+CLASSIFY = re.compile(BASE + r"/([^/]+)/classifications/([^/]+)(/update-properties|/delete)?$")
+RELATED = r"^/servers/([^/]+)/open-metadata/access-services/open-metadata-store/users/([^/]+)/related-elements"
+RELATE = re.compile(RELATED + r"$")
+UNRELATE = re.compile(RELATED + r"/([^/]+)/delete$")
 REPORT_PROPERTIES = {"qualifiedName": "string", "serverName": "string", "connectorId": "string", "connectorName": "string",
                      "startTime": "date", "createdElements": "array<string>", "updatedElements": "array<string>",
                      "deletedElements": "array<string>", "additionalProperties": "map<string,string>"}
 
 lock = threading.Lock()
 state = {"mode": "ok", "requests": 0, "duplicates": 0, "errors": [], "reports": [], "elements": {}, "tokens": {},
-         "issued": 0, "unauthorized": 0}
+         "issued": 0, "unauthorized": 0, "relationships": {}}
 if os.path.exists(args.state):
     with open(args.state) as f:
         for line in f:
@@ -143,7 +154,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, body)
         if self.path == "/control/elements":
             with lock:
-                return self.reply(200, {"elements": dict(state["elements"])})
+                return self.reply(200, {"elements": dict(state["elements"]), "relationships": dict(state["relationships"])})
         self.reply(404, b"")
 
     def authorized(self):
@@ -190,7 +201,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(401, b"")
         if mode == "500":
             return self.reply(200, ffdc(500, exception="PropertyServerException", message="repository unavailable"))
-        for pattern, handler in ((FIND, self.find), (CHANGE, self.change), (CREATE, self.create)):
+        for pattern, handler in ((FIND, self.find), (CHANGE, self.change), (CLASSIFY, self.classify), (CREATE, self.create),
+                                 (RELATE, self.relate), (UNRELATE, self.unrelate)):
             match = pattern.match(self.path)
             if match:
                 if match.group(1) != args.server or match.group(2) != args.user:
@@ -241,8 +253,24 @@ class Handler(BaseHTTPRequestHandler):
                 state["errors"].append("bad %s: %s" % (type_name, problems))
             return self.reply(200, ffdc(400, "GUIDResponse", "InvalidParameterException", "; ".join(problems)))
         guid = str(uuid.uuid4())
-        element = {"typeName": type_name, "properties": {k: v[1] for k, v in values.items()}, "anchorGUID": anchor}
+        element = {"typeName": type_name, "properties": {k: v[1] for k, v in values.items()}, "anchorGUID": anchor,
+                   "classifications": {name: {k: v[1] for k, v in values_of(props, problems).items()}
+                                       for name, props in (body.get("initialClassifications") or {}).items()}}
+        parent = body.get("parentGUID")
+        if parent is not None and type_name != "ConnectorActivityReport":
+            with lock:
+                known = parent in state["elements"]
+            if not known or not isinstance(body.get("parentRelationshipTypeName"), str) or not isinstance(body.get("parentAtEnd1"), bool):
+                return self.reply(200, ffdc(400, "GUIDResponse", "InvalidParameterException", "bad parent %s" % parent))
+        if problems:
+            return self.reply(200, ffdc(400, "GUIDResponse", "InvalidParameterException", "; ".join(problems)))
         with lock:
+            if parent is not None and type_name != "ConnectorActivityReport":
+                at_end1 = body["parentAtEnd1"]
+                state["relationships"][str(uuid.uuid4())] = {
+                    "typeName": body["parentRelationshipTypeName"], "end1": parent if at_end1 else guid,
+                    "end2": guid if at_end1 else parent,
+                    "properties": {k: v[1] for k, v in values_of(body.get("parentRelationshipProperties") or {"class": "ElementProperties"}, []).items()}}
             name = element["properties"].get("qualifiedName")
             if any(e["properties"].get("qualifiedName") == name for e in state["elements"].values()):
                 state["duplicates"] += 1
@@ -282,6 +310,8 @@ class Handler(BaseHTTPRequestHandler):
                 if body.get("class") != "OpenMetadataDeleteRequestBody":
                     raise ValueError("not an OpenMetadataDeleteRequestBody")
                 del state["elements"][guid]
+                for key in [k for k, r in state["relationships"].items() if guid in (r["end1"], r["end2"])]:
+                    del state["relationships"][key]
                 return self.reply(200, ffdc(200))
         if body.get("class") != "UpdatePropertiesRequestBody" or not isinstance(body.get("mergeUpdate"), bool):
             raise ValueError("not an UpdatePropertiesRequestBody with mergeUpdate")
@@ -295,6 +325,52 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 state["elements"][guid]["properties"] = values
         self.reply(200, {"class": "BooleanResponse", "relatedHTTPCode": 200, "flag": True})
+
+    def classify(self, match, body):
+        guid, name, operation = match.group(3), match.group(4), match.group(5)
+        expected = {None: "NewClassificationRequestBody", "/update-properties": "UpdatePropertiesRequestBody",
+                    "/delete": "OpenMetadataDeleteRequestBody"}[operation]
+        if body.get("class") != expected:
+            raise ValueError("not a " + expected)
+        with lock:
+            element = state["elements"].get(guid)
+            if element is None:
+                return self.reply(200, ffdc(400, exception="InvalidParameterException", message="unknown guid " + guid))
+            classifications = element.setdefault("classifications", {})
+            if operation == "/delete" or operation == "/update-properties":
+                if name not in classifications:
+                    return self.reply(200, ffdc(400, exception="InvalidParameterException", message="%s is not classified %s" % (guid, name)))
+            elif name in classifications:
+                return self.reply(200, ffdc(400, exception="InvalidParameterException", message="%s is already classified %s" % (guid, name)))
+            if operation == "/delete":
+                del classifications[name]
+            else:
+                problems = []
+                classifications[name] = {k: v[1] for k, v in values_of(body.get("properties") or {"class": "ElementProperties"}, problems).items()}
+                if problems:
+                    raise ValueError("; ".join(problems))
+        self.reply(200, ffdc(200))
+
+    def relate(self, _match, body):
+        if body.get("class") != "NewRelatedElementsRequestBody" or not isinstance(body.get("typeName"), str):
+            raise ValueError("not a NewRelatedElementsRequestBody with a typeName")
+        end1, end2 = body.get("metadataElement1GUID"), body.get("metadataElement2GUID")
+        problems = []
+        properties = {k: v[1] for k, v in values_of(body.get("properties") or {"class": "ElementProperties"}, problems).items()}
+        with lock:
+            if end1 not in state["elements"] or end2 not in state["elements"] or problems:
+                return self.reply(200, ffdc(400, "GUIDResponse", "InvalidParameterException", "bad ends or properties %s" % problems))
+            guid = str(uuid.uuid4())
+            state["relationships"][guid] = {"typeName": body["typeName"], "end1": end1, "end2": end2, "properties": properties}
+        self.reply(200, {"class": "GUIDResponse", "relatedHTTPCode": 200, "guid": guid})
+
+    def unrelate(self, match, body):
+        if body.get("class") != "OpenMetadataDeleteRequestBody":
+            raise ValueError("not an OpenMetadataDeleteRequestBody")
+        with lock:
+            if state["relationships"].pop(match.group(3), None) is None:
+                return self.reply(200, ffdc(400, exception="InvalidParameterException", message="unknown relationship " + match.group(3)))
+        self.reply(200, ffdc(200))
 
 
 server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)

@@ -114,6 +114,11 @@ final class EgeriaStandIn: @unchecked Sendable {
         try JSONDecoder().decode(JSONValue.self, from: try request("GET", "/control/elements"))["elements"]?.objectValue ?? [:]
     }
 
+    /// Relationships the stand-in holds, by GUID: `typeName`, `end1`, `end2`, `properties` (6.x only).
+    func relationships() throws -> [String: JSONValue] {
+        try JSONDecoder().decode(JSONValue.self, from: try request("GET", "/control/elements"))["relationships"]?.objectValue ?? [:]
+    }
+
     func setMode(_ mode: String) throws {
         _ = try request("POST", "/control/mode", body: Data("{\"mode\":\"\(mode)\"}".utf8))
     }
