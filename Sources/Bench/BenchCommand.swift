@@ -18,7 +18,7 @@ struct BenchCommand {
         let files = option("--files", in: arguments) ?? 100_000
         let crashes = option("--crashes", in: arguments) ?? 200
         let connections = option("--connections", in: arguments) ?? 2_000
-        let kinds = ["all", "restart", "shutdown", "idle", "reports", "forward", "bigfolder", "leaks", "control", "platform", "soak"]
+        let kinds = ["all", "restart", "shutdown", "idle", "reports", "forward", "bigfolder", "leaks", "control", "platform", "soak", "postgres"]
         guard kinds.contains(which), !arguments.contains("--help") else {
             print("""
             usage: integration-bench [\(kinds.joined(separator: "|"))] [--workers N] [--restarts N] [--reports N] [--idle-seconds N]
@@ -36,6 +36,8 @@ struct BenchCommand {
             platform  GET /status over the REST door with N workers, one SIGSTOPped; then 1,000 idle connections: latency and memory
             soak      N reports (--reports, default 1,000,000) over 100 connectors with retention: RSS growth, disk against
                       the retention bound, restart time and a query on that data, then 8 workers at once (not part of all)
+            postgres  a 20 × 100 × 10 PostgreSQL database catalogued by postgres-monitor: first catalogue, unchanged and
+                      one-column refreshes, worker peak memory (needs PostgreSQL's server and root; not part of all)
             """)
             exit(which == "help" || arguments.contains("--help") ? 0 : 64)
         }
@@ -50,6 +52,7 @@ struct BenchCommand {
             if which == "all" || which == "leaks" { try HostileBench.leaks(crashes: crashes) }
             if which == "all" || which == "control" { try HostileBench.controlAbuse(connections: connections) }
             if which == "all" || which == "platform" { try PlatformBench.run(workers: workers) }
+            if which == "postgres" { try PostgresBench.run() }
             if which == "soak" { try SoakBench.run(reports: option("--reports", in: arguments) ?? 1_000_000) }
         } catch {
             FileHandle.standardError.write(Data("integration-bench: \(error)\n".utf8))

@@ -71,14 +71,18 @@ struct JSONCodecTests {
         #expect(infinite.bytes == Array("null".utf8))
     }
 
-    @Test("an element written by hand is byte for byte what MessageEncoder writes")
+    @Test("an element written by hand (classifications and relationships too) is byte for byte what MessageEncoder writes")
     func elementMatchesEncoder() throws {
         let date = Date(timeIntervalSince1970: 1_795_940_000.123)
         for service in [nil, "files-integrator"] {
+            let structured = service != nil
             let element = MetadataElement(guid: GUID.random(), typeName: "DataFile", qualifiedName: "/data/a \"b\".csv",
                                           properties: ["size": .int(3), "name": .string("a\u{01}"), "nested": .object(["x": .array([.null])])],
                                           metadataSourceQualifiedName: service, createTime: date, updateTime: date,
-                                          version: 2, integrationService: service)
+                                          version: 2, integrationService: service,
+                                          classifications: structured ? ["PrimaryKey": ["displayName": .string("k")], "CalculatedValue": [:]] : nil,
+                                          relationships: structured ? [MetadataRelationship(guid: "r", typeName: "ForeignKey", end1GUID: "a", end2GUID: "b",
+                                                                                            properties: ["displayName": .string("x - y")])] : nil)
             var writer = JSONWriter()
             element.write(to: &writer)
             var encoded = try MessageEncoder().line(element)

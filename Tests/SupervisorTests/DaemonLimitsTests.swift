@@ -31,6 +31,28 @@ extension RealProcesses {
             return condition()
         }
 
+        @Test("a connector whose elements fill more than one 1 MiB line reads them in pages: its second refresh of 8,000 files finds one change")
+        func findInPages() throws {
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            let folder = try harness.makeFolder("many")
+            for index in 0..<8_000 {
+                let fd = open(folder + "/a-fairly-long-file-name-so-the-elements-are-realistic-\(index).csv", O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
+                #expect(fd >= 0)
+                close(fd)
+            }
+            try harness.writeConfig(services: [DaemonHarness.filesService(folder: folder, intervalSeconds: 3600)])
+            try harness.start()
+            let (first, _) = harness.waitForStatus(timeout: 60) { (harness.connector($0, "files")?.statistics.reportsStored ?? 0) >= 1 }
+            #expect(first, "the first refresh did not report")
+            try "changed".write(toFile: folder + "/a-fairly-long-file-name-so-the-elements-are-realistic-7.csv", atomically: false, encoding: .utf8)
+            let answer = try ControlClient.send(RefreshCommand(connectorName: "files", waitSeconds: 60),
+                                                socketPath: harness.directory + "/data/daemon.sock", waitSeconds: 70)
+            let outcome = try #require(answer.refreshes.first)
+            #expect(outcome.connectorStatus == .WAITING && outcome.failingExceptionMessage == nil, "\(outcome)")
+            #expect(outcome.createdCount == 0 && outcome.updatedCount == 1 && outcome.deletedCount == 0, "\(outcome)")
+        }
+
         @Test("40 crashes of a worker whose helper left its process group: no fd or thread leaks, no helper survives")
         func lingeringGrandchildren() throws {
             let harness = try DaemonHarness(config: "{}")

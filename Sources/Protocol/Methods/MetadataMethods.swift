@@ -76,20 +76,34 @@ public enum FindElements: RPCMethod {
         public var qualifiedNamePrefix: String?
         /// Also answer each element's relationships (both ends); classifications always come.
         public var withRelationships: Bool?
+        /// Paging: only elements whose qualifiedName sorts after this one (the previous page's `nextAfter`).
+        public var after: String?
         public init(typeName: String? = nil, metadataSourceQualifiedName: String? = nil, qualifiedNamePrefix: String? = nil,
-                    withRelationships: Bool? = nil) {
+                    withRelationships: Bool? = nil, after: String? = nil) {
             self.withRelationships = withRelationships
+            self.after = after
             self.typeName = typeName
             self.metadataSourceQualifiedName = metadataSourceQualifiedName
             self.qualifiedNamePrefix = qualifiedNamePrefix
         }
     }
 
-    /// The answer.
+    /// The answer: one page, in qualifiedName order. A page stays well under the line limit, so a connector
+    /// with 100,000 elements reads them in pages, asking again with `after: nextAfter` until it is absent.
     public struct Result: Codable, Sendable {
         public var elements: [MetadataElement]
-        public init(elements: [MetadataElement]) { self.elements = elements }
+        /// Set when more elements may follow: the qualifiedName to continue after.
+        public var nextAfter: String?
+        public init(elements: [MetadataElement], nextAfter: String? = nil) {
+            self.elements = elements
+            self.nextAfter = nextAfter
+        }
     }
+
+    /// The most elements one page holds.
+    public static let pageLimit = 5_000
+    /// A page stops growing past this many bytes of elements (the line limit is 1 MiB).
+    public static let pageTargetBytes = 512 << 10
 }
 
 /// The element after a create, update or delete.

@@ -58,8 +58,9 @@ final class MetadataProxy: Sendable {
         case WriteElements.name:
             serve(WriteElements.self, line, reply) { params, done in write(params, done: done) }
         case FindElements.name:
-            serve(FindElements.self, line, reply) { [scope] params, done in
-                done(.success(.init(elements: store.findElements(params).filter(scope.mayTouch))))
+            switch decoder.params(FindElements.self, from: line) {
+            case .success(let params): reply.sendFindResult(store.findElements(params), scope: scope)
+            case .failure(let error): reply.send(Result<Empty, RPCError>.failure(error))
             }
         default:
             reply.send(Result<Empty, RPCError>.failure(.methodNotFound(method)))
@@ -171,6 +172,39 @@ struct Replier: Sendable {
         }
         let line = "{\"id\":\(idText),\"jsonrpc\":\"2.0\",\"result\":{\"reportId\":\(JSONText.quoted(reportId)),\"stored\":\(stored)}}\n"
         connection.send(Data(line.utf8))
+    }
+
+    /// One page of a `metadata/findElements` answer, written by hand and kept under
+    /// ``FindElements/pageTargetBytes``: `nextAfter` names where the next page starts when this one is not the last.
+    func sendFindResult(_ found: [MetadataElement], scope: ServiceScope) {
+        var writer = JSONWriter(capacity: 4096)
+        writer.raw("{\"id\":")
+        switch id {
+        case .number(let n): writer.int(n)
+        case .string(let s): writer.string(s)
+        }
+        writer.raw(",\"jsonrpc\":\"2.0\",\"result\":{\"elements\":[")
+        var nextAfter: String?
+        var written = 0
+        for (index, element) in found.enumerated() {
+            if writer.bytes.count > FindElements.pageTargetBytes && index > 0 {
+                nextAfter = found[index - 1].qualifiedName
+                break
+            }
+            guard scope.mayTouch(element) else { continue }
+            if written > 0 { writer.raw(",") }
+            element.write(to: &writer)
+            written += 1
+        }
+        // A full page may have more behind it.
+        if nextAfter == nil && found.count >= FindElements.pageLimit { nextAfter = found.last?.qualifiedName }
+        writer.raw("]")
+        if let nextAfter {
+            writer.raw(",\"nextAfter\":")
+            writer.string(nextAfter)
+        }
+        writer.raw("}}\n")
+        connection.send(Data(writer.bytes))
     }
 
     func send<R: Encodable>(_ result: Result<R, RPCError>) {

@@ -9,10 +9,13 @@ extension EmbeddedStore {
         var qualifiedNamePrefix: String?
         var limit: Int?
         var withRelationships = false
+        /// Only qualifiedNames sorting after this one (paging).
+        var after: String?
 
         init(typeName: String? = nil, metadataSourceQualifiedName: String? = nil, qualifiedNamePrefix: String? = nil, limit: Int? = nil,
-             withRelationships: Bool = false) {
+             withRelationships: Bool = false, after: String? = nil) {
             self.withRelationships = withRelationships
+            self.after = after
             self.typeName = typeName
             self.metadataSourceQualifiedName = metadataSourceQualifiedName
             self.qualifiedNamePrefix = qualifiedNamePrefix
@@ -21,7 +24,8 @@ extension EmbeddedStore {
 
         init(_ params: FindElements.Params) {
             self.init(typeName: params.typeName, metadataSourceQualifiedName: params.metadataSourceQualifiedName,
-                      qualifiedNamePrefix: params.qualifiedNamePrefix, withRelationships: params.withRelationships == true)
+                      qualifiedNamePrefix: params.qualifiedNamePrefix, limit: FindElements.pageLimit,
+                      withRelationships: params.withRelationships == true, after: params.after)
         }
     }
 
@@ -95,6 +99,7 @@ extension EmbeddedStore {
             values.append(.text(prefix))
             values.append(.bytes(upper))
         }
+        if let after = query.after { conditions.append("qualified_name > ?"); values.append(.text(after)) }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let sql = "SELECT \(Self.columns) FROM elements \(filter) ORDER BY qualified_name LIMIT ?"
         values.append(.int(query.limit ?? -1))
@@ -103,7 +108,8 @@ extension EmbeddedStore {
             for (index, value) in values.enumerated() { try statement.bind(at: Int32(index + 1), value) }
             var found: [MetadataElement] = []
             while try statement.step() { found.append(Self.element(from: statement)) }
-            try Self.attachLinks(to: &found, filter: filter, values: Array(values.dropLast()), relationships: query.withRelationships, in: database)
+            try Self.attachLinks(to: &found, filter: filter + " ORDER BY qualified_name LIMIT ?", values: values,
+                                 relationships: query.withRelationships, in: database)
             return found
         }
     }

@@ -113,7 +113,7 @@ extension EmbeddedStore {
     }
 
     /// Fills in the classifications (and, if asked, the relationships) of elements found by one query, with
-    /// one more query each over the same filter rather than one per element.
+    /// one more query each over the same selection (`filter` with its ORDER BY and LIMIT) rather than one per element.
     static func attachLinks(to elements: inout [MetadataElement], filter: String, values: [StoreValue], relationships: Bool,
                             in database: SQLiteDatabase) throws {
         guard !elements.isEmpty else { return }
