@@ -41,6 +41,11 @@ public struct JSONWriter {
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
+    /// JSON text that is already written (a stored element's properties, written by this type): copied as is.
+    public mutating func verbatim(_ json: UnsafeRawBufferPointer) {
+        bytes.append(contentsOf: json)
+    }
+
     public mutating func int(_ value: Int) { bytes.append(contentsOf: String(value).utf8) }
 
     /// A finite double as Swift prints it (shortest round-trip form, valid JSON); a non-finite one as null,

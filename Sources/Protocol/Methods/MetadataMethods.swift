@@ -76,10 +76,14 @@ public enum FindElements: RPCMethod {
         public var qualifiedNamePrefix: String?
         /// Also answer each element's relationships (both ends); classifications always come.
         public var withRelationships: Bool?
+        /// With `withRelationships`, only relationships of this type (a connector that compares its foreign keys
+        /// need not read every parent link).
+        public var relationshipTypeName: String?
         /// Paging: only elements whose qualifiedName sorts after this one (the previous page's `nextAfter`).
         public var after: String?
         public init(typeName: String? = nil, metadataSourceQualifiedName: String? = nil, qualifiedNamePrefix: String? = nil,
-                    withRelationships: Bool? = nil, after: String? = nil) {
+                    withRelationships: Bool? = nil, relationshipTypeName: String? = nil, after: String? = nil) {
+            self.relationshipTypeName = relationshipTypeName
             self.withRelationships = withRelationships
             self.after = after
             self.typeName = typeName

@@ -59,7 +59,7 @@ final class MetadataProxy: Sendable {
             serve(WriteElements.self, line, reply) { params, done in write(params, done: done) }
         case FindElements.name:
             switch decoder.params(FindElements.self, from: line) {
-            case .success(let params): reply.sendFindResult(store.findElements(params), scope: scope)
+            case .success(let params): reply.sendFindResult(params, store: store, scope: scope)
             case .failure(let error): reply.send(Result<Empty, RPCError>.failure(error))
             }
         default:
@@ -176,28 +176,31 @@ struct Replier: Sendable {
 
     /// One page of a `metadata/findElements` answer, written by hand and kept under
     /// ``FindElements/pageTargetBytes``: `nextAfter` names where the next page starts when this one is not the last.
-    func sendFindResult(_ found: [MetadataElement], scope: ServiceScope) {
-        var writer = JSONWriter(capacity: 4096)
+    /// The store is read in chunks until the page is full, so no element is loaded for a page it does not go in.
+    func sendFindResult(_ params: FindElements.Params, store: EmbeddedStore, scope: ServiceScope) {
+        var writer = JSONWriter(capacity: 64 << 10)
         writer.raw("{\"id\":")
         switch id {
         case .number(let n): writer.int(n)
         case .string(let s): writer.string(s)
         }
         writer.raw(",\"jsonrpc\":\"2.0\",\"result\":{\"elements\":[")
+        var query = EmbeddedStore.ElementQuery(params)
         var nextAfter: String?
-        var written = 0
-        for (index, element) in found.enumerated() {
-            if writer.bytes.count > FindElements.pageTargetBytes && index > 0 {
-                nextAfter = found[index - 1].qualifiedName
-                break
-            }
-            guard scope.mayTouch(element) else { continue }
-            if written > 0 { writer.raw(",") }
-            element.write(to: &writer)
-            written += 1
+        var scanned = 0, first = true
+        while true {
+            var full = false
+            let progress = store.writeFindPage(query, limit: Self.findChunk, into: &writer, first: &first,
+                                               mayTouch: { source, service in scope.mayTouch(source: source, service: service) },
+                                               stop: { chunkScanned, bytes in
+                full = bytes > FindElements.pageTargetBytes || scanned + chunkScanned >= FindElements.pageLimit
+                return full
+            })
+            scanned += progress.scanned
+            if let last = progress.last { query.after = last }
+            if full { nextAfter = query.after; break }
+            if progress.scanned < Self.findChunk { break }
         }
-        // A full page may have more behind it.
-        if nextAfter == nil && found.count >= FindElements.pageLimit { nextAfter = found.last?.qualifiedName }
         writer.raw("]")
         if let nextAfter {
             writer.raw(",\"nextAfter\":")
@@ -206,6 +209,9 @@ struct Replier: Sendable {
         writer.raw("}}\n")
         connection.send(Data(writer.bytes))
     }
+
+    /// Elements read from the store at a time while a page fills.
+    static let findChunk = 256
 
     func send<R: Encodable>(_ result: Result<R, RPCError>) {
         switch result {

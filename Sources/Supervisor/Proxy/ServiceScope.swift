@@ -43,11 +43,16 @@ final class ServiceScope: Sendable {
 
     /// Whether the worker may see, update or delete `element`.
     func mayTouch(_ element: MetadataElement) -> Bool {
+        mayTouch(source: element.metadataSourceQualifiedName, service: element.integrationService)
+    }
+
+    /// ``mayTouch(_:)`` for an element known by its metadata source and integration service.
+    func mayTouch(source: String?, service: String?) -> Bool {
         rules.withLock { rules in
-            if let source = element.metadataSourceQualifiedName { return rules.namedSources.contains(source) }
+            if let source { return rules.namedSources.contains(source) }
             // Unsourced elements belong to the service that created them; ones written before services were
             // kept apart go to any service with an unsourced connector (and are claimed on their next update).
-            return rules.hasUnsourced && (element.integrationService == nil || element.integrationService == serviceName)
+            return rules.hasUnsourced && (service == nil || service == serviceName)
         }
     }
 

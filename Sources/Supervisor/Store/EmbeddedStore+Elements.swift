@@ -11,6 +11,8 @@ extension EmbeddedStore {
         var withRelationships = false
         /// Only qualifiedNames sorting after this one (paging).
         var after: String?
+        /// Only relationships of this type, when relationships are asked for.
+        var relationshipTypeName: String?
 
         init(typeName: String? = nil, metadataSourceQualifiedName: String? = nil, qualifiedNamePrefix: String? = nil, limit: Int? = nil,
              withRelationships: Bool = false, after: String? = nil) {
@@ -26,6 +28,7 @@ extension EmbeddedStore {
             self.init(typeName: params.typeName, metadataSourceQualifiedName: params.metadataSourceQualifiedName,
                       qualifiedNamePrefix: params.qualifiedNamePrefix, limit: FindElements.pageLimit,
                       withRelationships: params.withRelationships == true, after: params.after)
+            relationshipTypeName = params.relationshipTypeName
         }
     }
 
@@ -108,8 +111,7 @@ extension EmbeddedStore {
             for (index, value) in values.enumerated() { try statement.bind(at: Int32(index + 1), value) }
             var found: [MetadataElement] = []
             while try statement.step() { found.append(Self.element(from: statement)) }
-            try Self.attachLinks(to: &found, filter: filter + " ORDER BY qualified_name LIMIT ?", values: values,
-                                 relationships: query.withRelationships, in: database)
+            try Self.attachLinks(to: &found, relationships: query.withRelationships, ofType: query.relationshipTypeName, in: database)
             return found
         }
     }

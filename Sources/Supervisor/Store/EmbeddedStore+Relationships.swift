@@ -112,35 +112,41 @@ extension EmbeddedStore {
         return found.isEmpty ? nil : found
     }
 
-    /// Fills in the classifications (and, if asked, the relationships) of elements found by one query, with
-    /// one more query each over the same selection (`filter` with its ORDER BY and LIMIT) rather than one per element.
-    static func attachLinks(to elements: inout [MetadataElement], filter: String, values: [StoreValue], relationships: Bool,
+    /// Fills in the classifications (and, if asked, the relationships) of found elements, by their GUIDs in
+    /// groups of at most 256 bound values: a few indexed queries per group rather than one per element.
+    static func attachLinks(to elements: inout [MetadataElement], relationships: Bool, ofType type: String?,
                             in database: SQLiteDatabase) throws {
-        guard !elements.isEmpty else { return }
         var index: [String: Int] = [:]
         for (position, element) in elements.enumerated() { index[element.guid] = position }
-        let chosen = "SELECT guid FROM elements \(filter)"
-        let classified = try database.statement("SELECT element_guid, name, properties FROM classifications WHERE element_guid IN (\(chosen))")
-        for (position, value) in values.enumerated() { try classified.bind(at: Int32(position + 1), value) }
-        while try classified.step() {
-            guard let position = index[classified.text(0)] else { continue }
-            elements[position].classifications = elements[position].classifications ?? [:]
-            elements[position].classifications?[classified.text(1)] = object(classified.data(2))
-        }
-        guard relationships else { return }
-        for position in elements.indices { elements[position].relationships = [] }
-        let columns = "guid, type_name, end1_guid, end2_guid, properties"
-        let related = try database.statement("""
-            SELECT \(columns) FROM relationships WHERE end1_guid IN (\(chosen))
-            UNION SELECT \(columns) FROM relationships WHERE end2_guid IN (\(chosen))
-            """)
-        for (position, value) in (values + values).enumerated() { try related.bind(at: Int32(position + 1), value) }
-        while try related.step() {
-            let relationship = relationship(from: related)
-            if let position = index[relationship.end1GUID] { elements[position].relationships?.append(relationship) }
-            if relationship.end2GUID != relationship.end1GUID, let position = index[relationship.end2GUID] {
-                elements[position].relationships?.append(relationship)
+        if relationships { for position in elements.indices { elements[position].relationships = [] } }
+        var start = 0
+        while start < elements.count {
+            let end = min(start + 256, elements.count)
+            let guids = elements[start..<end].map { StoreValue.text($0.guid) }
+            let list = Array(repeating: "?", count: guids.count).joined(separator: ",")
+            let classified = try database.statement("SELECT element_guid, name, properties FROM classifications WHERE element_guid IN (\(list))")
+            for (position, value) in guids.enumerated() { try classified.bind(at: Int32(position + 1), value) }
+            while try classified.step() {
+                guard let position = index[classified.text(0)] else { continue }
+                elements[position].classifications = elements[position].classifications ?? [:]
+                elements[position].classifications?[classified.text(1)] = object(classified.data(2))
             }
+            if relationships {
+                for end in ["end1_guid", "end2_guid"] {
+                    let typed = type == nil ? "" : " AND type_name = ?"
+                    let related = try database.statement("SELECT guid, type_name, end1_guid, end2_guid, properties FROM relationships WHERE \(end) IN (\(list))\(typed)")
+                    for (position, value) in guids.enumerated() { try related.bind(at: Int32(position + 1), value) }
+                    if let type { try related.bind(at: Int32(guids.count + 1), .text(type)) }
+                    while try related.step() {
+                        let relationship = relationship(from: related)
+                        let owner = end == "end1_guid" ? relationship.end1GUID : relationship.end2GUID
+                        // A relationship to itself is listed once.
+                        if end == "end2_guid" && relationship.end1GUID == relationship.end2GUID { continue }
+                        if let position = index[owner] { elements[position].relationships?.append(relationship) }
+                    }
+                }
+            }
+            start = end
         }
     }
 

@@ -165,6 +165,12 @@ final class SQLiteDatabase {
 
         func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
 
+        /// The column's bytes, lent to `body` without a copy (valid until the next step).
+        func withBytes<T>(_ column: Int32, _ body: (UnsafeRawBufferPointer) -> T) -> T {
+            guard let bytes = sqlite3_column_blob(handle, column) else { return body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+            return body(UnsafeRawBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(handle, column))))
+        }
+
         /// The column's bytes, for JSON that is parsed straight from them.
         func data(_ column: Int32) -> Data {
             guard let bytes = sqlite3_column_blob(handle, column) else { return Data() }

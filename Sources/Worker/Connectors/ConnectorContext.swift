@@ -159,13 +159,16 @@ final class ConnectorContext: Sendable {
 
     /// Elements of this connector's metadata source (all elements when it has none) matching the filters.
     /// Every page of them: the daemon answers at most ``FindElements/pageTargetBytes`` at a time.
-    func findElements(typeName: String? = nil, qualifiedNamePrefix: String? = nil, withRelationships: Bool = false) throws -> [MetadataElement] {
+    func findElements(typeName: String? = nil, qualifiedNamePrefix: String? = nil, withRelationships: Bool = false,
+                      relationshipTypeName: String? = nil) throws -> [MetadataElement] {
         var elements: [MetadataElement] = []
         var after: String?
         repeat {
             let page = try client.call(FindElements.self, .init(
                 typeName: typeName, metadataSourceQualifiedName: metadataSourceQualifiedName,
-                qualifiedNamePrefix: qualifiedNamePrefix, withRelationships: withRelationships ? true : nil, after: after))
+                qualifiedNamePrefix: qualifiedNamePrefix, withRelationships: withRelationships ? true : nil,
+                relationshipTypeName: relationshipTypeName, after: after),
+                read: FindElements.Result.init(json:))
             elements += page.elements
             if let next = page.nextAfter, next == after { throw ConnectorError("metadata/findElements answered the same page twice") }
             after = page.nextAfter

@@ -31,6 +31,29 @@ final class SupervisorClient: Sendable {
     }
 
     func call<M: RPCMethod>(_ method: M.Type, _ params: M.Params) throws(RPCError) -> M.Result {
+        let line = try exchange(method, params)
+        switch decoder.result(M.self, from: line) {
+        case .success(let result): return result
+        case .failure(let error): throw error
+        }
+    }
+
+    /// As ``call(_:_:)``, with the answer's `result` read by `read` from the parsed line rather than by Codable.
+    func call<M: RPCMethod>(_ method: M.Type, _ params: M.Params,
+                            read: (JSONValue) throws(FieldError) -> M.Result) throws(RPCError) -> M.Result {
+        let line = try exchange(method, params)
+        do {
+            guard let result = try JSONParser.parse(line)["result"] else { throw FieldError(field: "result", problem: "missing") }
+            return try read(result)
+        } catch let error as FieldError {
+            throw .invalidParams(M.name, "the answer: \(error)")
+        } catch {
+            throw .invalidParams(M.name, "the answer is not JSON: \(error)")
+        }
+    }
+
+    /// Sends the request and waits for the answer's line; an error answer is thrown.
+    private func exchange<M: RPCMethod>(_ method: M.Type, _ params: M.Params) throws(RPCError) -> Data {
         let waiter = Waiter()
         let id: RequestID? = state.withLock { state in
             guard !state.closed else { return nil }
@@ -51,11 +74,7 @@ final class SupervisorClient: Sendable {
             throw .unavailable("\(M.name) got no answer within \(Int(timeoutSeconds)) s")
         }
         switch waiter.outcome.withLock({ $0 }) {
-        case .result(let line)?:
-            switch decoder.result(M.self, from: line) {
-            case .success(let result): return result
-            case .failure(let error): throw error
-            }
+        case .result(let line)?: return line
         case .error(let error)?: throw error
         case nil: throw .unavailable("the supervisor connection closed during \(M.name)")
         }

@@ -4,10 +4,17 @@ import Protocol
 /// level (a child is created under its parent's GUID, so a parent's batch goes first), then adds and removes
 /// ForeignKey relationships. Existing elements come from one find, with their relationships.
 enum CatalogueSync {
-    static func apply(_ tree: CatalogueTree, context: ConnectorContext) throws {
-        let database = tree.databaseQualifiedName
-        let existing = try context.findElements(qualifiedNamePrefix: database, withRelationships: true)
+    /// What open metadata holds of the database now. Parent links are implied by the names; only foreign keys
+    /// are compared as relationships, so only those are read.
+    static func existing(under database: String, context: ConnectorContext) throws -> [MetadataElement] {
+        try context.findElements(qualifiedNamePrefix: database, withRelationships: true, relationshipTypeName: "ForeignKey")
             .filter { CatalogueTree.isCatalogued($0, under: database) }
+    }
+
+    /// `existing` is what ``existing(under:context:)`` found for the tree's database.
+    static func apply(_ tree: CatalogueTree, existing: [MetadataElement], context: ConnectorContext) throws {
+        let database = tree.databaseQualifiedName
+        let started = MonotonicClock.now()
         var byName: [String: MetadataElement] = [:]
         for element in existing { byName[element.qualifiedName] = element }
         var guids: [String: String] = [:]
@@ -49,6 +56,8 @@ enum CatalogueSync {
         }
 
         try context.writeAll(foreignKeyChanges(tree, existing: existing, guids: guids))
+        context.logger.debug("catalogue synchronized", ["database": database, "elements": "\(existing.count)",
+                                                        "writeSeconds": "\(MonotonicClock.now() - started)"])
         try ConnectorContext.check(failed.map(\.0), failed.map(\.1))
     }
 

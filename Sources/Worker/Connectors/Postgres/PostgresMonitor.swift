@@ -51,27 +51,36 @@ final class PostgresMonitor: IntegrationConnector {
 
     func refresh(context: ConnectorContext) throws {
         // Read everything first; write only once every catalogue is in hand.
-        var trees: [CatalogueTree] = []
+        var addresses = [address]
         var databases: [String]?
-        switch scope {
-        case .database:
-            trees.append(try tree(of: address, context: context))
-        case .server(let filter):
+        if case .server(let filter) = scope {
             let listed = try withConnection(to: address, context: context) { connection throws(PostgresConnection.Failure) in
                 try PostgresCatalogue.databases(connection, timeoutSeconds: statementTimeoutSeconds)
             }
             databases = listed.filter(filter.allows)
-            for database in databases ?? [] { trees.append(try tree(of: address.with(database: database), context: context)) }
+            addresses = (databases ?? []).map { address.with(database: $0) }
         }
-        for tree in trees { try CatalogueSync.apply(tree, context: context) }
+        var trees: [(CatalogueTree, Prefetch<[MetadataElement]>)] = []
+        for address in addresses {
+            // Open metadata's side is read while the database's is: the two wait on different servers.
+            let name = CatalogueTree.databaseQualifiedName(server: serverName, database: address.database)
+            let existing = Prefetch { try CatalogueSync.existing(under: name, context: context) }
+            trees.append((try tree(of: address, context: context), existing))
+        }
+        for (tree, existing) in trees { try CatalogueSync.apply(tree, existing: try existing.value(), context: context) }
         if let databases { try removeDroppedDatabases(keeping: Set(databases), context: context) }
     }
 
     private func tree(of address: PostgresAddress, context: ConnectorContext) throws -> CatalogueTree {
+        let started = MonotonicClock.now()
         let catalogue = try withConnection(to: address, context: context) { connection throws(PostgresConnection.Failure) in
             try PostgresCatalogue.read(connection, timeoutSeconds: statementTimeoutSeconds)
         }
-        return CatalogueTree(server: serverName, address: address, catalogue: catalogue, filters: filters)
+        let read = MonotonicClock.now()
+        let tree = CatalogueTree(server: serverName, address: address, catalogue: catalogue, filters: filters)
+        context.logger.debug("catalogue read", ["database": address.database, "columns": "\(catalogue.columns.count)",
+                                                "readSeconds": "\(read - started)", "treeSeconds": "\(MonotonicClock.now() - read)"])
+        return tree
     }
 
     /// A database dropped from the server (or now excluded) goes from open metadata with all it held; Egeria's
