@@ -340,5 +340,34 @@ extension RealProcesses {
             let errors = try egeria.received().errors
             #expect(errors.isEmpty, "\(errors)")
         }
+
+        @Test("the server provider catalogues every database but postgres and templates, honours the database lists, and removes a dropped database whole")
+        func serverProvider() throws {
+            let server = try Self.makeServer()
+            defer { server.cleanUp() }
+            try server.sql("CREATE DATABASE sales OWNER cataloguer")
+            try server.sql("CREATE DATABASE scratch OWNER cataloguer")
+            try server.sql("CREATE TABLE t (a int)", database: "sales")
+            try server.sql("CREATE TABLE u (b int)", database: "shop")
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            try harness.writeConfig(services: [try Self.service(server: server, harness: harness, database: "postgres",
+                properties: ", \"excludeDatabaseList\": \"postgres, scratch\"",
+                provider: "org.odpi.openmetadata.adapters.connectors.postgres.catalog.PostgresServerIntegrationProvider")])
+            try harness.start()
+            let first = try Self.settle(harness)
+            #expect(first.connectorStatus == .WAITING && first.failingExceptionMessage == nil, "\(first.failingExceptionMessage ?? "")")
+            let databases = try harness.elements().filter { $0.typeName == "RelationalDatabase" }.map(\.qualifiedName).sorted()
+            #expect(databases == ["PostgreSQL Relational Database::pg1::sales", "PostgreSQL Relational Database::pg1::shop"])
+            let salesTable = "PostgreSQL Relational Database::pg1::sales::public::t"
+            #expect(try harness.elements().contains { $0.qualifiedName == salesTable })
+
+            try server.sql("DROP DATABASE sales")
+            let after = try Self.refresh(harness)
+            #expect(after.connectorStatus == .WAITING && after.failingExceptionMessage == nil, "\(after.failingExceptionMessage ?? "")")
+            // The database, its schema and schema type, the table and its column.
+            #expect(after.deletedCount == 5 && after.createdCount == 0, "\(after)")
+            #expect(try harness.elements().allSatisfy { !$0.qualifiedName.hasPrefix("PostgreSQL Relational Database::pg1::sales") })
+        }
     }
 }
