@@ -56,19 +56,12 @@ final class PostgresConnection {
     func query(_ sql: String, timeoutSeconds: Double) throws(Failure) -> [[String?]] {
         guard PQsendQuery(handle, sql) == 1 else { throw failure(.unavailable) }
         let deadline = MonotonicClock.now() + timeoutSeconds
-        while PQisBusy(handle) == 1 {
-            let remaining = deadline - MonotonicClock.now()
-            guard remaining > 0 else {
-                throw Failure(kind: .unavailable, message: "the server did not answer within \(timeoutSeconds) s")
-            }
-            var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
-            let ready = poll(&descriptor, 1, Int32(min(remaining * 1000, 1000).rounded(.up)))
-            if ready < 0 && errno != EINTR { throw Failure(kind: .unavailable, message: "poll: \(String(cString: strerror(errno)))") }
-            guard PQconsumeInput(handle) == 1 else { throw failure(.unavailable) }
-        }
         var rows: [[String?]] = []
         var problem: Failure?
-        while let result = PQgetResult(handle) {
+        // PQgetResult blocks while the connection is busy, so each result (and the end, nil) is awaited here first.
+        while true {
+            try waitUntilReadable(deadline: deadline, timeoutSeconds: timeoutSeconds)
+            guard let result = PQgetResult(handle) else { break }
             defer { PQclear(result) }
             switch PQresultStatus(result) {
             case PGRES_TUPLES_OK:
@@ -90,6 +83,20 @@ final class PostgresConnection {
         }
         if let problem { throw problem }
         return rows
+    }
+
+    /// Reads from the server until a result can be taken without blocking, or the deadline passes.
+    private func waitUntilReadable(deadline: Double, timeoutSeconds: Double) throws(Failure) {
+        while PQisBusy(handle) == 1 {
+            let remaining = deadline - MonotonicClock.now()
+            guard remaining > 0 else {
+                throw Failure(kind: .unavailable, message: "the server did not answer within \(timeoutSeconds) s")
+            }
+            var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+            let ready = poll(&descriptor, 1, Int32(min(remaining * 1000, 1000).rounded(.up)))
+            if ready < 0 && errno != EINTR { throw Failure(kind: .unavailable, message: "poll: \(String(cString: strerror(errno)))") }
+            guard PQconsumeInput(handle) == 1 else { throw failure(.unavailable) }
+        }
     }
 
     private func failure(_ kind: Failure.Kind) -> Failure {
