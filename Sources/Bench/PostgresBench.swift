@@ -35,7 +35,6 @@ enum PostgresBench {
             let worker = try daemon.waitUntilAllRunning(timeout: 30)[0]
             try waitForReports(daemon, count: 1, timeout: 120)
             first.append(Clock.now() - started)
-            memory.append((ProcStats.peakRSSKiB(worker) ?? .nan) / 1024)
             let created = try createdInNewest(daemon)
             guard created == 22_043 else {
                 throw DaemonUnderTest.BenchError(description: "the first report lists \(created) created elements, not 22,043 (the 20 schemas and public); log: \(daemon.directory)/daemon.log")
@@ -50,11 +49,13 @@ enum PostgresBench {
             let one = try createdInNewest(daemon)
             guard one == 1 else { throw DaemonUnderTest.BenchError(description: "one column added made \(one) created elements, not 1") }
             try server.sql("ALTER TABLE s7.t42 DROP COLUMN extra\(round)", database: "big")
+            // The peak over the worker's life: the first catalogue and the refreshes after it.
+            memory.append((ProcStats.peakRSSKiB(worker) ?? .nan) / 1024)
         }
         print(Figures.line("daemon start → first full catalogue stored (22,043 elements)", first, unit: "s", target: "≤ 10 s"))
         print(Figures.line("refresh with nothing changed (no report)", quiet, unit: "s", target: "≤ 1 s"))
         print(Figures.line("refresh after one column added (one report, one created element)", added, unit: "s", target: "≤ 1 s"))
-        print(Figures.line("worker peak RSS while cataloguing", memory, unit: "MiB", target: "≤ 64 MiB"))
+        print(Figures.line("worker peak RSS over the first catalogue and both refreshes", memory, unit: "MiB", target: "≤ 64 MiB"))
     }
 
     private static func reportsStored(_ daemon: DaemonUnderTest) -> Int {

@@ -1,38 +1,107 @@
 import Protocol
 
+/// What open metadata holds of one database, as compactly as the comparison needs: per qualifiedName the GUID,
+/// type and digests of properties and classifications (not the values), and the ForeignKey relationships.
+/// A 22,000-element database costs a few MiB, so a connector can keep it between refreshes.
+struct KnownCatalogue: Sendable {
+    struct Element: Sendable {
+        let guid: String
+        let typeName: String
+        let properties: Int
+        let classifications: Int
+        let classificationNames: [String]
+    }
+
+    var elements: [String: Element] = [:]
+    /// ForeignKey relationships by their ends' names, with their GUIDs.
+    var foreignKeys: [CatalogueTree.Link: String] = [:]
+
+    /// From a find of the database's elements (with their ForeignKey relationships).
+    init(_ found: [MetadataElement]) {
+        var names: [String: String] = [:]
+        for element in found {
+            names[element.guid] = element.qualifiedName
+            elements[element.qualifiedName] = Element(guid: element.guid, typeName: element.typeName,
+                                                      properties: Self.digest(element.properties),
+                                                      classifications: Self.digest(element.classifications ?? [:]),
+                                                      classificationNames: (element.classifications ?? [:]).keys.sorted())
+        }
+        for element in found {
+            for relationship in element.relationships ?? [] where relationship.typeName == "ForeignKey" {
+                guard let primary = names[relationship.end1GUID], let foreign = names[relationship.end2GUID] else { continue }
+                let display = relationship.properties["displayName"]?.stringValue ?? ""
+                foreignKeys[CatalogueTree.Link(primaryKeyColumn: primary, foreignKeyColumn: foreign, displayName: display)] = relationship.guid
+            }
+        }
+    }
+
+    init() {}
+
+    static func digest(_ properties: [String: JSONValue]) -> Int {
+        var hasher = Hasher()
+        hasher.combine(properties)
+        return hasher.finalize()
+    }
+
+    static func digest(_ classifications: Classifications) -> Int {
+        var hasher = Hasher()
+        hasher.combine(classifications)
+        return hasher.finalize()
+    }
+}
+
 /// Makes open metadata match a ``CatalogueTree``: creates, updates and deletes exactly the difference, level by
 /// level (a child is created under its parent's GUID, so a parent's batch goes first), then adds and removes
-/// ForeignKey relationships. Existing elements come from one find, with their relationships.
+/// ForeignKey relationships.
 enum CatalogueSync {
     /// What open metadata holds of the database now. Parent links are implied by the names; only foreign keys
     /// are compared as relationships, so only those are read.
-    static func existing(under database: String, context: ConnectorContext) throws -> [MetadataElement] {
-        try context.findElements(qualifiedNamePrefix: database, withRelationships: true, relationshipTypeName: "ForeignKey")
-            .filter { CatalogueTree.isCatalogued($0, under: database) }
+    static func existing(under database: String, context: ConnectorContext) throws -> KnownCatalogue {
+        KnownCatalogue(try context.findElements(qualifiedNamePrefix: database, withRelationships: true, relationshipTypeName: "ForeignKey")
+            .filter { CatalogueTree.isCatalogued($0, under: database) })
     }
 
-    /// `existing` is what ``existing(under:context:)`` found for the tree's database.
-    static func apply(_ tree: CatalogueTree, existing: [MetadataElement], context: ConnectorContext) throws {
-        let database = tree.databaseQualifiedName
+    /// `known` is what open metadata holds of the tree's database (read, or left by the last apply); it is
+    /// turned in place into what open metadata holds once every write succeeded (exactly the tree), so the two
+    /// pictures never take memory side by side.
+    static func apply(_ tree: CatalogueTree, known: consuming KnownCatalogue, context: ConnectorContext) throws -> KnownCatalogue {
         let started = MonotonicClock.now()
-        var byName: [String: MetadataElement] = [:]
-        for element in existing { byName[element.qualifiedName] = element }
-        var guids: [String: String] = [:]
-        let wanted = Dictionary(tree.nodes.map { ($0.qualifiedName, $0.typeName) }, uniquingKeysWith: { first, _ in first })
+        var result = consume known
+        let before = result.elements.count
+        var wanted: [String: String] = [:]
+        for node in tree.nodes { wanted[node.qualifiedName] = node.typeName }
 
         // Gone, or now of another type: deleted deepest first. Deleting an element removes its relationships.
-        let doomed = existing.filter { wanted[$0.qualifiedName] != $0.typeName }
-            .sorted { level($0.typeName) > level($1.typeName) }
-        try context.writeAll(doomed.map { .delete(guid: $0.guid) })
-        for element in existing where wanted[element.qualifiedName] == element.typeName { guids[element.qualifiedName] = element.guid }
+        let doomed = result.elements.filter { wanted[$0.key] != $0.value.typeName }
+            .sorted { level($0.value.typeName) > level($1.value.typeName) }
+        try context.writeAll(doomed.map { .delete(guid: $0.value.guid) })
+        for (name, _) in doomed { result.elements[name] = nil }
+        var guids: [String: String] = [:]
+        for (name, element) in result.elements { guids[name] = element.guid }
 
         var failed: [(ElementWrite, WriteOutcome)] = []
         for level in 0..<CatalogueTree.levelTypes.count {
             var writes: [ElementWrite] = []
-            var created: [Int: String] = [:]
-            for node in tree.nodes where node.level == level {
-                if let current = byName[node.qualifiedName], current.typeName == node.typeName {
-                    writes += changes(from: current, to: node)
+            var created: [Int: Int] = [:]
+            for (position, node) in tree.nodes.enumerated() where node.level == level {
+                let properties = KnownCatalogue.digest(node.properties), classifications = KnownCatalogue.digest(node.classifications)
+                let entry = { (guid: String) in
+                    KnownCatalogue.Element(guid: guid, typeName: node.typeName, properties: properties, classifications: classifications,
+                                           classificationNames: node.classifications.keys.sorted())
+                }
+                if let current = result.elements[node.qualifiedName], current.typeName == node.typeName {
+                    if current.properties != properties {
+                        writes.append(.update(guid: current.guid, properties: node.properties, replaceProperties: true))
+                    }
+                    if current.classifications != classifications {
+                        for (name, values) in node.classifications.sorted(by: { $0.key < $1.key }) {
+                            writes.append(.classify(guid: current.guid, classificationName: name, properties: values))
+                        }
+                        for name in current.classificationNames where node.classifications[name] == nil {
+                            writes.append(.declassify(guid: current.guid, classificationName: name))
+                        }
+                    }
+                    result.elements[node.qualifiedName] = entry(current.guid)
                     continue
                 }
                 var parent: ParentLink?
@@ -42,64 +111,49 @@ enum CatalogueSync {
                     parent = ParentLink(parentGUID: parentGUID, relationshipTypeName: link.relationship,
                                         parentAtEnd1: link.parentAtEnd1, properties: link.properties)
                 }
-                created[writes.count] = node.qualifiedName
+                created[writes.count] = position
                 writes.append(.create(typeName: node.typeName, qualifiedName: node.qualifiedName, properties: node.properties,
                                       parent: parent, classifications: node.classifications))
             }
             let outcomes = try context.write(writes)
             for (index, outcome) in outcomes.enumerated() {
                 switch outcome {
-                case .written(let guid): if let name = created[index] { guids[name] = guid }
+                case .written(let guid):
+                    guard let position = created[index] else { continue }
+                    let node = tree.nodes[position], name = node.qualifiedName
+                    guids[name] = guid
+                    result.elements[name] = KnownCatalogue.Element(
+                        guid: guid, typeName: node.typeName, properties: KnownCatalogue.digest(node.properties),
+                        classifications: KnownCatalogue.digest(node.classifications), classificationNames: node.classifications.keys.sorted())
                 case .failed: failed.append((writes[index], outcome))
                 }
             }
         }
 
-        try context.writeAll(foreignKeyChanges(tree, existing: existing, guids: guids))
-        context.logger.debug("catalogue synchronized", ["database": database, "elements": "\(existing.count)",
+        // Foreign keys: those whose ends were deleted went with them; the rest are kept, removed (gone or renamed)
+        // or added. Egeria's newest connector only ever adds them.
+        let deleted = Set(doomed.map(\.key))
+        let current = result.foreignKeys.filter { !deleted.contains($0.key.primaryKeyColumn) && !deleted.contains($0.key.foreignKeyColumn) }
+        let links = Set(tree.links)
+        var writes: [ElementWrite] = current.filter { !links.contains($0.key) }.map { .unrelate(relationshipGUID: $0.value) }
+        result.foreignKeys = current.filter { links.contains($0.key) }
+        var added: [Int: CatalogueTree.Link] = [:]
+        for link in tree.links where current[link] == nil {
+            guard let end1 = guids[link.primaryKeyColumn], let end2 = guids[link.foreignKeyColumn] else { continue }
+            added[writes.count] = link
+            writes.append(.relate(typeName: "ForeignKey", end1GUID: end1, end2GUID: end2, properties: ["displayName": .string(link.displayName)]))
+        }
+        for (index, outcome) in try context.write(writes).enumerated() {
+            switch outcome {
+            case .written(let guid): if let link = added[index] { result.foreignKeys[link] = guid }
+            case .failed: failed.append((writes[index], outcome))
+            }
+        }
+        context.logger.debug("catalogue synchronized", ["database": tree.databaseQualifiedName, "elements": "\(before)",
                                                         "writeSeconds": "\(MonotonicClock.now() - started)"])
         try ConnectorContext.check(failed.map(\.0), failed.map(\.1))
+        return result
     }
 
     private static func level(_ typeName: String) -> Int { CatalogueTree.levelTypes.firstIndex(of: typeName) ?? 0 }
-
-    /// The updates that make `current` match `node`: its properties whole, and each classification.
-    private static func changes(from current: MetadataElement, to node: CatalogueTree.Node) -> [ElementWrite] {
-        var writes: [ElementWrite] = []
-        if current.properties != node.properties {
-            writes.append(.update(guid: current.guid, properties: node.properties, replaceProperties: true))
-        }
-        let had = current.classifications ?? [:]
-        for (name, properties) in node.classifications.sorted(by: { $0.key < $1.key }) where had[name] != properties {
-            writes.append(.classify(guid: current.guid, classificationName: name, properties: properties))
-        }
-        for name in had.keys.sorted() where node.classifications[name] == nil {
-            writes.append(.declassify(guid: current.guid, classificationName: name))
-        }
-        return writes
-    }
-
-    /// ForeignKey relationships to add, and those to remove (gone, or renamed: removed and added again).
-    /// Egeria's newest connector only ever adds them.
-    private static func foreignKeyChanges(_ tree: CatalogueTree, existing: [MetadataElement], guids: [String: String]) -> [ElementWrite] {
-        var names: [String: String] = [:]
-        for (name, guid) in guids { names[guid] = name }
-        var current: [CatalogueTree.Link: String] = [:]
-        var seen: Set<String> = []
-        for element in existing {
-            for relationship in element.relationships ?? [] where relationship.typeName == "ForeignKey" && seen.insert(relationship.guid).inserted {
-                guard let primary = names[relationship.end1GUID], let foreign = names[relationship.end2GUID] else { continue }
-                let display = relationship.properties["displayName"]?.stringValue ?? ""
-                current[CatalogueTree.Link(primaryKeyColumn: primary, foreignKeyColumn: foreign, displayName: display)] = relationship.guid
-            }
-        }
-        let wanted = Set(tree.links)
-        var writes: [ElementWrite] = current.filter { !wanted.contains($0.key) }.map { .unrelate(relationshipGUID: $0.value) }
-        for link in tree.links where current[link] == nil {
-            guard let end1 = guids[link.primaryKeyColumn], let end2 = guids[link.foreignKeyColumn] else { continue }
-            writes.append(.relate(typeName: "ForeignKey", end1GUID: end1, end2GUID: end2,
-                                  properties: ["displayName": .string(link.displayName)]))
-        }
-        return writes
-    }
 }

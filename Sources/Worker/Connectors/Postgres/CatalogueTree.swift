@@ -24,6 +24,9 @@ struct CatalogueTree: Sendable {
         let displayName: String
     }
 
+    /// The AttributeForSchema relationship's properties, the same for every table.
+    static let attributeForSchema: [String: JSONValue] = ["minCardinality": .int(1), "maxCardinality": .int(1)]
+
     static let levelTypes = ["RelationalDatabase", "DeployedDatabaseSchema", "RelationalDBSchemaType", "RelationalTable", "RelationalColumn"]
 
     let databaseQualifiedName: String
@@ -68,7 +71,7 @@ struct CatalogueTree: Sendable {
                 "additionalProperties": .object(["jdbc.catalog": .string(database), "jdbc.schema": .string(table.schema),
                                                  "jdbc.table": .string(table.name), "jdbc.tableType": .string(table.type)]),
             ], classifications: table.isView ? ["CalculatedValue": [:]] : [:],
-               parent: (schemaType, "AttributeForSchema", true, ["minCardinality": .int(1), "maxCardinality": .int(1)]), level: 3))
+               parent: (schemaType, "AttributeForSchema", true, Self.attributeForSchema), level: 3))
         }
 
         var keys: [String: String] = [:]
@@ -76,6 +79,8 @@ struct CatalogueTree: Sendable {
             keys[databaseQualifiedName + "::" + key.schema + "::" + key.table + "::" + key.column] = key.constraint
         }
         var columnNames: Set<String> = []
+        // One dictionary per position, shared by every column there: 20,000 columns would otherwise hold 20,000.
+        var nested: [Int: [String: JSONValue]] = [:]
         for column in catalogue.columns where filters.columns.allows(column.name) {
             let table = databaseQualifiedName + "::" + column.schema + "::" + column.table
             guard tableNames.contains(table) else { continue }
@@ -89,8 +94,11 @@ struct CatalogueTree: Sendable {
                                                  "jdbc.table": .string(column.table), "jdbc.column": .string(column.name),
                                                  "jdbc.typeName": .string(column.declaredType)]),
             ], classifications: keys[qualifiedName].map { ["PrimaryKey": ["displayName": .string($0)]] } ?? [:],
-               parent: (table, "NestedSchemaAttribute", true,
-                        ["position": .int(column.position), "minCardinality": .int(1), "maxCardinality": .int(1)]), level: 4))
+               parent: (table, "NestedSchemaAttribute", true, nested[column.position] ?? {
+                   let properties: [String: JSONValue] = ["position": .int(column.position), "minCardinality": .int(1), "maxCardinality": .int(1)]
+                   nested[column.position] = properties
+                   return properties
+               }()), level: 4))
         }
 
         for key in catalogue.foreignKeys {

@@ -1,4 +1,5 @@
 import Protocol
+import Synchronization
 
 /// postgres-monitor: catalogues PostgreSQL databases as Egeria's JDBC Integration Connector does (one database,
 /// `JDBCIntegrationConnectorProvider`), or every database of a server as Egeria's PostgreSQL Server connector
@@ -28,6 +29,12 @@ final class PostgresMonitor: IntegrationConnector {
     let connectTimeoutSeconds: Int
     let statementTimeoutSeconds: Double
     let applicationName: String
+    /// What the last successful refresh left in open metadata (a few MiB for 22,000 elements), per database
+    /// qualifiedName, and how many refreshes have used it since open metadata was last read. Only this connector
+    /// writes these elements (its worker's scope), so a refresh compares against this instead of reading them all
+    /// again; any failure drops it, and every ``rereadEvery``-th refresh reads open metadata anyway.
+    private let remembered = Mutex<[String: (known: KnownCatalogue, uses: Int)]>([:])
+    static let rereadEvery = 10
 
     init(config: IntegrationConnectorConfig, server: Bool) throws {
         let properties = config.connection.configurationProperties ?? [:]
@@ -60,14 +67,33 @@ final class PostgresMonitor: IntegrationConnector {
             databases = listed.filter(filter.allows)
             addresses = (databases ?? []).map { address.with(database: $0) }
         }
-        var trees: [(CatalogueTree, Prefetch<[MetadataElement]>)] = []
+        var trees: [(CatalogueTree, Prefetch<KnownCatalogue>?)] = []
         for address in addresses {
-            // Open metadata's side is read while the database's is: the two wait on different servers.
+            // Open metadata's side is read while the database's is, the two waiting on different servers, unless
+            // the last refresh's picture of it can stand in.
             let name = CatalogueTree.databaseQualifiedName(server: serverName, database: address.database)
-            let existing = Prefetch { try CatalogueSync.existing(under: name, context: context) }
+            let reuse = remembered.withLock { $0[name].map { $0.uses < Self.rereadEvery } ?? false }
+            let existing = reuse ? nil : Prefetch { try CatalogueSync.existing(under: name, context: context) }
             trees.append((try tree(of: address, context: context), existing))
         }
-        for (tree, existing) in trees { try CatalogueSync.apply(tree, existing: try existing.value(), context: context) }
+        for (tree, prefetch) in trees {
+            let name = tree.databaseQualifiedName
+            let existing: KnownCatalogue, uses: Int
+            if let prefetch {
+                (existing, uses) = (try prefetch.value(), 0)
+            } else if let memory = remembered.withLock({ $0.removeValue(forKey: name) }) {
+                (existing, uses) = (memory.known, memory.uses)
+            } else {
+                (existing, uses) = (try CatalogueSync.existing(under: name, context: context), 0)
+            }
+            do {
+                let now = try CatalogueSync.apply(tree, known: existing, context: context)
+                remembered.withLock { $0[name] = (now, uses + 1) }
+            } catch {
+                remembered.withLock { $0[name] = nil }
+                throw error
+            }
+        }
         if let databases { try removeDroppedDatabases(keeping: Set(databases), context: context) }
     }
 
@@ -89,6 +115,7 @@ final class PostgresMonitor: IntegrationConnector {
         let prefix = CatalogueTree.databaseQualifiedName(server: serverName, database: "")
         let all = try context.findElements(qualifiedNamePrefix: prefix)
         let gone = all.filter { $0.typeName == "RelationalDatabase" && !databases.contains(String($0.qualifiedName.dropFirst(prefix.count))) }
+        remembered.withLock { memory in gone.forEach { memory[$0.qualifiedName] = nil } }
         for database in gone {
             let doomed = all.filter { CatalogueTree.isCatalogued($0, under: database.qualifiedName) }
                 .sorted { (CatalogueTree.levelTypes.firstIndex(of: $0.typeName) ?? 0) > (CatalogueTree.levelTypes.firstIndex(of: $1.typeName) ?? 0) }
