@@ -5,6 +5,7 @@ import Synchronization
 /// (reading open metadata while a database's catalogue is read). `value()` waits for it, or rethrows. The work
 /// is bounded by its own calls' timeouts (a supervisor call gives up after 120 s).
 final class Prefetch<T: Sendable>: Sendable {
+    /// The outcome and its signal, shared with the thread that computes it.
     private final class Slot: Sendable {
         let outcome = Mutex<Result<T, any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)

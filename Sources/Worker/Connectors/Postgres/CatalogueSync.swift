@@ -4,6 +4,7 @@ import Protocol
 /// type and digests of properties and classifications (not the values), and the ForeignKey relationships.
 /// A 22,000-element database costs a few MiB, so a connector can keep it between refreshes.
 struct KnownCatalogue: Sendable {
+    /// One element as the comparison sees it.
     struct Element: Sendable {
         let guid: String
         let typeName: String

@@ -8,6 +8,7 @@ import Synchronization
 /// Each refresh first reads every catalogue it needs, then writes: a database that cannot be read is never
 /// taken for an empty one, so nothing is deleted because a read failed (Egeria 5 and 6.0 wiped a level then).
 final class PostgresMonitor: IntegrationConnector {
+    /// Which databases one connector catalogues.
     enum Scope: Sendable {
         /// The database in the address.
         case database
@@ -29,6 +30,9 @@ final class PostgresMonitor: IntegrationConnector {
     let connectTimeoutSeconds: Int
     let statementTimeoutSeconds: Double
     let applicationName: String
+    /// The client's own bound on each answer: past the server's statement_timeout, whose clearer message then
+    /// comes first, for a server that stopped answering altogether (a stopped backend never times out).
+    var answerDeadlineSeconds: Double { statementTimeoutSeconds + 5 }
     /// What the last successful refresh left in open metadata (a few MiB for 22,000 elements), per database
     /// qualifiedName, and how many refreshes have used it since open metadata was last read. Only this connector
     /// writes these elements (its worker's scope), so a refresh compares against this instead of reading them all
@@ -62,7 +66,7 @@ final class PostgresMonitor: IntegrationConnector {
         var databases: [String]?
         if case .server(let filter) = scope {
             let listed = try withConnection(to: address, context: context) { connection throws(PostgresConnection.Failure) in
-                try PostgresCatalogue.databases(connection, timeoutSeconds: statementTimeoutSeconds)
+                try PostgresCatalogue.databases(connection, timeoutSeconds: answerDeadlineSeconds)
             }
             databases = listed.filter(filter.allows)
             addresses = (databases ?? []).map { address.with(database: $0) }
@@ -100,7 +104,7 @@ final class PostgresMonitor: IntegrationConnector {
     private func tree(of address: PostgresAddress, context: ConnectorContext) throws -> CatalogueTree {
         let started = MonotonicClock.now()
         let catalogue = try withConnection(to: address, context: context) { connection throws(PostgresConnection.Failure) in
-            try PostgresCatalogue.read(connection, timeoutSeconds: statementTimeoutSeconds)
+            try PostgresCatalogue.read(connection, timeoutSeconds: answerDeadlineSeconds)
         }
         let read = MonotonicClock.now()
         let tree = CatalogueTree(server: serverName, address: address, catalogue: catalogue, filters: filters)
@@ -134,7 +138,6 @@ final class PostgresMonitor: IntegrationConnector {
                        ("options", "-c statement_timeout=\(Int(statementTimeoutSeconds * 1000)) -c default_transaction_read_only=on")]
         do {
             let connection = try PostgresConnection(parameters: parameters)
-            // The client-side bound sits past the server's own statement_timeout, for a server that stopped answering.
             return try body(connection)
         } catch {
             let what = "database \(address.database) at \(address.host):\(address.port)"
