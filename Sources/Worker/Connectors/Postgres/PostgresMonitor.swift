@@ -154,12 +154,17 @@ final class PostgresMonitor: IntegrationConnector {
     }
 
     private static func seconds(_ properties: [String: JSONValue], _ key: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
+        let given: Int?
         switch properties[key] {
         case nil, .null?: return value
-        case .int(let number)? where range.contains(number): return number
-        case .double(let number)? where number.rounded() == number && range.contains(Int(number)): return Int(number)
-        case let other?:
-            throw ConnectorError("configurationProperties.\(key): expected whole seconds in \(range.lowerBound)…\(range.upperBound), got \(other.compactDescription)", kind: .configFailed)
+        case .int(let number)?: given = number
+        // Int(exactly:) rather than Int(_:): a hostile 1e300 must be refused, not trap.
+        case .double(let number)?: given = Int(exactly: number)
+        default: given = nil
         }
+        guard let given, range.contains(given) else {
+            throw ConnectorError("configurationProperties.\(key): expected whole seconds in \(range.lowerBound)…\(range.upperBound), got \(properties[key]?.compactDescription ?? "")", kind: .configFailed)
+        }
+        return given
     }
 }
