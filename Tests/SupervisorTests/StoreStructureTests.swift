@@ -57,8 +57,9 @@ struct StoreStructureTests {
         // The page written from the rows is byte for byte what MessageEncoder writes for the same elements.
         var writer = JSONWriter()
         var first = true
-        _ = store.writeFindPage(.init(qualifiedNamePrefix: "db::", withRelationships: true), limit: 10, into: &writer, first: &first,
-                                mayTouch: { _, _ in true }, stop: { _, _ in false })
+        let progress = try store.writeFindPage(.init(qualifiedNamePrefix: "db::", withRelationships: true), limit: 10, into: &writer, first: &first,
+                                               mayTouch: { _, _ in true }, stop: { _, _ in false }).get()
+        #expect(progress.scanned == 3)
         var encoded = try MessageEncoder().line(found)
         encoded.removeLast()
         #expect("[" + String(decoding: writer.bytes, as: UTF8.self) + "]" == String(decoding: encoded, as: UTF8.self))

@@ -190,12 +190,16 @@ struct Replier: Sendable {
         var scanned = 0, first = true
         while true {
             var full = false
-            let progress = store.writeFindPage(query, limit: Self.findChunk, into: &writer, first: &first,
-                                               mayTouch: { source, service in scope.mayTouch(source: source, service: service) },
-                                               stop: { chunkScanned, bytes in
+            let read = store.writeFindPage(query, limit: Self.findChunk, into: &writer, first: &first,
+                                           mayTouch: { source, service in scope.mayTouch(source: source, service: service) },
+                                           stop: { chunkScanned, bytes in
                 full = bytes > FindElements.pageTargetBytes || scanned + chunkScanned >= FindElements.pageLimit
                 return full
             })
+            guard case .success(let progress) = read else {
+                // Retryable: the connector's refresh stays WAITING and tries again, rather than act on part of it.
+                return send(Result<Empty, RPCError>.failure(.unavailable("the store could not be read; retry later")))
+            }
             scanned += progress.scanned
             if let last = progress.last { query.after = last }
             if full { nextAfter = query.after; break }

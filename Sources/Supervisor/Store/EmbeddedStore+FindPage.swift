@@ -12,8 +12,10 @@ extension EmbeddedStore {
     /// them, straight from the rows: stored properties are JSON this store wrote, copied without a parse, which
     /// halves the cost of a page. `mayTouch` sees each element's source and service (the worker's scope).
     /// `stop` is asked before each element whether the page is full, given the elements and bytes it holds so far.
+    /// A failed read is an error, never a short page.
     func writeFindPage(_ query: ElementQuery, limit: Int, into writer: inout JSONWriter, first: inout Bool,
-                       mayTouch: (_ source: String?, _ service: String?) -> Bool, stop: (_ scanned: Int, _ bytes: Int) -> Bool) -> PageProgress {
+                       mayTouch: (_ source: String?, _ service: String?) -> Bool,
+                       stop: (_ scanned: Int, _ bytes: Int) -> Bool) -> Result<PageProgress, any Error> {
         var conditions: [String] = [], values: [StoreValue] = []
         if let type = query.typeName { conditions.append("type_name = ?"); values.append(.text(type)) }
         if let source = query.metadataSourceQualifiedName { conditions.append("metadata_source = ?"); values.append(.text(source)) }
@@ -30,7 +32,7 @@ extension EmbeddedStore {
         let sql = "SELECT guid, qualified_name, type_name, metadata_source, integration_service, create_ms, update_ms, version, properties FROM elements \(filter) ORDER BY qualified_name LIMIT ?"
         var progress = PageProgress()
         let withRelationships = query.withRelationships, relationshipType = query.relationshipTypeName
-        return read(progress) { database in
+        return tryRead { database in
             let rows = try database.statement(sql)
             for (index, value) in values.enumerated() { try rows.bind(at: Int32(index + 1), value) }
             // Each row, with what will be needed of it once the links are read.

@@ -155,6 +155,18 @@ final class EmbeddedStore: Sendable {
     }
 
     /// Runs a read on the reading connection; a failure is logged and gives `fallback`.
+    /// As ``read(_:_:)``, with the failure the caller's to answer: a find cut short must not pass for a whole one
+    /// (a connector would delete what it did not see).
+    func tryRead<T>(_ body: (SQLiteDatabase) throws -> T) -> Result<T, any Error> {
+        reader.use { database in
+            defer { database.resetAll() }
+            do { return .success(try body(database)) } catch {
+                logger?.error("store read failed: \(error)")
+                return .failure(error)
+            }
+        }
+    }
+
     func read<T>(_ fallback: T, _ body: (SQLiteDatabase) throws -> T) -> T {
         reader.use { database in
             defer { database.resetAll() }
