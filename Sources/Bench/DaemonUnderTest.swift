@@ -97,6 +97,28 @@ final class DaemonUnderTest {
         }
     }
 
+    /// Runs `integration-daemon ARGS --config …`: its exit status and its stdout and stderr together.
+    func run(_ arguments: [String]) throws -> (status: Int32, output: Data) {
+        let cli = Process()
+        cli.executableURL = URL(fileURLWithPath: Self.binaryDirectory + "/integration-daemon")
+        cli.arguments = arguments + ["--config", configPath]
+        let pipe = Pipe()
+        cli.standardOutput = pipe
+        cli.standardError = pipe
+        try cli.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        cli.waitUntilExit()
+        return (cli.terminationStatus, output)
+    }
+
+    /// Created elements in the newest stored report, read with the real CLI; -1 when there is none.
+    func createdInNewestReport() throws -> Int {
+        let (_, data) = try run(["reports", "--json", "--limit", "1"])
+        guard let line = data.split(separator: UInt8(ascii: "\n")).last,
+              let report = try? JSONDecoder().decode(JSONValue.self, from: Data(line)) else { return -1 }
+        return report["createdElements"]?.arrayValue?.count ?? -1
+    }
+
     var services: [JSONValue] { status()?["integrationServiceSummaries"]?.arrayValue ?? [] }
 
     /// Waits until every service's worker is running (at most `timeout` seconds); their pids.

@@ -39,7 +39,7 @@ enum HostileBench {
             wall.append(Clock.now() - started)
             daemonMicros.append((ProcStats.cpuSeconds(daemon.pid) ?? .nan) * 1e6 / Double(files))
             workerMicros.append((ProcStats.cpuSeconds(workerPid) ?? .nan) * 1e6 / Double(files))
-            let report = try latestReport(daemon)
+            let report = try daemon.createdInNewestReport()
             guard report == files else {
                 throw DaemonUnderTest.BenchError(description: "the stored report lists \(report) created elements, not \(files)")
             }
@@ -47,22 +47,6 @@ enum HostileBench {
         print(Figures.line("daemon start → the one complete report stored", wall, unit: "s"))
         print(Figures.line("daemon CPU per stored element (element writes + report, start-up included)", daemonMicros, unit: "µs", target: "≤ 50 µs"))
         print(Figures.line("worker CPU per element (scan, compare, write, report)", workerMicros, unit: "µs"))
-    }
-
-    /// Created elements in the newest stored report, read with the real CLI.
-    private static func latestReport(_ daemon: DaemonUnderTest) throws -> Int {
-        let cli = Process()
-        cli.executableURL = URL(fileURLWithPath: DaemonUnderTest.binaryDirectory + "/integration-daemon")
-        cli.arguments = ["reports", "--json", "--limit", "1", "--config", daemon.configPath]
-        let pipe = Pipe()
-        cli.standardOutput = pipe
-        cli.standardError = FileHandle.nullDevice
-        try cli.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        cli.waitUntilExit()
-        guard let line = data.split(separator: UInt8(ascii: "\n")).last,
-              let report = try? JSONDecoder().decode(JSONValue.self, from: Data(line)) else { return -1 }
-        return report["createdElements"]?.arrayValue?.count ?? -1
     }
 
     /// A worker that crashes after each refresh, launched through a shell that leaves a `setsid` helper holding

@@ -35,7 +35,7 @@ enum PostgresBench {
             let worker = try daemon.waitUntilAllRunning(timeout: 30)[0]
             try waitForReports(daemon, count: 1, timeout: 120)
             first.append(Clock.now() - started)
-            let created = try createdInNewest(daemon)
+            let created = try daemon.createdInNewestReport()
             guard created == 22_043 else {
                 throw DaemonUnderTest.BenchError(description: "the first report lists \(created) created elements, not 22,043 (the 20 schemas and public); log: \(daemon.directory)/daemon.log")
             }
@@ -46,7 +46,7 @@ enum PostgresBench {
             try server.sql("ALTER TABLE s7.t42 ADD COLUMN extra\(round) int", database: "big")
             added.append(try timedRefresh(daemon))
             try waitForReports(daemon, count: 2, timeout: 10)
-            let one = try createdInNewest(daemon)
+            let one = try daemon.createdInNewestReport()
             guard one == 1 else { throw DaemonUnderTest.BenchError(description: "one column added made \(one) created elements, not 1") }
             try server.sql("ALTER TABLE s7.t42 DROP COLUMN extra\(round)", database: "big")
             // The peak over the worker's life: the first catalogue and the refreshes after it.
@@ -74,35 +74,12 @@ enum PostgresBench {
 
     /// Wall time of `integration-daemon refresh big` (the CLI answers once the refresh has run).
     private static func timedRefresh(_ daemon: DaemonUnderTest) throws -> Double {
-        let cli = Process()
-        cli.executableURL = URL(fileURLWithPath: DaemonUnderTest.binaryDirectory + "/integration-daemon")
-        cli.arguments = ["refresh", "big", "--wait", "60", "--config", daemon.configPath]
-        let pipe = Pipe()
-        cli.standardOutput = pipe
-        cli.standardError = pipe
         let started = Clock.now()
-        try cli.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        cli.waitUntilExit()
-        let took = Clock.now() - started
-        guard cli.terminationStatus == 0 else {
+        let (status, output) = try daemon.run(["refresh", "big", "--wait", "60"])
+        guard status == 0 else {
             throw DaemonUnderTest.BenchError(description: "refresh big failed: \(String(decoding: output, as: UTF8.self))")
         }
-        return took
-    }
-
-    private static func createdInNewest(_ daemon: DaemonUnderTest) throws -> Int {
-        let cli = Process()
-        cli.executableURL = URL(fileURLWithPath: DaemonUnderTest.binaryDirectory + "/integration-daemon")
-        cli.arguments = ["reports", "--json", "--limit", "1", "--config", daemon.configPath]
-        let pipe = Pipe()
-        cli.standardOutput = pipe
-        cli.standardError = FileHandle.nullDevice
-        try cli.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        cli.waitUntilExit()
-        let report = try JSONDecoder().decode(JSONValue.self, from: Data(data.split(separator: UInt8(ascii: "\n")).first ?? []))
-        return report["createdElements"]?.arrayValue?.count ?? -1
+        return Clock.now() - started
     }
 }
 

@@ -64,8 +64,11 @@ struct StoreStructureTests {
         encoded.removeLast()
         #expect("[" + String(decoding: writer.bytes, as: UTF8.self) + "]" == String(decoding: encoded, as: UTF8.self))
         // Only one type of relationship, when asked.
-        let keysOnly = store.findElements(.init(qualifiedNamePrefix: "db::t::", withRelationships: true, after: nil))
+        var keysQuery = EmbeddedStore.ElementQuery(qualifiedNamePrefix: "db::t::", withRelationships: true)
+        keysQuery.relationshipTypeName = "ForeignKey"
+        let keysOnly = store.findElements(keysQuery)
         #expect(keysOnly.count == 1)
+        #expect(keysOnly.first?.relationships?.map(\.typeName) == ["ForeignKey"])
 
         _ = try Self.wait { store.declassify(guid: other.guid, name: "CalculatedValue", completion: $0) }
         #expect(throws: RPCError.self) { try Self.wait { store.declassify(guid: other.guid, name: "CalculatedValue", completion: $0) } }

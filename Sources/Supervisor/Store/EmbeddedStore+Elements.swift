@@ -24,6 +24,24 @@ extension EmbeddedStore {
             self.limit = limit
         }
 
+        /// The WHERE clause (empty when nothing filters) and its values, in order.
+        func whereClause() -> (String, [StoreValue]) {
+            var conditions: [String] = [], values: [StoreValue] = []
+            if let type = typeName { conditions.append("type_name = ?"); values.append(.text(type)) }
+            if let source = metadataSourceQualifiedName { conditions.append("metadata_source = ?"); values.append(.text(source)) }
+            if let prefix = qualifiedNamePrefix, !prefix.isEmpty {
+                // A range on the unique index: [prefix, prefix with its last byte raised). UTF-8 never holds 0xFF,
+                // so the raised byte is always a valid bound.
+                var upper = Array(prefix.utf8)
+                upper[upper.count - 1] += 1
+                conditions.append("qualified_name >= ? AND qualified_name < ?")
+                values.append(.text(prefix))
+                values.append(.bytes(upper))
+            }
+            if let after { conditions.append("qualified_name > ?"); values.append(.text(after)) }
+            return (conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "), values)
+        }
+
         init(_ params: FindElements.Params) {
             self.init(typeName: params.typeName, metadataSourceQualifiedName: params.metadataSourceQualifiedName,
                       qualifiedNamePrefix: params.qualifiedNamePrefix, limit: FindElements.pageLimit,
@@ -90,20 +108,7 @@ extension EmbeddedStore {
     }
 
     func findElements(_ query: ElementQuery) -> [MetadataElement] {
-        var conditions: [String] = [], values: [StoreValue] = []
-        if let type = query.typeName { conditions.append("type_name = ?"); values.append(.text(type)) }
-        if let source = query.metadataSourceQualifiedName { conditions.append("metadata_source = ?"); values.append(.text(source)) }
-        if let prefix = query.qualifiedNamePrefix, !prefix.isEmpty {
-            // A range on the unique index: [prefix, prefix with its last byte raised). UTF-8 never holds 0xFF,
-            // so the raised byte is always a valid bound.
-            var upper = Array(prefix.utf8)
-            upper[upper.count - 1] += 1
-            conditions.append("qualified_name >= ? AND qualified_name < ?")
-            values.append(.text(prefix))
-            values.append(.bytes(upper))
-        }
-        if let after = query.after { conditions.append("qualified_name > ?"); values.append(.text(after)) }
-        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        var (filter, values) = query.whereClause()
         let sql = "SELECT \(Self.columns) FROM elements \(filter) ORDER BY qualified_name LIMIT ?"
         values.append(.int(query.limit ?? -1))
         return read([]) { database in
@@ -115,8 +120,6 @@ extension EmbeddedStore {
             return found
         }
     }
-
-    func findElements(_ params: FindElements.Params) -> [MetadataElement] { findElements(ElementQuery(params)) }
 
     func elements() -> [MetadataElement] { findElements(ElementQuery()) }
 

@@ -16,18 +16,7 @@ extension EmbeddedStore {
     func writeFindPage(_ query: ElementQuery, limit: Int, into writer: inout JSONWriter, first: inout Bool,
                        mayTouch: (_ source: String?, _ service: String?) -> Bool,
                        stop: (_ scanned: Int, _ bytes: Int) -> Bool) -> Result<PageProgress, any Error> {
-        var conditions: [String] = [], values: [StoreValue] = []
-        if let type = query.typeName { conditions.append("type_name = ?"); values.append(.text(type)) }
-        if let source = query.metadataSourceQualifiedName { conditions.append("metadata_source = ?"); values.append(.text(source)) }
-        if let prefix = query.qualifiedNamePrefix, !prefix.isEmpty {
-            var upper = Array(prefix.utf8)
-            upper[upper.count - 1] += 1
-            conditions.append("qualified_name >= ? AND qualified_name < ?")
-            values.append(.text(prefix))
-            values.append(.bytes(upper))
-        }
-        if let after = query.after { conditions.append("qualified_name > ?"); values.append(.text(after)) }
-        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        var (filter, values) = query.whereClause()
         values.append(.int(limit))
         let sql = "SELECT guid, qualified_name, type_name, metadata_source, integration_service, create_ms, update_ms, version, properties FROM elements \(filter) ORDER BY qualified_name LIMIT ?"
         var progress = PageProgress()
