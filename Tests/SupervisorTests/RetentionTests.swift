@@ -63,6 +63,36 @@ extension RealProcesses {
             #expect(Set(store.reports(.init(connectorName: "c")).map(\.reportId)) == Set((35..<45).map { "r\($0)" }))
         }
 
+        @Test("a burst of reports shares transactions: per-connector totals count each once and the cap keeps the newest")
+        func burstAtTheCap() throws {
+            let directory = try Self.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            var settings = StoreSettings()
+            settings.retention.maxReportsPerConnector = 7
+            let store = try EmbeddedStore(directory: directory, settings: settings)
+            // Queued without waiting, so the writer commits many in one transaction; r499 comes twice.
+            let group = DispatchGroup()
+            let outcomes = Mutex<[String: [Bool]]>([:])
+            let burst = (0..<500).map { Self.report($0, connector: $0 % 2 == 0 ? "even" : "odd") } + [Self.report(499, connector: "odd")]
+            for report in burst {
+                group.enter()
+                store.submitReport(report) { result in
+                    outcomes.withLock { $0[report.reportId, default: []].append((try? result.get()) ?? false) }
+                    group.leave()
+                }
+            }
+            #expect(group.wait(timeout: .now() + 60) == .success)
+            #expect(outcomes.withLock { $0["r499"] }?.sorted { !$0 && $1 } == [false, true], "one copy stored, the replay answered stored: false")
+            for (connector, newest) in [("even", (486..<500).filter { $0 % 2 == 0 }), ("odd", (486..<500).filter { $0 % 2 == 1 })] {
+                let kept = store.reports(.init(connectorName: connector)).map(\.reportId)
+                #expect(kept == newest.map { "r\($0)" }, "\(connector) keeps its newest 7 in order: \(kept)")
+                let totals = store.totals(connectorName: connector)
+                #expect(totals.reports == 250 && totals.created == 250, "\(connector): \(totals)")
+                #expect(totals.lastReportId == "r\(newest.last!)")
+            }
+            #expect(store.keptReports.count == 14)
+        }
+
         @Test("past maxAgeDays, forwarded reports go in batches of at most 500; waiting ones stay however old")
         func byAge() throws {
             let directory = try Self.temporaryDirectory()

@@ -45,16 +45,10 @@ extension EmbeddedStore {
                 }
             }
             // A replay of a stored id inserts nothing (checked above in forwarding mode, where a full spool must
-            // not refuse a replay).
-            guard let kept = try Self.insert(report, body: body, stored: now, state: forwarding ? .pending : .delivered, in: database) else {
-                return false
-            }
-            // At the cap, the connector's oldest delivered report makes room in the same transaction, so retention
-            // keeps pace with any intake; the retention thread handles age and any backlog.
-            if kept > retention.maxReportsPerConnector {
-                try Self.deleteOldestDelivered(connector: report.connectorName, in: database)
-            }
-            return true
+            // not refuse a replay). Its connector's totals, and the retention cap (the connector's oldest delivered
+            // reports make room, so retention keeps pace with any intake), are written once per transaction.
+            return try Self.insert(report, body: body, stored: now, state: forwarding ? .pending : .delivered,
+                                   in: database, tally: &intakeTally.value)
         }, completion: { [self] result in
             switch result {
             case .success(let stored):
@@ -73,10 +67,11 @@ extension EmbeddedStore {
         })
     }
 
-    /// Inserts the report's row and adds it to its connector's totals; the connector's kept count after it, or
-    /// nil when a report with this id is stored already. The journal import stores through here too.
+    /// Inserts the report's row and adds it to `tally`, which the caller flushes into the connector's totals
+    /// before its commit; false when a report with this id is stored already. The journal import stores
+    /// through here too.
     static func insert(_ report: IntegrationReport, body: [UInt8], stored: Date, state: StoreSchema.ReportState,
-                       in database: SQLiteDatabase) throws -> Int? {
+                       in database: SQLiteDatabase, tally: inout ReportTally) throws -> Bool {
         let time = Int(EpochMillis.int64(report.refreshCompletionDate ?? report.refreshStartDate))
         let storedMillis = Int(EpochMillis.int64(stored))
         try database.statement("""
@@ -84,15 +79,9 @@ extension EmbeddedStore {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """).bind(.text(report.reportId), .text(report.connectorName), .int(time), .int(storedMillis), .int(state.rawValue),
                       state == .pending ? .null : .int(storedMillis), .int(body.count), .bytes(body)).run()
-        guard database.changes > 0 else { return nil }
-        let totals = try database.statement("""
-            INSERT INTO connector_totals (connector, reports, kept, created, updated, deleted, last_report_id) VALUES (?, 1, 1, ?, ?, ?, ?)
-            ON CONFLICT(connector) DO UPDATE SET reports = reports + 1, kept = kept + 1, created = created + excluded.created,
-                updated = updated + excluded.updated, deleted = deleted + excluded.deleted, last_report_id = excluded.last_report_id
-            RETURNING kept
-            """).bind(.text(report.connectorName), .int(report.createdElements.count), .int(report.updatedElements.count),
-                      .int(report.deletedElements.count), .text(report.reportId))
-        return try totals.step() ? totals.int(0) : 1
+        guard database.changes > 0 else { return false }
+        tally.add(report)
+        return true
     }
 
     func reports(_ query: ReportQuery = ReportQuery()) -> [IntegrationReport] {

@@ -26,6 +26,8 @@ final class EmbeddedStore: Sendable {
     let onAccepted = Mutex<Callback?>(nil)
     /// Set while writes fail (disk full, I/O error): one episode, logged once at each end.
     let episode: WriteEpisode
+    /// The reports accepted in the open transaction, totalled per connector at its commit (writer thread only).
+    let intakeTally = WriterConfined(ReportTally())
 
     typealias WriteFailure = WriteEpisode.Failure
 
@@ -89,7 +91,16 @@ final class EmbeddedStore: Sendable {
         reader = ReadConnection(readerDatabase)
         let pending = try Self.checked(path) { try Self.loadSpool(readerDatabase) }
         spool.withLock { $0.pending = pending }
-        writer = try StoreWriter(database: database) { [episode] error in episode.note(error) }
+        let tally = intakeTally, maxKept = retention.maxReportsPerConnector
+        writer = try StoreWriter(database: database, beforeCommit: { database in
+            do throws(SQLiteDatabase.SQLiteError) {
+                try tally.value.flush(into: database, maxKept: maxKept)
+                return nil
+            } catch { return error }
+        }, onCommit: { [episode] error in
+            if error != nil { tally.value.reset() }
+            episode.note(error)
+        })
     }
 
     private static func open(_ path: String, readOnly: Bool) throws -> SQLiteDatabase {
@@ -196,6 +207,12 @@ final class EmbeddedStore: Sendable {
 /// writer thread, one after the other, so no lock is needed).
 final class OperationOutcome<T: Sendable>: @unchecked Sendable {
     var result: Result<T, Error>?
+}
+
+/// State that only the writer thread touches, inside its transactions: it needs no lock.
+final class WriterConfined<Value>: @unchecked Sendable {
+    var value: Value
+    init(_ value: Value) { self.value = value }
 }
 
 /// The daemon's reading connection, one reader at a time: SQLite connections are not to be shared between

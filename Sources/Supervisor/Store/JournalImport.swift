@@ -39,6 +39,7 @@ enum JournalImport {
         let decoder = PayloadDecoder()
         try database.execute("BEGIN IMMEDIATE")
         var reports = 0
+        var tally = ReportTally()
         do {
             var lineNumber = 0
             var start = data.startIndex
@@ -52,9 +53,11 @@ enum JournalImport {
                 do { record = try decoder.value(StoreRecord.self, from: Data(line)) } catch {
                     throw EmbeddedStore.LoadError(description: "\(path) line \(lineNumber) is corrupt (\(error)); nothing was imported. Fix or remove that line, then start again")
                 }
-                if try apply(record, to: database, forwarding: forwarding) { reports += 1 }
+                if try apply(record, to: database, forwarding: forwarding, tally: &tally) { reports += 1 }
                 database.resetAll()
             }
+            // Retention is the running daemon's: the import keeps every report it finds.
+            try tally.flush(into: database, maxKept: nil)
             try database.statement("INSERT INTO store_meta (key, value) VALUES ('journalImported', ?)")
                 .bind(.text(ISO8601DateFormatter().string(from: Date()))).run()
             database.resetAll()
@@ -70,14 +73,14 @@ enum JournalImport {
     }
 
     /// One record into the tables; true when it added a report.
-    private static func apply(_ record: StoreRecord, to database: SQLiteDatabase, forwarding: Bool) throws -> Bool {
+    private static func apply(_ record: StoreRecord, to database: SQLiteDatabase, forwarding: Bool, tally: inout ReportTally) throws -> Bool {
         switch record {
         case .report(let report):
             var writer = JSONWriter(capacity: 256)
             report.write(to: &writer)
             // The journal kept no arrival time: the refresh's completion stands in for it.
             let stored = report.refreshCompletionDate ?? report.refreshStartDate
-            return try EmbeddedStore.insert(report, body: writer.bytes, stored: stored, state: forwarding ? .pending : .delivered, in: database) != nil
+            return try EmbeddedStore.insert(report, body: writer.bytes, stored: stored, state: forwarding ? .pending : .delivered, in: database, tally: &tally)
         case .element(let element):
             // A renamed element frees its old name; another element may not hold the new one.
             try database.statement("DELETE FROM elements WHERE qualified_name = ? AND guid != ?").bind(.text(element.qualifiedName), .text(element.guid)).run()
@@ -102,10 +105,16 @@ enum JournalImport {
         if let reason {
             try database.statement("INSERT OR REPLACE INTO dead_letters (report_id, connector, reason, time_ms) VALUES (?, ?, ?, ?)")
                 .bind(.text(reportId), .text(connector), .text(reason), .int(millis)).run()
-            try database.statement("UPDATE connector_totals SET dead_lettered = dead_lettered + 1 WHERE connector = ?").bind(.text(connector)).run()
+            // Upserts: the connector's row is written from the tally only at the end of the import.
+            try database.statement("""
+                INSERT INTO connector_totals (connector, dead_lettered) VALUES (?, 1)
+                ON CONFLICT(connector) DO UPDATE SET dead_lettered = dead_lettered + 1
+                """).bind(.text(connector)).run()
         } else {
-            try database.statement("UPDATE connector_totals SET forwarded = forwarded + 1, last_forward_ms = ? WHERE connector = ?")
-                .bind(.int(millis), .text(connector)).run()
+            try database.statement("""
+                INSERT INTO connector_totals (connector, forwarded, last_forward_ms) VALUES (?, 1, ?)
+                ON CONFLICT(connector) DO UPDATE SET forwarded = forwarded + 1, last_forward_ms = excluded.last_forward_ms
+                """).bind(.text(connector), .int(millis)).run()
         }
     }
 }

@@ -76,17 +76,6 @@ extension EmbeddedStore {
         return count.withLock { $0 }
     }
 
-    /// Deletes the connector's oldest report that is no longer waiting for the access server, if any.
-    static func deleteOldestDelivered(connector: String, in database: SQLiteDatabase) throws {
-        let oldest = try database.statement("SELECT seq, report_id FROM reports WHERE connector = ? AND state != 0 ORDER BY seq LIMIT 1")
-            .bind(.text(connector))
-        guard try oldest.step() else { return }
-        let seq = oldest.int(0), reportId = oldest.text(1)
-        try database.statement("DELETE FROM reports WHERE seq = ?").bind(.int(seq)).run()
-        try database.statement("DELETE FROM dead_letters WHERE report_id = ?").bind(.text(reportId)).run()
-        try database.statement("UPDATE connector_totals SET kept = kept - 1 WHERE connector = ?").bind(.text(connector)).run()
-    }
-
     /// Gives up to 1,024 free pages (4 MiB) back to the file system when they are more than a tenth of the
     /// file, and only once retention has caught up: a steady stream reuses freed pages in place, and moving
     /// pages while a backlog of deletions waits would slow retention below the intake rate.

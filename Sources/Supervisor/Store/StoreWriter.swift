@@ -22,6 +22,9 @@ final class StoreWriter: Sendable {
     private let queue = PendingOperations()
     private let wake = DispatchSemaphore(value: 0)
     private let database: Confined<SQLiteDatabase>
+    /// Runs after a transaction's operations and before its commit, for writes they share (per-connector
+    /// totals); its failure fails the transaction.
+    private let beforeCommit: @Sendable (SQLiteDatabase) -> SQLiteDatabase.SQLiteError?
     /// Told how each transaction ended (nil: committed), so the store can track a failure episode.
     private let onCommit: @Sendable (SQLiteDatabase.SQLiteError?) -> Void
 
@@ -31,8 +34,10 @@ final class StoreWriter: Sendable {
         init(_ value: Value) { self.value = value }
     }
 
-    init(database: SQLiteDatabase, onCommit: @escaping @Sendable (SQLiteDatabase.SQLiteError?) -> Void) throws(OSThread.StartError) {
+    init(database: SQLiteDatabase, beforeCommit: @escaping @Sendable (SQLiteDatabase) -> SQLiteDatabase.SQLiteError? = { _ in nil },
+         onCommit: @escaping @Sendable (SQLiteDatabase.SQLiteError?) -> Void) throws(OSThread.StartError) {
         self.database = Confined(database)
+        self.beforeCommit = beforeCommit
         self.onCommit = onCommit
         try OSThread.start(name: "store-writer") { [self] in loop() }
     }
@@ -89,6 +94,9 @@ final class StoreWriter: Sendable {
                 failure = operation.run(database)
                 if failure != nil { break }
             }
+        }
+        if failure == nil {
+            failure = beforeCommit(database)
         }
         if failure == nil {
             do throws(SQLiteDatabase.SQLiteError) { try database.statement("COMMIT").run() } catch { failure = error }
