@@ -28,7 +28,7 @@ struct BenchCommand {
             restart   kill -9 a worker N times: exit seen → replacement spawned, → replacement ready (handshake done)
             shutdown  SIGTERM to a daemon with N workers: time until the daemon and every worker are gone
             idle      a daemon with N idle workers: wake-ups, CPU, PSS of the daemon and of each worker
-            reports   one worker pipelining N integration reports: reports acknowledged durably per second
+            reports   one worker, then 8 at once, pipelining N integration reports: reports acknowledged durably per second
             forward   N reports forwarded to an Egeria stand-in that answers at once: throughput, daemon CPU per report, drain after an outage
             bigfolder the first refresh of an N-file folder (--files, default 100,000): time to the stored report, daemon CPU per element
             leaks     N crashes (--crashes, default 200) of a worker whose helper holds its pipes: daemon fds and threads against baseline

@@ -73,8 +73,9 @@ enum SoakBench {
         try manyWorkers(reports: reports / 4)
     }
 
-    /// Eight workers pipelining at once into one daemon: their reports share group commits.
-    static func manyWorkers(reports: Int, workers: Int = 8) throws {
+    /// Eight workers pipelining at once into one daemon: their reports share group commits. Reports/s together.
+    @discardableResult
+    static func manyWorkers(reports: Int, workers: Int = 8, quiet: Bool = false) throws -> Double {
         let each = max(1, reports / workers)
         let results = (0..<workers).map { "/tmp/idb-soak-\(getpid())-w\($0).json" }
         defer { results.forEach { unlink($0) } }
@@ -96,7 +97,9 @@ enum SoakBench {
             FileManager.default.contents(atPath: path).flatMap { try? JSONDecoder().decode(JSONValue.self, from: $0) }?["seconds"]?.doubleValue
         }
         guard seconds.count == workers, let slowest = seconds.max() else { throw DaemonUnderTest.BenchError(description: "a worker gave no result") }
-        print("  \(workers) workers × \(each) reports at once: \(Int(Double(each * workers) / slowest)) reports/s together   [target ≥ 60,000/s]")
+        let rate = Double(each * workers) / slowest
+        if !quiet { print("  \(workers) workers × \(each) reports at once: \(Int(rate)) reports/s together   [target ≥ 60,000/s]") }
+        return rate
     }
 
     /// Reports stored so far, summed over the connectors in status.

@@ -16,10 +16,10 @@ public struct JSONParser {
         public var description: String { "\(reason) at byte \(offset)" }
     }
 
-    private let bytes: UnsafeRawBufferPointer
-    private var position = 0
+    let bytes: UnsafeRawBufferPointer
+    var position = 0
 
-    private init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
     /// The one JSON value in `bytes` (surrounding whitespace allowed, nothing else).
     public static func parse(_ bytes: UnsafeRawBufferPointer) throws(ParseError) -> JSONValue {
@@ -37,9 +37,9 @@ public struct JSONParser {
         return try result.get()
     }
 
-    private func error(_ reason: String) -> ParseError { ParseError(offset: position, reason: reason) }
+    func error(_ reason: String) -> ParseError { ParseError(offset: position, reason: reason) }
 
-    private mutating func skipWhitespace() {
+    mutating func skipWhitespace() {
         while position < bytes.count {
             switch bytes[position] {
             case 0x20, 0x09, 0x0A, 0x0D: position += 1
@@ -63,7 +63,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func literal(_ word: StaticString) throws(ParseError) {
+    mutating func literal(_ word: StaticString) throws(ParseError) {
         let count = word.utf8CodeUnitCount
         guard position + count <= bytes.count else { throw error("unexpected end of input") }
         for index in 0..<count where bytes[position + index] != word.utf8Start[index] {
@@ -120,7 +120,8 @@ public struct JSONParser {
         }
     }
 
-    private mutating func string() throws(ParseError) -> String {
+    /// The string at `position`, which is its opening quote.
+    mutating func string() throws(ParseError) -> String {
         position += 1
         let start = position
         // The common case: no escapes, so the bytes are the string; plain ASCII needs no UTF-8 validation.
@@ -218,7 +219,7 @@ public struct JSONParser {
         return text
     }
 
-    private mutating func number() throws(ParseError) -> JSONValue {
+    mutating func number() throws(ParseError) -> JSONValue {
         let start = position
         var integral = true
         if bytes[position] == UInt8(ascii: "-") { position += 1 }

@@ -34,9 +34,15 @@ final class MetadataProxy: Sendable {
     static let methods: Set<String> = [SubmitReport.name, CreateElement.name, UpdateElement.name, DeleteElement.name, WriteElements.name,
                                        FindElements.name]
 
-    /// Serves a `reports/submit` line with one parse and no `Decodable` machinery (see ``fastPath``).
+    /// Serves a `reports/submit` line read in one pass straight into the report (``SubmitReport/pull(_:)``); a
+    /// line that pass does not take goes through ``fastPath``, and then the general path, for their exact errors.
     func handleReportFastPath(_ line: Data) -> Bool {
-        fastPath(SubmitReport.self, marker: Self.submitMarker, line: line) { params, reply in submit(params, reply: reply) }
+        guard Self.names(Self.submitMarker, in: line) else { return false }
+        if let (id, params) = SubmitReport.pull(line), params.outOfRange == nil {
+            submit(params, reply: Replier(connection: connection, id: id, encoder: encoder))
+            return true
+        }
+        return fastPath(SubmitReport.self, marker: Self.submitMarker, line: line) { params, reply in submit(params, reply: reply) }
     }
 
     private static let submitMarker = Data("\"\(SubmitReport.name)\"".utf8)
@@ -165,13 +171,16 @@ struct Replier: Sendable {
     /// The `reports/submit` answer, written by hand: it is sent once per report, and JSONEncoder costs more
     /// than the rest of the reply path together.
     func sendSubmitResult(reportId: String, stored: Bool) {
-        let idText: String
+        var writer = JSONWriter(capacity: 96 + reportId.utf8.count)
+        writer.raw("{\"id\":")
         switch id {
-        case .number(let n): idText = String(n)
-        case .string(let s): idText = JSONText.quoted(s)
+        case .number(let n): writer.int(n)
+        case .string(let s): writer.string(s)
         }
-        let line = "{\"id\":\(idText),\"jsonrpc\":\"2.0\",\"result\":{\"reportId\":\(JSONText.quoted(reportId)),\"stored\":\(stored)}}\n"
-        connection.send(Data(line.utf8))
+        writer.raw(",\"jsonrpc\":\"2.0\",\"result\":{\"reportId\":")
+        writer.string(reportId)
+        writer.raw(stored ? ",\"stored\":true}}\n" : ",\"stored\":false}}\n")
+        connection.send(Data(writer.bytes))
     }
 
     /// One page of a `metadata/findElements` answer, written by hand and kept under

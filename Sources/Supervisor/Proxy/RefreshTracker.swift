@@ -35,7 +35,10 @@ final class RefreshTracker: Sendable {
     }
 
     /// The connector's report arrived: its refresh is accounted for.
-    func reported(connectorName: String) { writes.withLock { $0[connectorName] = nil } }
+    func reported(connectorName: String) {
+        // Most reports come from connectors with no writes held: no need to hash the name for those.
+        writes.withLock { if !$0.isEmpty { $0[connectorName] = nil } }
+    }
 
     /// Reports for every connector with unreported writes, marked `aborted`, and forgets them.
     func abortedReports(serverName: String, connectors: [IntegrationConnectorConfig], reason: String) -> [IntegrationReport] {
