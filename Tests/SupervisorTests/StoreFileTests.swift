@@ -159,3 +159,32 @@ extension RealProcesses.StoreFileTests {
         #expect(storedIDs.count == Set(storedIDs).count, "a report stored twice")
     }
 }
+
+extension RealProcesses.StoreFileTests {
+    @Test("the CLI's report queries and retention's read an index in order: none scans the reports or sorts them")
+    func reportQueriesUseIndexes() throws {
+        let directory = try RealProcesses.RetentionTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try EmbeddedStore(directory: directory)
+        let day = Date(timeIntervalSince1970: 1_795_940_000)
+        let queries: [(String, EmbeddedStore.ReportQuery)] = [
+            ("--connector", .init(connectorName: "c", limit: 5)),
+            ("--connector --since --until", .init(connectorName: "c", since: day, until: day.addingTimeInterval(86_400), limit: 5, offset: 10)),
+            ("--since", .init(since: day, limit: 5)),
+            ("--until", .init(until: day)),
+        ]
+        var statements = queries.map { ($0.0, $0.1.statement.sql, $0.1.statement.values) }
+        statements.append(("retention's oldest delivered", ReportTally.oldestDelivered, [.text("c"), .int(3)]))
+        for (name, sql, values) in statements {
+            let plan: [String] = store.read([]) { database in
+                let explain = try database.statement("EXPLAIN QUERY PLAN " + sql)
+                for (index, value) in values.enumerated() { try explain.bind(at: Int32(index + 1), value) }
+                var details: [String] = []
+                while try explain.step() { details.append(explain.text(3)) }
+                return details
+            }
+            #expect(!plan.isEmpty && plan.allSatisfy { $0.hasPrefix("SEARCH reports USING INDEX") }, "\(name): \(plan)")
+            #expect(!plan.contains { $0.contains("TEMP B-TREE") }, "\(name) sorts: \(plan)")
+        }
+    }
+}

@@ -19,6 +19,20 @@ extension EmbeddedStore {
         var until: Date?
         var limit: Int?
         var offset = 0
+
+        /// The query's SQL and its values. A connector or time filter reads its index, whose entries end in
+        /// `seq`, in time order, so no filter needs a sort; with no filter the newest come first by arrival.
+        var statement: (sql: String, values: [StoreValue]) {
+            var conditions: [String] = [], values: [StoreValue] = []
+            if let connectorName { conditions.append("connector = ?"); values.append(.text(connectorName)) }
+            if let since { conditions.append("time_ms >= ?"); values.append(.int(Int(EpochMillis.int64(since)))) }
+            if let until { conditions.append("time_ms <= ?"); values.append(.int(Int(EpochMillis.int64(until)))) }
+            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            let order = conditions.isEmpty ? "seq DESC" : "time_ms DESC, seq DESC"
+            values.append(.int(limit ?? -1))
+            values.append(.int(max(0, offset)))
+            return ("SELECT body FROM reports \(filter) ORDER BY \(order) LIMIT ? OFFSET ?", values)
+        }
     }
 
     /// Stores a report; `completion(true)` once durable, `completion(false)` for a replay of a stored id.
@@ -85,16 +99,7 @@ extension EmbeddedStore {
     }
 
     func reports(_ query: ReportQuery = ReportQuery()) -> [IntegrationReport] {
-        var conditions: [String] = [], values: [StoreValue] = []
-        if let connector = query.connectorName { conditions.append("connector = ?"); values.append(.text(connector)) }
-        if let since = query.since { conditions.append("time_ms >= ?"); values.append(.int(Int(EpochMillis.int64(since)))) }
-        if let until = query.until { conditions.append("time_ms <= ?"); values.append(.int(Int(EpochMillis.int64(until)))) }
-        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        // A time filter reads its index in time order; otherwise the newest come first by arrival.
-        let order = query.since != nil || query.until != nil ? "time_ms DESC, seq DESC" : "seq DESC"
-        let sql = "SELECT body FROM reports \(filter) ORDER BY \(order) LIMIT ? OFFSET ?"
-        values.append(.int(query.limit ?? -1))
-        values.append(.int(max(0, query.offset)))
+        let (sql, values) = query.statement
         return read([]) { database in
             let statement = try database.statement(sql)
             for (index, value) in values.enumerated() { try statement.bind(at: Int32(index + 1), value) }

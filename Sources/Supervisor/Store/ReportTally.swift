@@ -44,10 +44,14 @@ struct ReportTally {
         }
     }
 
+    /// A connector's (`?1`) oldest `?2` reports no longer waiting for the access server, read from
+    /// `reports_by_connector_time` in order.
+    static let oldestDelivered = "SELECT seq FROM reports WHERE connector = ?1 AND state != 0 ORDER BY time_ms, seq LIMIT ?2"
+
     /// Deletes up to `count` of the connector's oldest reports that are no longer waiting for the access server
     /// (with their dead letters) and lowers its kept count by as many.
     static func deleteOldestDelivered(_ count: Int, connector: String, in database: SQLiteDatabase) throws(SQLiteDatabase.SQLiteError) {
-        let oldest = "SELECT seq FROM reports WHERE connector = ?1 AND state != 0 ORDER BY seq LIMIT ?2"
+        let oldest = oldestDelivered
         try database.statement("DELETE FROM dead_letters WHERE report_id IN (SELECT report_id FROM reports WHERE seq IN (\(oldest)))")
             .bind(.text(connector), .int(count)).run()
         try database.statement("DELETE FROM reports WHERE seq IN (\(oldest))").bind(.text(connector), .int(count)).run()

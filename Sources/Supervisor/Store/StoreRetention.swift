@@ -7,7 +7,8 @@ import Synchronization
 /// report intake interleaves with it and no pass stops the world. A report not yet forwarded is never deleted.
 ///
 /// Age counts from the refresh's completion time. Per connector, the newest `maxReportsPerConnector`
-/// forwarded (or embedded-stored) reports are kept, besides any still waiting for the access server.
+/// forwarded (or embedded-stored) reports are kept (newest by completion time, then arrival), besides any still
+/// waiting for the access server.
 final class StoreRetention: Sendable {
     static let batchSize = 500
     /// How often retention looks for work when the last pass found none.
@@ -55,7 +56,7 @@ extension EmbeddedStore {
                 while try crowded.step() { over.append((crowded.text(0), crowded.int(1) - maxKept)) }
                 let taken = Set(doomed.map(\.seq))
                 for (connector, excess) in over where doomed.count < limit {
-                    let oldest = try database.statement("SELECT seq, report_id FROM reports WHERE connector = ? AND state != 0 ORDER BY seq LIMIT ?")
+                    let oldest = try database.statement("SELECT seq, report_id FROM reports WHERE connector = ? AND state != 0 ORDER BY time_ms, seq LIMIT ?")
                         .bind(.text(connector), .int(min(excess, limit - doomed.count)))
                     while try oldest.step() {
                         if !taken.contains(oldest.int(0)) { doomed.append((oldest.int(0), oldest.text(1), connector)) }

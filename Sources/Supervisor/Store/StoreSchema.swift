@@ -2,7 +2,10 @@
 enum StoreSchema {
     static let fileName = "store.sqlite"
     /// 2 added relationships and classifications (new tables only: a version 1 store is opened as is).
-    static let version = 2
+    /// 3 dropped `reports_by_connector (connector, seq)`: `reports_by_connector_time`, whose entries end in the
+    /// rowid (`seq`), serves a connector's reports newest first and retention's oldest first, and each index
+    /// less is a B-tree less to write for every report.
+    static let version = 3
 
     /// Settings of the writer connection.
     ///
@@ -77,7 +80,7 @@ enum StoreSchema {
             bytes INTEGER NOT NULL,
             body TEXT NOT NULL
         );
-        CREATE INDEX IF NOT EXISTS reports_by_connector ON reports(connector, seq);
+        DROP INDEX IF EXISTS reports_by_connector;
         CREATE INDEX IF NOT EXISTS reports_by_connector_time ON reports(connector, time_ms);
         CREATE INDEX IF NOT EXISTS reports_by_time ON reports(time_ms);
         CREATE INDEX IF NOT EXISTS reports_pending ON reports(connector, seq) WHERE state = 0;
