@@ -13,4 +13,8 @@ static inline int csqlite_bind_blob(sqlite3_stmt *statement, int index, const vo
     return sqlite3_bind_blob(statement, index, data, bytes, SQLITE_TRANSIENT);
 }
 
+// Extended result codes are macros over other macros, which Swift does not import: the one the daemon makes
+// itself (a failed sync of the WAL, see WALSync), from the header's own definition.
+enum { CSQLITE_IOERR_FSYNC = SQLITE_IOERR_FSYNC };
+
 #endif

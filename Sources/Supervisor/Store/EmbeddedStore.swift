@@ -97,10 +97,7 @@ final class EmbeddedStore: Sendable {
                 try tally.value.flush(into: database, maxKept: maxKept)
                 return nil
             } catch { return error }
-        }, onCommit: { [episode] error in
-            if error != nil { tally.value.reset() }
-            episode.note(error)
-        })
+        }, onRollback: { tally.value.reset() }, onDurable: { [episode] error in episode.note(error) })
     }
 
     private static func open(_ path: String, readOnly: Bool) throws -> SQLiteDatabase {
@@ -203,8 +200,9 @@ final class EmbeddedStore: Sendable {
     }
 }
 
-/// What one write produced inside its transaction, handed from the writer's `run` to its `finish` (both on the
-/// writer thread, one after the other, so no lock is needed).
+/// What one write produced inside its transaction, handed from the writer's `run` to its `finish`: one after the
+/// other, `finish` on the writer thread or, after the sync, on ``WALSync``'s, which takes it through a locked
+/// queue, so no lock of its own is needed.
 final class OperationOutcome<T: Sendable>: @unchecked Sendable {
     var result: Result<T, Error>?
 }

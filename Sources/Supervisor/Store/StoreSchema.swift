@@ -10,7 +10,9 @@ enum StoreSchema {
     /// Settings of the writer connection.
     ///
     /// `synchronous = FULL` in WAL mode syncs the WAL at every commit, so a commit that returned is on disk and
-    /// survives power loss; NORMAL would sync only at checkpoints and could lose the last acknowledged reports.
+    /// survives power loss. That holds while the store is opened and a journal imported; the writer thread then
+    /// turns to NORMAL, because ``WALSync`` syncs the WAL after each commit, off the writer thread, before
+    /// anything is acknowledged (NORMAL alone could lose the last acknowledged reports).
     /// `auto_vacuum = INCREMENTAL` (only effective before the first table exists) lets retention hand freed
     /// pages back to the file system. The WAL is truncated to 64 MiB after each checkpoint.
     static func writerPragmas(cacheKiB: Int) -> String {

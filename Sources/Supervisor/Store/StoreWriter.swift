@@ -7,6 +7,9 @@ import Synchronization
 /// every worker, in one transaction (group commit). Each operation runs inside its own savepoint, so one that
 /// fails (a duplicate name) is undone alone; a storage failure (disk full, I/O error) rolls back the whole
 /// transaction and fails every operation in it, so nothing is acknowledged that is not on disk.
+///
+/// A committed transaction's operations finish only once ``WALSync`` has synced the WAL after the commit; the
+/// writer goes on with the next transaction meanwhile.
 final class StoreWriter: Sendable {
     /// One unit of work: `run` inside the transaction (nil, or the storage failure that dooms the whole
     /// transaction), then `finish` with how the transaction ended (nil: committed). An operation the
@@ -19,14 +22,17 @@ final class StoreWriter: Sendable {
     /// At most this many operations share one transaction, so a flood cannot make one commit huge.
     static let maxBatch = 8_192
 
-    private let queue = PendingOperations()
+    private let queue = PendingQueue<Operation>()
     private let wake = DispatchSemaphore(value: 0)
     private let database: Confined<SQLiteDatabase>
     /// Runs after a transaction's operations and before its commit, for writes they share (per-connector
     /// totals); its failure fails the transaction.
     private let beforeCommit: @Sendable (SQLiteDatabase) -> SQLiteDatabase.SQLiteError?
-    /// Told how each transaction ended (nil: committed), so the store can track a failure episode.
-    private let onCommit: @Sendable (SQLiteDatabase.SQLiteError?) -> Void
+    /// Told (on the writer thread) that a transaction was rolled back, so state kept for it can be dropped.
+    private let onRollback: @Sendable () -> Void
+    /// Told how each transaction ended (nil: committed and on disk), so the store can track a failure episode.
+    private let onDurable: @Sendable (SQLiteDatabase.SQLiteError?) -> Void
+    private let sync: WALSync
 
     /// The writing connection, handed to the writer thread at start and used by no other thread after.
     private final class Confined<Value>: @unchecked Sendable {
@@ -34,11 +40,15 @@ final class StoreWriter: Sendable {
         init(_ value: Value) { self.value = value }
     }
 
+    /// `syncFile` stands in for `fdatasync` in tests.
     init(database: SQLiteDatabase, beforeCommit: @escaping @Sendable (SQLiteDatabase) -> SQLiteDatabase.SQLiteError? = { _ in nil },
-         onCommit: @escaping @Sendable (SQLiteDatabase.SQLiteError?) -> Void) throws(OSThread.StartError) {
+         onRollback: @escaping @Sendable () -> Void = {}, onDurable: @escaping @Sendable (SQLiteDatabase.SQLiteError?) -> Void,
+         syncFile: @escaping @Sendable (Int32) -> Int32 = { fdatasync($0) }) throws(OSThread.StartError) {
         self.database = Confined(database)
         self.beforeCommit = beforeCommit
-        self.onCommit = onCommit
+        self.onRollback = onRollback
+        self.onDurable = onDurable
+        sync = try WALSync(databasePath: database.path, syncFile: syncFile)
         try OSThread.start(name: "store-writer") { [self] in loop() }
     }
 
@@ -47,7 +57,10 @@ final class StoreWriter: Sendable {
         if queue.append(operation) { wake.signal() }
     }
 
-    /// Blocks until everything queued so far has been committed (or has failed).
+    /// Committed transactions waiting for their sync to begin.
+    var waitingForSync: Int { sync.waiting }
+
+    /// Blocks until everything queued so far has been committed and synced (or has failed).
     func drain() {
         let done = DispatchSemaphore(value: 0)
         submit(Operation(run: { _ in nil }, finish: { _ in done.signal() }))
@@ -72,6 +85,9 @@ final class StoreWriter: Sendable {
 
     private func loop() {
         let database = self.database.value
+        // From here on WALSync makes each commit durable before it is acknowledged, so the commit itself need not
+        // wait for the disk. Were this refused, FULL would stay in force: slower, as safe.
+        try? database.execute("PRAGMA synchronous = NORMAL")
         while true {
             let batch = queue.take(max: Self.maxBatch)
             if batch.isEmpty {
@@ -83,11 +99,10 @@ final class StoreWriter: Sendable {
     }
 
     private func commit(_ batch: [Operation], _ database: SQLiteDatabase) {
-        var failure: SQLiteDatabase.SQLiteError?
-        do throws(SQLiteDatabase.SQLiteError) {
-            try database.statement("BEGIN IMMEDIATE").run()
-        } catch {
-            failure = error
+        // After a failed sync nothing new is vouched for (see WALSync): every write is refused.
+        var failure = sync.failure
+        if failure == nil {
+            do throws(SQLiteDatabase.SQLiteError) { try database.statement("BEGIN IMMEDIATE").run() } catch { failure = error }
         }
         if failure == nil {
             for operation in batch {
@@ -102,45 +117,18 @@ final class StoreWriter: Sendable {
             do throws(SQLiteDatabase.SQLiteError) { try database.statement("COMMIT").run() } catch { failure = error }
         }
         database.resetAll()
-        if failure != nil {
+        if let failure {
             try? database.statement("ROLLBACK").run()
             database.resetAll()
+            onRollback()
+            onDurable(failure)
+            for operation in batch { operation.finish(failure) }
+            return
         }
-        onCommit(failure)
-        for operation in batch { operation.finish(failure) }
-    }
-}
-
-/// The writer's queue. A class with a plain lock: the same queue as a `Mutex`-held tuple leaked every
-/// operation in optimized builds on this toolchain (found with a probe that measured resident memory).
-private final class PendingOperations: @unchecked Sendable {
-    private var operations: [StoreWriter.Operation] = []
-    private var awake = false
-    private let lock = NSLock()
-
-    /// Queues one; true when the writer sleeps and must be woken.
-    func append(_ operation: StoreWriter.Operation) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        operations.append(operation)
-        defer { awake = true }
-        return !awake
-    }
-
-    /// Takes up to `max` in order; an empty answer means the writer goes to sleep.
-    func take(max: Int) -> [StoreWriter.Operation] {
-        lock.lock()
-        defer { lock.unlock() }
-        if operations.isEmpty {
-            awake = false
-            return []
+        let onDurable = onDurable
+        sync.submit { error in
+            onDurable(error)
+            for operation in batch { operation.finish(error) }
         }
-        guard operations.count > max else {
-            defer { operations = [] }
-            return operations
-        }
-        let taken = Array(operations[..<max])
-        operations = Array(operations[max...])
-        return taken
     }
 }

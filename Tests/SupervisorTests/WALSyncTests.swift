@@ -1,0 +1,127 @@
+import Dispatch
+import Foundation
+import Glibc
+import Synchronization
+import Testing
+@testable import Supervisor
+
+/// The writer commits without waiting for the disk and ``WALSync`` syncs the WAL before anything committed is
+/// acknowledged: an acknowledgement never precedes its sync, one sync covers the transactions committed while
+/// the last one ran, and a failed sync fails its acknowledgements and every write after it.
+@Suite("Store sync before acknowledgement", .timeLimit(.minutes(1)))
+struct WALSyncTests {
+    /// A `fdatasync` stand-in that counts its calls and holds each one until the test lets it go (or fails it).
+    final class Gate: Sendable {
+        let calls = Mutex(0)
+        let entered = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let fail = Mutex(false)
+
+        var sync: @Sendable (Int32) -> Int32 {
+            { [self] fd in
+                calls.withLock { $0 += 1 }
+                entered.signal()
+                release.wait()
+                // The real call still runs, on the real file, so a passing sync is a real one.
+                return fail.withLock { $0 } ? -1 : fdatasync(fd)
+            }
+        }
+    }
+
+    /// A value shared with escaping closures (a `Mutex` itself cannot be captured by them).
+    final class Shared<Value: Sendable>: Sendable {
+        private let value: Mutex<Value>
+        init(_ value: Value) { self.value = Mutex(value) }
+        func withLock<R>(_ body: (inout Value) -> R) -> R { value.withLock { body(&$0) } }
+    }
+
+    /// A writer on a fresh WAL database with one table; its reads use a second connection, as the store's do.
+    static func writer(_ gate: Gate, failures: Shared<[String]>) throws -> (StoreWriter, SQLiteDatabase, String) {
+        var template = Array("/tmp/idw-XXXXXX".utf8CString)
+        let directory = String(cString: try #require(mkdtemp(&template)))
+        let database = try SQLiteDatabase(path: directory + "/store.sqlite", readOnly: false)
+        try database.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; CREATE TABLE t (v INTEGER)")
+        let writer = try StoreWriter(database: database, onDurable: { error in
+            if let error { failures.withLock { $0.append(error.message) } }
+        }, syncFile: gate.sync)
+        return (writer, try SQLiteDatabase(path: directory + "/store.sqlite", readOnly: true), directory)
+    }
+
+    static func insert(_ value: Int, finished: @escaping @Sendable (Error?) -> Void) -> StoreWriter.Operation {
+        StoreWriter.Operation(run: { database in
+            do throws(SQLiteDatabase.SQLiteError) { try database.statement("INSERT INTO t (v) VALUES (?)").bind(.int(value)).run() } catch { return error }
+            return nil
+        }, finish: finished)
+    }
+
+    static func count(_ reader: SQLiteDatabase) throws -> Int {
+        let statement = try reader.statement("SELECT COUNT(*) FROM t")
+        defer { reader.resetAll() }
+        return try statement.step() ? statement.int(0) : -1
+    }
+
+    @Test("an acknowledgement waits for a sync that began after its commit; one sync covers what committed meanwhile")
+    func acknowledgedAfterSync() throws {
+        let gate = Gate(), failures = Shared<[String]>([])
+        let (writer, reader, directory) = try Self.writer(gate, failures: failures)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let finished = Shared<[Int]>([])
+        func insert(_ value: Int) -> StoreWriter.Operation {
+            Self.insert(value) { error in if error == nil { finished.withLock { $0.append(value) } } }
+        }
+        writer.submit(insert(1))
+        #expect(gate.entered.wait(timeout: .now() + 10) == .success, "the first commit was never synced")
+        // Committed (another connection sees it), yet not acknowledged: its sync has not returned.
+        #expect(try Self.count(reader) == 1)
+        #expect(finished.withLock { $0 }.isEmpty)
+        // While that sync hangs the writer goes on: a transaction held open until 2 and 3 queue behind it, then
+        // one with both.
+        let hold = DispatchSemaphore(value: 0), holding = DispatchSemaphore(value: 0)
+        writer.submit(StoreWriter.Operation(run: { _ in holding.signal(); hold.wait(); return nil }, finish: { _ in }))
+        #expect(holding.wait(timeout: .now() + 10) == .success)
+        writer.submit(insert(2))
+        writer.submit(insert(3))
+        hold.signal()
+        let deadline = Date().addingTimeInterval(10)
+        while writer.waitingForSync < 2 && Date() < deadline { usleep(1_000) }
+        #expect(writer.waitingForSync == 2, "two more transactions committed while the first sync hung")
+        #expect(try Self.count(reader) == 3)
+        #expect(finished.withLock { $0 }.isEmpty, "acknowledged before any sync finished")
+        gate.release.signal()
+        // The second sync covers both later transactions; until it returns, only 1 is acknowledged.
+        #expect(gate.entered.wait(timeout: .now() + 10) == .success)
+        #expect(finished.withLock { $0 } == [1])
+        gate.release.signal()
+        let until = Date().addingTimeInterval(10)
+        while finished.withLock({ $0.count }) < 3 && Date() < until { usleep(1_000) }
+        #expect(finished.withLock { $0 } == [1, 2, 3])
+        #expect(gate.calls.withLock { $0 } == 2, "two syncs for three transactions")
+        #expect(failures.withLock { $0 }.isEmpty)
+    }
+
+    @Test("a failed sync fails its acknowledgements and refuses every later write, naming the file")
+    func failedSyncStopsWrites() throws {
+        let gate = Gate(), failures = Shared<[String]>([])
+        let (writer, reader, directory) = try Self.writer(gate, failures: failures)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        gate.fail.withLock { $0 = true }
+        let first = Shared<Error?>(nil), done = DispatchSemaphore(value: 0)
+        writer.submit(Self.insert(1) { error in first.withLock { $0 = error }; done.signal() })
+        #expect(gate.entered.wait(timeout: .now() + 10) == .success)
+        gate.release.signal()
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        let error = try #require(first.withLock { $0 } as? SQLiteDatabase.SQLiteError)
+        #expect(error.isStorageFailure)
+        #expect(error.message.contains("store.sqlite-wal") && error.message.contains("until the daemon restarts"), "\(error.message)")
+        // Later writes never run: nothing committed after a failed sync could be vouched for.
+        let ran = Shared(false), later = Shared<Error?>(nil)
+        writer.submit(StoreWriter.Operation(run: { _ in ran.withLock { $0 = true }; return nil },
+                                            finish: { error in later.withLock { $0 = error }; done.signal() }))
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        #expect(!ran.withLock { $0 })
+        #expect((later.withLock { $0 } as? SQLiteDatabase.SQLiteError)?.message == error.message)
+        #expect(gate.calls.withLock { $0 } == 1)
+        #expect(failures.withLock { $0 }.count == 2)
+        #expect(try Self.count(reader) == 1, "the first insert committed; it was refused to its sender all the same")
+    }
+}
