@@ -188,3 +188,34 @@ extension RealProcesses.StoreFileTests {
         }
     }
 }
+
+extension RealProcesses.StoreFileTests {
+    @Test("under a steady stream of reports the WAL is checkpointed into the database file and stays bounded")
+    func walIsCheckpointed() throws {
+        let directory = try RealProcesses.RetentionTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try EmbeddedStore(directory: directory)
+        func size(_ path: String) -> Int {
+            var info = stat()
+            return stat(path, &info) == 0 ? Int(info.st_size) : 0
+        }
+        let guids = (0..<30).map { "guid-\($0)-0123456789abcdef0123456789" }
+        // Waves of 50, each waited for: hundreds of transactions, well past the 8,192 frames that start a checkpoint.
+        for wave in 0..<400 {
+            let group = DispatchGroup()
+            for index in 0..<50 {
+                var report = Self.report("w\(wave)-\(index)", connector: "c\(index % 4)")
+                report.createdElements = guids
+                group.enter()
+                store.submitReport(report) { _ in group.leave() }
+            }
+            #expect(group.wait(timeout: .now() + 30) == .success)
+        }
+        let database = size(store.path), wal = size(store.path + "-wal")
+        // A checkpoint that never runs (a statement left open at COMMIT makes SQLite skip it) leaves the database
+        // file at its first page and the WAL growing with every report.
+        #expect(database > 4 << 20, "database file \(database) bytes: nothing was checkpointed into it")
+        #expect(wal <= 64 << 20, "WAL \(wal) bytes")
+        #expect(store.keptReports.count == 20_000)
+    }
+}

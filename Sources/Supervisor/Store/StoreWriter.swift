@@ -114,6 +114,10 @@ final class StoreWriter: Sendable {
             failure = beforeCommit(database)
         }
         if failure == nil {
+            // No statement may be left open at COMMIT: the connection would keep a read transaction past it,
+            // and SQLite's automatic checkpoint after the commit would be skipped (SQLITE_LOCKED) every time,
+            // so the WAL would grow without end and the database file would never be written.
+            database.resetAll()
             do throws(SQLiteDatabase.SQLiteError) { try database.statement("COMMIT").run() } catch { failure = error }
         }
         database.resetAll()
