@@ -113,3 +113,30 @@ struct SplitMix: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+extension SubmitReportPullTests {
+    @Test("a stored report body is read in one pass as the full parse reads it")
+    func storedBodies() throws {
+        let day = Date(timeIntervalSince1970: 1_795_942_514.675)
+        let reports = [
+            IntegrationReport(reportId: "r\"1\\", serverName: "sé😀", connectorId: "c\n", connectorName: "c\u{1}", refreshStartDate: day,
+                              refreshCompletionDate: nil, createdElements: [], updatedElements: ["a/b"], deletedElements: ["x", "y"],
+                              additionalProperties: [:]),
+            IntegrationReport(reportId: "r2", serverName: "s", connectorId: "c", connectorName: "c", refreshStartDate: day,
+                              refreshCompletionDate: day.addingTimeInterval(0.015), createdElements: (0..<50).map { "g\($0)" },
+                              updatedElements: [], deletedElements: [], additionalProperties: ["outcome": "completed", "k\t": "v\u{7f}"]),
+        ]
+        for report in reports {
+            var writer = JSONWriter()
+            report.write(to: &writer)
+            let body = Data(writer.bytes)
+            let pulled = try #require(IntegrationReport.pull(body), "not taken: \(String(decoding: body, as: UTF8.self))")
+            #expect(pulled == (try IntegrationReport(json: JSONParser.parse(body), path: "report")))
+            // Dates go through epoch milliseconds, so compare the rest with what was written.
+            #expect(pulled.reportId == report.reportId && pulled.connectorName == report.connectorName
+                    && pulled.createdElements == report.createdElements && pulled.additionalProperties == report.additionalProperties)
+        }
+        #expect(IntegrationReport.pull(Data(#"{"reportId":"r"} x"#.utf8)) == nil)
+        #expect(IntegrationReport.pull(Data("[]".utf8)) == nil)
+    }
+}

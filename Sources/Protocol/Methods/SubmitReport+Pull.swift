@@ -14,6 +14,20 @@ extension SubmitReport {
     }
 }
 
+extension IntegrationReport {
+    /// A report alone (as the store keeps its body) read in one pass; nil for anything
+    /// ``init(json:path:)`` might read differently, which the caller then uses instead.
+    public static func pull(_ body: Data) -> IntegrationReport? {
+        body.withUnsafeBytes { raw in
+            var parser = JSONParser(raw)
+            do throws(JSONParser.ParseError) {
+                guard let report = try parser.integrationReport(), parser.atEnd() else { return nil }
+                return report
+            } catch { return nil }
+        }
+    }
+}
+
 private extension JSONParser {
     mutating func submitRequest() throws(ParseError) -> (id: RequestID, params: SubmitReport.Params)? {
         var id: RequestID?, version = false, method = false, params: SubmitReport.Params?

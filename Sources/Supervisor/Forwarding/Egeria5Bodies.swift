@@ -29,16 +29,44 @@ struct ReportBody: Encodable {
 
     /// The same JSON as `JSONEncoder.daemon` would write, built directly: it is made once per forwarded report.
     var json: Data {
-        func list(_ values: [String]) -> String { "[" + values.map(JSONText.quoted).joined(separator: ",") + "]" }
-        func millis(_ date: Date) -> String { String(Int64((date.timeIntervalSince1970 * 1000).rounded(.down))) }
-        let properties = additionalProperties.keys.sorted().map { "\(JSONText.quoted($0)):\(JSONText.quoted(additionalProperties[$0]!))" }
-        var text = "{\"additionalProperties\":{\(properties.joined(separator: ","))},\"class\":\"IntegrationReportProperties\""
-        text += ",\"connectorId\":\(JSONText.quoted(connectorId)),\"connectorName\":\(JSONText.quoted(connectorName))"
-        text += ",\"createdElements\":\(list(createdElements)),\"deletedElements\":\(list(deletedElements))"
-        if let refreshCompletionDate { text += ",\"refreshCompletionDate\":\(millis(refreshCompletionDate))" }
-        text += ",\"refreshStartDate\":\(millis(refreshStartDate)),\"serverName\":\(JSONText.quoted(serverName))"
-        text += ",\"updatedElements\":\(list(updatedElements))}"
-        return Data(text.utf8)
+        var writer = JSONWriter(capacity: 320 + (createdElements.count + updatedElements.count + deletedElements.count) * 40)
+        func list(_ key: StaticString, _ values: [String]) {
+            writer.key(key)
+            writer.raw("[")
+            for (index, value) in values.enumerated() {
+                if index > 0 { writer.raw(",") }
+                writer.string(value)
+            }
+            writer.raw("]")
+        }
+        func millis(_ date: Date) -> Int { Int(Int64((date.timeIntervalSince1970 * 1000).rounded(.down))) }
+        writer.raw("{")
+        writer.key("additionalProperties", first: true)
+        writer.raw("{")
+        for (index, key) in additionalProperties.keys.sorted().enumerated() {
+            if index > 0 { writer.raw(",") }
+            writer.string(key)
+            writer.raw(":")
+            writer.string(additionalProperties[key]!)
+        }
+        writer.raw("},\"class\":\"IntegrationReportProperties\"")
+        writer.key("connectorId")
+        writer.string(connectorId)
+        writer.key("connectorName")
+        writer.string(connectorName)
+        list("createdElements", createdElements)
+        list("deletedElements", deletedElements)
+        if let refreshCompletionDate {
+            writer.key("refreshCompletionDate")
+            writer.int(millis(refreshCompletionDate))
+        }
+        writer.key("refreshStartDate")
+        writer.int(millis(refreshStartDate))
+        writer.key("serverName")
+        writer.string(serverName)
+        list("updatedElements", updatedElements)
+        writer.raw("}")
+        return Data(writer.bytes)
     }
 }
 

@@ -46,7 +46,9 @@ extension EmbeddedStore {
             return try connectors.sorted().compactMap { connector in
                 try statement.bind(.text(connector), .int(Int(after[connector] ?? 0)))
                 defer { statement.reset() }
-                guard try statement.step(), let report = try? IntegrationReport(json: JSONParser.parse(statement.data(0)), path: "report") else {
+                guard try statement.step() else { return nil }
+                let body = statement.data(0)
+                guard let report = IntegrationReport.pull(body) ?? (try? IntegrationReport(json: JSONParser.parse(body), path: "report")) else {
                     return nil
                 }
                 return PendingReport(report: report, storedMillis: Int64(statement.int(1)), seq: Int64(statement.int(2)))
