@@ -219,3 +219,37 @@ extension RealProcesses.StoreFileTests {
         #expect(store.keptReports.count == 20_000)
     }
 }
+
+extension RealProcesses.StoreFileTests {
+    @Test("a version 2 store is upgraded in place: its reports stay, the index version 3 dropped goes")
+    func upgradesVersion2() throws {
+        let directory = try RealProcesses.RetentionTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: directory + "/store", withIntermediateDirectories: true)
+        let path = directory + "/store/" + StoreSchema.fileName
+        do {
+            let old = try SQLiteDatabase(path: path, readOnly: false)
+            try old.execute(StoreSchema.writerPragmas(cacheKiB: 1024) + StoreSchema.tables)
+            try old.execute("CREATE INDEX reports_by_connector ON reports(connector, seq); PRAGMA user_version = 2")
+            var tally = ReportTally()
+            try old.execute("BEGIN")
+            _ = try EmbeddedStore.insert(Self.report("old-1"), body: Array(#"{"x":1}"#.utf8), stored: Self.date, state: .delivered,
+                                         in: old, tally: &tally)
+            try tally.flush(into: old, maxKept: nil)
+            old.resetAll()
+            try old.execute("COMMIT")
+        }
+        let store = try EmbeddedStore(directory: directory + "/store")
+        let (indexes, version): ([String], Int) = store.read(([], 0)) { database in
+            let list = try database.statement("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'reports' ORDER BY name")
+            var names: [String] = []
+            while try list.step() { names.append(list.text(0)) }
+            let version = try database.statement("PRAGMA user_version")
+            return (names, try version.step() ? version.int(0) : -1)
+        }
+        #expect(version == StoreSchema.version)
+        #expect(!indexes.contains("reports_by_connector") && indexes.contains("reports_by_connector_time"), "\(indexes)")
+        #expect(store.totals(connectorName: "files").reports == 1)
+        #expect(store.forwardState(of: "old-1") != nil)
+    }
+}
