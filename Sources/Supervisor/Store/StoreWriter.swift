@@ -12,7 +12,7 @@ import Synchronization
 /// writer goes on with the next transaction meanwhile.
 final class StoreWriter: Sendable {
     /// One unit of work: `run` inside the transaction (nil, or the storage failure that dooms the whole
-    /// transaction), then `finish` with how the transaction ended (nil: committed). An operation the
+    /// transaction), then `finish` with how the transaction ended (nil: committed and synced). An operation the
     /// transaction never reached gets only `finish`, with the failure.
     struct Operation: Sendable {
         let run: @Sendable (SQLiteDatabase) -> SQLiteDatabase.SQLiteError?
