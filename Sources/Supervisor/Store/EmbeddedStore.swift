@@ -207,12 +207,6 @@ final class OperationOutcome<T: Sendable>: @unchecked Sendable {
     var result: Result<T, Error>?
 }
 
-/// State that only the writer thread touches, inside its transactions: it needs no lock.
-final class WriterConfined<Value>: @unchecked Sendable {
-    var value: Value
-    init(_ value: Value) { self.value = value }
-}
-
 /// The daemon's reading connection, one reader at a time: SQLite connections are not to be shared between
 /// threads unlocked, and a read is short (an indexed lookup or one page of a query).
 final class ReadConnection: @unchecked Sendable {

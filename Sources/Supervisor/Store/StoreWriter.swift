@@ -24,7 +24,8 @@ final class StoreWriter: Sendable {
 
     private let queue = PendingQueue<Operation>()
     private let wake = DispatchSemaphore(value: 0)
-    private let database: Confined<SQLiteDatabase>
+    /// The writing connection, handed to the writer thread at start and used by no other thread after.
+    private let database: WriterConfined<SQLiteDatabase>
     /// Runs after a transaction's operations and before its commit, for writes they share (per-connector
     /// totals); its failure fails the transaction.
     private let beforeCommit: @Sendable (SQLiteDatabase) -> SQLiteDatabase.SQLiteError?
@@ -34,17 +35,11 @@ final class StoreWriter: Sendable {
     private let onDurable: @Sendable (SQLiteDatabase.SQLiteError?) -> Void
     private let sync: WALSync
 
-    /// The writing connection, handed to the writer thread at start and used by no other thread after.
-    private final class Confined<Value>: @unchecked Sendable {
-        let value: Value
-        init(_ value: Value) { self.value = value }
-    }
-
     /// `syncFile` stands in for `fdatasync` in tests.
     init(database: SQLiteDatabase, beforeCommit: @escaping @Sendable (SQLiteDatabase) -> SQLiteDatabase.SQLiteError? = { _ in nil },
          onRollback: @escaping @Sendable () -> Void = {}, onDurable: @escaping @Sendable (SQLiteDatabase.SQLiteError?) -> Void,
          syncFile: @escaping @Sendable (Int32) -> Int32 = { fdatasync($0) }) throws(OSThread.StartError) {
-        self.database = Confined(database)
+        self.database = WriterConfined(database)
         self.beforeCommit = beforeCommit
         self.onRollback = onRollback
         self.onDurable = onDurable
@@ -135,4 +130,10 @@ final class StoreWriter: Sendable {
             for operation in batch { operation.finish(error) }
         }
     }
+}
+
+/// State that only the writer thread touches, inside its transactions: it needs no lock.
+final class WriterConfined<Value>: @unchecked Sendable {
+    var value: Value
+    init(_ value: Value) { self.value = value }
 }
