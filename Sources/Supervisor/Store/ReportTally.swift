@@ -17,8 +17,6 @@ struct ReportTally {
 
     private(set) var deltas: [String: Delta] = [:]
 
-    var isEmpty: Bool { deltas.isEmpty }
-
     mutating func add(_ report: IntegrationReport) {
         deltas[report.connectorName, default: Delta()].add(report)
     }
