@@ -7,19 +7,8 @@ enum FloodWorker {
     static let subcommand = "flood-worker"
     static let window = 512
 
-    private static let methodMember = Array(#""method":"#.utf8)
-    private static let resultMember = Array(#""result":"#.utf8)
-
-    private static func contains(_ line: Data, _ member: [UInt8]) -> Bool {
-        line.withUnsafeBytes { raw in
-            guard raw.count >= member.count else { return false }
-            outer: for start in 0...(raw.count - member.count) where raw[start] == member[0] {
-                for offset in 1..<member.count where raw[start + offset] != member[offset] { continue outer }
-                return true
-            }
-            return false
-        }
-    }
+    private static let methodMember = Data(#""method":"#.utf8)
+    private static let resultMember = Data(#""result":"#.utf8)
 
     static func run(_ arguments: [String]) -> Never {
         let total = Int(arguments.first ?? "") ?? 10_000
@@ -53,7 +42,7 @@ enum FloodWorker {
             // Acknowledgements are most lines: recognised by their bytes, not parsed, since this worker shares the
             // machine's cores with the daemon it measures. Requests from the daemon name a method; an error answer has
             // no result and is never counted, so the run would not finish.
-            if !Self.contains(line, Self.methodMember), Self.contains(line, Self.resultMember) {
+            if !line.containsBytes(Self.methodMember), line.containsBytes(Self.resultMember) {
                 acked += 1
                 if acked == total {
                     let seconds = Clock.now() - start

@@ -14,16 +14,6 @@ extension EmbeddedStore {
         /// Only relationships of this type, when relationships are asked for.
         var relationshipTypeName: String?
 
-        init(typeName: String? = nil, metadataSourceQualifiedName: String? = nil, qualifiedNamePrefix: String? = nil, limit: Int? = nil,
-             withRelationships: Bool = false, after: String? = nil) {
-            self.withRelationships = withRelationships
-            self.after = after
-            self.typeName = typeName
-            self.metadataSourceQualifiedName = metadataSourceQualifiedName
-            self.qualifiedNamePrefix = qualifiedNamePrefix
-            self.limit = limit
-        }
-
         /// The WHERE clause (empty when nothing filters) and its values, in order.
         func whereClause() -> (String, [StoreValue]) {
             var conditions: [String] = [], values: [StoreValue] = []
@@ -40,13 +30,6 @@ extension EmbeddedStore {
             }
             if let after { conditions.append("qualified_name > ?"); values.append(.text(after)) }
             return (conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "), values)
-        }
-
-        init(_ params: FindElements.Params) {
-            self.init(typeName: params.typeName, metadataSourceQualifiedName: params.metadataSourceQualifiedName,
-                      qualifiedNamePrefix: params.qualifiedNamePrefix, limit: FindElements.pageLimit,
-                      withRelationships: params.withRelationships == true, after: params.after)
-            relationshipTypeName = params.relationshipTypeName
         }
     }
 
@@ -169,5 +152,16 @@ extension EmbeddedStore {
     /// A store outcome as the worker sees it: its own refusal as is, a storage failure as retryable.
     static func rpc<T>(_ result: Result<T, Error>, _ what: String) -> Result<T, RPCError> {
         result.mapError { error in (error as? RPCError) ?? .unavailable("\(what) not stored: \(error)") }
+    }
+}
+
+extension EmbeddedStore.ElementQuery {
+    /// A worker's `metadata/findElements`, one page at most. (Here, not in the type, so the memberwise
+    /// initializer stays.)
+    init(_ params: FindElements.Params) {
+        self.init(typeName: params.typeName, metadataSourceQualifiedName: params.metadataSourceQualifiedName,
+                  qualifiedNamePrefix: params.qualifiedNamePrefix, limit: FindElements.pageLimit,
+                  withRelationships: params.withRelationships == true, after: params.after,
+                  relationshipTypeName: params.relationshipTypeName)
     }
 }

@@ -90,40 +90,18 @@ extension EmbeddedStore {
         -> (classifications: [String: [(name: String, properties: [UInt8])]], relationships: [String: [UInt8]]) {
         var classified: [String: [(name: String, properties: [UInt8])]] = [:]
         var related: [String: [UInt8]] = [:]
-        var start = 0
-        while start < guids.count {
-            let end = min(start + 256, guids.count)
-            let group = guids[start..<end].map { StoreValue.text($0) }
-            let list = Array(repeating: "?", count: group.count).joined(separator: ",")
-            let statement = try database.statement("SELECT element_guid, name, properties FROM classifications WHERE element_guid IN (\(list)) ORDER BY element_guid, name")
-            for (position, value) in group.enumerated() { try statement.bind(at: Int32(position + 1), value) }
-            while try statement.step() {
-                classified[statement.text(0), default: []].append((statement.text(1), statement.withBytes(2) { Array($0) }))
-            }
-            if relationships {
-                for end in ["end1_guid", "end2_guid"] {
-                    let typed = type == nil ? "" : " AND type_name = ?"
-                    let rows = try database.statement("SELECT guid, type_name, end1_guid, end2_guid, properties FROM relationships WHERE \(end) IN (\(list))\(typed)")
-                    for (position, value) in group.enumerated() { try rows.bind(at: Int32(position + 1), value) }
-                    if let type { try rows.bind(at: Int32(group.count + 1), .text(type)) }
-                    while try rows.step() {
-                        let end1 = rows.text(2), end2 = rows.text(3)
-                        // A relationship to itself is listed once.
-                        if end == "end2_guid" && end1 == end2 { continue }
-                        var w = JSONWriter(capacity: 256)
-                        w.key("end1GUID", first: true); w.string(end1)
-                        w.key("end2GUID"); w.string(end2)
-                        w.key("guid"); w.string(rows.text(0))
-                        w.key("properties"); rows.withBytes(4) { w.verbatim($0) }
-                        w.key("typeName"); w.string(rows.text(1))
-                        let owner = end == "end1_guid" ? end1 : end2
-                        if related[owner] != nil { related[owner]?.append(UInt8(ascii: ",")) }
-                        related[owner, default: []] += [UInt8(ascii: "{")] + w.bytes + [UInt8(ascii: "}")]
-                    }
-                }
-            }
-            start = end
-        }
+        try eachLink(of: guids, relationships: relationships, ofType: type, in: database, classification: { row in
+            classified[row.text(0), default: []].append((row.text(1), row.withBytes(2) { Array($0) }))
+        }, relationship: { owner, row in
+            var w = JSONWriter(capacity: 256)
+            w.key("end1GUID", first: true); w.string(row.text(2))
+            w.key("end2GUID"); w.string(row.text(3))
+            w.key("guid"); w.string(row.text(0))
+            w.key("properties"); row.withBytes(4) { w.verbatim($0) }
+            w.key("typeName"); w.string(row.text(1))
+            if related[owner] != nil { related[owner]?.append(UInt8(ascii: ",")) }
+            related[owner, default: []] += [UInt8(ascii: "{")] + w.bytes + [UInt8(ascii: "}")]
+        })
         return (classified, related)
     }
 }

@@ -112,37 +112,49 @@ extension EmbeddedStore {
         return found.isEmpty ? nil : found
     }
 
-    /// Fills in the classifications (and, if asked, the relationships) of found elements, by their GUIDs in
-    /// groups of at most 256 bound values: a few indexed queries per group rather than one per element.
+    /// Fills in the classifications (and, if asked, the relationships) of found elements (see ``eachLink``).
     static func attachLinks(to elements: inout [MetadataElement], relationships: Bool, ofType type: String?,
                             in database: SQLiteDatabase) throws {
         var index: [String: Int] = [:]
         for (position, element) in elements.enumerated() { index[element.guid] = position }
         if relationships { for position in elements.indices { elements[position].relationships = [] } }
+        try eachLink(of: elements.map(\.guid), relationships: relationships, ofType: type, in: database, classification: { row in
+            guard let position = index[row.text(0)] else { return }
+            elements[position].classifications = elements[position].classifications ?? [:]
+            elements[position].classifications?[row.text(1)] = object(row.data(2))
+        }, relationship: { owner, row in
+            if let position = index[owner] { elements[position].relationships?.append(relationship(from: row)) }
+        })
+    }
+
+    /// Reads the classifications (and, if asked, the relationships, of `type` only when one is given) of the
+    /// elements with these GUIDs, in groups of at most 256 bound values: a few indexed queries per group rather
+    /// than one per element. `classification` gets each row (element_guid, name, properties) in GUID and name
+    /// order; `relationship` each row (guid, type_name, end1_guid, end2_guid, properties) with the GUID of the
+    /// element it is listed under, a relationship to itself once.
+    static func eachLink(of guids: [String], relationships: Bool, ofType type: String?, in database: SQLiteDatabase,
+                         classification: (SQLiteDatabase.Statement) -> Void,
+                         relationship: (_ owner: String, SQLiteDatabase.Statement) -> Void) throws {
         var start = 0
-        while start < elements.count {
-            let end = min(start + 256, elements.count)
-            let guids = elements[start..<end].map { StoreValue.text($0.guid) }
-            let list = Array(repeating: "?", count: guids.count).joined(separator: ",")
-            let classified = try database.statement("SELECT element_guid, name, properties FROM classifications WHERE element_guid IN (\(list))")
-            for (position, value) in guids.enumerated() { try classified.bind(at: Int32(position + 1), value) }
-            while try classified.step() {
-                guard let position = index[classified.text(0)] else { continue }
-                elements[position].classifications = elements[position].classifications ?? [:]
-                elements[position].classifications?[classified.text(1)] = object(classified.data(2))
-            }
+        while start < guids.count {
+            let end = min(start + 256, guids.count)
+            let group = guids[start..<end].map { StoreValue.text($0) }
+            let list = Array(repeating: "?", count: group.count).joined(separator: ",")
+            let classified = try database.statement(
+                "SELECT element_guid, name, properties FROM classifications WHERE element_guid IN (\(list)) ORDER BY element_guid, name")
+            for (position, value) in group.enumerated() { try classified.bind(at: Int32(position + 1), value) }
+            while try classified.step() { classification(classified) }
             if relationships {
-                for end in ["end1_guid", "end2_guid"] {
+                for column in ["end1_guid", "end2_guid"] {
                     let typed = type == nil ? "" : " AND type_name = ?"
-                    let related = try database.statement("SELECT guid, type_name, end1_guid, end2_guid, properties FROM relationships WHERE \(end) IN (\(list))\(typed)")
-                    for (position, value) in guids.enumerated() { try related.bind(at: Int32(position + 1), value) }
-                    if let type { try related.bind(at: Int32(guids.count + 1), .text(type)) }
+                    let related = try database.statement(
+                        "SELECT guid, type_name, end1_guid, end2_guid, properties FROM relationships WHERE \(column) IN (\(list))\(typed)")
+                    for (position, value) in group.enumerated() { try related.bind(at: Int32(position + 1), value) }
+                    if let type { try related.bind(at: Int32(group.count + 1), .text(type)) }
                     while try related.step() {
-                        let relationship = relationship(from: related)
-                        let owner = end == "end1_guid" ? relationship.end1GUID : relationship.end2GUID
-                        // A relationship to itself is listed once.
-                        if end == "end2_guid" && relationship.end1GUID == relationship.end2GUID { continue }
-                        if let position = index[owner] { elements[position].relationships?.append(relationship) }
+                        let end1 = related.text(2), end2 = related.text(3)
+                        if column == "end2_guid" && end1 == end2 { continue }
+                        relationship(column == "end1_guid" ? end1 : end2, related)
                     }
                 }
             }

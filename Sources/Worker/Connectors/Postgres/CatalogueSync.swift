@@ -13,6 +13,12 @@ struct KnownCatalogue: Sendable {
         let classificationNames: [String]
     }
 
+    /// What open metadata holds once `node` is written there under `guid`.
+    static func element(_ node: CatalogueTree.Node, guid: String) -> Element {
+        Element(guid: guid, typeName: node.typeName, properties: digest(node.properties),
+                classifications: digest(node.classifications), classificationNames: node.classifications.keys.sorted())
+    }
+
     var elements: [String: Element] = [:]
     /// ForeignKey relationships by their ends' names, with their GUIDs.
     var foreignKeys: [CatalogueTree.Link: String] = [:]
@@ -38,15 +44,10 @@ struct KnownCatalogue: Sendable {
 
     init() {}
 
-    static func digest(_ properties: [String: JSONValue]) -> Int {
+    /// Properties or classifications as the comparison keeps them: equal values give equal digests.
+    static func digest(_ value: some Hashable) -> Int {
         var hasher = Hasher()
-        hasher.combine(properties)
-        return hasher.finalize()
-    }
-
-    static func digest(_ classifications: Classifications) -> Int {
-        var hasher = Hasher()
-        hasher.combine(classifications)
+        hasher.combine(value)
         return hasher.finalize()
     }
 }
@@ -85,16 +86,12 @@ enum CatalogueSync {
             var writes: [ElementWrite] = []
             var created: [Int: Int] = [:]
             for (position, node) in tree.nodes.enumerated() where node.level == level {
-                let properties = KnownCatalogue.digest(node.properties), classifications = KnownCatalogue.digest(node.classifications)
-                let entry = { (guid: String) in
-                    KnownCatalogue.Element(guid: guid, typeName: node.typeName, properties: properties, classifications: classifications,
-                                           classificationNames: node.classifications.keys.sorted())
-                }
                 if let current = result.elements[node.qualifiedName], current.typeName == node.typeName {
-                    if current.properties != properties {
+                    let wantedNow = KnownCatalogue.element(node, guid: current.guid)
+                    if current.properties != wantedNow.properties {
                         writes.append(.update(guid: current.guid, properties: node.properties, replaceProperties: true))
                     }
-                    if current.classifications != classifications {
+                    if current.classifications != wantedNow.classifications {
                         for (name, values) in node.classifications.sorted(by: { $0.key < $1.key }) {
                             writes.append(.classify(guid: current.guid, classificationName: name, properties: values))
                         }
@@ -102,7 +99,7 @@ enum CatalogueSync {
                             writes.append(.declassify(guid: current.guid, classificationName: name))
                         }
                     }
-                    result.elements[node.qualifiedName] = entry(current.guid)
+                    result.elements[node.qualifiedName] = wantedNow
                     continue
                 }
                 var parent: ParentLink?
@@ -121,11 +118,9 @@ enum CatalogueSync {
                 switch outcome {
                 case .written(let guid):
                     guard let position = created[index] else { continue }
-                    let node = tree.nodes[position], name = node.qualifiedName
-                    guids[name] = guid
-                    result.elements[name] = KnownCatalogue.Element(
-                        guid: guid, typeName: node.typeName, properties: KnownCatalogue.digest(node.properties),
-                        classifications: KnownCatalogue.digest(node.classifications), classificationNames: node.classifications.keys.sorted())
+                    let node = tree.nodes[position]
+                    guids[node.qualifiedName] = guid
+                    result.elements[node.qualifiedName] = KnownCatalogue.element(node, guid: guid)
                 case .failed: failed.append((writes[index], outcome))
                 }
             }
