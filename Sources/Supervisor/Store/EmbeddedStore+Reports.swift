@@ -43,7 +43,6 @@ extension EmbeddedStore {
         let body = writer.bytes
         let forwarding = forwarding, limit = spoolLimitBytes
         let now = Date()
-        let wake = onAccepted.withLock { $0 }
         // Every check comes before the first write, and the writes fail only with the whole transaction: no
         // savepoint needed, which is a fifth of the cost of a report.
         write(savepoint: false, { [self] database -> Bool in
@@ -74,7 +73,8 @@ extension EmbeddedStore {
                     }
                 }
                 completion(.success(stored))
-                if stored { wake?.run() }
+                // Read here, on the sync thread, not on each worker's reading thread, where the lock was contended.
+                if stored { onAccepted.withLock { $0 }?.run() }
             case .failure(let error as RPCError): completion(.failure(error))
             case .failure(let error): completion(.failure(.unavailable("report not stored: \(error)")))
             }

@@ -18,6 +18,10 @@ final class WriteEpisode: Sendable {
     static let probeIntervalSeconds = 1.0
 
     private let failure = Mutex<Failure?>(nil)
+    /// Whether `failure` is set, readable without its lock: every report asks, from each worker's reading
+    /// thread, and on this toolchain a contended `Mutex` (a priority-inheritance futex) spins before it sleeps,
+    /// which cost a tenth of the daemon's CPU with eight workers (swiftlang/swift#88440).
+    private let failing = Atomic<Bool>(false)
     private let logger: Logger?
     private let path: String
 
@@ -30,7 +34,9 @@ final class WriteEpisode: Sendable {
 
     /// nil when a write may go ahead; while writes fail, a retryable refusal except for one probe a second.
     func refusal() -> RPCError? {
-        failure.withLock { failure -> RPCError? in
+        // A write that slips past as an episode begins is tried and fails with its transaction: still refused.
+        guard failing.load(ordering: .acquiring) else { return nil }
+        return failure.withLock { failure -> RPCError? in
             guard var current = failure else { return nil }
             let now = MonotonicClock.now()
             if now - current.lastAttempt >= Self.probeIntervalSeconds {
@@ -44,14 +50,19 @@ final class WriteEpisode: Sendable {
 
     /// How a transaction ended (nil: committed).
     func note(_ error: SQLiteDatabase.SQLiteError?) {
+        // A commit in a healthy store changes nothing. Read as unset while another thread starts an episode, it
+        // is ordered before that start, as it would be had it taken the lock first.
+        if error == nil && !failing.load(ordering: .acquiring) { return }
         let change = failure.withLock { failure -> (started: Failure?, endedAfter: Double?) in
             switch (failure, error) {
             case (nil, nil): return (nil, nil)
             case (nil, let error?):
                 failure = Failure(since: Date(), reason: error.message, lastAttempt: MonotonicClock.now())
+                failing.store(true, ordering: .releasing)
                 return (failure, nil)
             case (let current?, nil):
                 failure = nil
+                failing.store(false, ordering: .releasing)
                 return (nil, Date().timeIntervalSince(current.since))
             case (var current?, let error?):
                 current.reason = error.message
