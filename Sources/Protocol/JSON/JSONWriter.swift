@@ -84,6 +84,24 @@ public struct JSONWriter {
         bytes.append(UInt8(ascii: "}"))
     }
 
+    /// A string-valued object, keys sorted as ``object(_:)`` sorts them, without building `JSONValue`s.
+    public mutating func stringObject(_ members: [String: String]) {
+        bytes.append(UInt8(ascii: "{"))
+        if members.count == 1, let (key, value) = members.first {
+            string(key)
+            bytes.append(UInt8(ascii: ":"))
+            string(value)
+        } else if members.count > 1 {
+            for (index, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                string(member.key)
+                bytes.append(UInt8(ascii: ":"))
+                string(member.value)
+            }
+        }
+        bytes.append(UInt8(ascii: "}"))
+    }
+
     /// `"key":` with a leading comma unless `first`; for records whose fields are written in a fixed order.
     public mutating func key(_ name: StaticString, first: Bool = false) {
         if !first { bytes.append(UInt8(ascii: ",")) }

@@ -47,6 +47,18 @@ extension IntegrationReport {
         }
     }
 
+    /// The bytes ``write(to:)`` takes when no string needs an escape: a writer reserved this large never grows,
+    /// and growing (allocate, copy, free) was a fifth of writing a stored report.
+    public var encodedSizeEstimate: Int {
+        // Member names, punctuation and two dates take under 260 bytes.
+        var size = 260 + reportId.utf8.count + serverName.utf8.count + connectorId.utf8.count + connectorName.utf8.count
+        for guid in createdElements { size += guid.utf8.count + 3 }
+        for guid in updatedElements { size += guid.utf8.count + 3 }
+        for guid in deletedElements { size += guid.utf8.count + 3 }
+        for (key, value) in additionalProperties { size += key.utf8.count + value.utf8.count + 6 }
+        return size
+    }
+
     /// Writes the report as `JSONEncoder` with ``MessageEncoder``'s settings would: sorted keys, dates as epoch
     /// milliseconds, an absent completion date left out.
     public func write(to writer: inout JSONWriter) {
@@ -60,7 +72,7 @@ extension IntegrationReport {
         }
         writer.raw("{")
         writer.key("additionalProperties", first: true)
-        writer.object(additionalProperties.mapValues(JSONValue.string))
+        writer.stringObject(additionalProperties)
         writer.key("connectorId")
         writer.string(connectorId)
         writer.key("connectorName")

@@ -38,7 +38,7 @@ extension EmbeddedStore {
     /// Stores a report; `completion(true)` once durable, `completion(false)` for a replay of a stored id.
     /// In forwarding mode a full spool refuses it with a retryable error: the worker keeps it and retries.
     func submitReport(_ report: IntegrationReport, completion: @escaping @Sendable (Result<Bool, RPCError>) -> Void) {
-        var writer = JSONWriter(capacity: 256 + report.createdElements.count * 40)
+        var writer = JSONWriter(capacity: report.encodedSizeEstimate)
         report.write(to: &writer)
         let body = writer.bytes
         let forwarding = forwarding, limit = spoolLimitBytes

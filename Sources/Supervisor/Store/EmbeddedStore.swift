@@ -27,7 +27,7 @@ final class EmbeddedStore: Sendable {
     /// Set while writes fail (disk full, I/O error): one episode, logged once at each end.
     let episode: WriteEpisode
     /// The reports accepted in the open transaction, totalled per connector at its commit (writer thread only).
-    let intakeTally = WriterConfined(ReportTally())
+    let intakeTally = ThreadConfined(ReportTally())
 
     typealias WriteFailure = WriteEpisode.Failure
 
@@ -97,7 +97,7 @@ final class EmbeddedStore: Sendable {
                 try tally.value.flush(into: database, maxKept: maxKept)
                 return nil
             } catch { return error }
-        }, onRollback: { tally.value.reset() }, onDurable: { [episode] error in episode.note(error) })
+        }, onRollback: { tally.value.reset() }, onDurable: { [episode] error in episode.note(error) }, logger: logger)
     }
 
     private static func open(_ path: String, readOnly: Bool) throws -> SQLiteDatabase {

@@ -76,7 +76,7 @@ enum JournalImport {
     private static func apply(_ record: StoreRecord, to database: SQLiteDatabase, forwarding: Bool, tally: inout ReportTally) throws -> Bool {
         switch record {
         case .report(let report):
-            var writer = JSONWriter(capacity: 256)
+            var writer = JSONWriter(capacity: report.encodedSizeEstimate)
             report.write(to: &writer)
             // The journal kept no arrival time: the refresh's completion stands in for it.
             let stored = report.refreshCompletionDate ?? report.refreshStartDate

@@ -90,6 +90,29 @@ final class SQLiteDatabase {
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     var changes: Int { Int(sqlite3_changes(handle)) }
 
+    /// The WAL's length in frames after this connection's last commit, once ``trackWALFrames()`` has run.
+    private(set) var walFrames = 0
+
+    /// Takes over SQLite's automatic checkpoint (a WAL hook replaces it): after each commit ``walFrames`` holds
+    /// the WAL's length, and checkpoints are the caller's to run.
+    func trackWALFrames() {
+        sqlite3_wal_hook(handle, { context, _, _, frames in
+            if let context { Unmanaged<SQLiteDatabase>.fromOpaque(context).takeUnretainedValue().walFrames = Int(frames) }
+            return SQLITE_OK
+        }, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    /// A passive checkpoint: copies into the database file the WAL frames no reader still needs, waiting for no
+    /// reader or writer, and syncs the WAL before and the file after. The WAL's length and how much of it is now
+    /// in the database file, in frames; nil when another checkpoint is running.
+    func checkpoint() throws(SQLiteError) -> (log: Int, done: Int)? {
+        var log: Int32 = 0, done: Int32 = 0
+        let code = sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, &log, &done)
+        if code == SQLITE_BUSY { return nil }
+        guard code == SQLITE_OK else { throw error() }
+        return (Int(log), Int(done))
+    }
+
     func error() -> SQLiteError {
         SQLiteError(code: sqlite3_extended_errcode(handle), message: String(cString: sqlite3_errmsg(handle)), path: path)
     }

@@ -14,10 +14,9 @@ enum StoreSchema {
     /// turns to NORMAL, because ``WALSync`` syncs the WAL after each commit, off the writer thread, before
     /// anything is acknowledged (NORMAL alone could lose the last acknowledged reports).
     /// `auto_vacuum = INCREMENTAL` (only effective before the first table exists) lets retention hand freed
-    /// pages back to the file system. SQLite checkpoints the WAL into the database file after the commit that
-    /// takes it past 8,192 frames (32 MiB): each checkpoint syncs the database file, which took 8 ms here, and
-    /// copies each page once however often it changed, so fewer, larger ones cost intake less than SQLite's
-    /// default of 1,000. The WAL is truncated to 64 MiB after a checkpoint, so it stays within that.
+    /// pages back to the file system. While the store opens and imports a journal, SQLite checkpoints the WAL
+    /// after the commit that takes it past 8,192 frames (32 MiB); the writer thread then hands checkpoints to
+    /// ``WALCheckpointer``. The WAL is truncated to 64 MiB when it starts over, so it stays within that.
     static func writerPragmas(cacheKiB: Int) -> String {
         """
         PRAGMA auto_vacuum = INCREMENTAL;

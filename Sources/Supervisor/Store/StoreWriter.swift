@@ -25,7 +25,7 @@ final class StoreWriter: Sendable {
     private let queue = PendingQueue<Operation>()
     private let wake = DispatchSemaphore(value: 0)
     /// The writing connection, handed to the writer thread at start and used by no other thread after.
-    private let database: WriterConfined<SQLiteDatabase>
+    private let database: ThreadConfined<SQLiteDatabase>
     /// Runs after a transaction's operations and before its commit, for writes they share (per-connector
     /// totals); its failure fails the transaction.
     private let beforeCommit: @Sendable (SQLiteDatabase) -> SQLiteDatabase.SQLiteError?
@@ -34,16 +34,18 @@ final class StoreWriter: Sendable {
     /// Told how each transaction ended (nil: committed and on disk), so the store can track a failure episode.
     private let onDurable: @Sendable (SQLiteDatabase.SQLiteError?) -> Void
     private let sync: WALSync
+    private let checkpointer: WALCheckpointer
 
     /// `syncFile` stands in for `fdatasync` in tests.
     init(database: SQLiteDatabase, beforeCommit: @escaping @Sendable (SQLiteDatabase) -> SQLiteDatabase.SQLiteError? = { _ in nil },
          onRollback: @escaping @Sendable () -> Void = {}, onDurable: @escaping @Sendable (SQLiteDatabase.SQLiteError?) -> Void,
-         syncFile: @escaping @Sendable (Int32) -> Int32 = { fdatasync($0) }) throws(OSThread.StartError) {
-        self.database = WriterConfined(database)
+         syncFile: @escaping @Sendable (Int32) -> Int32 = { fdatasync($0) }, logger: Logger? = nil) throws(OSThread.StartError) {
+        self.database = ThreadConfined(database)
         self.beforeCommit = beforeCommit
         self.onRollback = onRollback
         self.onDurable = onDurable
         sync = try WALSync(databasePath: database.path, syncFile: syncFile)
+        checkpointer = WALCheckpointer(path: database.path, logger: logger)
         try OSThread.start(name: "store-writer") { [self] in loop() }
     }
 
@@ -54,6 +56,9 @@ final class StoreWriter: Sendable {
 
     /// Committed transactions waiting for their sync to begin.
     var waitingForSync: Int { sync.waiting }
+
+    /// The last checkpoint that finished, by either thread.
+    var lastCheckpoint: WALCheckpointer.Pass? { checkpointer.lastPass }
 
     /// Blocks until everything queued so far has been committed and synced (or has failed).
     func drain() {
@@ -83,6 +88,8 @@ final class StoreWriter: Sendable {
         // From here on WALSync makes each commit durable before it is acknowledged, so the commit itself need not
         // wait for the disk. Were this refused, FULL would stay in force: slower, as safe.
         try? database.execute("PRAGMA synchronous = NORMAL")
+        // Checkpoints leave the commit: WALCheckpointer runs them (see there).
+        database.trackWALFrames()
         while true {
             let batch = queue.take(max: Self.maxBatch)
             if batch.isEmpty {
@@ -129,11 +136,13 @@ final class StoreWriter: Sendable {
             onDurable(error)
             for operation in batch { operation.finish(error) }
         }
+        checkpointer.afterCommit(database)
     }
 }
 
-/// State that only the writer thread touches, inside its transactions: it needs no lock.
-final class WriterConfined<Value>: @unchecked Sendable {
+/// State that only one thread touches (the writer's connection and intake tally, the checkpointer's
+/// connection): it needs no lock.
+final class ThreadConfined<Value>: @unchecked Sendable {
     var value: Value
     init(_ value: Value) { self.value = value }
 }
