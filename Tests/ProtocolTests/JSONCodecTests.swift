@@ -173,10 +173,13 @@ struct JSONCodecTests {
     @Test("a report written by hand is byte for byte MessageEncoder's, and reads back through the hand-written decoder")
     func reportMatchesEncoder() throws {
         let date = Date(timeIntervalSince1970: 1_795_940_000.5)
-        for completion in [nil, date.addingTimeInterval(2)] {
+        // None, one and several additional properties: each has its own path in JSONWriter.stringObject.
+        let properties: [[String: String]] = [[:], ["outcome": "completed"], ["outcome": "completed", "why": "a\nb", "a": ""]]
+        let cases = [nil, date.addingTimeInterval(2)].flatMap { completion in properties.map { (completion, $0) } }
+        for (completion, additional) in cases {
             let report = IntegrationReport(reportId: "r-\u{e9}\"1", serverName: "s", connectorId: "c-id", connectorName: "c", refreshStartDate: date,
                                            refreshCompletionDate: completion, createdElements: ["g1", "g2"], updatedElements: [],
-                                           deletedElements: ["g3"], additionalProperties: ["outcome": "completed", "why": "a\nb"])
+                                           deletedElements: ["g3"], additionalProperties: additional)
             var writer = JSONWriter()
             report.write(to: &writer)
             var encoded = try MessageEncoder().line(report)
@@ -185,6 +188,14 @@ struct JSONCodecTests {
             let params = try SubmitReport.Params(json: JSONParser.parse(Data("{\"report\":".utf8 + writer.bytes + "}".utf8)))
             #expect(params.report == report && params.part == nil)
         }
+        // With nothing to escape, the estimate is an upper bound: the stored body's buffer never grows.
+        let plain = IntegrationReport(reportId: String(repeating: "r", count: 40), serverName: "bench", connectorId: "flood-0",
+                                      connectorName: "flood-0", refreshStartDate: date, refreshCompletionDate: date,
+                                      createdElements: (0..<50).map { "guid-\($0)-0123456789abcdef" }, updatedElements: ["u"],
+                                      deletedElements: ["d"], additionalProperties: ["outcome": "completed", "k": "v"])
+        var writer = JSONWriter(capacity: 0)
+        plain.write(to: &writer)
+        #expect(writer.bytes.count <= plain.encodedSizeEstimate)
     }
 
     @Test("reports/submit params read by hand refuse out-of-range dates and part numbers, naming the field")

@@ -225,6 +225,46 @@ extension RealProcesses.StoreFileTests {
 }
 
 extension RealProcesses.StoreFileTests {
+    @Test("a reader on an old snapshot holds the WAL back; once it is done the WAL is checkpointed and starts over")
+    func pinnedWALRecovers() throws {
+        let directory = try RealProcesses.RetentionTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try EmbeddedStore(directory: directory)
+        func walBytes() -> Int {
+            var info = stat()
+            return stat(store.path + "-wal", &info) == 0 ? Int(info.st_size) : 0
+        }
+        let guids = (0..<30).map { "guid-\($0)-0123456789abcdef0123456789" }
+        var sent = 0
+        func wave() {
+            let group = DispatchGroup()
+            for index in 0..<50 {
+                var report = Self.report("p\(sent)", connector: "c\(index % 4)")
+                report.createdElements = guids
+                sent += 1
+                group.enter()
+                store.submitReport(report) { _ in group.leave() }
+            }
+            #expect(group.wait(timeout: .now() + 30) == .success)
+        }
+        wave()
+        // A slow CLI query: while its read lasts, no checkpoint may copy a frame past its snapshot.
+        let reader = try SQLiteDatabase(path: store.path, readOnly: true)
+        try reader.execute("BEGIN")
+        _ = try reader.statement("SELECT COUNT(*) FROM reports").step()
+        let before = store.writer?.lastCheckpoint?.generation ?? 0
+        for _ in 0..<2_000 where walBytes() <= 24 << 20 { wave() }
+        #expect(walBytes() > 24 << 20, "the WAL did not grow while a reader held it back")
+        #expect((store.writer?.lastCheckpoint?.generation ?? 0) == before, "the WAL started over under a reader")
+        reader.resetAll()
+        try reader.execute("COMMIT")
+        for _ in 0..<2_000 where (store.writer?.lastCheckpoint?.generation ?? 0) == before { wave() }
+        #expect((store.writer?.lastCheckpoint?.generation ?? 0) > before, "the WAL never started over after the reader finished")
+        wave()
+        #expect(walBytes() <= 64 << 20, "WAL \(walBytes()) bytes")
+        #expect(store.keptReports.count == sent)
+    }
+
     @Test("a version 2 store is upgraded in place: its reports stay, the index version 3 dropped goes")
     func upgradesVersion2() throws {
         let directory = try RealProcesses.RetentionTests.temporaryDirectory()
