@@ -12,14 +12,15 @@ import Synchronization
 /// database file, which a checkpoint running beside a busy writer never quite reaches. So once this thread's last
 /// pass left at most ``tailFrames`` behind, the writer copies that tail itself, a few milliseconds, and its next
 /// transaction starts the WAL over. Should this thread fall behind (or fail to start), the writer checkpoints
-/// everything itself at ``limitFrames``, as SQLite would have, so the WAL stays bounded.
+/// everything itself at ``limitFrames``, as SQLite did, so the WAL stays bounded.
 final class WALCheckpointer: Sendable {
-    /// A WAL this long (16 MiB) asks for a pass.
-    static let startFrames = 4_096
+    /// A WAL this long (8 MiB) asks for a pass.
+    static let startFrames = 2_048
     /// What the writer copies itself (4 MiB at most) to let the WAL start over.
     static let tailFrames = 1_024
-    /// A WAL this long (48 MiB) is checkpointed by the writer whatever this thread is doing.
-    static let limitFrames = 12_288
+    /// A WAL this long (32 MiB, where SQLite checkpointed before) is checkpointed by the writer whatever this
+    /// thread is doing.
+    static let limitFrames = 8_192
 
     /// How far a pass got: `done` of the WAL's `log` frames, in the WAL `generation` it ran in.
     struct Pass: Sendable, Equatable {
@@ -85,12 +86,13 @@ final class WALCheckpointer: Sendable {
         guard frames >= Self.startFrames else { return }
         let pass = lastPass
         let caughtUp = pass.map { $0.generation == state.generation && frames - $0.done <= Self.tailFrames } ?? false
-        // Alone, the writer checkpoints at 32 MiB, as SQLite's automatic checkpoint was set to.
-        let limit = running.load(ordering: .acquiring) ? Self.limitFrames : 2 * Self.startFrames
-        if (caughtUp || frames >= limit) && frames - state.lastOwnPass >= Self.tailFrames {
-            state.lastOwnPass = frames
-            run(on: writer, generation: state.generation)
-        } else if !caughtUp {
+        if caughtUp || frames >= Self.limitFrames {
+            // No more passes are asked for, so a running one ends and leaves the lock to the writer, which
+            // tries again at its next commit if it found the lock taken.
+            if frames - state.lastOwnPass >= Self.tailFrames, run(on: writer, generation: state.generation) {
+                state.lastOwnPass = frames
+            }
+        } else if running.load(ordering: .acquiring) {
             request(generation: state.generation)
         }
     }
@@ -114,9 +116,11 @@ final class WALCheckpointer: Sendable {
         }
     }
 
-    private func run(on database: SQLiteDatabase, generation: Int) {
+    /// One passive checkpoint on `database`; false when another was running.
+    @discardableResult
+    private func run(on database: SQLiteDatabase, generation: Int) -> Bool {
         do {
-            guard let (log, done) = try database.checkpoint() else { return }
+            guard let (log, done) = try database.checkpoint() else { return false }
             last.withLock { $0 = Pass(generation: generation, log: log, done: done) }
             failures.withLock { $0 = 0 }
         } catch {
@@ -127,5 +131,6 @@ final class WALCheckpointer: Sendable {
             }
             if count == 1 { logger?.warning("store checkpoint failed, the WAL grows until one succeeds: \(error)") }
         }
+        return true
     }
 }
