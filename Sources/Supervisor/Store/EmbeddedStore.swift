@@ -140,26 +140,7 @@ final class EmbeddedStore: Sendable {
                             completion: @escaping @Sendable (Result<T, Error>) -> Void) {
         guard let writer else { return completion(.failure(LoadError(description: "the store is open read-only"))) }
         if let refusal = episode.refusal() { return completion(.failure(refusal)) }
-        let outcome = OperationOutcome<T>()
-        writer.submit(StoreWriter.Operation(run: { database in
-            do {
-                if savepoint {
-                    try StoreWriter.inSavepoint(database) { outcome.result = .success(try body(database)) }
-                } else {
-                    defer { database.resetAll() }
-                    outcome.result = .success(try body(database))
-                }
-            } catch let error as SQLiteDatabase.SQLiteError where error.isStorageFailure {
-                return error
-            } catch {
-                outcome.result = .failure(error)
-            }
-            return nil
-        }, finish: { transactionError in
-            // A failed transaction stored nothing, whatever the operation itself made of it.
-            if let transactionError { return completion(.failure(transactionError)) }
-            completion(outcome.result ?? .failure(LoadError(description: "the store's writer never ran this write")))
-        }))
+        writer.submit(StoreWrite(savepoint: savepoint, body: body, completion: completion))
     }
 
     /// Runs a read on the reading connection; a failure is logged and gives `fallback`.
@@ -198,13 +179,6 @@ final class EmbeddedStore: Sendable {
             return total + (stat(file, &info) == 0 ? Int(info.st_size) : 0)
         }
     }
-}
-
-/// What one write produced inside its transaction, handed from the writer's `run` to its `finish`: one after the
-/// other, `finish` on the writer thread or, after the sync, on ``WALSync``'s, which takes it through a locked
-/// queue, so no lock of its own is needed.
-final class OperationOutcome<T: Sendable>: @unchecked Sendable {
-    var result: Result<T, Error>?
 }
 
 /// The daemon's reading connection, one reader at a time: SQLite connections are not to be shared between

@@ -11,18 +11,24 @@ import Synchronization
 /// A committed transaction's operations finish only once ``WALSync`` has synced the WAL after the commit; the
 /// writer goes on with the next transaction meanwhile.
 final class StoreWriter: Sendable {
-    /// One unit of work: `run` inside the transaction (nil, or the storage failure that dooms the whole
-    /// transaction), then `finish` with how the transaction ended (nil: committed and synced). An operation the
-    /// transaction never reached gets only `finish`, with the failure.
-    struct Operation: Sendable {
-        let run: @Sendable (SQLiteDatabase) -> SQLiteDatabase.SQLiteError?
-        let finish: @Sendable (Error?) -> Void
+    /// An operation made of two closures, for the writer's own markers and for tests.
+    final class Operation: StoreOperation {
+        private let body: @Sendable (SQLiteDatabase) -> SQLiteDatabase.SQLiteError?
+        private let done: @Sendable (Error?) -> Void
+
+        init(run: @escaping @Sendable (SQLiteDatabase) -> SQLiteDatabase.SQLiteError?, finish: @escaping @Sendable (Error?) -> Void) {
+            body = run
+            done = finish
+        }
+
+        func run(_ database: SQLiteDatabase) -> SQLiteDatabase.SQLiteError? { body(database) }
+        func finish(_ error: Error?) { done(error) }
     }
 
     /// At most this many operations share one transaction, so a flood cannot make one commit huge.
     static let maxBatch = 8_192
 
-    private let queue = PendingQueue<Operation>()
+    private let queue = PendingQueue<any StoreOperation>()
     private let wake = DispatchSemaphore(value: 0)
     /// The writing connection, handed to the writer thread at start and used by no other thread after.
     private let database: ThreadConfined<SQLiteDatabase>
@@ -50,7 +56,7 @@ final class StoreWriter: Sendable {
     }
 
     /// Queues an operation; it runs on the writer thread, in order with every other.
-    func submit(_ operation: Operation) {
+    func submit(_ operation: any StoreOperation) {
         if queue.append(operation) { wake.signal() }
     }
 
@@ -100,7 +106,7 @@ final class StoreWriter: Sendable {
         }
     }
 
-    private func commit(_ batch: [Operation], _ database: SQLiteDatabase) {
+    private func commit(_ batch: [any StoreOperation], _ database: SQLiteDatabase) {
         // After a failed sync nothing new is vouched for (see WALSync): every write is refused.
         var failure = sync.failure
         if failure == nil {
@@ -138,6 +144,15 @@ final class StoreWriter: Sendable {
         }
         checkpointer.afterCommit(database)
     }
+}
+
+/// One unit of the writer's work: `run` inside the transaction (nil, or the storage failure that dooms the whole
+/// transaction), then `finish` with how the transaction ended (nil: committed and synced). An operation the
+/// transaction never reached gets only `finish`, with the failure. A class, so that queueing one copies a
+/// reference and an operation keeps what it needs in one object.
+protocol StoreOperation: AnyObject, Sendable {
+    func run(_ database: SQLiteDatabase) -> SQLiteDatabase.SQLiteError?
+    func finish(_ error: Error?)
 }
 
 /// State that only one thread touches (the writer's connection and intake tally, the checkpointer's
