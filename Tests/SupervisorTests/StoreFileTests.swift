@@ -200,7 +200,7 @@ extension RealProcesses.StoreFileTests {
             return stat(path, &info) == 0 ? Int(info.st_size) : 0
         }
         let guids = (0..<30).map { "guid-\($0)-0123456789abcdef0123456789" }
-        // Waves of 50, each waited for: hundreds of transactions, well past the 2,048 frames that start a checkpoint.
+        // Waves of 50, each waited for: hundreds of transactions, well past the 4,096 frames that start a checkpoint.
         for wave in 0..<400 {
             let group = DispatchGroup()
             for index in 0..<50 {
