@@ -42,16 +42,18 @@ final class StoreWriter: Sendable {
     private let sync: WALSync
     private let checkpointer: WALCheckpointer
 
-    /// `syncFile` stands in for `fdatasync` in tests.
+    /// `syncFile` stands in for `fdatasync` in tests; `checkpointThread` false leaves checkpoints to the writer, as
+    /// when that thread cannot start.
     init(database: SQLiteDatabase, beforeCommit: @escaping @Sendable (SQLiteDatabase) -> SQLiteDatabase.SQLiteError? = { _ in nil },
          onRollback: @escaping @Sendable () -> Void = {}, onDurable: @escaping @Sendable (SQLiteDatabase.SQLiteError?) -> Void,
-         syncFile: @escaping @Sendable (Int32) -> Int32 = { fdatasync($0) }, logger: Logger? = nil) throws(OSThread.StartError) {
+         syncFile: @escaping @Sendable (Int32) -> Int32 = { fdatasync($0) }, logger: Logger? = nil,
+         checkpointThread: Bool = true) throws(OSThread.StartError) {
         self.database = ThreadConfined(database)
         self.beforeCommit = beforeCommit
         self.onRollback = onRollback
         self.onDurable = onDurable
         sync = try WALSync(databasePath: database.path, syncFile: syncFile)
-        checkpointer = WALCheckpointer(path: database.path, logger: logger)
+        checkpointer = WALCheckpointer(path: database.path, logger: logger, thread: checkpointThread)
         try OSThread.start(name: "store-writer") { [self] in loop() }
     }
 

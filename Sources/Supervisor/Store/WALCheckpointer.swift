@@ -51,9 +51,11 @@ final class WALCheckpointer: Sendable {
     private let logger: Logger?
     private let failures = Mutex(0)
 
-    /// Opens a connection of its own on `path` and starts the thread; without either the writer checkpoints alone.
-    init(path: String, logger: Logger?) {
+    /// Opens a connection of its own on `path` and starts the thread; without either (or with `thread` false, for
+    /// tests) the writer checkpoints alone.
+    init(path: String, logger: Logger?, thread: Bool = true) {
         self.logger = logger
+        guard thread else { return }
         var opened: SQLiteDatabase?
         do {
             let database = try SQLiteDatabase(path: path, readOnly: false)
