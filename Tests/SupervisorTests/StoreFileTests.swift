@@ -195,23 +195,9 @@ extension RealProcesses.StoreFileTests {
         let directory = try RealProcesses.RetentionTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let store = try EmbeddedStore(directory: directory)
-        func size(_ path: String) -> Int {
-            var info = stat()
-            return stat(path, &info) == 0 ? Int(info.st_size) : 0
-        }
-        let guids = (0..<30).map { "guid-\($0)-0123456789abcdef0123456789" }
         // Waves of 50, each waited for: hundreds of transactions, well past the 4,096 frames that start a checkpoint.
-        for wave in 0..<400 {
-            let group = DispatchGroup()
-            for index in 0..<50 {
-                var report = Self.report("w\(wave)-\(index)", connector: "c\(index % 4)")
-                report.createdElements = guids
-                group.enter()
-                store.submitReport(report) { _ in group.leave() }
-            }
-            #expect(group.wait(timeout: .now() + 30) == .success)
-        }
-        let database = size(store.path), wal = size(store.path + "-wal")
+        for wave in 0..<400 { Self.submitWave(prefix: "w\(wave)-", to: store) }
+        let database = fileSize(store.path), wal = fileSize(store.path + "-wal")
         // A checkpoint that never runs (a statement left open at COMMIT makes SQLite skip it) leaves the database
         // file at its first page and the WAL growing with every report.
         #expect(database > 4 << 20, "database file \(database) bytes: nothing was checkpointed into it")
@@ -230,22 +216,11 @@ extension RealProcesses.StoreFileTests {
         let directory = try RealProcesses.RetentionTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let store = try EmbeddedStore(directory: directory)
-        func walBytes() -> Int {
-            var info = stat()
-            return stat(store.path + "-wal", &info) == 0 ? Int(info.st_size) : 0
-        }
-        let guids = (0..<30).map { "guid-\($0)-0123456789abcdef0123456789" }
-        var sent = 0
+        func walBytes() -> Int { fileSize(store.path + "-wal") }
+        var waves = 0
         func wave() {
-            let group = DispatchGroup()
-            for index in 0..<50 {
-                var report = Self.report("p\(sent)", connector: "c\(index % 4)")
-                report.createdElements = guids
-                sent += 1
-                group.enter()
-                store.submitReport(report) { _ in group.leave() }
-            }
-            #expect(group.wait(timeout: .now() + 30) == .success)
+            Self.submitWave(prefix: "p\(waves)-", to: store)
+            waves += 1
         }
         wave()
         // A slow CLI query: while its read lasts, no checkpoint may copy a frame past its snapshot.
@@ -262,7 +237,23 @@ extension RealProcesses.StoreFileTests {
         #expect((store.writer?.lastCheckpoint?.generation ?? 0) > before, "the WAL never started over after the reader finished")
         wave()
         #expect(walBytes() <= 64 << 20, "WAL \(walBytes()) bytes")
-        #expect(store.keptReports.count == sent)
+        #expect(store.keptReports.count == waves * Self.waveSize)
+    }
+
+    static let waveSize = 50
+
+    /// Fifty reports of 30 elements each over four connectors, submitted together (one or two transactions) and
+    /// waited for, within a bound.
+    static func submitWave(prefix: String, to store: EmbeddedStore) {
+        let guids = (0..<30).map { "guid-\($0)-0123456789abcdef0123456789" }
+        let group = DispatchGroup()
+        for index in 0..<waveSize {
+            var report = report(prefix + "\(index)", connector: "c\(index % 4)")
+            report.createdElements = guids
+            group.enter()
+            store.submitReport(report) { _ in group.leave() }
+        }
+        #expect(group.wait(timeout: .now() + 30) == .success)
     }
 
     @Test("a version 2 store is upgraded in place: its reports stay, the index version 3 dropped goes")

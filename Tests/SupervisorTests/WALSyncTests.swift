@@ -127,17 +127,12 @@ struct WALSyncTests {
 
     @Test("with no checkpoint thread the writer checkpoints alone: the WAL reaches the database file and starts over")
     func writerCheckpointsAlone() throws {
-        var template = Array("/tmp/idw-XXXXXX".utf8CString)
-        let directory = String(cString: try #require(mkdtemp(&template)))
+        let directory = try RealProcesses.RetentionTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/store.sqlite"
         let database = try SQLiteDatabase(path: path, readOnly: false)
         try database.execute("PRAGMA journal_mode = WAL; PRAGMA journal_size_limit = 67108864; CREATE TABLE t (v BLOB)")
         let writer = try StoreWriter(database: database, onDurable: { _ in }, checkpointThread: false)
-        func size(_ path: String) -> Int {
-            var info = stat()
-            return stat(path, &info) == 0 ? Int(info.st_size) : 0
-        }
         // A page a row: 26,000 rows take the WAL past the 12,288 frames at which the writer checkpoints twice, so
         // a checkpoint runs in the WAL that started over after the first.
         for _ in 0..<410 {
@@ -155,7 +150,7 @@ struct WALSyncTests {
         }
         let pass = try #require(writer.lastCheckpoint, "the writer never checkpointed")
         #expect(pass.generation >= 1, "the WAL never started over: \(pass)")
-        #expect(size(path) > 32 << 20, "database file \(size(path)) bytes: the WAL was not copied into it")
-        #expect(size(path + "-wal") <= 64 << 20, "WAL \(size(path + "-wal")) bytes")
+        #expect(fileSize(path) > 32 << 20, "database file \(fileSize(path)) bytes: the WAL was not copied into it")
+        #expect(fileSize(path + "-wal") <= 64 << 20, "WAL \(fileSize(path + "-wal")) bytes")
     }
 }

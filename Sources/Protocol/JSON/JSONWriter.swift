@@ -74,29 +74,39 @@ public struct JSONWriter {
     }
 
     public mutating func object(_ members: [String: JSONValue]) {
-        bytes.append(UInt8(ascii: "{"))
-        for (index, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
-            if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            string(member.key)
-            bytes.append(UInt8(ascii: ":"))
-            value(member.value)
-        }
-        bytes.append(UInt8(ascii: "}"))
+        sortedMembers(members) { writer, value in writer.value(value) }
     }
 
     /// A string-valued object, keys sorted as ``object(_:)`` sorts them, without building `JSONValue`s.
     public mutating func stringObject(_ members: [String: String]) {
+        sortedMembers(members) { writer, value in writer.string(value) }
+    }
+
+    /// An array of strings.
+    public mutating func strings(_ values: [String]) {
+        bytes.append(UInt8(ascii: "["))
+        for (index, value) in values.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            string(value)
+        }
+        bytes.append(UInt8(ascii: "]"))
+    }
+
+    /// An object with its keys in sorted order, as `JSONEncoder`'s `.sortedKeys` writes them. One member (a
+    /// report's usual `outcome`) needs no sort, which would allocate an array for every report stored.
+    private mutating func sortedMembers<Value>(_ members: [String: Value], _ write: (inout JSONWriter, Value) -> Void) {
         bytes.append(UInt8(ascii: "{"))
-        if members.count == 1, let (key, value) = members.first {
+        func member(_ key: String, _ value: Value) {
             string(key)
             bytes.append(UInt8(ascii: ":"))
-            string(value)
-        } else if members.count > 1 {
-            for (index, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
+            write(&self, value)
+        }
+        if members.count == 1, let (key, value) = members.first {
+            member(key, value)
+        } else {
+            for (index, entry) in members.sorted(by: { $0.key < $1.key }).enumerated() {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                string(member.key)
-                bytes.append(UInt8(ascii: ":"))
-                string(member.value)
+                member(entry.key, entry.value)
             }
         }
         bytes.append(UInt8(ascii: "}"))

@@ -62,14 +62,6 @@ extension IntegrationReport {
     /// Writes the report as `JSONEncoder` with ``MessageEncoder``'s settings would: sorted keys, dates as epoch
     /// milliseconds, an absent completion date left out.
     public func write(to writer: inout JSONWriter) {
-        func list(_ guids: [String]) {
-            writer.raw("[")
-            for (index, guid) in guids.enumerated() {
-                if index > 0 { writer.raw(",") }
-                writer.string(guid)
-            }
-            writer.raw("]")
-        }
         writer.raw("{")
         writer.key("additionalProperties", first: true)
         writer.stringObject(additionalProperties)
@@ -78,9 +70,9 @@ extension IntegrationReport {
         writer.key("connectorName")
         writer.string(connectorName)
         writer.key("createdElements")
-        list(createdElements)
+        writer.strings(createdElements)
         writer.key("deletedElements")
-        list(deletedElements)
+        writer.strings(deletedElements)
         if let refreshCompletionDate {
             writer.key("refreshCompletionDate")
             writer.int(Int(EpochMillis.int64(refreshCompletionDate)))
@@ -92,7 +84,7 @@ extension IntegrationReport {
         writer.key("serverName")
         writer.string(serverName)
         writer.key("updatedElements")
-        list(updatedElements)
+        writer.strings(updatedElements)
         writer.raw("}")
     }
 }

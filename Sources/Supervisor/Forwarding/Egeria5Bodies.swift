@@ -32,24 +32,13 @@ struct ReportBody: Encodable {
         var writer = JSONWriter(capacity: 320 + (createdElements.count + updatedElements.count + deletedElements.count) * 40)
         func list(_ key: StaticString, _ values: [String]) {
             writer.key(key)
-            writer.raw("[")
-            for (index, value) in values.enumerated() {
-                if index > 0 { writer.raw(",") }
-                writer.string(value)
-            }
-            writer.raw("]")
+            writer.strings(values)
         }
         func millis(_ date: Date) -> Int { Int(Int64((date.timeIntervalSince1970 * 1000).rounded(.down))) }
         writer.raw("{")
         writer.key("additionalProperties", first: true)
-        writer.raw("{")
-        for (index, key) in additionalProperties.keys.sorted().enumerated() {
-            if index > 0 { writer.raw(",") }
-            writer.string(key)
-            writer.raw(":")
-            writer.string(additionalProperties[key]!)
-        }
-        writer.raw("},\"class\":\"IntegrationReportProperties\"")
+        writer.stringObject(additionalProperties)
+        writer.raw(",\"class\":\"IntegrationReportProperties\"")
         writer.key("connectorId")
         writer.string(connectorId)
         writer.key("connectorName")
