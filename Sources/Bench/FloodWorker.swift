@@ -19,6 +19,9 @@ enum FloodWorker {
         let encoder = MessageEncoder()
         let out = LineWriter(fd: 1)
         var sent = 0, acked = 0, start = 0.0
+        // A refill's reports go out in one write(2): a worker in a hurry batches, and the figure is the daemon's, not
+        // this process's system calls (it shares the machine's two cores with the daemon it measures).
+        var pending = JSONWriter(capacity: 64 * 1024)
         func submit() {
             while sent < total && sent - acked < window {
                 sent += 1
@@ -28,16 +31,17 @@ enum FloodWorker {
                                                createdElements: ["guid-\(sent)"], updatedElements: [], deletedElements: [],
                                                additionalProperties: ["outcome": "completed"])
                 // Written by hand, as a worker in a hurry would: the figure is the daemon's, not JSONEncoder's.
-                var writer = JSONWriter(capacity: 512)
-                writer.raw("{\"id\":\"r")
-                writer.int(sent)
-                writer.raw("\",\"jsonrpc\":\"2.0\",\"method\":\"reports/submit\",\"params\":{\"report\":")
-                report.write(to: &writer)
-                writer.raw("}}\n")
-                try? out.write(Data(writer.bytes))
+                pending.raw("{\"id\":\"r")
+                pending.int(sent)
+                pending.raw("\",\"jsonrpc\":\"2.0\",\"method\":\"reports/submit\",\"params\":{\"report\":")
+                report.write(to: &pending)
+                pending.raw("}}\n")
             }
+            guard !pending.bytes.isEmpty else { return }
+            try? out.write(Data(pending.bytes))
+            pending = JSONWriter(capacity: 64 * 1024)
         }
-        FramedInput.readLoop(fd: 0, maxLineLength: LineFramer.defaultMaxLineLength) { event in
+        func handle(_ event: LineFramer.Event) {
             guard case .line(let line) = event else { return }
             // Acknowledgements are most lines: recognised by their bytes, not parsed, since this worker shares the
             // machine's cores with the daemon it measures. Requests from the daemon name a method; an error answer has
@@ -48,8 +52,6 @@ enum FloodWorker {
                     let seconds = Clock.now() - start
                     try? "{\"seconds\":\(seconds)}".write(toFile: resultPath + ".tmp", atomically: false, encoding: .utf8)
                     rename(resultPath + ".tmp", resultPath)
-                } else {
-                    submit()
                 }
                 return
             }
@@ -69,6 +71,16 @@ enum FloodWorker {
             default:
                 break
             }
+        }
+        var framer = LineFramer()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 1)
+        while true {
+            let n = read(0, buffer.baseAddress, buffer.count)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            framer.feed(UnsafeRawBufferPointer(rebasing: buffer[..<n]), handle)
+            // The window refills once per read, not once per acknowledgement.
+            if start > 0 && acked < total { submit() }
         }
         exit(0)
     }

@@ -1,4 +1,5 @@
 import Glibc
+import SystemShims
 
 /// Starts detached POSIX threads, so Protocol and Worker need no Foundation `Thread`.
 ///
@@ -18,9 +19,13 @@ public enum OSThread {
         public var description: String { "cannot start thread \(name): \(String(cString: strerror(errno)))" }
     }
 
-    /// Runs `body` on a new detached thread; `name` says what it is for in errors.
+    /// Runs `body` on a new detached thread; `name` says what it is for in errors and names the thread (the kernel
+    /// keeps 15 bytes) in `top -H`, `ps -L` and profiles.
     public static func start(name: String, _ body: @escaping @Sendable () -> Void) throws(StartError) {
-        let box = Unmanaged.passRetained(Box(body))
+        let box = Unmanaged.passRetained(Box {
+            _ = shim_set_thread_name(name)
+            body()
+        })
         var thread = pthread_t()
         let rc = pthread_create(&thread, nil, { raw in
             let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
