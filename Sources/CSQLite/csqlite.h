@@ -13,6 +13,15 @@ static inline int csqlite_bind_blob(sqlite3_stmt *statement, int index, const vo
     return sqlite3_bind_blob(statement, index, data, bytes, SQLITE_TRANSIENT);
 }
 
+// sqlite3_config is variadic, which Swift does not import. With memory statistics on (the default), every
+// allocation SQLite makes takes one process-wide mutex; this build has no lookaside (SQLITE_OMIT_LOOKASIDE), so
+// that is every small allocation, on every connection's thread. The daemon reads none of those statistics (no
+// sqlite3_memory_used, no soft heap limit: its page caches are capped by cache_size). Must run before SQLite
+// initializes; SQLITE_MISUSE after that, and nothing changes.
+static inline int csqlite_disable_memory_statistics(void) {
+    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 // Extended result codes are macros over other macros, which Swift does not import: the one the daemon makes
 // itself (a failed sync of the WAL, see WALSync), from the header's own definition.
 enum { CSQLITE_IOERR_FSYNC = SQLITE_IOERR_FSYNC };

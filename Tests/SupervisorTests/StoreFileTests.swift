@@ -161,6 +161,28 @@ extension RealProcesses.StoreFileTests {
 }
 
 extension RealProcesses.StoreFileTests {
+    @Test("the writer zeroes deleted reports only where that costs no I/O, and no SQLite allocation takes a global lock")
+    func writerSettings() throws {
+        let directory = try RealProcesses.RetentionTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try EmbeddedStore(directory: directory)
+        let done = DispatchSemaphore(value: 0)
+        let secureDelete = WALSyncTests.Shared<Int?>(nil)
+        store.write({ database in
+            let pragma = try database.statement("PRAGMA secure_delete")
+            return try pragma.step() ? pragma.int(0) : nil
+        }, completion: { result in
+            secureDelete.withLock { $0 = try? result.get() }
+            done.signal()
+        })
+        #expect(done.wait(timeout: .now() + 30) == .success)
+        // 2 is FAST; Debian's build defaults to 1 (on), which writes every freed page through the WAL.
+        #expect(secureDelete.withLock { $0 } == 2)
+        #expect(!SQLiteDatabase.countsAllocations)
+    }
+}
+
+extension RealProcesses.StoreFileTests {
     @Test("the CLI's report queries and retention's read an index in order: none scans the reports or sorts them")
     func reportQueriesUseIndexes() throws {
         let directory = try RealProcesses.RetentionTests.temporaryDirectory()

@@ -33,7 +33,14 @@ final class SQLiteDatabase {
         }
     }
 
+    /// Runs once, before the first connection opens (see `csqlite_disable_memory_statistics`).
+    private static let configured: Void = { _ = csqlite_disable_memory_statistics() }()
+
+    /// Whether SQLite counts its allocations (under its one global mutex); false once ``configured`` ran first.
+    static var countsAllocations: Bool { sqlite3_memory_highwater(0) > 0 }
+
     init(path: String, readOnly: Bool) throws(SQLiteError) {
+        Self.configured
         self.path = path
         var opened: OpaquePointer?
         let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
