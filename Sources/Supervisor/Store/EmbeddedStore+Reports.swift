@@ -38,47 +38,9 @@ extension EmbeddedStore {
     /// Stores a report; `completion(true)` once durable, `completion(false)` for a replay of a stored id.
     /// In forwarding mode a full spool refuses it with a retryable error: the worker keeps it and retries.
     func submitReport(_ report: IntegrationReport, completion: @escaping @Sendable (Result<Bool, RPCError>) -> Void) {
-        var writer = JSONWriter(capacity: report.encodedSizeEstimate)
-        report.write(to: &writer)
-        let body = writer.bytes
-        let forwarding = forwarding, limit = spoolLimitBytes
-        let now = Date()
-        // Every check comes before the first write, and the writes fail only with the whole transaction: no
-        // savepoint needed, which is a fifth of the cost of a report.
-        write(savepoint: false, { [self] database -> Bool in
-            if forwarding {
-                let existing = try database.statement("SELECT 1 FROM reports WHERE report_id = ?").bind(.text(report.reportId))
-                if try existing.step() { return false }
-            }
-            if forwarding, let limit {
-                let waiting = spool.withLock { $0.bytes }
-                if waiting + body.count > limit {
-                    spool.withLock { $0.full = true }
-                    throw RPCError.unavailable("spool full: \(waiting) bytes of reports wait for the access server (limit \(limit)); report not accepted, retry later")
-                }
-            }
-            // A replay of a stored id inserts nothing (checked above in forwarding mode, where a full spool must
-            // not refuse a replay). Its connector's totals, and the retention cap (the connector's oldest delivered
-            // reports make room, so retention keeps pace with any intake), are written once per transaction.
-            return try Self.insert(report, body: body, stored: now, state: forwarding ? .pending : .delivered,
-                                   in: database, tally: &intakeTally.value)
-        }, completion: { [self] result in
-            switch result {
-            case .success(let stored):
-                if stored && forwarding {
-                    spool.withLock { spool in
-                        let current = spool.pending[report.connectorName] ?? (count: 0, bytes: 0)
-                        spool.pending[report.connectorName] = (current.count + 1, current.bytes + body.count)
-                        spool.full = false
-                    }
-                }
-                completion(.success(stored))
-                // Read here, on the sync thread, not on each worker's reading thread, where the lock was contended.
-                if stored { onAccepted.withLock { $0 }?.run() }
-            case .failure(let error as RPCError): completion(.failure(error))
-            case .failure(let error): completion(.failure(.unavailable("report not stored: \(error)")))
-            }
-        })
+        guard let writer else { return completion(.failure(.unavailable("report not stored: the store is open read-only"))) }
+        if let refusal = episode.refusal() { return completion(.failure(refusal)) }
+        writer.submit(ReportWrite(store: self, report: report, completion: completion))
     }
 
     /// Inserts the report's row and adds it to `tally`, which the caller flushes into the connector's totals
