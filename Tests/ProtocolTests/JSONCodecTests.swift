@@ -71,6 +71,22 @@ struct JSONCodecTests {
         #expect(infinite.bytes == Array("null".utf8))
     }
 
+    @Test("integers are written as Swift prints them, at both ends of the range")
+    func integers() {
+        for number in [0, 7, -1, 10, -10, 1_795_940_000_123, Int.max, Int.min, Int.min + 1] {
+            var writer = JSONWriter()
+            writer.int(number)
+            #expect(String(decoding: writer.bytes, as: UTF8.self) == String(number))
+        }
+    }
+
+    @Test("a writer appending to a buffer leaves what was there and adds only its own bytes")
+    func appendsInPlace() {
+        var buffer = Array("[1,".utf8)
+        JSONWriter.append(to: &buffer) { $0.int(2); $0.raw("]") }
+        #expect(String(decoding: buffer, as: UTF8.self) == "[1,2]")
+    }
+
     @Test("an element written by hand (classifications and relationships too) is byte for byte what MessageEncoder writes")
     func elementMatchesEncoder() throws {
         let date = Date(timeIntervalSince1970: 1_795_940_000.123)

@@ -6,6 +6,17 @@ public struct JSONWriter {
 
     public init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
 
+    /// Writes onto the end of `buffer` itself, with no buffer of its own to allocate and copy out of.
+    public static func append(to buffer: inout [UInt8], _ body: (inout JSONWriter) -> Void) {
+        var writer = JSONWriter(capacity: 0)
+        swap(&writer.bytes, &buffer)
+        body(&writer)
+        swap(&writer.bytes, &buffer)
+    }
+
+    /// Bytes that are JSON already (a whole line, to queue).
+    public mutating func raw(_ data: Data) { bytes.append(contentsOf: data) }
+
     public mutating func raw(_ text: StaticString) {
         bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
@@ -46,7 +57,20 @@ public struct JSONWriter {
         bytes.append(contentsOf: json)
     }
 
-    public mutating func int(_ value: Int) { bytes.append(contentsOf: String(value).utf8) }
+    /// Digits written in place: `String(value)` first was a tenth of reading a report (its dates, in milliseconds).
+    public mutating func int(_ value: Int) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var start = digits.count
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            bytes.append(contentsOf: digits[start...])
+        }
+    }
 
     /// A finite double as Swift prints it (shortest round-trip form, valid JSON); a non-finite one as null,
     /// which JSON cannot hold otherwise.

@@ -17,8 +17,8 @@ final class WorkerConnection: Sendable {
     private let maxQueuedBytes: Int
 
     private struct State {
-        var queue: [Data] = []
-        var queuedBytes = 0
+        /// Lines waiting, back to back: a line is copied in, or written in place, with no buffer of its own.
+        var queue: [UInt8] = []
         var closed = false
         var broken = false
         /// The writer is awake (writing or about to look at the queue): no need to signal it.
@@ -37,10 +37,16 @@ final class WorkerConnection: Sendable {
     /// Queues a line for the worker; false if it was dropped (connection closed, broken or far behind).
     @discardableResult
     func send(_ line: Data) -> Bool {
+        send(reserving: line.count) { $0.raw(line) }
+    }
+
+    /// Queues the line `write` writes (ending in `\n`), in place in the queue: the answer to every report goes
+    /// this way, with no allocation of its own. `reserving` is about its length, for the queue's limit.
+    @discardableResult
+    func send(reserving byteCount: Int, _ write: (inout JSONWriter) -> Void) -> Bool {
         let (accepted, mustWake) = state.withLock { state -> (Bool, Bool) in
-            guard !state.closed, !state.broken, state.queuedBytes + line.count <= maxQueuedBytes else { return (false, false) }
-            state.queue.append(line)
-            state.queuedBytes += line.count
+            guard !state.closed, !state.broken, state.queue.count + byteCount <= maxQueuedBytes else { return (false, false) }
+            JSONWriter.append(to: &state.queue, write)
             // One wake-up per burst, not per line: a busy writer drains the queue before it sleeps again.
             defer { state.writing = true }
             return (true, !state.writing)
@@ -60,24 +66,23 @@ final class WorkerConnection: Sendable {
     }
 
     private func writeLoop() {
+        // The queue and this buffer trade places at each turn, so both keep their capacity (up to a bound).
+        var batch: [UInt8] = []
         while true {
             wake.wait()
             while true {
-                let (batch, closed) = state.withLock { state -> ([Data], Bool) in
-                    defer { state.queue.removeAll(keepingCapacity: true); state.queuedBytes = 0 }
+                let closed = state.withLock { state -> Bool in
                     if state.queue.isEmpty && !state.closed { state.writing = false }
-                    return (state.queue, state.closed)
+                    swap(&state.queue, &batch)
+                    return state.closed
                 }
                 if batch.isEmpty && !closed { break }
-                if !batch.isEmpty {
-                    var joined = Data()
-                    joined.reserveCapacity(batch.reduce(0) { $0 + $1.count })
-                    batch.forEach { joined.append($0) }
-                    if !write(joined) {
-                        // EPIPE or cancelled: the worker is gone; its exit event follows. Nothing more can be written.
-                        state.withLock { $0.broken = true }
-                    }
+                if !batch.isEmpty && !write(batch) {
+                    // EPIPE or cancelled: the worker is gone; its exit event follows. Nothing more can be written.
+                    state.withLock { $0.broken = true }
                 }
+                // A burst's buffer is kept for the next, unless it was a large one.
+                if batch.capacity > 1 << 20 { batch = [] } else { batch.removeAll(keepingCapacity: true) }
                 if closed || state.withLock({ $0.broken }) {
                     Glibc.close(fd)
                     return
@@ -87,7 +92,7 @@ final class WorkerConnection: Sendable {
     }
 
     /// Writes all of `data`, waiting for room while the incarnation lasts; false on error or cancellation.
-    private func write(_ data: Data) -> Bool {
+    private func write(_ data: [UInt8]) -> Bool {
         data.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {

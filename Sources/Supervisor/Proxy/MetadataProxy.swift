@@ -168,19 +168,19 @@ struct Replier: Sendable {
     let id: RequestID
     let encoder: MessageEncoder
 
-    /// The `reports/submit` answer, written by hand: it is sent once per report, and JSONEncoder costs more
-    /// than the rest of the reply path together.
+    /// The `reports/submit` answer, written by hand straight into the connection's queue: it is sent once per
+    /// report, and JSONEncoder costs more than the rest of the reply path together.
     func sendSubmitResult(reportId: String, stored: Bool) {
-        var writer = JSONWriter(capacity: 96 + reportId.utf8.count)
-        writer.raw("{\"id\":")
-        switch id {
-        case .number(let n): writer.int(n)
-        case .string(let s): writer.string(s)
+        connection.send(reserving: 96 + reportId.utf8.count) { writer in
+            writer.raw("{\"id\":")
+            switch id {
+            case .number(let n): writer.int(n)
+            case .string(let s): writer.string(s)
+            }
+            writer.raw(",\"jsonrpc\":\"2.0\",\"result\":{\"reportId\":")
+            writer.string(reportId)
+            writer.raw(stored ? ",\"stored\":true}}\n" : ",\"stored\":false}}\n")
         }
-        writer.raw(",\"jsonrpc\":\"2.0\",\"result\":{\"reportId\":")
-        writer.string(reportId)
-        writer.raw(stored ? ",\"stored\":true}}\n" : ",\"stored\":false}}\n")
-        connection.send(Data(writer.bytes))
     }
 
     /// One page of a `metadata/findElements` answer, written by hand and kept under

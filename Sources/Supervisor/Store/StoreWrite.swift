@@ -1,6 +1,6 @@
 /// One ``EmbeddedStore/write(savepoint:_:completion:)`` as the writer runs it: the body, the completion and the
-/// result between them in one object. Built from closures around a shared box, the same took five allocations,
-/// for every report.
+/// result between them in one object. Built from closures around a shared box, the same took five allocations
+/// for every write. Reports, the most frequent write, have their own concrete ``ReportWrite``.
 final class StoreWrite<T: Sendable>: StoreOperation, @unchecked Sendable {
     private let savepoint: Bool
     private let body: @Sendable (SQLiteDatabase) throws -> T
