@@ -170,5 +170,49 @@ extension RealProcesses {
             #expect(try EmbeddedStore(directory: directory, readOnly: true).reports().map(\.reportId) == ["r1"])
             #expect(reopened.totals(connectorName: "c").reports == 1)
         }
+
+        @Test("reports that wait together are inserted several to a statement, and each is answered as if alone: replays and repeats are not stored twice")
+        func groupedReports() throws {
+            var template = Array("/tmp/idj-XXXXXX".utf8CString)
+            let directory = String(cString: try #require(mkdtemp(&template)))
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let store = try EmbeddedStore(directory: directory)
+            func report(_ id: String, _ connector: String) -> IntegrationReport {
+                IntegrationReport(reportId: id, serverName: "s", connectorId: connector + "-id", connectorName: connector, refreshStartDate: Date(),
+                                  refreshCompletionDate: Date(), createdElements: ["g"], updatedElements: [], deletedElements: [],
+                                  additionalProperties: [:])
+            }
+            RealProcesses.RetentionTests.submit(store, report("old", "c0"))
+            // 70 new reports, a replay of a stored one, and two repeats: one within the first statement's 32 rows,
+            // one of a report the first statement stored (73 rows: statements of 32, 32, 8 and 1).
+            var ids = (0..<70).map { "new-\($0)" }
+            ids.insert("old", at: 10)
+            ids.insert("new-20", at: 25)
+            ids.insert("new-3", at: 40)
+            let expected = ids.enumerated().map { index, id in id != "old" && !ids[..<index].contains(id) }
+            // The writer is held inside a transaction while every report queues, so they share the next one.
+            let gate = DispatchSemaphore(value: 0), held = DispatchSemaphore(value: 0)
+            store.write({ _ in
+                held.signal()
+                _ = gate.wait(timeout: .now() + 30)
+            }, completion: { _ in })
+            #expect(held.wait(timeout: .now() + 30) == .success)
+            let answers = Mutex([Bool?](repeating: nil, count: ids.count))
+            let group = DispatchGroup()
+            for (index, id) in ids.enumerated() {
+                group.enter()
+                store.submitReport(report(id, "c\(index % 3)")) { result in
+                    answers.withLock { $0[index] = try? result.get() }
+                    group.leave()
+                }
+            }
+            gate.signal()
+            #expect(group.wait(timeout: .now() + 30) == .success)
+            #expect(answers.withLock { $0 } == expected)
+            let stored = try EmbeddedStore(directory: directory, readOnly: true).reports().map(\.reportId)
+            #expect(stored.count == 71)
+            #expect(Set(stored) == Set(["old"] + (0..<70).map { "new-\($0)" }))
+            #expect((0..<3).map { store.totals(connectorName: "c\($0)").reports }.reduce(0, +) == 71)
+        }
     }
 }

@@ -48,16 +48,44 @@ extension EmbeddedStore {
     /// through here too.
     static func insert(_ report: IntegrationReport, body: [UInt8], stored: Date, state: StoreSchema.ReportState,
                        in database: SQLiteDatabase, tally: inout ReportTally) throws -> Bool {
-        let time = Int(EpochMillis.int64(report.refreshCompletionDate ?? report.refreshStartDate))
-        let storedMillis = Int(EpochMillis.int64(stored))
-        try database.statement("""
-            INSERT OR IGNORE INTO reports (report_id, connector, time_ms, stored_ms, state, forwarded_ms, bytes, body)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """).bind(.text(report.reportId), .text(report.connectorName), .int(time), .int(storedMillis), .int(state.rawValue),
-                      state == .pending ? .null : .int(storedMillis), .int(body.count), .bytes(body)).run()
+        let statement = try database.statement(insertSQL(rows: 1))
+        try bindRow(report, body: body, stored: stored, state: state, at: 1, of: statement)
+        try statement.run()
         guard database.changes > 0 else { return false }
         tally.add(report)
         return true
+    }
+
+    /// The report insert for `rows` rows in one statement (one of ``insertStatementRows``).
+    static func insertSQL(rows: Int) -> String {
+        insertStatements.first { $0.rows == rows }?.sql ?? insertRows(rows)
+    }
+
+    /// How many reports one INSERT statement takes when that many wait, largest first: the statement's own cost
+    /// (opening and closing a cursor for the table and each index, stepping, resetting) is then paid once for
+    /// all of them.
+    static let insertStatementRows = [32, 8, 1]
+
+    private static let insertStatements = insertStatementRows.map { (rows: $0, sql: insertRows($0)) }
+
+    private static func insertRows(_ rows: Int) -> String {
+        "INSERT OR IGNORE INTO reports (report_id, connector, time_ms, stored_ms, state, forwarded_ms, bytes, body) VALUES "
+            + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
+    }
+
+    /// Binds one report's eight values from parameter `first` on.
+    static func bindRow(_ report: IntegrationReport, body: [UInt8], stored: Date, state: StoreSchema.ReportState,
+                        at first: Int32, of statement: SQLiteDatabase.Statement) throws(SQLiteDatabase.SQLiteError) {
+        let time = Int(EpochMillis.int64(report.refreshCompletionDate ?? report.refreshStartDate))
+        let storedMillis = Int(EpochMillis.int64(stored))
+        try statement.bind(at: first, .text(report.reportId))
+        try statement.bind(at: first + 1, .text(report.connectorName))
+        try statement.bind(at: first + 2, .int(time))
+        try statement.bind(at: first + 3, .int(storedMillis))
+        try statement.bind(at: first + 4, .int(state.rawValue))
+        try statement.bind(at: first + 5, state == .pending ? .null : .int(storedMillis))
+        try statement.bind(at: first + 6, .int(body.count))
+        try statement.bind(at: first + 7, .bytes(body))
     }
 
     func reports(_ query: ReportQuery = ReportQuery()) -> [IntegrationReport] {

@@ -39,6 +39,58 @@ final class ReportWrite: StoreOperation, @unchecked Sendable {
         return nil
     }
 
+    /// Runs reports that wait together, in order, as `run` would run each, but several to an INSERT statement.
+    /// In forwarding mode each checks the spool before it is stored, so each runs alone.
+    static func run(_ writes: [ReportWrite], in database: SQLiteDatabase) -> SQLiteDatabase.SQLiteError? {
+        guard writes.count > 1, let store = writes.first?.store, !store.forwarding else {
+            for write in writes { if let failure = write.run(database) { return failure } }
+            return nil
+        }
+        var start = 0
+        while start < writes.count {
+            let rows = EmbeddedStore.insertStatementRows.first { $0 <= writes.count - start } ?? 1
+            let chunk = writes[start..<start + rows]
+            start += rows
+            do throws(SQLiteDatabase.SQLiteError) {
+                try insert(chunk, store: store, in: database)
+            } catch where error.isStorageFailure {
+                return error
+            } catch {
+                // The failed statement undid itself; each report then runs alone, so that it fails alone.
+                for write in chunk { if let failure = write.run(database) { return failure } }
+            }
+        }
+        return nil
+    }
+
+    private static func insert(_ chunk: ArraySlice<ReportWrite>, store: EmbeddedStore,
+                               in database: SQLiteDatabase) throws(SQLiteDatabase.SQLiteError) {
+        defer { database.resetAll() }
+        let statement = try database.statement(EmbeddedStore.insertSQL(rows: chunk.count))
+        var parameter: Int32 = 1
+        for write in chunk {
+            try EmbeddedStore.bindRow(write.report, body: write.body, stored: write.received, state: .delivered, at: parameter, of: statement)
+            parameter += 8
+        }
+        try statement.run()
+        let inserted = database.changes
+        // Some were replays of stored ids (or came twice in this chunk; the first is stored). The rows this
+        // statement stored are the newest `inserted` rowids: each new row takes the next.
+        var stored: Set<String>?
+        if inserted > 0 && inserted < chunk.count {
+            let last = database.lastInsertRowID
+            let rows = try database.statement("SELECT report_id FROM reports WHERE seq > ? AND seq <= ?").bind(.int(last - inserted), .int(last))
+            var ids = Set<String>()
+            while try rows.step() { ids.insert(rows.text(0)) }
+            stored = ids
+        }
+        for write in chunk {
+            let isStored = inserted == chunk.count || stored?.remove(write.report.reportId) != nil
+            write.outcome = .success(isStored)
+            if isStored { store.intakeTally.value.add(write.report) }
+        }
+    }
+
     private func insert(_ database: SQLiteDatabase) throws -> Bool {
         let forwarding = store.forwarding
         if forwarding {

@@ -97,6 +97,9 @@ final class SQLiteDatabase {
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     var changes: Int { Int(sqlite3_changes(handle)) }
 
+    /// The rowid of the last row an INSERT on this connection stored (rows an `OR IGNORE` skipped do not count).
+    var lastInsertRowID: Int { Int(sqlite3_last_insert_rowid(handle)) }
+
     /// The WAL's length in frames after this connection's last commit, once ``trackWALFrames()`` has run.
     private(set) var walFrames = 0
 

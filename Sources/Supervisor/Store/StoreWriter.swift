@@ -114,10 +114,19 @@ final class StoreWriter: Sendable {
         if failure == nil {
             do throws(SQLiteDatabase.SQLiteError) { try database.statement("BEGIN IMMEDIATE").run() } catch { failure = error }
         }
-        if failure == nil {
-            for operation in batch {
-                failure = operation.run(database)
-                if failure != nil { break }
+        var next = 0
+        while failure == nil && next < batch.count {
+            // Reports that wait one after another are inserted several to a statement (see ReportWrite).
+            var reports: [ReportWrite] = []
+            while next < batch.count, let report = batch[next] as? ReportWrite {
+                reports.append(report)
+                next += 1
+            }
+            if !reports.isEmpty {
+                failure = ReportWrite.run(reports, in: database)
+            } else {
+                failure = batch[next].run(database)
+                next += 1
             }
         }
         if failure == nil {
