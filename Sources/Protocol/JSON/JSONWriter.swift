@@ -57,7 +57,7 @@ public struct JSONWriter {
         bytes.append(contentsOf: json)
     }
 
-    /// Digits written in place: `String(value)` first was a tenth of reading a report (its dates, in milliseconds).
+    /// Digits written in place: making a `String` first was a tenth of a reading thread's profile (a report's dates).
     public mutating func int(_ value: Int) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
         var magnitude = value.magnitude

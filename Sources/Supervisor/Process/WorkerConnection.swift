@@ -81,8 +81,9 @@ final class WorkerConnection: Sendable {
                     // EPIPE or cancelled: the worker is gone; its exit event follows. Nothing more can be written.
                     state.withLock { $0.broken = true }
                 }
-                // A burst's buffer is kept for the next, unless it was a large one.
-                if batch.capacity > 1 << 20 { batch = [] } else { batch.removeAll(keepingCapacity: true) }
+                // A burst's buffer is kept for the next (512 acknowledgements take 46 KB), unless it was larger: a
+                // page of elements must not stay allocated for every worker that ever asked for one.
+                if batch.capacity > 64 << 10 { batch = [] } else { batch.removeAll(keepingCapacity: true) }
                 if closed || state.withLock({ $0.broken }) {
                     Glibc.close(fd)
                     return
