@@ -63,6 +63,39 @@ extension RealProcesses {
             #expect(Set(store.reports(.init(connectorName: "c")).map(\.reportId)) == Set((35..<45).map { "r\($0)" }))
         }
 
+        @Test("at the cap a dead-lettered report goes with its dead letter; one still kept keeps its own")
+        func capTakesDeadLetters() throws {
+            let directory = try Self.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            var settings = StoreSettings()
+            settings.retention.maxReportsPerConnector = 3
+            let store = try EmbeddedStore(directory: directory, forwarding: true, settings: settings)
+            for index in 0..<4 { Self.submit(store, Self.report(index)) }
+            for (index, id) in ["r0", "r1", "r2", "r3"].enumerated() {
+                let done = DispatchSemaphore(value: 0)
+                if index < 3 {
+                    store.markDeadLettered(id, reason: "rejected") { _ in done.signal() }
+                } else {
+                    store.markForwarded(id) { _ in done.signal() }
+                }
+                done.wait()
+            }
+            // While all four waited none could go; r4 takes the connector two past its cap: r0 and r1 go.
+            Self.submit(store, Self.report(4))
+            func deadLetters() -> [String] {
+                store.read([]) { database in
+                    let rows = try database.statement("SELECT report_id FROM dead_letters ORDER BY report_id")
+                    var ids: [String] = []
+                    while try rows.step() { ids.append(rows.text(0)) }
+                    return ids
+                }
+            }
+            #expect(Set(store.reports(.init(connectorName: "c")).map(\.reportId)) == ["r2", "r3", "r4"])
+            #expect(deadLetters() == ["r2"])
+            #expect(store.totals(connectorName: "c").reports == 5)
+            #expect(store.keptReports.count == 3)
+        }
+
         @Test("a burst of reports shares transactions: per-connector totals count each once and the cap keeps the newest")
         func burstAtTheCap() throws {
             let directory = try Self.temporaryDirectory()
