@@ -73,7 +73,10 @@ extension EmbeddedStore {
             + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
     }
 
-    /// Binds one report's eight values from parameter `first` on.
+    /// The values a report's row takes in the insert, which ``bindRow(_:body:stored:state:at:of:)`` binds.
+    static let insertColumns: Int32 = 8
+
+    /// Binds one report's ``insertColumns`` values from parameter `first` on.
     static func bindRow(_ report: IntegrationReport, body: [UInt8], stored: Date, state: StoreSchema.ReportState,
                         at first: Int32, of statement: SQLiteDatabase.Statement) throws(SQLiteDatabase.SQLiteError) {
         let time = Int(EpochMillis.int64(report.refreshCompletionDate ?? report.refreshStartDate))

@@ -70,7 +70,7 @@ final class ReportWrite: StoreOperation, @unchecked Sendable {
         var parameter: Int32 = 1
         for write in chunk {
             try EmbeddedStore.bindRow(write.report, body: write.body, stored: write.received, state: .delivered, at: parameter, of: statement)
-            parameter += 8
+            parameter += EmbeddedStore.insertColumns
         }
         try statement.run()
         let inserted = database.changes
