@@ -20,13 +20,19 @@ extension RealProcesses {
         static func submit(_ store: EmbeddedStore, _ report: IntegrationReport) {
             let done = DispatchSemaphore(value: 0)
             store.submitReport(report) { _ in done.signal() }
-            done.wait()
+            #expect(done.wait(timeout: .now() + 30) == .success, "report \(report.reportId) never answered")
         }
 
         static func forward(_ store: EmbeddedStore, _ id: String) {
             let done = DispatchSemaphore(value: 0)
             store.markForwarded(id) { _ in done.signal() }
-            done.wait()
+            #expect(done.wait(timeout: .now() + 30) == .success, "\(id) never marked forwarded")
+        }
+
+        static func deadLetter(_ store: EmbeddedStore, _ id: String) {
+            let done = DispatchSemaphore(value: 0)
+            store.markDeadLettered(id, reason: "rejected") { _ in done.signal() }
+            #expect(done.wait(timeout: .now() + 30) == .success, "\(id) never marked dead-lettered")
         }
 
         static func temporaryDirectory() throws -> String {
@@ -71,15 +77,8 @@ extension RealProcesses {
             settings.retention.maxReportsPerConnector = 3
             let store = try EmbeddedStore(directory: directory, forwarding: true, settings: settings)
             for index in 0..<4 { Self.submit(store, Self.report(index)) }
-            for (index, id) in ["r0", "r1", "r2", "r3"].enumerated() {
-                let done = DispatchSemaphore(value: 0)
-                if index < 3 {
-                    store.markDeadLettered(id, reason: "rejected") { _ in done.signal() }
-                } else {
-                    store.markForwarded(id) { _ in done.signal() }
-                }
-                done.wait()
-            }
+            for id in ["r0", "r1", "r2"] { Self.deadLetter(store, id) }
+            Self.forward(store, "r3")
             // While all four waited none could go; r4 takes the connector two past its cap: r0 and r1 go.
             Self.submit(store, Self.report(4))
             func deadLetters() -> [String] {

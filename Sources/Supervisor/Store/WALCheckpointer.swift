@@ -12,8 +12,8 @@ import Synchronization
 /// Only the writer can start the WAL over, and only when a transaction begins with every frame already in the
 /// database file, which a checkpoint running beside a busy writer never quite reaches. So once a pass left at
 /// most ``tailFrames`` behind, the writer stops asking for passes and copies that tail itself, a few
-/// milliseconds, and its next transaction starts the WAL over. Should this thread fall behind (or fail to start), the writer checkpoints
-/// everything itself at ``limitFrames``, as SQLite did, so the WAL stays bounded.
+/// milliseconds, and its next transaction starts the WAL over. Should this thread fall behind (or fail to
+/// start), the writer checkpoints everything itself at ``limitFrames``, as SQLite did, so the WAL stays bounded.
 final class WALCheckpointer: Sendable {
     /// A WAL this long (16 MiB) asks for a pass.
     static let startFrames = 4_096
