@@ -125,6 +125,60 @@ extension RealProcesses {
             #expect(store.keptReports.count == 14)
         }
 
+        @Test("at its cap a connector's oldest go with a 64th of the cap besides, so the next deletes wait that many reports")
+        func capHeadroom() throws {
+            let directory = try Self.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            var settings = StoreSettings()
+            settings.retention.maxReportsPerConnector = 128
+            #expect(ReportTally.headroom(maxKept: 128) == 2)
+            let store = try EmbeddedStore(directory: directory, settings: settings)
+            func kept() -> [String] { store.reports(.init(connectorName: "c")).map(\.reportId) }
+            for index in 0..<128 { Self.submit(store, Self.report(index)) }
+            #expect(kept() == (0..<128).map { "r\($0)" })
+            // One past the cap: r0 goes, and r1 and r2 with it.
+            Self.submit(store, Self.report(128))
+            #expect(kept() == (3...128).map { "r\($0)" })
+            // Two more fit under the cap again; the third takes it past, and three more go.
+            for index in 129...130 { Self.submit(store, Self.report(index)) }
+            #expect(kept().count == 128)
+            Self.submit(store, Self.report(131))
+            #expect(kept() == (6...131).map { "r\($0)" })
+            #expect(store.keptReports.count == 126)
+            #expect(store.totals(connectorName: "c").reports == 132)
+        }
+
+        @Test("one transaction over 40 connectors: each connector's totals and cap are exact (upserts of 32 and 8 rows)")
+        func manyConnectorsInOneTransaction() throws {
+            let directory = try Self.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            var settings = StoreSettings()
+            settings.retention.maxReportsPerConnector = 2
+            let store = try EmbeddedStore(directory: directory, settings: settings)
+            for connector in 0..<40 { Self.submit(store, Self.report(1_000 + connector, connector: "c\(connector)")) }
+            // The writer is held while 120 reports queue, so one transaction takes them all.
+            let gate = DispatchSemaphore(value: 0), held = DispatchSemaphore(value: 0)
+            store.write({ _ in
+                held.signal()
+                _ = gate.wait(timeout: .now() + 30)
+            }, completion: { _ in })
+            #expect(held.wait(timeout: .now() + 30) == .success)
+            let group = DispatchGroup()
+            for index in 0..<120 {
+                group.enter()
+                store.submitReport(Self.report(index, connector: "c\(index % 40)")) { _ in group.leave() }
+            }
+            gate.signal()
+            #expect(group.wait(timeout: .now() + 30) == .success)
+            for connector in 0..<40 {
+                let kept = store.reports(.init(connectorName: "c\(connector)")).map(\.reportId)
+                #expect(kept == ["r\(connector + 40)", "r\(connector + 80)"], "c\(connector) keeps its newest two: \(kept)")
+                let totals = store.totals(connectorName: "c\(connector)")
+                #expect(totals.reports == 4 && totals.created == 4 && totals.lastReportId == "r\(connector + 80)", "c\(connector): \(totals)")
+            }
+            #expect(store.keptReports.count == 80)
+        }
+
         @Test("past maxAgeDays, forwarded reports go in batches of at most 500; waiting ones stay however old")
         func byAge() throws {
             let directory = try Self.temporaryDirectory()

@@ -23,37 +23,76 @@ struct ReportTally {
 
     mutating func reset() { deltas.removeAll(keepingCapacity: true) }
 
-    /// Adds the deltas to `connector_totals`; when `maxKept` is given, first deletes each connector's oldest
-    /// reports no longer waiting for the access server until it keeps at most `maxKept`. Empties the tally.
+    /// Adds the deltas to `connector_totals`; when `maxKept` is given, then deletes the oldest reports no longer
+    /// waiting for the access server of each connector that keeps more than `maxKept`, down to `maxKept` less
+    /// its ``headroom(maxKept:)``. Empties the tally.
     ///
-    /// Per connector that is a read of its kept count, a delete when it is over its cap and one upsert that
-    /// lowers the count by what was deleted. With 100 connectors at their cap every transaction runs this for
-    /// each of them, so the dead letters' delete (only forwarding makes them) and a separate update of the count
-    /// are left out.
+    /// With 100 connectors at their cap every transaction runs this for each of them, so it is few statements:
+    /// the upserts go several connectors to a statement, each returning the connector's new kept count, and a
+    /// connector's delete (and the update lowering its count by what went) runs only once it has used up its
+    /// headroom. Dead letters are deleted only when any exist (only forwarding makes them).
     mutating func flush(into database: SQLiteDatabase, maxKept: Int?) throws(SQLiteDatabase.SQLiteError) {
         defer { reset() }
-        // Whether any dead letter exists, asked once a transaction and only when a connector is over its cap.
-        var deadLetters: Bool?
-        for (connector, delta) in deltas {
-            var deleted = 0
-            if let maxKept {
-                let kept = try database.statement("SELECT kept FROM connector_totals WHERE connector = ?").bind(.text(connector))
-                let excess = (try kept.step() ? kept.int(0) : 0) + delta.reports - maxKept
-                if excess > 0 {
-                    let any: Bool
-                    if let known = deadLetters { any = known } else { any = try Self.anyDeadLetters(in: database) }
-                    deadLetters = any
-                    deleted = try Self.deleteOldestDelivered(excess, connector: connector, deadLetters: any, in: database)
-                }
+        var crowded: [(connector: String, kept: Int)] = []
+        var rest = deltas[...]
+        while !rest.isEmpty {
+            let rows = Self.upsertStatementRows.first { $0 <= rest.count } ?? 1
+            let statement = try database.statement(Self.upsertSQL(rows: rows))
+            var parameter: Int32 = 0
+            for (connector, delta) in rest.prefix(rows) {
+                // Added to reports and, till retention deletes some, to those kept.
+                try statement.bind(at: parameter + 1, .text(connector))
+                try statement.bind(at: parameter + 2, .int(delta.reports))
+                try statement.bind(at: parameter + 3, .int(delta.reports))
+                try statement.bind(at: parameter + 4, .int(delta.created))
+                try statement.bind(at: parameter + 5, .int(delta.updated))
+                try statement.bind(at: parameter + 6, .int(delta.deleted))
+                try statement.bind(at: parameter + 7, .text(delta.lastReportId))
+                parameter += Self.upsertColumns
             }
-            try database.statement("""
-                INSERT INTO connector_totals (connector, reports, kept, created, updated, deleted, last_report_id) VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT(connector) DO UPDATE SET reports = reports + excluded.reports, kept = kept + excluded.kept,
-                    created = created + excluded.created, updated = updated + excluded.updated, deleted = deleted + excluded.deleted,
-                    last_report_id = excluded.last_report_id
-                """).bind(.text(connector), .int(delta.reports), .int(delta.reports - deleted), .int(delta.created), .int(delta.updated),
-                          .int(delta.deleted), .text(delta.lastReportId)).run()
+            rest = rest.dropFirst(rows)
+            while try statement.step() {
+                if let maxKept, statement.int(1) > maxKept { crowded.append((statement.text(0), statement.int(1))) }
+            }
         }
+        guard let maxKept, !crowded.isEmpty else { return }
+        let deadLetters = try Self.anyDeadLetters(in: database)
+        for (connector, kept) in crowded {
+            let deleted = try Self.deleteOldestDelivered(kept - maxKept + Self.headroom(maxKept: maxKept), connector: connector,
+                                                        deadLetters: deadLetters, in: database)
+            if deleted > 0 {
+                try database.statement("UPDATE connector_totals SET kept = kept - ? WHERE connector = ?").bind(.int(deleted), .text(connector)).run()
+            }
+        }
+    }
+
+    /// How far below its cap a connector's deletes take it: a 64th of the cap, so that a connector at its cap
+    /// runs its delete once every that many reports rather than in every transaction. Each delete then takes
+    /// a run of neighbouring rows and index entries, in pages that a transaction writes once.
+    static func headroom(maxKept: Int) -> Int { maxKept / 64 }
+
+    /// How many connectors' totals one upsert statement takes, largest first (as ``EmbeddedStore/insertStatementRows``).
+    static let upsertStatementRows = [32, 8, 1]
+
+    /// The values one connector's row takes in the upsert.
+    static let upsertColumns: Int32 = 7
+
+    private static let upsertStatements = upsertStatementRows.map { (rows: $0, sql: upsertRows($0)) }
+
+    static func upsertSQL(rows: Int) -> String { upsertStatements.first { $0.rows == rows }?.sql ?? upsertRows(rows) }
+
+    /// Adds each row's counts to its connector's totals (`kept` by the reports added) and returns the
+    /// connector and its new kept count.
+    private static func upsertRows(_ rows: Int) -> String {
+        "INSERT INTO connector_totals (connector, reports, kept, created, updated, deleted, last_report_id) VALUES "
+            + Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
+            + """
+
+            ON CONFLICT(connector) DO UPDATE SET reports = reports + excluded.reports, kept = kept + excluded.kept,
+                created = created + excluded.created, updated = updated + excluded.updated, deleted = deleted + excluded.deleted,
+                last_report_id = excluded.last_report_id
+            RETURNING connector, kept
+            """
     }
 
     /// A connector's (`?1`) oldest `?2` reports no longer waiting for the access server, read from
