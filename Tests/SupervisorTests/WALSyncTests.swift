@@ -36,14 +36,19 @@ struct WALSyncTests {
     }
 
     /// A writer on a fresh WAL database with one table; its reads use a second connection, as the store's do.
-    static func writer(_ gate: Gate, failures: Shared<[String]>) throws -> (StoreWriter, SQLiteDatabase, String) {
+    /// `commits` counts the transactions that reached their commit; `topUpSeconds` as the writer's.
+    static func writer(_ gate: Gate, failures: Shared<[String]>, commits: Shared<Int> = Shared(0),
+                       topUpSeconds: Double = 0) throws -> (StoreWriter, SQLiteDatabase, String) {
         var template = Array("/tmp/idw-XXXXXX".utf8CString)
         let directory = String(cString: try #require(mkdtemp(&template)))
         let database = try SQLiteDatabase(path: directory + "/store.sqlite", readOnly: false)
         try database.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; CREATE TABLE t (v INTEGER)")
-        let writer = try StoreWriter(database: database, onDurable: { error in
+        let writer = try StoreWriter(database: database, beforeCommit: { _ in
+            commits.withLock { $0 += 1 }
+            return nil
+        }, onDurable: { error in
             if let error { failures.withLock { $0.append(error.message) } }
-        }, syncFile: gate.sync)
+        }, syncFile: gate.sync, topUpSeconds: topUpSeconds)
         return (writer, try SQLiteDatabase(path: directory + "/store.sqlite", readOnly: true), directory)
     }
 
@@ -97,6 +102,39 @@ struct WALSyncTests {
         #expect(finished.withLock { $0 } == [1, 2, 3])
         #expect(gate.calls.withLock { $0 } == 2, "two syncs for three transactions")
         #expect(failures.withLock { $0 }.isEmpty)
+    }
+
+    @Test("what queues while a transaction runs joins it, so one commit takes both; without a top-up time it waits for the next")
+    func queuedWhileRunningJoins() throws {
+        for topUp in [60.0, 0] {
+            let gate = Gate(), failures = Shared<[String]>([]), commits = Shared(0)
+            let (writer, reader, directory) = try Self.writer(gate, failures: failures, commits: commits, topUpSeconds: topUp)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            // Syncs are not held here: one pass for each there could be.
+            for _ in 0..<3 { gate.release.signal() }
+            let finished = Shared<[Int]>([])
+            func insert(_ value: Int) -> StoreWriter.Operation {
+                Self.insert(value) { error in if error == nil { finished.withLock { $0.append(value) } } }
+            }
+            // 2 and 3 are queued while the writer runs 1 (held until they are).
+            let hold = DispatchSemaphore(value: 0), holding = DispatchSemaphore(value: 0)
+            writer.submit(StoreWriter.Operation(run: { database in
+                holding.signal()
+                hold.wait()
+                do throws(SQLiteDatabase.SQLiteError) { try database.statement("INSERT INTO t (v) VALUES (1)").run() } catch { return error }
+                return nil
+            }, finish: { error in if error == nil { finished.withLock { $0.append(1) } } }))
+            #expect(holding.wait(timeout: .now() + 10) == .success)
+            writer.submit(insert(2))
+            writer.submit(insert(3))
+            hold.signal()
+            let until = Date().addingTimeInterval(10)
+            while finished.withLock({ $0.count }) < 3 && Date() < until { usleep(1_000) }
+            #expect(finished.withLock { $0 } == [1, 2, 3], "top-up \(topUp) s")
+            #expect(try Self.count(reader) == 3)
+            #expect(commits.withLock { $0 } == (topUp > 0 ? 1 : 2), "top-up \(topUp) s: \(commits.withLock { $0 }) commits")
+            #expect(failures.withLock { $0 }.isEmpty)
+        }
     }
 
     @Test("a failed sync fails its acknowledgements and refuses every later write, naming the file")

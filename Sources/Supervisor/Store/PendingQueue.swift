@@ -26,10 +26,19 @@ final class PendingQueue<Item>: @unchecked Sendable {
 
     /// Takes up to `max` in order; an empty answer means the consumer goes to sleep.
     func take(max: Int) -> [Item] {
+        takeUpTo(max, sleepingIfEmpty: true)
+    }
+
+    /// Takes up to `max` in order, for a consumer that stays awake whatever the answer.
+    func takeMore(max: Int) -> [Item] {
+        takeUpTo(max, sleepingIfEmpty: false)
+    }
+
+    private func takeUpTo(_ max: Int, sleepingIfEmpty: Bool) -> [Item] {
         lock.lock()
         defer { lock.unlock() }
         if items.isEmpty {
-            awake = false
+            if sleepingIfEmpty { awake = false }
             return []
         }
         guard items.count > max else {
