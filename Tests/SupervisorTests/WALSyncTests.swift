@@ -104,17 +104,28 @@ struct WALSyncTests {
         #expect(failures.withLock { $0 }.isEmpty)
     }
 
-    @Test("what queues while a transaction runs joins it, so one commit takes both; without a top-up time it waits for the next")
-    func queuedWhileRunningJoins() throws {
-        for topUp in [60.0, 0] {
+    @Test("while a sync runs, what queues behind a transaction joins it; with no sync running, or no top-up time, it waits for the next")
+    func queuedWhileSyncingJoins() throws {
+        for (topUp, syncRunning, expected) in [(60.0, true, 2), (0, true, 3), (60, false, 3)] {
+            let label: Comment = "top-up \(topUp) s, sync running: \(syncRunning)"
             let gate = Gate(), failures = Shared<[String]>([]), commits = Shared(0)
             let (writer, reader, directory) = try Self.writer(gate, failures: failures, commits: commits, topUpSeconds: topUp)
             defer { try? FileManager.default.removeItem(atPath: directory) }
-            // Syncs are not held here: one pass for each there could be.
-            for _ in 0..<3 { gate.release.signal() }
             let finished = Shared<[Int]>([])
             func insert(_ value: Int) -> StoreWriter.Operation {
                 Self.insert(value) { error in if error == nil { finished.withLock { $0.append(value) } } }
+            }
+            func waitFinished(_ count: Int) {
+                let until = Date().addingTimeInterval(10)
+                while finished.withLock({ $0.count }) < count && Date() < until { usleep(1_000) }
+            }
+            // 0's sync either hangs (held by the gate) or is over before 1 begins.
+            writer.submit(insert(0))
+            #expect(gate.entered.wait(timeout: .now() + 10) == .success, label)
+            if !syncRunning {
+                gate.release.signal()
+                waitFinished(1)
+                #expect(finished.withLock { $0 } == [0], label)
             }
             // 2 and 3 are queued while the writer runs 1 (held until they are).
             let hold = DispatchSemaphore(value: 0), holding = DispatchSemaphore(value: 0)
@@ -124,16 +135,17 @@ struct WALSyncTests {
                 do throws(SQLiteDatabase.SQLiteError) { try database.statement("INSERT INTO t (v) VALUES (1)").run() } catch { return error }
                 return nil
             }, finish: { error in if error == nil { finished.withLock { $0.append(1) } } }))
-            #expect(holding.wait(timeout: .now() + 10) == .success)
+            #expect(holding.wait(timeout: .now() + 10) == .success, label)
             writer.submit(insert(2))
             writer.submit(insert(3))
             hold.signal()
-            let until = Date().addingTimeInterval(10)
-            while finished.withLock({ $0.count }) < 3 && Date() < until { usleep(1_000) }
-            #expect(finished.withLock { $0 } == [1, 2, 3], "top-up \(topUp) s")
-            #expect(try Self.count(reader) == 3)
-            #expect(commits.withLock { $0 } == (topUp > 0 ? 1 : 2), "top-up \(topUp) s: \(commits.withLock { $0 }) commits")
-            #expect(failures.withLock { $0 }.isEmpty)
+            // Every later sync passes (one for each commit there could be).
+            for _ in 0..<3 { gate.release.signal() }
+            waitFinished(4)
+            #expect(finished.withLock { $0 } == [0, 1, 2, 3], label)
+            #expect(try Self.count(reader) == 4, label)
+            #expect(commits.withLock { $0 } == expected, "top-up \(topUp) s, sync running: \(syncRunning): \(commits.withLock { $0 }) commits")
+            #expect(failures.withLock { $0 }.isEmpty, label)
         }
     }
 
