@@ -125,29 +125,6 @@ extension RealProcesses {
             #expect(store.keptReports.count == 14)
         }
 
-        @Test("at its cap a connector's oldest go with a 64th of the cap besides, so the next deletes wait that many reports")
-        func capHeadroom() throws {
-            let directory = try Self.temporaryDirectory()
-            defer { try? FileManager.default.removeItem(atPath: directory) }
-            var settings = StoreSettings()
-            settings.retention.maxReportsPerConnector = 128
-            #expect(ReportTally.headroom(maxKept: 128) == 2)
-            let store = try EmbeddedStore(directory: directory, settings: settings)
-            func kept() -> [String] { store.reports(.init(connectorName: "c")).map(\.reportId) }
-            for index in 0..<128 { Self.submit(store, Self.report(index)) }
-            #expect(kept() == (0..<128).map { "r\($0)" })
-            // One past the cap: r0 goes, and r1 and r2 with it.
-            Self.submit(store, Self.report(128))
-            #expect(kept() == (3...128).map { "r\($0)" })
-            // Two more fit under the cap again; the third takes it past, and three more go.
-            for index in 129...130 { Self.submit(store, Self.report(index)) }
-            #expect(kept().count == 128)
-            Self.submit(store, Self.report(131))
-            #expect(kept() == (6...131).map { "r\($0)" })
-            #expect(store.keptReports.count == 126)
-            #expect(store.totals(connectorName: "c").reports == 132)
-        }
-
         @Test("one transaction over 40 connectors: each connector's totals and cap are exact (upserts of 32 and 8 rows)")
         func manyConnectorsInOneTransaction() throws {
             let directory = try Self.temporaryDirectory()

@@ -24,13 +24,17 @@ struct ReportTally {
     mutating func reset() { deltas.removeAll(keepingCapacity: true) }
 
     /// Adds the deltas to `connector_totals`; when `maxKept` is given, then deletes the oldest reports no longer
-    /// waiting for the access server of each connector that keeps more than `maxKept`, down to `maxKept` less
-    /// its ``headroom(maxKept:)``. Empties the tally.
+    /// waiting for the access server of each connector that keeps more than `maxKept`, down to `maxKept`.
+    /// Empties the tally.
     ///
     /// With 100 connectors at their cap every transaction runs this for each of them, so it is few statements:
-    /// the upserts go several connectors to a statement, each returning the connector's new kept count, and a
-    /// connector's delete (and the update lowering its count by what went) runs only once it has used up its
-    /// headroom. Dead letters are deleted only when any exist (only forwarding makes them).
+    /// the upserts go several connectors to a statement, each returning the connector's new kept count, and only
+    /// a connector past its cap runs a delete (and an update lowering its count by what went). Dead letters are
+    /// deleted only when any exist (only forwarding makes them).
+    ///
+    /// Deleting further below the cap, so that a connector deletes a run of rows once every so many reports,
+    /// took less CPU but made one transaction in many delete for every connector at once; one worker, whose
+    /// reports wait for each commit, measured no faster, and the cap would no longer be exact.
     mutating func flush(into database: SQLiteDatabase, maxKept: Int?) throws(SQLiteDatabase.SQLiteError) {
         defer { reset() }
         var crowded: [(connector: String, kept: Int)] = []
@@ -58,18 +62,12 @@ struct ReportTally {
         guard let maxKept, !crowded.isEmpty else { return }
         let deadLetters = try Self.anyDeadLetters(in: database)
         for (connector, kept) in crowded {
-            let deleted = try Self.deleteOldestDelivered(kept - maxKept + Self.headroom(maxKept: maxKept), connector: connector,
-                                                        deadLetters: deadLetters, in: database)
+            let deleted = try Self.deleteOldestDelivered(kept - maxKept, connector: connector, deadLetters: deadLetters, in: database)
             if deleted > 0 {
                 try database.statement("UPDATE connector_totals SET kept = kept - ? WHERE connector = ?").bind(.int(deleted), .text(connector)).run()
             }
         }
     }
-
-    /// How far below its cap a connector's deletes take it: a 64th of the cap, so that a connector at its cap
-    /// runs its delete once every that many reports rather than in every transaction. Each delete then takes
-    /// a run of neighbouring rows and index entries, in pages that a transaction writes once.
-    static func headroom(maxKept: Int) -> Int { maxKept / 64 }
 
     /// How many connectors' totals one upsert statement takes, largest first (as ``EmbeddedStore/insertStatementRows``).
     static let upsertStatementRows = [32, 8, 1]
