@@ -191,12 +191,7 @@ extension RealProcesses {
             ids.insert("new-3", at: 40)
             let expected = ids.enumerated().map { index, id in id != "old" && !ids[..<index].contains(id) }
             // The writer is held inside a transaction while every report queues, so they share the next one.
-            let gate = DispatchSemaphore(value: 0), held = DispatchSemaphore(value: 0)
-            store.write({ _ in
-                held.signal()
-                _ = gate.wait(timeout: .now() + 30)
-            }, completion: { _ in })
-            #expect(held.wait(timeout: .now() + 30) == .success)
+            let gate = RealProcesses.RetentionTests.holdWriter(store)
             let answers = Mutex([Bool?](repeating: nil, count: ids.count))
             let group = DispatchGroup()
             for (index, id) in ids.enumerated() {

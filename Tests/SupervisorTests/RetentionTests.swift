@@ -35,6 +35,18 @@ extension RealProcesses {
             #expect(done.wait(timeout: .now() + 30) == .success, "\(id) never marked dead-lettered")
         }
 
+        /// Holds the store's writer inside a transaction until the returned gate is signalled, so that what is
+        /// submitted meanwhile queues and shares the next one.
+        static func holdWriter(_ store: EmbeddedStore) -> DispatchSemaphore {
+            let gate = DispatchSemaphore(value: 0), held = DispatchSemaphore(value: 0)
+            store.write({ _ in
+                held.signal()
+                _ = gate.wait(timeout: .now() + 30)
+            }, completion: { _ in })
+            #expect(held.wait(timeout: .now() + 30) == .success, "the writer never ran the holding write")
+            return gate
+        }
+
         static func temporaryDirectory() throws -> String {
             var template = Array("/tmp/idr-XXXXXX".utf8CString)
             return String(cString: try #require(mkdtemp(&template)))
@@ -134,12 +146,7 @@ extension RealProcesses {
             let store = try EmbeddedStore(directory: directory, settings: settings)
             for connector in 0..<40 { Self.submit(store, Self.report(1_000 + connector, connector: "c\(connector)")) }
             // The writer is held while 120 reports queue, so one transaction takes them all.
-            let gate = DispatchSemaphore(value: 0), held = DispatchSemaphore(value: 0)
-            store.write({ _ in
-                held.signal()
-                _ = gate.wait(timeout: .now() + 30)
-            }, completion: { _ in })
-            #expect(held.wait(timeout: .now() + 30) == .success)
+            let gate = Self.holdWriter(store)
             let group = DispatchGroup()
             for index in 0..<120 {
                 group.enter()

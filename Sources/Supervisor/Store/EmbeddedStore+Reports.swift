@@ -48,7 +48,7 @@ extension EmbeddedStore {
     /// through here too.
     static func insert(_ report: IntegrationReport, body: [UInt8], stored: Date, state: StoreSchema.ReportState,
                        in database: SQLiteDatabase, tally: inout ReportTally) throws -> Bool {
-        let statement = try database.statement(insertSQL(rows: 1))
+        let statement = try database.statement(reportInsert.sql(rows: 1))
         try bindRow(report, body: body, stored: stored, state: state, at: 1, of: statement)
         try statement.run()
         guard database.changes > 0 else { return false }
@@ -56,27 +56,11 @@ extension EmbeddedStore {
         return true
     }
 
-    /// The report insert for `rows` rows in one statement (one of ``insertStatementRows``).
-    static func insertSQL(rows: Int) -> String {
-        insertStatements.first { $0.rows == rows }?.sql ?? insertRows(rows)
-    }
+    /// The report insert, several reports to a statement when several wait (see ``ReportWrite``).
+    static let reportInsert = MultiRowSQL(
+        "INSERT OR IGNORE INTO reports (report_id, connector, time_ms, stored_ms, state, forwarded_ms, bytes, body) VALUES ", columns: 8)
 
-    /// How many reports one INSERT statement takes when that many wait, largest first: the statement's own cost
-    /// (opening and closing a cursor for the table and each index, stepping, resetting) is then paid once for
-    /// all of them.
-    static let insertStatementRows = [32, 8, 1]
-
-    private static let insertStatements = insertStatementRows.map { (rows: $0, sql: insertRows($0)) }
-
-    private static func insertRows(_ rows: Int) -> String {
-        "INSERT OR IGNORE INTO reports (report_id, connector, time_ms, stored_ms, state, forwarded_ms, bytes, body) VALUES "
-            + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
-    }
-
-    /// The values a report's row takes in the insert, which ``bindRow(_:body:stored:state:at:of:)`` binds.
-    static let insertColumns: Int32 = 8
-
-    /// Binds one report's ``insertColumns`` values from parameter `first` on.
+    /// Binds one report's ``reportInsert`` values (its `columns`) from parameter `first` on.
     static func bindRow(_ report: IntegrationReport, body: [UInt8], stored: Date, state: StoreSchema.ReportState,
                         at first: Int32, of statement: SQLiteDatabase.Statement) throws(SQLiteDatabase.SQLiteError) {
         let time = Int(EpochMillis.int64(report.refreshCompletionDate ?? report.refreshStartDate))

@@ -40,8 +40,8 @@ struct ReportTally {
         var crowded: [(connector: String, kept: Int)] = []
         var rest = deltas[...]
         while !rest.isEmpty {
-            let rows = Self.upsertStatementRows.first { $0 <= rest.count } ?? 1
-            let statement = try database.statement(Self.upsertSQL(rows: rows))
+            let rows = MultiRowSQL.rows(for: rest.count)
+            let statement = try database.statement(Self.upsert.sql(rows: rows))
             var parameter: Int32 = 0
             for (connector, delta) in rest.prefix(rows) {
                 // Added to reports and, till retention deletes some, to those kept.
@@ -52,7 +52,7 @@ struct ReportTally {
                 try statement.bind(at: parameter + 5, .int(delta.updated))
                 try statement.bind(at: parameter + 6, .int(delta.deleted))
                 try statement.bind(at: parameter + 7, .text(delta.lastReportId))
-                parameter += Self.upsertColumns
+                parameter += Self.upsert.columns
             }
             rest = rest.dropFirst(rows)
             while try statement.step() {
@@ -69,29 +69,15 @@ struct ReportTally {
         }
     }
 
-    /// How many connectors' totals one upsert statement takes, largest first (as ``EmbeddedStore/insertStatementRows``).
-    static let upsertStatementRows = [32, 8, 1]
-
-    /// The values one connector's row takes in the upsert.
-    static let upsertColumns: Int32 = 7
-
-    private static let upsertStatements = upsertStatementRows.map { (rows: $0, sql: upsertRows($0)) }
-
-    static func upsertSQL(rows: Int) -> String { upsertStatements.first { $0.rows == rows }?.sql ?? upsertRows(rows) }
-
     /// Adds each row's counts to its connector's totals (`kept` by the reports added) and returns the
     /// connector and its new kept count.
-    private static func upsertRows(_ rows: Int) -> String {
-        "INSERT INTO connector_totals (connector, reports, kept, created, updated, deleted, last_report_id) VALUES "
-            + Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
-            + """
-
+    static let upsert = MultiRowSQL(
+        "INSERT INTO connector_totals (connector, reports, kept, created, updated, deleted, last_report_id) VALUES ", columns: 7, tail: """
             ON CONFLICT(connector) DO UPDATE SET reports = reports + excluded.reports, kept = kept + excluded.kept,
                 created = created + excluded.created, updated = updated + excluded.updated, deleted = deleted + excluded.deleted,
                 last_report_id = excluded.last_report_id
             RETURNING connector, kept
-            """
-    }
+            """)
 
     /// A connector's (`?1`) oldest `?2` reports no longer waiting for the access server, read from
     /// `reports_by_connector_time` in order.

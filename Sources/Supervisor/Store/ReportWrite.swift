@@ -48,7 +48,7 @@ final class ReportWrite: StoreOperation, @unchecked Sendable {
         }
         var start = 0
         while start < writes.count {
-            let rows = EmbeddedStore.insertStatementRows.first { $0 <= writes.count - start } ?? 1
+            let rows = MultiRowSQL.rows(for: writes.count - start)
             let chunk = writes[start..<start + rows]
             start += rows
             do throws(SQLiteDatabase.SQLiteError) {
@@ -66,11 +66,12 @@ final class ReportWrite: StoreOperation, @unchecked Sendable {
     private static func insert(_ chunk: ArraySlice<ReportWrite>, store: EmbeddedStore,
                                in database: SQLiteDatabase) throws(SQLiteDatabase.SQLiteError) {
         defer { database.resetAll() }
-        let statement = try database.statement(EmbeddedStore.insertSQL(rows: chunk.count))
+        let insert = EmbeddedStore.reportInsert
+        let statement = try database.statement(insert.sql(rows: chunk.count))
         var parameter: Int32 = 1
         for write in chunk {
             try EmbeddedStore.bindRow(write.report, body: write.body, stored: write.received, state: .delivered, at: parameter, of: statement)
-            parameter += EmbeddedStore.insertColumns
+            parameter += insert.columns
         }
         try statement.run()
         let inserted = database.changes
