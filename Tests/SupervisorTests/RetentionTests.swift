@@ -93,6 +93,8 @@ extension RealProcesses {
             Self.forward(store, "r3")
             // While all four waited none could go; r4 takes the connector two past its cap: r0 and r1 go.
             Self.submit(store, Self.report(4))
+            // The transaction after r4's deletes what it left past the cap.
+            store.flush()
             func deadLetters() -> [String] {
                 store.read([]) { database in
                     let rows = try database.statement("SELECT report_id FROM dead_letters ORDER BY report_id")
@@ -126,6 +128,7 @@ extension RealProcesses {
                 }
             }
             #expect(group.wait(timeout: .now() + 60) == .success)
+            store.flush()
             #expect(outcomes.withLock { $0["r499"] }?.sorted { !$0 && $1 } == [false, true], "one copy stored, the replay answered stored: false")
             for (connector, newest) in [("even", (486..<500).filter { $0 % 2 == 0 }), ("odd", (486..<500).filter { $0 % 2 == 1 })] {
                 let kept = store.reports(.init(connectorName: connector)).map(\.reportId)
@@ -154,6 +157,8 @@ extension RealProcesses {
             }
             gate.signal()
             #expect(group.wait(timeout: .now() + 30) == .success)
+            // The next transaction deletes for all 40 (their kept counts lowered by upserts of 32 and 8 rows).
+            store.flush()
             for connector in 0..<40 {
                 let kept = store.reports(.init(connectorName: "c\(connector)")).map(\.reportId)
                 #expect(kept == ["r\(connector + 40)", "r\(connector + 80)"], "c\(connector) keeps its newest two: \(kept)")
@@ -161,6 +166,65 @@ extension RealProcesses {
                 #expect(totals.reports == 4 && totals.created == 4 && totals.lastReportId == "r\(connector + 80)", "c\(connector): \(totals)")
             }
             #expect(store.keptReports.count == 80)
+        }
+
+        @Test("a transaction that leaves a connector past its cap is followed, unprompted, by one that deletes down to it")
+        func capPaidWithoutMoreWork() throws {
+            let directory = try Self.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            var settings = StoreSettings()
+            settings.retention.maxReportsPerConnector = 3
+            let store = try EmbeddedStore(directory: directory, settings: settings)
+            for index in 0..<10 { Self.submit(store, Self.report(index)) }
+            // Nothing more is written: the writer begins the deleting transaction by itself.
+            let atCap = RealProcesses.DaemonLimitsTests.waitUntil(timeout: 20) { store.keptReports.count == 3 }
+            #expect(atCap, "kept: \(store.keptReports.count)")
+            #expect(store.reports(.init(connectorName: "c")).map(\.reportId) == ["r7", "r8", "r9"])
+            let totals = store.totals(connectorName: "c")
+            #expect(totals.reports == 10 && totals.created == 10 && totals.lastReportId == "r9", "\(totals)")
+        }
+
+        @Test("retention's own pass, run in the transaction that deletes what the last one left past a cap, deletes no more")
+        func ownPassAfterOwedDeletes() throws {
+            let directory = try Self.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            var settings = StoreSettings()
+            settings.retention.maxReportsPerConnector = 2
+            let store = try EmbeddedStore(directory: directory, settings: settings)
+            // First transaction: held, so that the second takes five reports and a second hold together.
+            let gate1 = DispatchSemaphore(value: 0), held1 = DispatchSemaphore(value: 0), synced1 = DispatchSemaphore(value: 0)
+            store.write({ _ in
+                held1.signal()
+                _ = gate1.wait(timeout: .now() + 30)
+            }, completion: { _ in synced1.signal() })
+            try #require(held1.wait(timeout: .now() + 30) == .success)
+            let group = DispatchGroup()
+            for index in 0..<5 {
+                group.enter()
+                store.submitReport(Self.report(index)) { _ in group.leave() }
+            }
+            let gate2 = DispatchSemaphore(value: 0), held2 = DispatchSemaphore(value: 0)
+            store.write({ _ in
+                held2.signal()
+                _ = gate2.wait(timeout: .now() + 30)
+            }, completion: { _ in })
+            gate1.signal()
+            try #require(held2.wait(timeout: .now() + 30) == .success)
+            // The first is synced, so no sync runs and the second takes in nothing more: the pass queued now
+            // runs in the third, after that has deleted the three the second leaves past the cap.
+            try #require(synced1.wait(timeout: .now() + 30) == .success)
+            let pruned = Mutex<Int?>(nil), done = DispatchSemaphore(value: 0)
+            store.queuePruneBatch { count in
+                pruned.withLock { $0 = count }
+                done.signal()
+            }
+            gate2.signal()
+            #expect(group.wait(timeout: .now() + 30) == .success)
+            #expect(done.wait(timeout: .now() + 30) == .success)
+            #expect(pruned.withLock { $0 } == 0)
+            store.flush()
+            #expect(store.reports(.init(connectorName: "c")).map(\.reportId) == ["r3", "r4"])
+            #expect(store.keptReports.count == 2)
         }
 
         @Test("past maxAgeDays, forwarded reports go in batches of at most 500; waiting ones stay however old")

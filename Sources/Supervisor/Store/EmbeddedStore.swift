@@ -92,12 +92,17 @@ final class EmbeddedStore: Sendable {
         let pending = try Self.checked(path) { try Self.loadSpool(readerDatabase) }
         spool.withLock { $0.pending = pending }
         let tally = intakeTally, maxKept = retention.maxReportsPerConnector
-        writer = try StoreWriter(database: database, beforeCommit: { database in
+        writer = try StoreWriter(database: database, afterBegin: { database in
+            do throws(SQLiteDatabase.SQLiteError) {
+                try tally.value.prune(in: database)
+                return nil
+            } catch { return error }
+        }, owesWork: { !tally.value.owed.isEmpty }, beforeCommit: { database in
             do throws(SQLiteDatabase.SQLiteError) {
                 try tally.value.flush(into: database, maxKept: maxKept)
                 return nil
             } catch { return error }
-        }, onRollback: { tally.value.reset() }, onDurable: { [episode] error in episode.note(error) }, logger: logger)
+        }, onRollback: { tally.value.rollBack() }, onDurable: { [episode] error in episode.note(error) }, logger: logger)
     }
 
     private static func open(_ path: String, readOnly: Bool) throws -> SQLiteDatabase {

@@ -41,10 +41,20 @@ final class StoreRetention: Sendable {
 extension EmbeddedStore {
     /// Deletes up to one batch of reports past retention and waits until that is committed; how many.
     func pruneBatch(now: Date = Date()) -> Int {
-        let cutoff = Int(EpochMillis.int64(now.addingTimeInterval(-retention.maxAgeDays * 86_400)))
-        let maxKept = retention.maxReportsPerConnector, limit = StoreRetention.batchSize
         let done = DispatchSemaphore(value: 0)
         let count = Mutex(0)
+        queuePruneBatch(now: now) { deleted in
+            count.withLock { $0 = deleted }
+            done.signal()
+        }
+        done.wait()
+        return count.withLock { $0 }
+    }
+
+    /// Queues ``pruneBatch(now:)``'s work on the writer; `completion` gets how many went once that is committed.
+    func queuePruneBatch(now: Date = Date(), completion: @escaping @Sendable (Int) -> Void) {
+        let cutoff = Int(EpochMillis.int64(now.addingTimeInterval(-retention.maxAgeDays * 86_400)))
+        let maxKept = retention.maxReportsPerConnector, limit = StoreRetention.batchSize
         write({ database -> Int in
             var doomed: [(seq: Int, reportId: String, connector: String)] = []
             let old = try database.statement("SELECT seq, report_id, connector FROM reports WHERE time_ms < ? AND state != 0 LIMIT ?")
@@ -53,7 +63,12 @@ extension EmbeddedStore {
             if doomed.count < limit {
                 let crowded = try database.statement("SELECT connector, kept FROM connector_totals WHERE kept > ? LIMIT 16").bind(.int(maxKept))
                 var over: [(String, Int)] = []
-                while try crowded.step() { over.append((crowded.text(0), crowded.int(1) - maxKept)) }
+                // As this transaction leaves them: the writer may already have deleted what the last one owed.
+                let tally = self.intakeTally.value
+                while try crowded.step() {
+                    let excess = crowded.int(1) + tally.unflushedKept(of: crowded.text(0)) - maxKept
+                    if excess > 0 { over.append((crowded.text(0), excess)) }
+                }
                 let taken = Set(doomed.map(\.seq))
                 for (connector, excess) in over where doomed.count < limit {
                     let oldest = try database.statement("SELECT seq, report_id FROM reports WHERE connector = ? AND state != 0 ORDER BY time_ms, seq LIMIT ?")
@@ -69,12 +84,7 @@ extension EmbeddedStore {
                 try database.statement("UPDATE connector_totals SET kept = kept - 1 WHERE connector = ?").bind(.text(report.connector)).run()
             }
             return doomed.count
-        }, completion: { result in
-            count.withLock { $0 = (try? result.get()) ?? 0 }
-            done.signal()
-        })
-        done.wait()
-        return count.withLock { $0 }
+        }, completion: { result in completion((try? result.get()) ?? 0) })
     }
 
     /// Gives up to 1,024 free pages (4 MiB) back to the file system when they are more than a tenth of the

@@ -10,7 +10,8 @@ import Synchronization
 /// transaction and fails every operation in it, so nothing is acknowledged that is not on disk.
 ///
 /// A committed transaction's operations finish only once ``WALSync`` has synced the WAL after the commit; the
-/// writer goes on with the next transaction meanwhile.
+/// writer goes on with the next transaction meanwhile, and starts it at once with work an earlier one left
+/// (`afterBegin`), so that work mostly fills time the writer would otherwise wait for operations.
 final class StoreWriter: Sendable {
     /// An operation made of two closures, for the writer's own markers and for tests.
     final class Operation: StoreOperation {
@@ -47,6 +48,12 @@ final class StoreWriter: Sendable {
     /// Runs after a transaction's operations and before its commit, for writes they share (per-connector
     /// totals); its failure fails the transaction.
     private let beforeCommit: @Sendable (SQLiteDatabase) -> SQLiteDatabase.SQLiteError?
+    /// Runs first in every transaction, for work an earlier one left (retention's deletes past a cap); its
+    /// failure fails the transaction.
+    private let afterBegin: @Sendable (SQLiteDatabase) -> SQLiteDatabase.SQLiteError?
+    /// True when `afterBegin` has work: the writer then begins a transaction at once, with nothing queued, rather
+    /// than sleep; what queues meanwhile joins it as usual.
+    private let owesWork: @Sendable () -> Bool
     /// Told (on the writer thread) that a transaction was rolled back, so state kept for it can be dropped.
     private let onRollback: @Sendable () -> Void
     /// Told how each transaction ended (nil: committed and on disk), so the store can track a failure episode.
@@ -57,13 +64,16 @@ final class StoreWriter: Sendable {
 
     /// `syncFile` stands in for `fdatasync` in tests; `checkpointThread` false leaves checkpoints to the writer, as
     /// when that thread cannot start; `topUpSeconds` 0 commits each transaction with what it found queued.
-    init(database: SQLiteDatabase, beforeCommit: @escaping @Sendable (SQLiteDatabase) -> SQLiteDatabase.SQLiteError? = { _ in nil },
+    init(database: SQLiteDatabase, afterBegin: @escaping @Sendable (SQLiteDatabase) -> SQLiteDatabase.SQLiteError? = { _ in nil },
+         owesWork: @escaping @Sendable () -> Bool = { false }, beforeCommit: @escaping @Sendable (SQLiteDatabase) -> SQLiteDatabase.SQLiteError? = { _ in nil },
          onRollback: @escaping @Sendable () -> Void = {}, onDurable: @escaping @Sendable (SQLiteDatabase.SQLiteError?) -> Void,
          syncFile: @escaping @Sendable (Int32) -> Int32 = { fdatasync($0) }, logger: Logger? = nil,
          checkpointThread: Bool = true, topUpSeconds: Double = StoreWriter.defaultTopUpSeconds) throws(OSThread.StartError) {
         self.database = ThreadConfined(database)
         self.topUpSeconds = topUpSeconds
         self.beforeCommit = beforeCommit
+        self.afterBegin = afterBegin
+        self.owesWork = owesWork
         self.onRollback = onRollback
         self.onDurable = onDurable
         sync = try WALSync(databasePath: database.path, syncFile: syncFile)
@@ -114,7 +124,7 @@ final class StoreWriter: Sendable {
         database.trackWALFrames()
         while true {
             let batch = queue.take(max: Self.maxBatch)
-            if batch.isEmpty {
+            if batch.isEmpty && !owesWork() {
                 wake.wait()
                 continue
             }
@@ -129,6 +139,7 @@ final class StoreWriter: Sendable {
         if failure == nil {
             do throws(SQLiteDatabase.SQLiteError) { try database.statement("BEGIN IMMEDIATE").run() } catch { failure = error }
         }
+        if failure == nil { failure = afterBegin(database) }
         let begun = MonotonicClock.now()
         var next = 0
         while failure == nil {
