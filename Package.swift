@@ -14,6 +14,8 @@ let package = Package(
         .target(name: "SystemShims"),
         // The system's libsqlite3, for the embedded store.
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        // A SQLite VFS over the default one that writes a commit's WAL frames in one write (the store's writer).
+        .target(name: "CWALBuffer", dependencies: ["CSQLite"]),
         // The system's libssl/libcrypto (OpenSSL 3), for TLS to an Egeria access server.
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
         // The system's libpq (PostgreSQL 15 client), for the postgres-monitor connector.
@@ -21,7 +23,7 @@ let package = Package(
         // The wire: JSON-RPC 2.0 message types, framing, shared value types.
         .target(name: "Protocol", dependencies: ["SystemShims"]),
         // integration-daemon: config, supervision, embedded access server, control socket, CLI.
-        .executableTarget(name: "Supervisor", dependencies: ["Protocol", "SystemShims", "CSQLite", "COpenSSL"]),
+        .executableTarget(name: "Supervisor", dependencies: ["Protocol", "SystemShims", "CSQLite", "CWALBuffer", "COpenSSL"]),
         // integration-worker: hosts one integration service's connectors.
         .executableTarget(name: "Worker", dependencies: ["Protocol", "SystemShims", "CLibPQ"]),
         // integration-bench: prints restart, shutdown, idle and report-throughput figures.

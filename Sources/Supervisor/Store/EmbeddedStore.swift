@@ -78,7 +78,7 @@ final class EmbeddedStore: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         let existed = FileManager.default.fileExists(atPath: path)
-        let database = try Self.open(path, readOnly: false)
+        let database = try Self.open(path, readOnly: false, bufferWAL: true)
         try Self.checked(path) {
             try database.execute(StoreSchema.writerPragmas(cacheKiB: cacheKiB))
             try database.execute(StoreSchema.tables)
@@ -105,8 +105,8 @@ final class EmbeddedStore: Sendable {
         }, onRollback: { tally.value.rollBack() }, onDurable: { [episode] error in episode.note(error) }, logger: logger)
     }
 
-    private static func open(_ path: String, readOnly: Bool) throws -> SQLiteDatabase {
-        try checked(path) { try SQLiteDatabase(path: path, readOnly: readOnly) }
+    private static func open(_ path: String, readOnly: Bool, bufferWAL: Bool = false) throws -> SQLiteDatabase {
+        try checked(path) { try SQLiteDatabase(path: path, readOnly: readOnly, bufferWAL: bufferWAL) }
     }
 
     /// Runs `body`, turning a damaged or foreign file into an error that says what to do.
