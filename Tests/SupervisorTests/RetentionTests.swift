@@ -190,14 +190,10 @@ extension RealProcesses {
             defer { try? FileManager.default.removeItem(atPath: directory) }
             var settings = StoreSettings()
             settings.retention.maxReportsPerConnector = 2
-            let store = try EmbeddedStore(directory: directory, settings: settings)
+            // No top-up: each transaction is what was queued when it began.
+            let store = try EmbeddedStore(directory: directory, settings: settings, topUpSeconds: 0)
             // First transaction: held, so that the second takes five reports and a second hold together.
-            let gate1 = DispatchSemaphore(value: 0), held1 = DispatchSemaphore(value: 0), synced1 = DispatchSemaphore(value: 0)
-            store.write({ _ in
-                held1.signal()
-                _ = gate1.wait(timeout: .now() + 30)
-            }, completion: { _ in synced1.signal() })
-            try #require(held1.wait(timeout: .now() + 30) == .success)
+            let gate1 = Self.holdWriter(store)
             let group = DispatchGroup()
             for index in 0..<5 {
                 group.enter()
@@ -210,9 +206,8 @@ extension RealProcesses {
             }, completion: { _ in })
             gate1.signal()
             try #require(held2.wait(timeout: .now() + 30) == .success)
-            // The first is synced, so no sync runs and the second takes in nothing more: the pass queued now
-            // runs in the third, after that has deleted the three the second leaves past the cap.
-            try #require(synced1.wait(timeout: .now() + 30) == .success)
+            // The pass queued now runs in the third transaction, after that has deleted the three the second
+            // leaves past the cap.
             let pruned = Mutex<Int?>(nil), done = DispatchSemaphore(value: 0)
             store.queuePruneBatch { count in
                 pruned.withLock { $0 = count }

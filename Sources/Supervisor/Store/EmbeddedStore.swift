@@ -51,9 +51,11 @@ final class EmbeddedStore: Sendable {
     }
 
     /// Opens (creating, unless `readOnly`) the store in `directory`; at the first start, imports a
-    /// `journal.jsonl` left by an earlier version and renames it.
+    /// `journal.jsonl` left by an earlier version and renames it. `topUpSeconds` is the writer's (tests set 0 to
+    /// know which operations share a transaction).
     init(directory: String, readOnly: Bool = false, forwarding: Bool = false, spoolLimitBytes: Int? = nil,
-         settings: StoreSettings = StoreSettings(), logger: Logger? = nil) throws {
+         settings: StoreSettings = StoreSettings(), logger: Logger? = nil,
+         topUpSeconds: Double = StoreWriter.defaultTopUpSeconds) throws {
         path = directory + "/" + StoreSchema.fileName
         self.forwarding = forwarding
         self.spoolLimitBytes = spoolLimitBytes
@@ -102,7 +104,8 @@ final class EmbeddedStore: Sendable {
                 try tally.value.flush(into: database, maxKept: maxKept)
                 return nil
             } catch { return error }
-        }, onRollback: { tally.value.rollBack() }, onDurable: { [episode] error in episode.note(error) }, logger: logger)
+        }, onRollback: { tally.value.rollBack() }, onDurable: { [episode] error in episode.note(error) }, logger: logger,
+           topUpSeconds: topUpSeconds)
     }
 
     private static func open(_ path: String, readOnly: Bool, bufferWAL: Bool = false) throws -> SQLiteDatabase {

@@ -21,7 +21,6 @@ final class WALSync: Sendable {
     private let queue = PendingQueue<Acknowledge>()
     private let wake = DispatchSemaphore(value: 0)
     private let stopped = Mutex<SQLiteDatabase.SQLiteError?>(nil)
-    private let syncing = Atomic(false)
     /// `fdatasync`, or a stand-in that fails or blocks, for tests.
     private let syncFile: @Sendable (Int32) -> Int32
 
@@ -34,9 +33,6 @@ final class WALSync: Sendable {
 
     /// The failed sync that stopped durable writes, if one did.
     var failure: SQLiteDatabase.SQLiteError? { stopped.withLock { $0 } }
-
-    /// Whether a sync is running now: a commit made meanwhile waits for it to end before its own can begin.
-    var isSyncing: Bool { syncing.load(ordering: .relaxed) }
 
     /// Transactions committed and waiting for the next sync to begin.
     var waiting: Int { queue.count }
@@ -54,9 +50,7 @@ final class WALSync: Sendable {
                 wake.wait()
                 continue
             }
-            syncing.store(true, ordering: .relaxed)
             let error = failure ?? sync(&held)
-            syncing.store(false, ordering: .relaxed)
             for acknowledge in waiting { acknowledge(error) }
         }
     }
