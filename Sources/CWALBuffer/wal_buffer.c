@@ -1,7 +1,7 @@
 // SQLite writes every WAL frame as two writes, its 24-byte header and its page (wal.c, walWriteOneFrame), and a
 // commit writes one frame per page it touched: with 100 connectors at their retention cap that is ~300 pwrite
 // calls per commit on the writer thread, the store's one busy thread. This VFS keeps a WAL file's writes that
-// follow one another in a buffer and hands them to the default VFS as one write when the commit frame is
+// follow one another in a buffer and hands them to the default VFS, in 64 KiB pieces, when the commit frame is
 // complete, before SQLite makes the commit visible in the wal-index, so:
 //   - a commit that returned is in the file as before (and WALSync's fdatasync covers it);
 //   - a failed write (disk full) fails the commit frame's write, so SQLite rolls the transaction back;
