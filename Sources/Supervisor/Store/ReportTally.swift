@@ -100,8 +100,8 @@ struct ReportTally {
         }
     }
 
-    /// Adds each row's counts to its connector's totals (`kept` by the reports added) and returns the
-    /// connector and its new kept count.
+    /// Adds each row's counts to its connector's totals (`kept` by the reports added less those retention
+    /// deleted; `last_report_id` only when the row names one) and returns the connector and its new kept count.
     static let upsert = MultiRowSQL(
         "INSERT INTO connector_totals (connector, reports, kept, created, updated, deleted, last_report_id) VALUES ", columns: 7, tail: """
             ON CONFLICT(connector) DO UPDATE SET reports = reports + excluded.reports, kept = kept + excluded.kept,
