@@ -15,8 +15,18 @@ struct SubmitReportPullTests {
         return (id, read)
     }
 
-    static func same(_ a: (id: RequestID, params: SubmitReport.Params), _ b: (id: RequestID, params: SubmitReport.Params)) -> Bool {
+    static func same(_ a: (id: RequestID, params: SubmitReport.Params, report: Range<Int>), _ b: (id: RequestID, params: SubmitReport.Params)) -> Bool {
         a.id == b.id && a.params.report == b.params.report && a.params.part == b.params.part
+    }
+
+    /// The bytes `pull` says hold the report read back, in one pass and in full, as the report it took: the
+    /// daemon stores them as they are.
+    static func readsBack(_ line: [UInt8], _ pulled: (id: RequestID, params: SubmitReport.Params, report: Range<Int>)) -> Bool {
+        guard pulled.report.lowerBound >= 0, pulled.report.upperBound <= line.count else { return false }
+        let body = Data(line[pulled.report])
+        guard let fast = IntegrationReport.pull(body), let json = try? JSONParser.parse(body),
+              let full = try? IntegrationReport(json: json, path: "report") else { return false }
+        return fast == pulled.params.report && full == pulled.params.report
     }
 
     static let report = #"{"additionalProperties":{"outcome":"completed"},"connectorId":"c-1","connectorName":"flood","createdElements":["g1","g2"],"deletedElements":[],"refreshCompletionDate":1795942514690,"refreshStartDate":1795942514675,"reportId":"r-1","serverName":"bench","updatedElements":["g3"]}"#
@@ -40,6 +50,7 @@ struct SubmitReportPullTests {
         let pulled = try #require(SubmitReport.pull(Data(line.utf8)), "not taken: \(line)")
         let full = try #require(Self.reference(line))
         #expect(Self.same(pulled, full), "\(pulled) vs \(full)")
+        #expect(Self.readsBack(Array(line.utf8), pulled), "the report's bytes \(pulled.report) in \(line)")
     }
 
     static let left: [String] = [
@@ -95,6 +106,7 @@ struct SubmitReportPullTests {
                 continue
             }
             #expect(Self.same(pulled, full), "\(line)")
+            #expect(Self.readsBack(bytes, pulled), "the report's bytes \(pulled.report) in \(line)")
         }
         // Some damage is harmless (a digit in a GUID): the comparison above must have had work to do.
         #expect(taken > 100, "only \(taken) damaged lines were taken")

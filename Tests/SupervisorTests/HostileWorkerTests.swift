@@ -61,6 +61,17 @@ extension RealProcesses {
                 #expect(answer["error"]?["message"]?.stringValue?.contains(field) == true, "\(name) does not name \(field): \(answer)")
             }
             #expect(answers["after"]?["result"]?["stored"] == .bool(true), "a sane report after the attack: \(String(describing: answers["after"]))")
+            // Stored as the worker wrote it (Python's spacing and member order), and read back as it was sent.
+            let sane = try #require(try harness.reports(connector: "hostile").first { $0.reportId == "numbers-sane" })
+            #expect(sane.connectorName == "hostile" && sane.serverName == "test-daemon" && sane.connectorId == "hostile-id")
+            #expect(EpochMillis.int64(sane.refreshStartDate) == 1_795_940_000_000 && sane.refreshCompletionDate.map(EpochMillis.int64) == 1_795_940_000_100)
+            #expect(sane.createdElements == ["guid-1"] && sane.updatedElements.isEmpty && sane.deletedElements.isEmpty)
+            #expect(sane.additionalProperties == ["outcome": "completed"])
+            let body = try EmbeddedStore(directory: harness.directory + "/data/store", readOnly: true).read("") { database in
+                let row = try database.statement("SELECT body FROM reports WHERE report_id = 'numbers-sane'")
+                return try row.step() ? String(decoding: row.data(0), as: UTF8.self) : ""
+            }
+            #expect(body.hasPrefix(#"{"reportId": "numbers-sane", "serverName": "test-daemon""#), "\(body)")
             #expect(answers["createElement properties=1e300"]?["result"] != nil)
             // The daemon is alive, counted the violations, and the files service still catalogues.
             _ = FileManager.default.createFile(atPath: folder + "/after.csv", contents: Data("x".utf8))

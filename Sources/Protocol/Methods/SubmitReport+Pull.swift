@@ -5,8 +5,9 @@ extension SubmitReport {
     /// The request's id and params when `line` is a well-formed `reports/submit` request whose params are read
     /// as ``Params/init(json:)`` would read them; nil for anything else: a malformed line, unknown or repeated
     /// members, a wrong type or a date out of range. The caller then takes the general path, whose errors name
-    /// the field. For every line it accepts, the result is the one that path gives.
-    public static func pull(_ line: Data) -> (id: RequestID, params: Params)? {
+    /// the field. For every line it accepts, the result is the one that path gives. `report` is where the report's
+    /// object lies in `line`: with only known members, each once, it reads back as `params.report`.
+    public static func pull(_ line: Data) -> (id: RequestID, params: Params, report: Range<Int>)? {
         line.withUnsafeBytes { raw in
             var parser = JSONParser(raw)
             do throws(JSONParser.ParseError) { return try parser.submitRequest() } catch { return nil }
@@ -29,8 +30,8 @@ extension IntegrationReport {
 }
 
 private extension JSONParser {
-    mutating func submitRequest() throws(ParseError) -> (id: RequestID, params: SubmitReport.Params)? {
-        var id: RequestID?, version = false, method = false, params: SubmitReport.Params?
+    mutating func submitRequest() throws(ParseError) -> (id: RequestID, params: SubmitReport.Params, report: Range<Int>)? {
+        var id: RequestID?, version = false, method = false, params: (SubmitReport.Params, Range<Int>)?
         guard try openObject() else { return nil }
         repeat {
             let name = try memberName()
@@ -58,17 +59,20 @@ private extension JSONParser {
             }
         } while try more(closing: UInt8(ascii: "}"))
         guard atEnd(), version, method, let id, let params else { return nil }
-        return (id, params)
+        return (id, params.0, params.1)
     }
 
-    mutating func submitParams() throws(ParseError) -> SubmitReport.Params? {
-        var report: IntegrationReport?, part: SubmitReport.ReportPart?, partSeen = false
+    mutating func submitParams() throws(ParseError) -> (SubmitReport.Params, Range<Int>)? {
+        var report: IntegrationReport?, part: SubmitReport.ReportPart?, partSeen = false, range = 0..<0
         guard try openObject() else { return nil }
         repeat {
             let name = try memberName()
             if name.equals("report") {
+                skipWhitespace()
+                let start = position
                 guard report == nil, let read = try integrationReport() else { return nil }
                 report = read
+                range = start..<position
             } else if name.equals("part") {
                 guard !partSeen else { return nil }
                 partSeen = true
@@ -80,7 +84,7 @@ private extension JSONParser {
             }
         } while try more(closing: UInt8(ascii: "}"))
         guard let report else { return nil }
-        return SubmitReport.Params(report: report, part: part)
+        return (SubmitReport.Params(report: report, part: part), range)
     }
 
     mutating func reportPart() throws(ParseError) -> SubmitReport.ReportPart? {

@@ -37,10 +37,12 @@ extension EmbeddedStore {
 
     /// Stores a report; `completion(true)` once durable, `completion(false)` for a replay of a stored id.
     /// In forwarding mode a full spool refuses it with a retryable error: the worker keeps it and retries.
-    func submitReport(_ report: IntegrationReport, completion: @escaping @Sendable (Result<Bool, RPCError>) -> Void) {
+    /// `body` is the report's JSON as received, when the caller has it and it reads back as `report`; without
+    /// it the report is written out.
+    func submitReport(_ report: IntegrationReport, body: [UInt8]? = nil, completion: @escaping @Sendable (Result<Bool, RPCError>) -> Void) {
         guard let writer else { return completion(.failure(.unavailable("report not stored: the store is open read-only"))) }
         if let refusal = episode.refusal() { return completion(.failure(refusal)) }
-        writer.submit(ReportWrite(store: self, report: report, completion: completion))
+        writer.submit(ReportWrite(store: self, report: report, body: body, completion: completion))
     }
 
     /// Inserts the report's row and adds it to `tally`, which the caller flushes into the connector's totals

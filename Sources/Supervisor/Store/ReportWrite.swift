@@ -13,12 +13,17 @@ final class ReportWrite: StoreOperation, @unchecked Sendable {
     /// Set by `run` on the writer thread and read by `finish` after it (see ``StoreWrite``'s `result`).
     private var outcome: Result<Bool, RPCError>?
 
-    init(store: EmbeddedStore, report: IntegrationReport, completion: @escaping @Sendable (Result<Bool, RPCError>) -> Void) {
-        var writer = JSONWriter(capacity: report.encodedSizeEstimate)
-        report.write(to: &writer)
+    init(store: EmbeddedStore, report: IntegrationReport, body: [UInt8]? = nil,
+         completion: @escaping @Sendable (Result<Bool, RPCError>) -> Void) {
+        if let body {
+            self.body = body
+        } else {
+            var writer = JSONWriter(capacity: report.encodedSizeEstimate)
+            report.write(to: &writer)
+            self.body = writer.bytes
+        }
         self.store = store
         self.report = report
-        body = writer.bytes
         received = Date()
         self.completion = completion
     }
