@@ -264,3 +264,37 @@ extension RealProcesses {
         }
     }
 }
+
+extension RealProcesses.RetentionTests {
+    @Test("the cap's delete takes the oldest delivered reports by completion time, then arrival, past equal times and waiting reports")
+    func capDeleteOrder() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try EmbeddedStore(directory: directory, forwarding: true)
+        // Completion times (seconds) by arrival: three reports share the oldest time, with a waiting one among them.
+        let seconds = [2, 1, 1, 1, 3, 2, 1]
+        for (index, second) in seconds.enumerated() {
+            Self.submit(store, Self.report(index, completed: Date(timeIntervalSince1970: 1_795_940_000 + Double(second))))
+            if index != 2 { Self.forward(store, "r\(index)") }
+        }
+        func delete(_ count: Int) -> Int? {
+            let done = DispatchSemaphore(value: 0), deleted = Mutex<Int?>(nil)
+            store.write({ database in
+                try ReportTally.deleteOldestDelivered(count, connector: "c", deadLetters: false, in: database)
+            }, completion: { result in
+                deleted.withLock { $0 = try? result.get() }
+                done.signal()
+            })
+            #expect(done.wait(timeout: .now() + 30) == .success)
+            return deleted.withLock { $0 }
+        }
+        func kept() -> [String] { store.reports(.init(connectorName: "c")).map(\.reportId) }
+        // Oldest first: r1, r3, r6 (r2 waits), then r0 of the two at 2 s, which came before r5.
+        #expect(delete(4) == 4)
+        #expect(kept() == ["r2", "r5", "r4"])
+        // Asked for more than there are: every delivered one goes, the waiting one stays.
+        #expect(delete(10) == 2)
+        #expect(kept() == ["r2"])
+        #expect(delete(1) == 0)
+    }
+}

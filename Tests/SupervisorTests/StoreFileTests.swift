@@ -197,6 +197,7 @@ extension RealProcesses.StoreFileTests {
         ]
         var statements = queries.map { ($0.0, $0.1.statement.sql, $0.1.statement.values) }
         statements.append(("retention's oldest delivered", ReportTally.oldestDelivered, [.text("c"), .int(3)]))
+        statements.append(("the cap's delete", "DELETE FROM reports WHERE " + ReportTally.deliveredThrough, [.text("c"), .int(5), .int(3)]))
         for (name, sql, values) in statements {
             let plan: [String] = store.read([]) { database in
                 let explain = try database.statement("EXPLAIN QUERY PLAN " + sql)

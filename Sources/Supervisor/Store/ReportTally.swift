@@ -112,7 +112,11 @@ struct ReportTally {
 
     /// A connector's (`?1`) oldest `?2` reports no longer waiting for the access server, read from
     /// `reports_by_connector_time` in order.
-    static let oldestDelivered = "SELECT seq FROM reports WHERE connector = ?1 AND state != 0 ORDER BY time_ms, seq LIMIT ?2"
+    static let oldestDelivered = "SELECT seq, time_ms FROM reports WHERE connector = ?1 AND state != 0 ORDER BY time_ms, seq LIMIT ?2"
+
+    /// A connector's (`?1`) delivered reports up to and including the one completed at `?2` with seq `?3`, in
+    /// `reports_by_connector_time` order: one range of that index.
+    static let deliveredThrough = "connector = ?1 AND state != 0 AND time_ms <= ?2 AND (time_ms < ?2 OR seq <= ?3)"
 
     private static func anyDeadLetters(in database: SQLiteDatabase) throws(SQLiteDatabase.SQLiteError) -> Bool {
         let any = try database.statement("SELECT EXISTS (SELECT 1 FROM dead_letters)")
@@ -122,14 +126,30 @@ struct ReportTally {
     /// Deletes up to `count` of the connector's oldest reports that are no longer waiting for the access server,
     /// with their dead letters when `deadLetters` says there may be some; returns how many reports went. The
     /// caller lowers the connector's kept count by as many.
+    ///
+    /// The last report to go is found first; the delete then takes every delivered report of the connector up to
+    /// it in one pass over the index range. `seq IN (the oldest)` made SQLite copy the rows into a temporary
+    /// B-tree first, for every connector in every transaction: eight workers at their caps measured the writer
+    /// at 9.0 against 10.1 µs a report (2 of 3 interleaved pairs).
     static func deleteOldestDelivered(_ count: Int, connector: String, deadLetters: Bool,
                                       in database: SQLiteDatabase) throws(SQLiteDatabase.SQLiteError) -> Int {
-        let oldest = oldestDelivered
-        if deadLetters {
-            try database.statement("DELETE FROM dead_letters WHERE report_id IN (SELECT report_id FROM reports WHERE seq IN (\(oldest)))")
-                .bind(.text(connector), .int(count)).run()
+        guard count > 0 else { return 0 }
+        let last = try database.statement(oldestDelivered + " OFFSET ?3").bind(.text(connector), .int(1), .int(count - 1))
+        var values: [StoreValue] = [.text(connector)], range = "connector = ?1 AND state != 0"
+        // Fewer than `count` delivered: all of them go.
+        if try last.step() {
+            values += [.int(last.int(1)), .int(last.int(0))]
+            range = deliveredThrough
         }
-        try database.statement("DELETE FROM reports WHERE seq IN (\(oldest))").bind(.text(connector), .int(count)).run()
+        last.reset()
+        if deadLetters {
+            let statement = try database.statement("DELETE FROM dead_letters WHERE report_id IN (SELECT report_id FROM reports WHERE \(range))")
+            for (index, value) in values.enumerated() { try statement.bind(at: Int32(index + 1), value) }
+            try statement.run()
+        }
+        let statement = try database.statement("DELETE FROM reports WHERE \(range)")
+        for (index, value) in values.enumerated() { try statement.bind(at: Int32(index + 1), value) }
+        try statement.run()
         return database.changes
     }
 }
