@@ -260,6 +260,31 @@ extension RealProcesses {
             #expect(harness.stop() == .exited(0))
         }
 
+        @Test("SIGTERM while TLS handshakes keep failing, 30 times: the daemon exits 0 every time (OpenSSL is not torn down under a handshake)")
+        func stopDuringHandshakes() throws {
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            let pki = try PrivateCA(directory: harness.directory)
+            let server = try EgeriaStandIn(stateFile: harness.directory + "/standin-state.jsonl", tls: (pki.serverCert, pki.serverKey))
+            // No CA file: every handshake fails verification, and the forwarder retries at once, so one is nearly
+            // always under way when the daemon exits.
+            let accessServer = """
+                { "egeria": { "apiVersion": "5", "omagserverPlatformRootURL": "\(server.rootURL)", "omagserverName": "\(server.serverName)",
+                              "userId": "integration-daemon-npa", "elementWrites": "embedded", "requestTimeoutSeconds": 2,
+                              "initialRetrySeconds": 0.01, "maxRetrySeconds": 0.01 } }
+                """
+            try harness.writeConfig(services: [Self.chaos], accessServer: accessServer)
+            for round in 0..<30 {
+                let daemon = try harness.start()
+                // Stop after a varying number of failed handshakes.
+                let failures = round % 4 + 1
+                #expect(daemon.waitFor(timeout: 10) { _, err, _ in err.count { $0.contains("certificate verify failed") } >= failures })
+                let status = harness.stop()
+                #expect(status == .exited(0), "round \(round): \(status)")
+                if status != .exited(0) { break }
+            }
+        }
+
         @Test("kill -9 of the daemon 20 times while reports stream: every acknowledged report arrives exactly once")
         func killedRepeatedly() throws {
             let harness = try DaemonHarness(config: "{}")

@@ -13,8 +13,20 @@ final class OpenSSL: @unchecked Sendable {
         let description: String
     }
 
+    /// Initializes OpenSSL without its clean-up at `exit`; the daemon calls it before any other OpenSSL call (later
+    /// calls change nothing).
+    ///
+    /// The forwarder's thread runs until the process ends, and may be inside a handshake when the daemon returns
+    /// from `run` and calls `exit`: OpenSSL's clean-up, run by `exit`, freed the locks that handshake was taking.
+    /// Stopped while every handshake failed verification, 5 daemons in 40 died of SIGSEGV at exit. The process is
+    /// ending, so nothing needs freeing.
+    static func initializeLibrary() { _ = libraryInitialized }
+
+    private static let libraryInitialized = OPENSSL_init_ssl(UInt64(OPENSSL_INIT_NO_ATEXIT), nil) == 1
+
     /// A client context verifying peers against `caFile`, or the system trust store when nil.
     init(caFile: String?) throws(TLSError) {
+        Self.initializeLibrary()
         guard let ctx = SSL_CTX_new(TLS_client_method()) else { throw TLSError(description: "SSL_CTX_new failed: \(Self.lastError())") }
         self.ctx = ctx
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nil)

@@ -8,6 +8,7 @@ final class TLSServerContext: @unchecked Sendable {
     private let ctx: OpaquePointer
 
     init(certificateFile: String, privateKeyFile: String) throws(OpenSSL.TLSError) {
+        OpenSSL.initializeLibrary()
         guard let ctx = SSL_CTX_new(TLS_server_method()) else { throw OpenSSL.TLSError(description: "SSL_CTX_new failed: \(OpenSSL.lastError())") }
         self.ctx = ctx
         _ = copenssl_min_tls12(ctx)
