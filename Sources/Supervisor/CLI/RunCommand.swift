@@ -11,7 +11,6 @@ nonisolated(unsafe) private var signalSources: [any DispatchSourceSignal] = []
 /// main thread to the supervision loop.
 enum RunCommand {
     static func run(config: DaemonConfig, logger: Logger) -> Int32 {
-        OpenSSL.initializeLibrary()
         // A stalled stderr reader (journald, a log shipper) must never stall supervision: lines go through a
         // bounded buffer, and every line is scrubbed of secrets on its way.
         do { try LogSink.installBuffered(filter: Redaction.scrub) } catch {

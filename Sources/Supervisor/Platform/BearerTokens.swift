@@ -14,6 +14,7 @@ struct BearerTokens: Sendable {
     }
 
     init(lifetimeSeconds: Double) throws(KeyError) {
+        OpenSSL.initializeLibrary()
         var key = [UInt8](repeating: 0, count: 32)
         guard RAND_bytes(&key, Int32(key.count)) == 1 else { throw KeyError(description: "RAND_bytes failed: \(OpenSSL.lastError())") }
         self.key = key
@@ -62,6 +63,7 @@ struct BearerTokens: Sendable {
     }
 
     static func sha256(_ bytes: [UInt8]) -> [UInt8] {
+        OpenSSL.initializeLibrary()
         var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
         _ = SHA256(bytes, bytes.count, &digest)
         return digest
