@@ -277,24 +277,20 @@ extension RealProcesses.RetentionTests {
             Self.submit(store, Self.report(index, completed: Date(timeIntervalSince1970: 1_795_940_000 + Double(second))))
             if index != 2 { Self.forward(store, "r\(index)") }
         }
-        func delete(_ count: Int) -> Int? {
-            let done = DispatchSemaphore(value: 0), deleted = Mutex<Int?>(nil)
-            store.write({ database in
-                try ReportTally.deleteOldestDelivered(count, connector: "c", deadLetters: false, in: database)
-            }, completion: { result in
-                deleted.withLock { $0 = try? result.get() }
-                done.signal()
-            })
-            #expect(done.wait(timeout: .now() + 30) == .success)
-            return deleted.withLock { $0 }
+        func delete(_ count: Int) throws -> Int {
+            try StoreStructureTests.wait { done in
+                store.write({ database in
+                    try ReportTally.deleteOldestDelivered(count, connector: "c", deadLetters: false, in: database)
+                }, completion: done)
+            }
         }
         func kept() -> [String] { store.reports(.init(connectorName: "c")).map(\.reportId) }
         // Oldest first: r1, r3, r6 (r2 waits), then r0 of the two at 2 s, which came before r5.
-        #expect(delete(4) == 4)
+        #expect(try delete(4) == 4)
         #expect(kept() == ["r2", "r5", "r4"])
         // Asked for more than there are: every delivered one goes, the waiting one stays.
-        #expect(delete(10) == 2)
+        #expect(try delete(10) == 2)
         #expect(kept() == ["r2"])
-        #expect(delete(1) == 0)
+        #expect(try delete(1) == 0)
     }
 }

@@ -200,8 +200,7 @@ extension RealProcesses.StoreFileTests {
         statements.append(("the cap's delete", "DELETE FROM reports WHERE " + ReportTally.deliveredThrough, [.text("c"), .int(5), .int(3)]))
         for (name, sql, values) in statements {
             let plan: [String] = store.read([]) { database in
-                let explain = try database.statement("EXPLAIN QUERY PLAN " + sql)
-                for (index, value) in values.enumerated() { try explain.bind(at: Int32(index + 1), value) }
+                let explain = try database.statement("EXPLAIN QUERY PLAN " + sql).bind(values)
                 var details: [String] = []
                 while try explain.step() { details.append(explain.text(3)) }
                 return details

@@ -9,8 +9,8 @@ import Testing
 @Suite("Store structure")
 struct StoreStructureTests {
     /// Runs a store call and waits (at most 10 s) for its completion.
-    static func wait<T: Sendable>(_ call: (@escaping @Sendable (Result<T, RPCError>) -> Void) -> Void) throws -> T {
-        let box = Mutex<Result<T, RPCError>?>(nil)
+    static func wait<T: Sendable, Failure: Error>(_ call: (@escaping @Sendable (Result<T, Failure>) -> Void) -> Void) throws -> T {
+        let box = Mutex<Result<T, Failure>?>(nil)
         let done = DispatchSemaphore(value: 0)
         call { result in
             box.withLock { $0 = result }

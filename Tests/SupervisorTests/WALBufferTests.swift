@@ -1,5 +1,4 @@
 import Foundation
-import Glibc
 import Testing
 @testable import Supervisor
 
@@ -9,8 +8,7 @@ import Testing
 struct WALBufferTests {
     @Test("commits of 1 to 80 pages each: another connection reads every one at once, and the files alone recover them all")
     func everyCommitSize() throws {
-        var template = Array("/tmp/idw-XXXXXX".utf8CString)
-        let directory = String(cString: try #require(mkdtemp(&template)))
+        let directory = try RealProcesses.RetentionTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/store.sqlite"
         let writer = try SQLiteDatabase(path: path, readOnly: false, bufferWAL: true)

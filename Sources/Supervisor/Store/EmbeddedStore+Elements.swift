@@ -95,8 +95,7 @@ extension EmbeddedStore {
         let sql = "SELECT \(Self.columns) FROM elements \(filter) ORDER BY qualified_name LIMIT ?"
         values.append(.int(query.limit ?? -1))
         return read([]) { database in
-            let statement = try database.statement(sql)
-            for (index, value) in values.enumerated() { try statement.bind(at: Int32(index + 1), value) }
+            let statement = try database.statement(sql).bind(values)
             var found: [MetadataElement] = []
             while try statement.step() { found.append(Self.element(from: statement)) }
             try Self.attachLinks(to: &found, relationships: query.withRelationships, ofType: query.relationshipTypeName, in: database)

@@ -22,8 +22,7 @@ extension EmbeddedStore {
         var progress = PageProgress()
         let withRelationships = query.withRelationships, relationshipType = query.relationshipTypeName
         return tryRead { database in
-            let rows = try database.statement(sql)
-            for (index, value) in values.enumerated() { try rows.bind(at: Int32(index + 1), value) }
+            let rows = try database.statement(sql).bind(values)
             // Each row, with what will be needed of it once the links are read.
             var pending: [(guid: String, name: String, row: [UInt8])] = []
             var bytes = writer.bytes.count

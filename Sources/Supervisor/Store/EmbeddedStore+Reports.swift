@@ -80,8 +80,7 @@ extension EmbeddedStore {
     func reports(_ query: ReportQuery = ReportQuery()) -> [IntegrationReport] {
         let (sql, values) = query.statement
         return read([]) { database in
-            let statement = try database.statement(sql)
-            for (index, value) in values.enumerated() { try statement.bind(at: Int32(index + 1), value) }
+            let statement = try database.statement(sql).bind(values)
             var found: [IntegrationReport] = []
             while try statement.step() {
                 if let report = try? IntegrationReport(json: JSONParser.parse(statement.data(0)), path: "report") { found.append(report) }

@@ -144,13 +144,9 @@ struct ReportTally {
         }
         last.reset()
         if deadLetters {
-            let statement = try database.statement("DELETE FROM dead_letters WHERE report_id IN (SELECT report_id FROM reports WHERE \(range))")
-            for (index, value) in values.enumerated() { try statement.bind(at: Int32(index + 1), value) }
-            try statement.run()
+            try database.statement("DELETE FROM dead_letters WHERE report_id IN (SELECT report_id FROM reports WHERE \(range))").bind(values).run()
         }
-        let statement = try database.statement("DELETE FROM reports WHERE \(range)")
-        for (index, value) in values.enumerated() { try statement.bind(at: Int32(index + 1), value) }
-        try statement.run()
+        try database.statement("DELETE FROM reports WHERE \(range)").bind(values).run()
         return database.changes
     }
 }

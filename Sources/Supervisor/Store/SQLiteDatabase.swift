@@ -50,8 +50,7 @@ final class SQLiteDatabase {
         self.path = path
         var opened: OpaquePointer?
         let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
-        let code = bufferWAL && Self.walBufferRegistered
-            ? sqlite3_open_v2(path, &opened, flags, WAL_BUFFER_VFS_NAME) : sqlite3_open_v2(path, &opened, flags, nil)
+        let code = sqlite3_open_v2(path, &opened, flags, bufferWAL && Self.walBufferRegistered ? WAL_BUFFER_VFS_NAME : nil)
         guard code == SQLITE_OK, let opened else {
             let message = opened.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(code))
             sqlite3_close_v2(opened)
@@ -151,6 +150,12 @@ final class SQLiteDatabase {
 
         @discardableResult
         func bind(_ values: StoreValue...) throws(SQLiteError) -> Statement {
+            try bind(values)
+        }
+
+        /// Binds `values` from the first parameter on (for statements whose parameters are assembled at run time).
+        @discardableResult
+        func bind(_ values: [StoreValue]) throws(SQLiteError) -> Statement {
             for (offset, value) in values.enumerated() { try bind(at: Int32(offset + 1), value) }
             return self
         }
