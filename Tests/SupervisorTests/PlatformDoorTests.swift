@@ -71,6 +71,13 @@ extension RealProcesses {
             let smuggle = try RawHTTP(port: port)
             smuggle.send("POST /api/token HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n")
             #expect(smuggle.response()?.head.status == 400)
+
+            // A signed chunk size once reversed the body's range and killed the daemon, before any authentication.
+            for size in ["-1", "-10", "-ffffffffffffff", "+5"] {
+                let negative = try RawHTTP(port: port)
+                negative.send("POST /api/token HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n\(size)\r\nhello\r\n0\r\n\r\n")
+                #expect(negative.response()?.head.status == 400, "chunk size \(size)")
+            }
             // The daemon is unharmed.
             #expect(try DaemonHarness.token(port: port) != nil)
             #expect(harness.stop() == .exited(0))

@@ -130,7 +130,7 @@ struct HTTPMessageParser {
             case .chunkSize:
                 guard let line = try takeLine(limit: 1024, what: "chunk size line") else { return nil }
                 let digits = line.prefix { $0 != UInt8(ascii: ";") }.trimmedBytes
-                guard !digits.isEmpty, digits.count <= 15, let size = Int(String(decoding: digits, as: UTF8.self), radix: 16) else {
+                guard let size = Self.chunkSize(digits) else {
                     throw .malformed("bad chunk size \"\(String(decoding: line.prefix(40), as: UTF8.self))\"")
                 }
                 guard body.count + size <= limits.maxBodyBytes else { throw .bodyTooLarge(limit: limits.maxBodyBytes) }
@@ -229,7 +229,8 @@ struct HTTPMessageParser {
             head.target = String(decoding: parts[1], as: UTF8.self)
             head.minorVersion = try Self.version(parts[2], line: text)
         case .response:
-            guard parts.count >= 2, parts[1].count == 3, let status = Int(String(decoding: parts[1], as: UTF8.self)),
+            guard parts.count >= 2, parts[1].count == 3, parts[1].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                  let status = Int(String(decoding: parts[1], as: UTF8.self)),
                   (100...599).contains(status) else {
                 throw .malformed("bad status line \"\(text)\"")
             }
@@ -322,6 +323,24 @@ struct HTTPMessageParser {
         }
         if bufferedCount > limit { throw .malformed("\(what) over \(limit) bytes") }
         return nil
+    }
+
+    /// A chunk size: 1 to 15 hex digits and nothing else (RFC 9112 §7.1). `Int(_:radix:)` is not used because it
+    /// takes a sign, and a negative size would pass every limit and reverse the body's range.
+    static func chunkSize(_ digits: ArraySlice<UInt8>) -> Int? {
+        guard !digits.isEmpty, digits.count <= 15 else { return nil }
+        var size = 0
+        for byte in digits {
+            let digit: Int
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = Int(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = Int(byte - UInt8(ascii: "a")) + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = Int(byte - UInt8(ascii: "A")) + 10
+            default: return nil
+            }
+            size = size << 4 | digit
+        }
+        return size
     }
 
     /// RFC 9110 token characters, for methods and field names.
