@@ -12,6 +12,12 @@ enum ConfigLoader {
         do { data = try Data(contentsOf: url) } catch {
             throw ConfigError(file: path, issues: [.init(path: "", message: "cannot read the file: \(Self.reason(error))")])
         }
+        return try load(data, path: path, workerDirectory: workerDirectory, checkProviders: checkProviders)
+    }
+
+    /// The same, from the file's bytes.
+    static func load(_ data: Data, path: String, workerDirectory: String, checkProviders: Bool = true) throws(ConfigError) -> (DaemonConfig, [ConfigError.Issue]) {
+        let url = URL(fileURLWithPath: path)
         let root: JSONValue
         do { root = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
             throw ConfigError(file: path, issues: [.init(path: "", message: "not valid JSON: \(Self.reason(error))")])
