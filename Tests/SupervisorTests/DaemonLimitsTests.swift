@@ -136,9 +136,17 @@ extension RealProcesses {
                 if address.withSockaddr({ connect(fd, $0, $1) }) == 0 { fds.append(fd) } else { close(fd) }
             }
             #expect(daemon.waitFor(timeout: 10) { _, stderr, _ in stderr.contains { $0.contains("cannot accept connections") } })
+            // A worker that dies now cannot be respawned (no fds for its pipes): that is the daemon's shortage, retried
+            // with backoff, never the service failing.
+            let pid = try #require(running.status.flatMap { harness.service($0, "files-integrator")?.worker.pid })
+            kill(pid, SIGKILL)
+            #expect(daemon.waitFor(timeout: 10) { _, stderr, _ in stderr.contains { $0.contains("short of its own resources") } })
             fds.forEach { close($0) }
             let status = harness.waitForStatus(timeout: 15) { $0.daemon.controlConnections <= 1 }
             #expect(status.ok, "status did not answer after the connections left")
+            let back = harness.waitForStatus(timeout: 10) { harness.service($0, "files-integrator")?.worker.state == "running" }
+            let worker = back.status.flatMap { harness.service($0, "files-integrator")?.worker }
+            #expect(back.ok && worker?.pid != pid && worker?.restartCount == 1, "\(String(describing: worker))")
             // The episode ends at the first accept a second after the last EMFILE.
             let resumed = Self.waitUntil(timeout: 5) {
                 _ = try? harness.status()
@@ -149,6 +157,54 @@ extension RealProcesses {
             #expect(daemon.exitStatus == nil)
             daemon.signal(SIGTERM)
             #expect(daemon.waitForExit(timeout: 15) == .exited(0))
+        }
+
+        @Test("2,000 idle door connections at a 1,024-fd limit: the door refuses past its share, a killed worker is back within its backoff")
+        func doorCannotStarveSupervision() throws {
+            // This test holds about 2,000 sockets itself.
+            var own = rlimit()
+            getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &own)
+            guard own.rlim_max >= 4096 else {
+                Issue.record("this test needs a hard open-file limit of at least 4096, found \(own.rlim_max)")
+                return
+            }
+            if own.rlim_cur < 4096 {
+                own.rlim_cur = 4096
+                setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &own)
+            }
+            let harness = try DaemonHarness(config: DaemonHarness.config(services: [DaemonHarness.chaosService(failure: "none", intervalSeconds: 3600)],
+                                                                         extra: DaemonHarness.platform()))
+            defer { harness.cleanUp() }
+            let port = try harness.startWithPlatform(wrapper: ["/usr/bin/prlimit", "--nofile=1024:1024"])
+            let first = harness.waitForStatus(timeout: 10) { harness.service($0, "chaos-integrator")?.worker.state == "running" }
+            let pid = try #require(first.status.flatMap { harness.service($0, "chaos-integrator")?.worker.pid })
+            var sockets: [Int32] = []
+            defer { sockets.forEach { close($0) } }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = port.bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            for _ in 0..<2_000 {
+                // Non-blocking: once the backlog is full a connect would otherwise wait for its SYN to be retried.
+                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+                guard fd >= 0 else { break }
+                _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+                sockets.append(fd)
+            }
+            // The door holds what its share allows and refuses the rest.
+            let lowered = harness.daemon?.stderrLines.contains { $0.contains("platform.maxConnections 1024 lowered to") } ?? false
+            #expect(lowered, "the door's cap was not lowered to the fd budget")
+            let full = harness.waitForStatus(timeout: 15) { ($0.daemon.platform?.refusedConnections ?? 0) > 0 }
+            #expect(full.ok, "the door refused nothing: \(String(describing: full.status?.daemon.platform))")
+            kill(pid, SIGKILL)
+            let back = harness.waitForStatus(timeout: 10) { status in
+                guard let worker = harness.service(status, "chaos-integrator")?.worker else { return false }
+                return worker.state == "running" && worker.pid != pid
+            }
+            #expect(back.ok, "the worker was not back: \(String(describing: back.status.flatMap { harness.service($0, "chaos-integrator")?.worker }))")
+            let worker = back.status.flatMap { harness.service($0, "chaos-integrator")?.worker }
+            #expect(worker?.restartCount == 1, "spawn failures were counted as crashes: \(String(describing: worker))")
+            #expect(harness.stop() == .exited(0))
         }
 
         @Test("a stderr nobody reads: status keeps answering, dropped log lines are counted, logging resumes when drained")

@@ -30,6 +30,50 @@ struct WorkerLifecycleTests {
         #expect(l.nextDeadline == 5)
     }
 
+    @Test("a start put off for the daemon's own shortage is retried with capped backoff and never spends the restart budget")
+    func spawnDeferred_isRetriedWithoutCountingAFailure() {
+        var l = lifecycle()
+        #expect(l.start(now: 0) == [.spawn])
+        var now = 0.0
+        var delays: [Double] = []
+        for _ in 0..<200 {
+            #expect(l.spawnDeferred(now: now) == [])
+            guard case .backingOff(let until) = l.state else { Issue.record("not backing off: \(l.state)"); return }
+            delays.append(until - now)
+            #expect(l.tick(now: until - 0.001) == [])
+            now = until
+            #expect(l.tick(now: now) == [.spawn])
+        }
+        #expect(delays.first == WorkerLifecycle.shortageRetrySeconds.first)
+        #expect(abs((delays.max() ?? 0) - WorkerLifecycle.shortageRetrySeconds.max) < 1e-9)
+        #expect(l.restartCount == 0 && l.lastExit == nil && l.deferredStarts == 200)
+        // The next real start resets the shortage backoff, and a real failure still counts.
+        #expect(l.spawned(pid: 7, now: now) == [.sendInitialize])
+        #expect(l.deferredStarts == 0)
+        _ = l.exited(.signaled(SIGKILL), now: now + 0.1)
+        #expect(l.restartCount == 1 && l.lastExit?.cause == "crash")
+    }
+
+    @Test("a start put off while the worker is wanted down does not come back")
+    func spawnDeferred_whenStoppedDoesNothing() {
+        var l = lifecycle()
+        #expect(l.spawnDeferred(now: 0) == [])
+        #expect(l.state == .idle)
+    }
+
+    @Test("the door's share of fds leaves supervision its reserve, whatever maxConnections says")
+    func descriptorBudget() {
+        let reserved = DescriptorBudget.reserve(services: 3)
+        #expect(reserved >= ControlServer.maxConnections + ControlServer.refusalSlots + 3 * DescriptorBudget.perWorker)
+        let small = DescriptorBudget(limit: 1024, raisedFrom: nil, reserved: reserved)
+        #expect(small.doorConnections(configured: 1024) == 1024 - reserved - DescriptorBudget.doorRefusalSlots)
+        #expect(small.doorConnections(configured: 10) == 10)
+        let large = DescriptorBudget(limit: 1 << 20, raisedFrom: 1024, reserved: reserved)
+        #expect(large.doorConnections(configured: 1024) == 1024)
+        let tiny = DescriptorBudget(limit: 100, raisedFrom: nil, reserved: reserved)
+        #expect(tiny.doorConnections(configured: 1024) == 1)
+    }
+
     @Test func heartbeat_isSentEachInterval_andAnswersKeepItAlive() {
         var l = running()
         #expect(l.tick(now: 0.5) == [])

@@ -26,7 +26,7 @@ enum InspectCommands {
         text += "store: \(TextTable.bytes(status.daemon.storeSizeBytes)), \(status.daemon.storeReports) report(s) kept"
         text += status.daemon.storeOldestReport.map { ", the oldest stored \(TextTable.time($0))\n" } ?? "\n"
         if let door = status.daemon.platform {
-            text += "platform door: \(door.tls ? "https" : "http")://\(door.address), \(door.openConnections) connection(s) open, \(door.requests) request(s)"
+            text += "platform door: \(door.tls ? "https" : "http")://\(door.address), \(door.openConnections) of \(door.maxConnections) connection(s) open, \(door.requests) request(s)"
             text += door.refusedConnections > 0 ? ", \(door.refusedConnections) refused\n" : "\n"
         }
         if status.daemon.droppedLogLines > 0 { text += "log lines dropped (stderr did not drain): \(status.daemon.droppedLogLines)\n" }

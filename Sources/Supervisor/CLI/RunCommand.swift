@@ -46,6 +46,9 @@ enum RunCommand {
         signal(SIGPIPE, SIG_IGN)
         // Helpers that leave a worker's process group come back to us when the worker dies, to be killed.
         if !OrphanSweep.becomeSubreaper() { logger.warning("cannot become a child subreaper: \(String(cString: strerror(errno))); helpers of crashed workers may outlive them") }
+        // Before any door opens: the doors' share of fds is what the raised limit leaves after supervision's reserve.
+        let budget = DescriptorBudget.claim(services: config.integrationServices.count)
+        if let from = budget.raisedFrom { logger.info("open-file limit raised from \(from) to \(budget.limit)") }
         let events = EventQueue()
         for sig in [SIGTERM, SIGINT, SIGHUP] {
             signal(sig, SIG_IGN)
@@ -65,7 +68,11 @@ enum RunCommand {
         }
         var platform: HTTPServer?
         if let settings = config.platform {
-            do { platform = try PlatformStart.start(settings, config: config, events: events, logger: logger) } catch {
+            let cap = budget.doorConnections(configured: settings.maxConnections)
+            if cap < settings.maxConnections {
+                logger.warning("platform.maxConnections \(settings.maxConnections) lowered to \(cap): the daemon may open \(budget.limit) files and keeps \(budget.reserved) for supervision; raise the hard limit (LimitNOFILE=, ulimit -Hn) to allow more")
+            }
+            do { platform = try PlatformStart.start(settings, maxConnections: cap, config: config, events: events, logger: logger) } catch {
                 logger.error("\(error)")
                 return 1
             }

@@ -21,6 +21,8 @@ final class ControlServer: Sendable {
     private let counters = Mutex(Counters())
 
     static let maxConnections = 128
+    /// Connections accepted past the cap only to be refused with a line and closed.
+    static let refusalSlots = 16
     static let maxRequestBytes = 64 * 1024
     /// A client must send its request line, and read its answer, within this.
     static let ioTimeoutSeconds = 5.0
@@ -129,7 +131,7 @@ private struct ControlIO {
     mutating func run() {
         while true {
             var fds = [pollfd(fd: server.wakeFD, events: Int16(POLLIN), revents: 0)]
-            let accepting = clients.count < ControlServer.maxConnections + 16
+            let accepting = clients.count < ControlServer.maxConnections + ControlServer.refusalSlots
             if accepting { fds.append(pollfd(fd: server.listeningFD, events: Int16(POLLIN), revents: 0)) }
             let ids = Array(clients.keys)
             for id in ids {

@@ -53,6 +53,8 @@ struct DaemonStatus: Codable, Sendable {
         var address: String
         var tls: Bool
         var openConnections: Int
+        /// The cap in force: `platform.maxConnections`, or less when the open-file limit leaves less (see operations).
+        var maxConnections: Int
         var refusedConnections: Int
         var requests: Int
     }

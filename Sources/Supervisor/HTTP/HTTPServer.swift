@@ -12,6 +12,9 @@ import SystemShims
 /// (to the supervision loop) and answers through its reply closure from any thread, within the ``Wait`` it
 /// returns, after which the server answers the fallback itself.
 final class HTTPServer: Sendable {
+    /// Connections accepted past the cap only to be answered 503 and closed.
+    static let refusalSlots = 64
+
     /// Limits and timeouts; the defaults are documented in docs/egeria.md.
     struct Settings: Sendable {
         var maxConnections = 1024
@@ -206,7 +209,7 @@ private struct HTTPIO {
     mutating func run() {
         while true {
             var fds = [pollfd(fd: server.wakeFD, events: Int16(POLLIN), revents: 0)]
-            let accepting = connections.count < server.settings.maxConnections + 64
+            let accepting = connections.count < server.settings.maxConnections + HTTPServer.refusalSlots
             if accepting { fds.append(pollfd(fd: server.listeningFD, events: Int16(POLLIN), revents: 0)) }
             let ids = Array(connections.keys)
             for id in ids {

@@ -10,7 +10,8 @@ enum PlatformStart {
         let description: String
     }
 
-    static func start(_ platform: PlatformConfig, config: DaemonConfig, events: EventQueue, logger: Logger) throws(StartError) -> HTTPServer {
+    /// `maxConnections` is the door's cap after the descriptor budget (``DescriptorBudget``) had its say.
+    static func start(_ platform: PlatformConfig, maxConnections: Int, config: DaemonConfig, events: EventQueue, logger: Logger) throws(StartError) -> HTTPServer {
         var passwords: [String: String] = [:]
         for (index, user) in platform.users.enumerated() {
             do {
@@ -31,7 +32,7 @@ enum PlatformStart {
                 throw StartError(description: "platform.tls: \(error)")
             }
         }
-        let settings = HTTPServer.Settings(maxConnections: platform.maxConnections, idleTimeoutSeconds: platform.idleTimeoutSeconds,
+        let settings = HTTPServer.Settings(maxConnections: maxConnections, idleTimeoutSeconds: platform.idleTimeoutSeconds,
                                            requestTimeoutSeconds: platform.requestTimeoutSeconds,
                                            limits: .init(maxHeaderBytes: platform.maxHeaderBytes, maxBodyBytes: platform.maxBodyBytes))
         let server: HTTPServer

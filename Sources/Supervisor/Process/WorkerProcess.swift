@@ -24,8 +24,9 @@ final class WorkerProcess: Sendable {
     /// A spawn that failed, with the errno's text.
     struct SpawnError: Error, CustomStringConvertible {
         let executable: String
-        let reason: String
-        var description: String { "cannot start \(executable): \(reason)" }
+        /// The errno (or posix_spawn's result).
+        let code: Int32
+        var description: String { "cannot start \(executable): \(String(cString: strerror(code)))" }
     }
 
     /// Spawns `argv` (argv[0] an absolute path).
@@ -34,14 +35,16 @@ final class WorkerProcess: Sendable {
     ///   that spawned it exits, not the process.
     static func spawn(argv: [String], environment: [String]? = nil) throws(SpawnError) -> WorkerProcess {
         var stdinPipe: [Int32] = [-1, -1], stdoutPipe: [Int32] = [-1, -1], stderrPipe: [Int32] = [-1, -1]
-        guard pipe(&stdinPipe) == 0 else { throw SpawnError(executable: argv[0], reason: errnoText()) }
+        guard pipe(&stdinPipe) == 0 else { throw SpawnError(executable: argv[0], code: errno) }
         guard pipe(&stdoutPipe) == 0 else {
+            let code = errno
             closeAll(stdinPipe)
-            throw SpawnError(executable: argv[0], reason: errnoText())
+            throw SpawnError(executable: argv[0], code: code)
         }
         guard pipe(&stderrPipe) == 0 else {
+            let code = errno
             closeAll(stdinPipe + stdoutPipe)
-            throw SpawnError(executable: argv[0], reason: errnoText())
+            throw SpawnError(executable: argv[0], code: code)
         }
         let all = stdinPipe + stdoutPipe + stderrPipe
         // Every end is close-on-exec; dup2 onto 0/1/2 in the child clears it there. Spawns happen on one
@@ -82,7 +85,7 @@ final class WorkerProcess: Sendable {
         close(stderrPipe[1])
         guard rc == 0 else {
             closeAll([stdinPipe[1], stdoutPipe[0], stderrPipe[0]])
-            throw SpawnError(executable: argv[0], reason: String(cString: strerror(rc)))
+            throw SpawnError(executable: argv[0], code: rc)
         }
         return WorkerProcess(pid: pid, stdinFD: stdinPipe[1], stdoutFD: stdoutPipe[0], stderrFD: stderrPipe[0])
     }
@@ -121,6 +124,4 @@ final class WorkerProcess: Sendable {
     }
 
     private static func closeAll(_ fds: [Int32]) { fds.forEach { close($0) } }
-
-    private static func errnoText() -> String { String(cString: strerror(errno)) }
 }

@@ -316,6 +316,7 @@ final class SupervisionLoop {
         service.generation += 1
         let process: WorkerProcess
         do { process = try WorkerProcess.spawn(argv: service.config.command) } catch {
+            if ResourceShortage.isShortage(error) { return deferStart(service, error) }
             service.logger.error("\(error)")
             return perform(service.lifecycle.spawnFailed(reason: error.description, now: MonotonicClock.now()), on: service)
         }
@@ -327,11 +328,22 @@ final class SupervisionLoop {
             service.connection = nil
             process.abandon()
             service.logger.error("worker \(process.pid) killed at once: \(error)")
+            if ResourceShortage.isShortage(error) { return deferStart(service, error) }
             return perform(service.lifecycle.spawnFailed(reason: "\(error)", now: MonotonicClock.now()), on: service)
         }
         if let exitSeenAt = service.exitSeenAt { service.lastRestart.spawnSeconds = MonotonicClock.now() - exitSeenAt }
         service.logger.info("worker started", ["pid": "\(process.pid)", "generation": "\(service.generation)"])
         perform(service.lifecycle.spawned(pid: process.pid, now: MonotonicClock.now()), on: service)
+    }
+
+    /// The daemon itself is short of fds, processes or memory: try again soon, and count nothing against the worker.
+    private func deferStart(_ service: ServiceRuntime, _ error: any Error) {
+        let actions = service.lifecycle.spawnDeferred(now: MonotonicClock.now())
+        if service.lifecycle.deferredStarts == 1 || service.lifecycle.deferredStarts.isMultiple(of: 50) {
+            service.logger.error("cannot start the worker: \(error); the daemon is short of its own resources, so this is retried and not counted as the service failing",
+                                 ["attempts": "\(service.lifecycle.deferredStarts)"])
+        }
+        perform(actions, on: service)
     }
 
     /// Connects a spawned worker: its stdin writer, stdout/stderr readers and exit watcher, sharing one

@@ -68,6 +68,8 @@ struct WorkerLifecycle: Sendable {
     private(set) var restartCount = 0
     private(set) var quickFailures = 0
     private(set) var lastExit: ExitRecord?
+    /// Starts put off in a row because the daemon itself was short of fds, processes or memory.
+    private(set) var deferredStarts = 0
     private(set) var history: RestartHistory
     /// A worker behind a transport that can fail on its own (ssh): an unreachable host is retried forever with
     /// capped backoff, not counted against the restart budget.
@@ -134,8 +136,12 @@ struct WorkerLifecycle: Sendable {
         }
     }
 
+    /// The first and the longest wait before a start put off for the daemon's own shortage is tried again.
+    static let shortageRetrySeconds = (first: 0.05, max: 2.0)
+
     /// The loop spawned the process.
     mutating func spawned(pid: Int32, now: Double) -> [Action] {
+        deferredStarts = 0
         state = .starting(pid: pid, since: now, deadline: now + timing.startTimeout)
         return [.sendInitialize]
     }
@@ -144,6 +150,16 @@ struct WorkerLifecycle: Sendable {
     mutating func spawnFailed(reason: String, now: Double) -> [Action] {
         lastExit = ExitRecord(status: .exited(127), cause: "spawn-failed", uptimeSeconds: 0)
         return afterEnd(abnormal: true, readySince: nil, now: now)
+    }
+
+    /// The daemon lacked fds, processes or memory to start the worker (``ResourceShortage``): the worker did
+    /// nothing wrong, so the start is tried again with its own capped backoff and the restart budget is untouched.
+    mutating func spawnDeferred(now: Double) -> [Action] {
+        guard want == .up else { return [] }
+        deferredStarts += 1
+        let delay = min(Self.shortageRetrySeconds.max, Self.shortageRetrySeconds.first * pow(2, Double(min(deferredStarts - 1, 16))))
+        state = .backingOff(until: now + delay)
+        return []
     }
 
     /// The worker answered `initialize`.

@@ -88,10 +88,11 @@ final class DaemonHarness: @unchecked Sendable {
     }
 
     /// Starts the daemon and waits (at most 10 s) until its control socket answers, unless `waitForSocket`
-    /// is false (a daemon expected to refuse to start).
+    /// is false (a daemon expected to refuse to start). `wrapper` runs before the daemon's own argv (`prlimit …`).
     @discardableResult
-    func start(arguments: [String] = [], environment: [String: String]? = nil, waitForSocket: Bool = true) throws -> ChildProcess {
-        let child = try ChildProcess([Binaries.daemon, "run", "--config", configPath] + arguments, environment: environment)
+    func start(arguments: [String] = [], environment: [String: String]? = nil, waitForSocket: Bool = true,
+               wrapper: [String] = []) throws -> ChildProcess {
+        let child = try ChildProcess(wrapper + [Binaries.daemon, "run", "--config", configPath] + arguments, environment: environment)
         daemon = child
         guard waitForSocket else { return child }
         let deadline = Date().addingTimeInterval(10)

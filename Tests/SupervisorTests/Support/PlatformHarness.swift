@@ -17,8 +17,8 @@ extension DaemonHarness {
 
     /// Starts the daemon with the platform password in its environment and returns the door's port, read from
     /// the log line that announces it.
-    func startWithPlatform() throws -> UInt16 {
-        let child = try start(environment: ["TEST_PLATFORM_PASSWORD": Self.platformPassword])
+    func startWithPlatform(wrapper: [String] = []) throws -> UInt16 {
+        let child = try start(environment: ["TEST_PLATFORM_PASSWORD": Self.platformPassword], wrapper: wrapper)
         var port: UInt16?
         _ = child.waitFor(timeout: 10) { _, stderr, _ in
             for line in stderr where line.contains("platform door listening:") {
