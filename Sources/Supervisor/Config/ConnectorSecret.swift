@@ -3,7 +3,26 @@ import Protocol
 /// A connector's secret (its database password), named by `configurationProperties.passwordEnvironmentVariable`
 /// or `passwordFile` and read by the daemon, which hands it to the worker over the protocol. The config keeps
 /// only where it is; the value is never logged, shown in status or written to a report.
+///
+/// Only the configuration file decides where a secret is read and where it may go: neither door can name a
+/// secret's location, and a connector whose endpoint an operator changed gets no secret until the file names
+/// that endpoint (see ``SupervisionLoop/secret(of:in:)``).
 enum ConnectorSecret {
+    /// The properties that say where a secret is read.
+    static let locationFields = ["passwordEnvironmentVariable", "passwordFile"]
+
+    /// The first secret-location field among `properties`, which a live change may not set.
+    static func locationField(in properties: [String: JSONValue]?) -> String? {
+        locationFields.first { properties?[$0] != nil }
+    }
+
+    /// `properties` with the secret location of `current` in place of any it had.
+    static func keepingLocation(of current: [String: JSONValue]?, in properties: [String: JSONValue]?) -> [String: JSONValue]? {
+        var result = properties ?? [:]
+        for field in locationFields { result[field] = current?[field] }
+        return result.isEmpty && properties == nil ? nil : result
+    }
+
     /// Why a connector's secret cannot be read, naming the field.
     struct ReadError: Error, CustomStringConvertible {
         var description: String { problem }
@@ -53,16 +72,6 @@ enum ConnectorSecret {
             }
         }
         return problems
-    }
-
-    /// The secrets of `connectors` by connector name, for `initialize`; one that cannot be read now is left out
-    /// (its connector then fails with a message saying it has no password) and the reason goes to `onError`.
-    static func secrets(of connectors: [IntegrationConnectorConfig], onError: (String, String) -> Void) -> [String: String]? {
-        var secrets: [String: String] = [:]
-        for connector in connectors {
-            if let secret = secret(of: connector, onError: onError) { secrets[connector.connectorName] = secret }
-        }
-        return secrets.isEmpty ? nil : secrets
     }
 
     static func secret(of connector: IntegrationConnectorConfig, onError: (String, String) -> Void) -> String? {

@@ -30,6 +30,15 @@ struct PlatformConfig: Sendable, Equatable {
         var userId: String
         var passwordEnvironmentVariable: String?
         var passwordFile: String?
+        var role: Role = .operator
+    }
+
+    /// What a door user may do. Only the configuration file grants a role.
+    enum Role: String, Sendable, Equatable, CaseIterable {
+        /// Reads status, summaries, configuration properties and connector validation.
+        case observer
+        /// Also refreshes, restarts, reconfigures connectors and reloads the configuration.
+        case `operator`
     }
 }
 
@@ -59,7 +68,7 @@ extension ConfigLoader {
         for (index, value) in users.enumerated() {
             let u = "\(p).users[\(index)]"
             guard let user = reader.object(value, u, required: true) else { continue }
-            reader.checkKeys(user, u, known: ["userId", "passwordEnvironmentVariable", "passwordFile"])
+            reader.checkKeys(user, u, known: ["userId", "passwordEnvironmentVariable", "passwordFile", "role"])
             guard let userId = reader.string(user["userId"], "\(u).userId", required: true) else { continue }
             if !seen.insert(userId).inserted { reader.fail("\(u).userId", "duplicate user \"\(userId)\"") }
             let variable = reader.string(user["passwordEnvironmentVariable"], "\(u).passwordEnvironmentVariable")
@@ -67,7 +76,13 @@ extension ConfigLoader {
             if (variable == nil) == (file == nil) {
                 reader.fail(u, "needs exactly one of passwordEnvironmentVariable and passwordFile (the password itself never goes in the config)")
             }
-            config.users.append(.init(userId: userId, passwordEnvironmentVariable: variable, passwordFile: file))
+            var role = PlatformConfig.Role.operator
+            if let name = reader.string(user["role"], "\(u).role") {
+                if let given = PlatformConfig.Role(rawValue: name) { role = given } else {
+                    reader.fail("\(u).role", "expected one of \(PlatformConfig.Role.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(name)\"")
+                }
+            }
+            config.users.append(.init(userId: userId, passwordEnvironmentVariable: variable, passwordFile: file, role: role))
         }
         if let v = reader.number(object["tokenLifetimeSeconds"], "\(p).tokenLifetimeSeconds", in: 1...86_400) { config.tokenLifetimeSeconds = v }
         if let v = reader.number(object["refreshWaitSeconds"], "\(p).refreshWaitSeconds", in: 0...3600) { config.refreshWaitSeconds = v }

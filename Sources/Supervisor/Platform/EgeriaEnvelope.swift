@@ -47,6 +47,16 @@ enum EgeriaEnvelope {
 
     static let invalidParameter = "org.odpi.openmetadata.frameworks.openmetadata.ffdc.InvalidParameterException"
     static let propertyServer = "org.odpi.openmetadata.frameworks.openmetadata.ffdc.PropertyServerException"
+    static let userNotAuthorized = "org.odpi.openmetadata.frameworks.openmetadata.ffdc.UserNotAuthorizedException"
+
+    /// A door user whose role does not allow the request (Egeria's OMAG-COMMON-403 shape).
+    static func notAuthorized(_ user: String, action: String) -> Failure {
+        Failure(httpCode: 403, exceptionClass: userNotAuthorized, messageId: "INTEGRATION-DAEMON-SERVICES-403-001",
+                message: "User \(user) is not authorized to issue the \(action) request: the role observer may only read", parameters: [user, action],
+                systemAction: "The request was refused; nothing was changed.",
+                userAction: "Use a user whose role is operator in the daemon's configuration (platform.users[].role).",
+                properties: ["userId": user])
+    }
 
     /// Egeria's `IntegrationDaemonServicesErrorCode.UNKNOWN_CONNECTOR_NAME`.
     static func unknownConnector(_ name: String, server: String) -> Failure {

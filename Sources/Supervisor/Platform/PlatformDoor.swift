@@ -15,6 +15,8 @@ struct PlatformDoor: Sendable {
     let tokens: BearerTokens
     /// userId → password, read at start.
     let passwords: [String: String]
+    /// userId → role, from the configuration.
+    let roles: [String: PlatformConfig.Role]
     /// Provider class names the built-in worker knows, for validate-connector.
     let providers: [String]
     /// Each integration service's metadata access server (for configuration/resolved), if it forwards.
@@ -57,7 +59,14 @@ struct PlatformDoor: Sendable {
                 reply(EgeriaEnvelope.unknownServer(s[1], user: user).response("VoidResponse", action: "request"))
                 return now
             }
-            return daemon(request, Array(s.dropFirst(4)), reply: reply)
+            let path = Array(s.dropFirst(4))
+            if roles[user] != .operator, Self.changes(method: request.method, path: path) {
+                let action = path.joined(separator: "/")
+                logger.warning("platform door: \(request.method) \(action) refused to observer \(String(user.prefix(64)))")
+                reply(EgeriaEnvelope.notAuthorized(user, action: action).response("VoidResponse", action: action))
+                return now
+            }
+            return daemon(request, path, reply: reply)
         case _ where s.count == 6 && s.starts(with: ["open-metadata", "admin-services", "servers"]) && Array(s[4...]) == ["configuration", "resolved"]:
             guard request.method == "GET" else { return methodNotAllowed(reply) }
             reply(s[3] == serverName ? resolvedConfiguration() : EgeriaEnvelope.unknownServer(s[3], user: user).response("OMAGServerConfigResponse", action: "getResolvedServerConfig"))
@@ -69,6 +78,12 @@ struct PlatformDoor: Sendable {
             reply(PlatformErrorPage.response(404, "no such endpoint: \(request.method) \(request.path)"))
             return now
         }
+    }
+
+    /// Whether a request changes something (refresh, restart, configure, reload), which only an operator may ask.
+    /// Every such endpoint is a POST but refresh-config, which Egeria serves on GET.
+    static func changes(method: String, path: [String]) -> Bool {
+        method != "GET" || path.last == "refresh-config"
     }
 
     // MARK: - Tokens

@@ -43,7 +43,8 @@ enum PlatformStart {
         let worker = SupervisorCommand.executableDirectory() + "/integration-worker"
         let providers = (try? ConnectorCatalog.providers(of: worker).get()) ?? []
         let door = PlatformDoor(serverName: config.localServerName, serverUserId: config.localServerUserId, settings: platform, tokens: tokens,
-                                passwords: passwords, providers: providers, accessServer: config.accessServer.egeria, startTime: Date(),
+                                passwords: passwords, roles: Dictionary(platform.users.map { ($0.userId, $0.role) }) { first, _ in first },
+                                providers: providers, accessServer: config.accessServer.egeria, startTime: Date(),
                                 logger: logger, post: { events.post(.command($0)) })
         do { try server.start(handler: door.handle) } catch {
             throw StartError(description: "platform door: \(error)")

@@ -12,19 +12,36 @@ extension SupervisionLoop {
         case .restart(let command, let reply): restart(connector: command.connectorName, reply: reply)
         case .restartService(let command, let reply): restartService(command.service, reply: reply)
         case .configure(let command, let reply):
+            if let field = ConnectorSecret.locationField(in: command.properties) { return reply(.failure(Self.secretRefusal(field))) }
             change(command.connectorName, verb: command.replace ? "properties replaced" : "properties updated", reply: reply) { connector in
-                var merged = command.replace ? [:] : (connector.connection.configurationProperties ?? [:])
+                let current = connector.connection.configurationProperties
+                var merged = command.replace ? [:] : (current ?? [:])
                 merged.merge(command.properties) { _, new in new }
-                connector.connection.configurationProperties = merged
+                connector.connection.configurationProperties = ConnectorSecret.keepingLocation(of: current, in: merged)
             }
         case .setEndpoint(let command, let reply):
             change(command.connectorName, verb: "endpoint set to \(command.address)", reply: reply) { connector in
                 connector.connection.endpoint = Endpoint(address: command.address)
             }
         case .setConnection(let command, let reply):
-            change(command.connectorName, verb: "connection replaced", reply: reply) { $0.connection = command.connection }
+            if let field = ConnectorSecret.locationField(in: command.connection.configurationProperties) {
+                return reply(.failure(Self.secretRefusal("connection.configurationProperties.\(field)")))
+            }
+            change(command.connectorName, verb: "connection replaced", reply: reply) { connector in
+                var connection = command.connection
+                connection.configurationProperties = ConnectorSecret.keepingLocation(of: connector.connection.configurationProperties,
+                                                                                     in: connection.configurationProperties)
+                connector.connection = connection
+            }
         case .reload(_, let reply): reload(reply: reply)
         }
+    }
+
+    /// Where a secret is read is the configuration file's to say: a door could otherwise have the daemon read any
+    /// file it can, or another user's variable, and send it to a server of the caller's choosing.
+    static func secretRefusal(_ field: String) -> OperatorError {
+        OperatorError(.badArgument(parameter: field), message:
+            "\(field) cannot be set through the door or the CLI: only the configuration file names where a connector's secret is read (edit it, then reload)")
     }
 
     /// The service hosting `connectorName`, or Egeria's unknown-connector error.

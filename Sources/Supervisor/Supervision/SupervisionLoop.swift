@@ -262,9 +262,7 @@ final class SupervisionLoop {
                     heartbeatIntervalSeconds: config.supervision.heartbeatIntervalSeconds, connectors: service.config.connectors,
                     logLevel: logger.level.rawValue, heartbeatTimeoutSeconds: config.supervision.heartbeatTimeoutSeconds,
                     memoryLimitMegabytes: service.config.memoryLimitMegabytes, daemonHostName: Self.hostName,
-                    connectorSecrets: ConnectorSecret.secrets(of: service.config.connectors) { name, problem in
-                        service.logger.error("connector \(name) gets no password: \(problem)", ["connector": name])
-                    })
+                    connectorSecrets: connectorSecrets(of: service))
                 send(Initialize.self, params, call: .initialize, to: service)
             case .sendHeartbeat:
                 service.heartbeatSequence += 1
@@ -292,10 +290,30 @@ final class SupervisionLoop {
     }
 
     /// The connector's secret, read now (a rotated password file is picked up); a failure is logged.
+    /// The secret for `connector` as it runs now: read where the configuration file says, and only while the
+    /// connector's endpoint is the one the file gives it. An endpoint an operator changed gets none, so a door
+    /// cannot have a secret sent to a server of its choosing; a reload whose file names that endpoint restores it.
     func secret(of connector: IntegrationConnectorConfig, in service: ServiceRuntime) -> String? {
-        ConnectorSecret.secret(of: connector) { name, problem in
+        let name = connector.connectorName
+        guard let file = config.integrationServices.lazy.flatMap(\.connectors).first(where: { $0.connectorName == name }),
+              ConnectorSecret.locationField(in: file.connection.configurationProperties) != nil else { return nil }
+        guard file.connection.endpoint?.address == connector.connection.endpoint?.address else {
+            service.logger.warning("connector \(name) gets no password: its endpoint was changed by an operator from the one the configuration file gives it",
+                                   ["connector": name])
+            return nil
+        }
+        return ConnectorSecret.secret(of: file) { name, problem in
             service.logger.error("connector \(name) gets no password: \(problem)", ["connector": name])
         }
+    }
+
+    /// Every connector's secret for `initialize`, by connector name (see ``secret(of:in:)``).
+    func connectorSecrets(of service: ServiceRuntime) -> [String: String]? {
+        var secrets: [String: String] = [:]
+        for connector in service.config.connectors {
+            if let secret = secret(of: connector, in: service) { secrets[connector.connectorName] = secret }
+        }
+        return secrets.isEmpty ? nil : secrets
     }
 
     private func serviceFailed(_ service: ServiceRuntime, reason: String) {

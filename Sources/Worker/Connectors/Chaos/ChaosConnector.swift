@@ -41,7 +41,9 @@ final class ChaosConnector: IntegrationConnector {
         // and its report (aborted or failed) must account for it.
         _ = try context.createElement(
             typeName: "ChaosEvent", qualifiedName: "chaos::\(context.connectorName)::\(GUID.random())",
-            properties: ["refresh": .int(count), "failure": .string(failure.rawValue), "pid": .int(Int(getpid()))])
+            // hasSecret: whether the daemon handed this connector a secret, which tests of where secrets go read.
+            properties: ["refresh": .int(count), "failure": .string(failure.rawValue), "pid": .int(Int(getpid())),
+                         "hasSecret": .bool(context.secret != nil)])
         if count == afterRefreshes {
             try inject(context: context, refresh: count)
         } else if failure == .leak && count > afterRefreshes {

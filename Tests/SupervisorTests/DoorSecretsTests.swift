@@ -1,0 +1,149 @@
+import Foundation
+import Glibc
+import Protocol
+import Testing
+@testable import Supervisor
+
+extension RealProcesses {
+    /// Only the configuration file decides where a connector's secret is read and where it may go, and only an
+    /// operator may change anything through the door.
+    @Suite("Door secrets and roles", .serialized, .timeLimit(.minutes(3)))
+    struct DoorSecretsTests {
+        static let base = "/servers/test-daemon/open-metadata/integration-daemon"
+
+        /// A daemon whose chaos connector names a password file and an endpoint, with an operator and an observer
+        /// at the door.
+        static func start() throws -> (DaemonHarness, UInt16, socket: String) {
+            let harness = try DaemonHarness(config: "{}")
+            let secret = harness.directory + "/chaos.password"
+            try "s3cret for chaos".write(toFile: secret, atomically: true, encoding: .utf8)
+            let service = """
+            { "integrationServiceURLMarker": "chaos-integrator", "integrationConnectorConfigs": [ {
+                "connectorName": "chaos", "refreshIntervalSeconds": 3600, "metadataSourceQualifiedName": "chaos",
+                "connection": { "connectorType": { "connectorProviderClassName": "chaos" }, "endpoint": { "address": "https://db.example.com" },
+                                "configurationProperties": { "failure": "none", "passwordFile": "\(secret)" } } } ] }
+            """
+            let users = """
+            "platform": { "address": "127.0.0.1:0", "users": [
+                { "userId": "garygeeke", "passwordEnvironmentVariable": "TEST_PLATFORM_PASSWORD" },
+                { "userId": "peterprofile", "passwordEnvironmentVariable": "TEST_PLATFORM_PASSWORD", "role": "observer" } ] }
+            """
+            try DaemonHarness.config(services: [service], extra: users).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+            let port = try harness.startWithPlatform()
+            harness.waitForStatus(timeout: 10) { harness.connector($0, "chaos")?.lastRefreshTime != nil }
+            return (harness, port, harness.directory + "/data/daemon.sock")
+        }
+
+        /// Whether the connector had its secret, for each refresh since the last call (the chaos connector writes one
+        /// element per refresh and records it); `seen` holds the elements already counted.
+        static func secretsSince(_ seen: inout Set<String>, _ harness: DaemonHarness) throws -> [Bool] {
+            let new = try harness.elements().filter { $0.typeName == "ChaosEvent" && !seen.contains($0.guid) }
+            new.forEach { seen.insert($0.guid) }
+            return new.map { $0.properties["hasSecret"] == .bool(true) }
+        }
+
+        static func token(port: UInt16, user: String) throws -> String {
+            let client = try RawHTTP(port: port)
+            client.send(RawHTTP.post("/api/token", body: #"{"userId":"\#(user)","password":"\#(DaemonHarness.platformPassword)"}"#))
+            let response = try #require(client.response())
+            try #require(response.head.status == 200)
+            return String(decoding: response.body, as: UTF8.self)
+        }
+
+        static func envelope(_ port: UInt16, _ request: String) throws -> JSONValue? {
+            let client = try RawHTTP(port: port)
+            client.send(request)
+            return client.response().flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.body)) }
+        }
+
+        @Test("neither door can name where a secret is read: configure and set-connection with passwordFile or passwordEnvironmentVariable are refused")
+        func secretLocationsAreRefused() throws {
+            let (harness, port, socket) = try Self.start()
+            defer { harness.cleanUp() }
+            let attempts: [(String, () throws -> Void)] = [
+                ("passwordFile", { _ = try ControlClient.send(ConfigureCommand(connectorName: "chaos", properties: ["passwordFile": .string("/etc/shadow")], replace: false), socketPath: socket) }),
+                ("passwordEnvironmentVariable", { _ = try ControlClient.send(ConfigureCommand(connectorName: "chaos", properties: ["passwordEnvironmentVariable": .string("HOME")], replace: true), socketPath: socket) }),
+                ("connection.configurationProperties.passwordFile", {
+                    var connection = Connection(connectorType: ConnectorType(connectorProviderClassName: "chaos"))
+                    connection.configurationProperties = ["passwordFile": .string("/etc/shadow")]
+                    _ = try ControlClient.send(SetConnectionCommand(connectorName: "chaos", connection: connection), socketPath: socket)
+                }),
+            ]
+            for (field, attempt) in attempts {
+                #expect {
+                    try attempt()
+                } throws: { error in
+                    "\(error)".contains(field) && "\(error)".contains("only the configuration file")
+                }
+            }
+            let token = try Self.token(port: port, user: "garygeeke")
+            let answer = try Self.envelope(port, RawHTTP.post(Self.base + "/integration-connectors/configuration-properties",
+                body: #"{"class":"ConnectorConfigPropertiesRequestBody","connectorName":"chaos","configurationProperties":{"passwordFile":"/etc/shadow"}}"#, token: token))
+            #expect(answer?["relatedHTTPCode"] == .int(400))
+            #expect(answer?["exceptionProperties"]?["parameterName"] == .string("passwordFile"))
+            // The file's location still holds: the connector still gets its secret.
+            var seen = Set<String>()
+            _ = try Self.secretsSince(&seen, harness)
+            _ = try ControlClient.send(RefreshCommand(connectorName: "chaos", waitSeconds: 30), socketPath: socket, waitSeconds: 40)
+            let after = try Self.secretsSince(&seen, harness)
+            #expect(!after.isEmpty && after.allSatisfy { $0 })
+            #expect(harness.stop() == .exited(0))
+        }
+
+        @Test("a connector whose endpoint an operator changed gets no secret; replacing its properties keeps the file's secret")
+        func changedEndpointGetsNoSecret() throws {
+            let (harness, port, socket) = try Self.start()
+            defer { harness.cleanUp() }
+            var seen = Set<String>()
+            let first = try Self.secretsSince(&seen, harness)
+            #expect(!first.isEmpty && first.allSatisfy { $0 })
+            // Properties replaced whole: the secret's location is the file's, not a property the operator owns.
+            _ = try ControlClient.send(ConfigureCommand(connectorName: "chaos", properties: ["failure": .string("none")], replace: true), socketPath: socket)
+            _ = try ControlClient.send(RefreshCommand(connectorName: "chaos", waitSeconds: 30), socketPath: socket, waitSeconds: 40)
+            let replaced = try Self.secretsSince(&seen, harness)
+            #expect(!replaced.isEmpty && replaced.allSatisfy { $0 })
+            // The caller's own server: no secret goes there.
+            let token = try Self.token(port: port, user: "garygeeke")
+            let answer = try Self.envelope(port, RawHTTP.post(Self.base + "/integration-connectors/chaos/endpoint-network-address",
+                                                              body: #"{"class":"StringRequestBody","string":"https://attacker.example.com"}"#, token: token))
+            #expect(answer?["relatedHTTPCode"] == .int(200))
+            _ = try ControlClient.send(RefreshCommand(connectorName: "chaos", waitSeconds: 30), socketPath: socket, waitSeconds: 40)
+            let redirected = try Self.secretsSince(&seen, harness)
+            #expect(!redirected.isEmpty && redirected.allSatisfy { !$0 }, "\(redirected)")
+            // Back to the file's endpoint: the secret with it.
+            _ = try ControlClient.send(SetEndpointCommand(connectorName: "chaos", address: "https://db.example.com"), socketPath: socket)
+            _ = try ControlClient.send(RefreshCommand(connectorName: "chaos", waitSeconds: 30), socketPath: socket, waitSeconds: 40)
+            let restored = try Self.secretsSince(&seen, harness)
+            #expect(!restored.isEmpty && restored.allSatisfy { $0 })
+            #expect(harness.stop() == .exited(0))
+        }
+
+        @Test("an observer reads status but may not refresh, restart, configure or reload; an operator may")
+        func observerReadsOnly() throws {
+            let (harness, port, _) = try Self.start()
+            defer { harness.cleanUp() }
+            let observer = try Self.token(port: port, user: "peterprofile")
+            #expect(try Self.envelope(port, RawHTTP.get(Self.base + "/status", token: observer))?["relatedHTTPCode"] == .int(200))
+            #expect(try Self.envelope(port, RawHTTP.get(Self.base + "/integration-groups/summary", token: observer))?["relatedHTTPCode"] == .int(200))
+            let refreshesBefore = try #require(harness.connector(try harness.status(), "chaos")?.statistics.refreshCount)
+            let changes = [
+                RawHTTP.post(Self.base + "/integration-connectors/refresh", body: "", token: observer),
+                RawHTTP.post(Self.base + "/integration-connectors/restart", body: #"{"name":"chaos"}"#, token: observer),
+                RawHTTP.post(Self.base + "/integration-connectors/configuration-properties",
+                             body: #"{"connectorName":"chaos","configurationProperties":{"failure":"exit"}}"#, token: observer),
+                RawHTTP.get(Self.base + "/integration-groups/chaos-integrator/refresh-config", token: observer),
+            ]
+            for request in changes {
+                let answer = try Self.envelope(port, request)
+                #expect(answer?["relatedHTTPCode"] == .int(403), "\(request.prefix(80)): \(String(describing: answer))")
+                #expect(answer?["exceptionClassName"] == .string(EgeriaEnvelope.userNotAuthorized))
+            }
+            let status = try harness.status()
+            #expect(harness.connector(status, "chaos")?.statistics.refreshCount == refreshesBefore)
+            #expect(harness.connector(status, "chaos")?.connection?.configurationProperties?["failure"] == .string("none"))
+            let operatorToken = try Self.token(port: port, user: "garygeeke")
+            #expect(try Self.envelope(port, RawHTTP.post(Self.base + "/integration-connectors/refresh", body: "", token: operatorToken))?["relatedHTTPCode"] == .int(200))
+            #expect(harness.stop() == .exited(0))
+        }
+    }
+}
