@@ -124,6 +124,29 @@ extension RealProcesses {
             #expect(!FileManager.default.fileExists(atPath: directory + "/data"), "nothing may be started or created")
         }
 
+        @Test("a service whose initialize a worker could not read is refused: 10,000 connectors in one service, but not 1,000")
+        func serviceTooLargeForOneInitialize() throws {
+            func connectors(_ count: Int) -> String {
+                (0..<count).map { index in
+                    #"{ "connectorName": "c\#(index)", "connection": { "connectorType": { "connectorProviderClassName": "chaos" }, "configurationProperties": { "failure": "none" } } }"#
+                }.joined(separator: ",")
+            }
+            for (count, valid) in [(10_000, false), (1_000, true)] {
+                let json = Self.doc(services: #"{ "integrationServiceURLMarker": "big-integrator", "integrationConnectorConfigs": [ \#(connectors(count)) ] }"#)
+                let (directory, path) = try write(json)
+                defer { try? FileManager.default.removeItem(atPath: directory) }
+                let result = try DaemonHarness.run([Binaries.daemon, "validate", "--config", path])
+                if valid {
+                    #expect(result.code == 0, "\(count) connectors: \(result.stderr)")
+                } else {
+                    #expect(result.code == 64)
+                    #expect(result.stderr.contains("integrationServices[0].integrationConnectorConfigs: its 10000 connector(s) make an initialize message of"),
+                            "\(result.stderr.prefix(2000))")
+                    #expect(result.stderr.contains("split the connectors into more integration services"))
+                }
+            }
+        }
+
         @Test("a missing file names the file and the reason")
         func missingFile() throws {
             let result = try DaemonHarness.run([Binaries.daemon, "validate", "--config", "/nonexistent/daemon.json"])

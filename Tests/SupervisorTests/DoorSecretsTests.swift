@@ -24,7 +24,7 @@ extension RealProcesses {
                                 "configurationProperties": { "failure": "none", "passwordFile": "\(secret)" } } } ] }
             """
             let users = """
-            "platform": { "address": "127.0.0.1:0", "users": [
+            "platform": { "address": "127.0.0.1:0", "maxBodyBytes": 4194304, "users": [
                 { "userId": "garygeeke", "passwordEnvironmentVariable": "TEST_PLATFORM_PASSWORD" },
                 { "userId": "peterprofile", "passwordEnvironmentVariable": "TEST_PLATFORM_PASSWORD", "role": "observer" } ] }
             """
@@ -115,6 +115,29 @@ extension RealProcesses {
             _ = try ControlClient.send(RefreshCommand(connectorName: "chaos", waitSeconds: 30), socketPath: socket, waitSeconds: 40)
             let restored = try Self.secretsSince(&seen, harness)
             #expect(!restored.isEmpty && restored.allSatisfy { $0 })
+            #expect(harness.stop() == .exited(0))
+        }
+
+        @Test("a configure whose message the worker could not read is refused at once and changes nothing; the service still restarts")
+        func oversizedChangeIsRefused() throws {
+            let (harness, port, socket) = try Self.start()
+            defer { harness.cleanUp() }
+            // The door takes bodies up to maxBodyBytes (4 MiB here); the worker reads lines up to 1 MiB.
+            let huge = String(repeating: "x", count: InitializeMessage.lineLimit)
+            let token = try Self.token(port: port, user: "garygeeke")
+            let answer = try Self.envelope(port, RawHTTP.post(Self.base + "/integration-connectors/configuration-properties",
+                body: #"{"connectorName":"chaos","mergeUpdate":true,"configurationProperties":{"note":"\#(huge)"}}"#, token: token))
+            #expect(answer?["relatedHTTPCode"] == .int(400))
+            #expect(answer?["exceptionErrorMessage"]?.stringValue?.contains("refused, nothing changed") == true, "\(String(describing: answer?["exceptionErrorMessage"]))")
+            let status = try harness.status()
+            #expect(harness.connector(status, "chaos")?.connection?.configurationProperties?["note"] == nil)
+            let pid = try #require(harness.service(status, "chaos-integrator")?.worker.pid)
+            _ = try ControlClient.send(RestartServiceCommand(service: "chaos-integrator"), socketPath: socket)
+            let back = harness.waitForStatus(timeout: 10) { status in
+                let worker = harness.service(status, "chaos-integrator")?.worker
+                return worker?.state == "running" && worker?.pid != pid
+            }
+            #expect(back.ok, "the service did not start again: \(String(describing: back.status.flatMap { harness.service($0, "chaos-integrator")?.worker }))")
             #expect(harness.stop() == .exited(0))
         }
 

@@ -113,6 +113,7 @@ enum ConfigLoader {
                     connectorNames[connector.connectorName] = connectorPath
                 }
             }
+            if let problem = InitializeMessage.problem(service, daemon: config) { reader.fail("\(path).integrationConnectorConfigs", problem) }
             config.integrationServices.append(service)
         }
         checkSharedEndpoints(config.integrationServices, key: servicesKey, reader: &reader)

@@ -135,9 +135,22 @@ extension SupervisionLoop {
         guard let index = service.config.connectors.firstIndex(where: { $0.connectorName == name }) else { return }
         var connector = service.config.connectors[index]
         edit(&connector)
-        service.config.connectors[index] = connector
+        // A change the worker could not read, now or at its next start, would be kept and the service never start
+        // again: refuse it before anything changes.
+        let configure = ConfigureConnector.Params(connector: connector, secret: secret(of: connector, in: service))
+        var changed = service.config
+        changed.connectors[index] = connector
+        let initialize = InitializeMessage.params(changed, daemon: config, logLevel: logger.level.rawValue, hostName: Self.hostName,
+                                                  secrets: connectorSecrets(of: service))
+        let sizes = [((try? encoder.request(ConfigureConnector.self, id: .number(Int.max), params: configure).count) ?? Int.max, "connectors/configure"),
+                     (InitializeMessage.byteCount(initialize), "initialize")]
+        if let (size, message) = sizes.first(where: { $0.0 > InitializeMessage.lineLimit }) {
+            return reply(.failure(OperatorError(.badArgument(parameter: "connection"), message:
+                "refused, nothing changed: connector \(name) would need a \(message) message of \(size) bytes, and its worker reads at most \(InitializeMessage.lineLimit)")))
+        }
+        service.config = changed
         service.logger.notice("connector \(name): \(verb) by an operator", ["connector": name])
-        send(ConfigureConnector.self, .init(connector: connector, secret: secret(of: connector, in: service)), call: .connectorChange({ result in
+        send(ConfigureConnector.self, configure, call: .connectorChange({ result in
             reply(result.mapError { OperatorError(message: $0.message) })
         }), to: service)
     }

@@ -256,13 +256,8 @@ final class SupervisionLoop {
             case .spawn:
                 spawn(service)
             case .sendInitialize:
-                let params = Initialize.Params(
-                    protocolVersion: ProtocolVersion.current, integrationServiceURLMarker: service.config.urlMarker,
-                    serverName: config.localServerName, userId: config.localServerUserId,
-                    heartbeatIntervalSeconds: config.supervision.heartbeatIntervalSeconds, connectors: service.config.connectors,
-                    logLevel: logger.level.rawValue, heartbeatTimeoutSeconds: config.supervision.heartbeatTimeoutSeconds,
-                    memoryLimitMegabytes: service.config.memoryLimitMegabytes, daemonHostName: Self.hostName,
-                    connectorSecrets: connectorSecrets(of: service))
+                let params = InitializeMessage.params(service.config, daemon: config, logLevel: logger.level.rawValue, hostName: Self.hostName,
+                                                      secrets: connectorSecrets(of: service))
                 send(Initialize.self, params, call: .initialize, to: service)
             case .sendHeartbeat:
                 service.heartbeatSequence += 1
