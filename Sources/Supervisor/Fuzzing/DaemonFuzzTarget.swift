@@ -32,7 +32,7 @@ enum DaemonFuzzTarget: String, CaseIterable, Sendable {
     }
 
     private static func http(_ bytes: UnsafeRawBufferPointer, kind: HTTPMessageParser.Kind) {
-        var parser = HTTPMessageParser(kind: kind, limits: .init(maxHeaderBytes: 2048, maxBodyBytes: 8192))
+        var parser = HTTPMessageParser(kind: kind, limits: .init(maxHeaderBytes: 1024, maxBodyBytes: 2048))
         let split = bytes.isEmpty ? 0 : Int(bytes[0]) % (bytes.count + 1)
         for piece in [bytes[..<split], bytes[split...]] {
             parser.feed(piece)
