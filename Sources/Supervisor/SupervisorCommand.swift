@@ -12,6 +12,9 @@ struct SupervisorCommand {
     }
 
     static func execute(_ arguments: [String]) -> Int32 {
+        // A write to a daemon that closed (a refused control connection) must fail with EPIPE and be reported,
+        // not kill the CLI silently.
+        signal(SIGPIPE, SIG_IGN)
         let parsed: CommandLineArguments
         do { parsed = try CommandLineArguments.parse(arguments) } catch {
             Output.error("integration-daemon: \(error)\nrun `integration-daemon --help` for usage")

@@ -109,6 +109,12 @@ extension RealProcesses {
                     let n = read(fd, &buffer, buffer.count)
                     if n > 0, String(decoding: buffer[0..<n], as: UTF8.self).contains("too many control connections") { refusals += 1 }
                 }
+                // The CLI against the full socket says why, instead of dying of SIGPIPE with no output.
+                for _ in 0..<3 {
+                    let cli = try harness.cli("status")
+                    #expect(cli.code == 1 || cli.code == 69, "exit \(cli.code), stderr: \(cli.stderr)")
+                    #expect(cli.stderr.contains("too many control connections") || cli.stderr.contains("cannot send"), "stderr: \(cli.stderr)")
+                }
                 fds.forEach { close($0) }
             }
             #expect(refusals > 1000, "only \(refusals) refusals")

@@ -36,19 +36,24 @@ enum ControlClient {
         guard address.withSockaddr({ connect(fd, $0, $1) }) == 0 else {
             throw .unreachable("no daemon is running at \(socketPath) (\(String(cString: strerror(errno)))); start it with `integration-daemon run`")
         }
+        var sendError: (any Error)?
         do {
             var line = try JSONEncoder.daemon.encode(ControlRequest(arguments: command))
             line.append(0x0A)
             try LineWriter.writeAll(fd: fd, line)
         } catch {
-            throw .unreachable("cannot send to \(socketPath): \(error)")
+            // A daemon at its connection cap answers with a refusal and closes before reading: the write fails
+            // (EPIPE, with SIGPIPE ignored) but the refusal is still there to read, and says why.
+            sendError = error
         }
         shutdown(fd, Int32(SHUT_WR))
         var answer: Data?
         FramedInput.readLoop(fd: fd, maxLineLength: 64 << 20) { event in
             if answer == nil, case .line(let line) = event { answer = line }
         }
-        guard let answer else { throw .unreachable("the daemon closed the connection without answering") }
+        guard let answer else {
+            throw .unreachable(sendError.map { "cannot send to \(socketPath): \($0)" } ?? "the daemon closed the connection without answering")
+        }
         let decoded: ControlAnswer<Command.Answer>
         do { decoded = try JSONDecoder.daemon.decode(ControlAnswer<Command.Answer>.self, from: answer) } catch {
             throw .unreachable("unreadable answer from the daemon: \(error)")
