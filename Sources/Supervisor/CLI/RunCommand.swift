@@ -164,12 +164,44 @@ enum AccessSecret {
             throw SecretError(description: "\(path).\(variableField) names \(name), which is not set")
         }
         guard let file else { return nil }
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw SecretError(description: "\(path).\(fileField) \(file) cannot be read")
+        let data: [UInt8]
+        switch readBounded(file, limit: maxFileBytes) {
+        case .success(let bytes): data = bytes
+        case .failure(let problem): throw SecretError(description: "\(path).\(fileField) \(file) \(problem.description)")
         }
-        let value = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        // One line ending is what editors and `echo` add; spaces are the password's own, as they would be in a
+        // variable.
+        var value = data[...]
+        if value.last == 0x0A { value = value.dropLast() }
+        if value.last == 0x0D { value = value.dropLast() }
         guard !value.isEmpty else { throw SecretError(description: "\(path).\(fileField) \(file) is empty") }
-        return value
+        return String(decoding: value, as: UTF8.self)
+    }
+
+    /// A secret file holds one secret: anything longer is a wrong path, and is not read whole.
+    static let maxFileBytes = 64 * 1024
+
+    /// Why a file could not be read within its bound.
+    struct ReadProblem: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// The file's bytes, or why not: at most `limit` are read, and a longer file is refused.
+    static func readBounded(_ path: String, limit: Int) -> Result<[UInt8], ReadProblem> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(ReadProblem(description: "cannot be read: \(String(cString: strerror(errno)))")) }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: limit + 1)
+        var count = 0
+        while count < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + count, $0.count - count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { return .failure(ReadProblem(description: "cannot be read: \(String(cString: strerror(errno)))")) }
+            if n == 0 { break }
+            count += n
+        }
+        guard count <= limit else { return .failure(ReadProblem(description: "is over \(limit / 1024) KiB; a secret file holds one secret")) }
+        return .success(Array(bytes[..<count]))
     }
 
     /// The fixed bearer token for the access server.
