@@ -27,7 +27,7 @@ struct DeployFilesTests {
         let lines = text.components(separatedBy: "\n")
         let start = try #require(lines.firstIndex { $0.contains("daemon.json: |") }) + 1
         let block = lines[start...].prefix { $0.hasPrefix("    ") || $0.isEmpty }.map { String($0.dropFirst(4)) }.joined(separator: "\n")
-        let harness = try DaemonHarness(config: block.replacingOccurrences(of: "/var/lib/integration-daemon", with: "data")
+        let harness = try DaemonHarness(config: block.replacingOccurrences(of: "/var/lib/integration-daemon/data", with: "data")
             .replacingOccurrences(of: "/data/landing", with: "landing"))
         defer { harness.cleanUp() }
         _ = try harness.makeFolder("landing")

@@ -24,8 +24,15 @@ enum RunCommand {
             logger.error("cannot create dataDirectory \(config.dataDirectory): \(error.localizedDescription)")
             return 1
         }
-        guard let lock = DataDirectoryLock(directory: config.dataDirectory) else {
-            logger.error("another integration-daemon is already running with dataDirectory \(config.dataDirectory)")
+        if let problem = DataDirectoryCheck.problem(config.dataDirectory, field: "dataDirectory", mayBeLink: true) {
+            logger.error("\(problem); not starting")
+            return 1
+        }
+        let lock: DataDirectoryLock
+        switch DataDirectoryLock.take(directory: config.dataDirectory) {
+        case .success(let taken): lock = taken
+        case .failure(let error):
+            logger.error("\(error)")
             return 1
         }
         let store: EmbeddedStore
@@ -124,16 +131,35 @@ enum RunCommand {
 final class DataDirectoryLock {
     private let fd: Int32
 
-    init?(directory: String) {
-        let fd = open(directory + "/daemon.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0, flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            if fd >= 0 { close(fd) }
-            return nil
+    private init(fd: Int32) { self.fd = fd }
+
+    /// Why the lock could not be taken.
+    struct LockError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// The lock, opened without following a link (a planted `daemon.lock` link would have its target overwritten
+    /// with the pid) and only if it is a regular file.
+    static func take(directory: String) -> Result<DataDirectoryLock, LockError> {
+        let path = directory + "/daemon.lock"
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else {
+            let reason = errno == ELOOP ? "it is a symbolic link; remove it" : String(cString: strerror(errno))
+            return .failure(LockError(description: "cannot open \(path): \(reason)"))
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            return .failure(LockError(description: "\(path) is not a regular file; remove it"))
+        }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            return .failure(LockError(description: "another integration-daemon is already running with dataDirectory \(directory)"))
         }
         ftruncate(fd, 0)
         let pid = "\(getpid())\n"
         _ = pid.withCString { write(fd, $0, strlen($0)) }
-        self.fd = fd
+        return .success(DataDirectoryLock(fd: fd))
     }
 
     deinit { close(fd) }

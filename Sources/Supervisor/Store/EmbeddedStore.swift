@@ -79,6 +79,7 @@ final class EmbeddedStore: Sendable {
         }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
+        if let problem = DataDirectoryCheck.problem(directory, field: "the store folder", mayBeLink: false) { throw LoadError(description: problem) }
         let existed = FileManager.default.fileExists(atPath: path)
         let database = try Self.open(path, readOnly: false, bufferWAL: true)
         try Self.checked(path) {

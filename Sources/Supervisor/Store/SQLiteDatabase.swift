@@ -49,7 +49,9 @@ final class SQLiteDatabase {
         Self.configured
         self.path = path
         var opened: OpaquePointer?
+        // NOFOLLOW: a planted store.sqlite link must not turn another file into a database.
         let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+            | SQLITE_OPEN_NOFOLLOW
         let code = sqlite3_open_v2(path, &opened, flags, bufferWAL && Self.walBufferRegistered ? WAL_BUFFER_VFS_NAME : nil)
         guard code == SQLITE_OK, let opened else {
             let message = opened.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(code))
