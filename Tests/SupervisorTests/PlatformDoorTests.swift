@@ -83,6 +83,40 @@ extension RealProcesses {
             #expect(harness.stop() == .exited(0))
         }
 
+        @Test("clients that reset while their refresh waits are dropped at once, not spun on until the answer comes")
+        func resetWhileWaiting() throws {
+            // The second refresh stalls, so the door's answer is 60 s away.
+            let (harness, port) = try Self.start(#", "refreshWaitSeconds": 60"#,
+                                                 services: [DaemonHarness.chaosService(failure: "stall", afterRefreshes: 2, intervalSeconds: 3600)])
+            defer { harness.cleanUp() }
+            let token = try #require(try DaemonHarness.token(port: port))
+            let pid = try #require(harness.daemon?.pid)
+            let cpuBefore = try #require(Self.cpuTicks(pid))
+            let started = Date()
+            for _ in 0..<8 {
+                let client = try RawHTTP(port: port)
+                client.send(RawHTTP.post(Self.base + "/integration-connectors/refresh", body: "", token: token))
+                // Wait until the door holds the request, then reset: SO_LINGER 0 makes close send RST.
+                harness.waitForStatus(timeout: 5) { ($0.daemon.platform?.requests ?? 0) > 0 && ($0.daemon.platform?.openConnections ?? 0) >= 1 }
+                var linger = linger(l_onoff: 1, l_linger: 0)
+                setsockopt(client.fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))
+            }
+            let dropped = harness.waitForStatus(timeout: 10) { $0.daemon.platform?.openConnections == 0 }
+            #expect(dropped.ok, "reset connections still open: \(String(describing: dropped.status?.daemon.platform))")
+            // The daemon did not burn a core meanwhile: well under half of the elapsed time on its CPU.
+            let elapsed = Date().timeIntervalSince(started)
+            let cpu = Double((Self.cpuTicks(pid) ?? 0) - cpuBefore) / Double(sysconf(Int32(_SC_CLK_TCK)))
+            #expect(cpu < max(0.5, elapsed / 2), "the daemon used \(cpu) s of CPU in \(elapsed) s")
+            #expect(harness.stop() == .exited(0))
+        }
+
+        /// utime + stime of a process, in clock ticks.
+        static func cpuTicks(_ pid: Int32) -> Int? {
+            guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let fields = text.split(separator: ")").last?.split(separator: " "), fields.count > 13 else { return nil }
+            return (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)
+        }
+
         @Test("a slow client gets 408 at the request deadline; an idle one is closed at the idle deadline")
         func slowClients() throws {
             let (harness, port) = try Self.start(#", "requestTimeoutSeconds": 0.5, "idleTimeoutSeconds": 1"#)

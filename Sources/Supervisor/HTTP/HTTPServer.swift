@@ -230,7 +230,7 @@ private struct HTTPIO {
             for (id, response) in server.takeInbox() { respond(id, response) }
             if accepting, fds[1].revents != 0 || outOfFDs { acceptAll() }
             let offset = accepting ? 2 : 1
-            for (index, id) in ids.enumerated() where fds[offset + index].revents != 0 { service(id) }
+            for (index, id) in ids.enumerated() where fds[offset + index].revents != 0 { service(id, revents: fds[offset + index].revents) }
             expire(now: MonotonicClock.now())
             server.count(open: connections.count)
         }
@@ -290,13 +290,16 @@ private struct HTTPIO {
 
     // MARK: - Serving
 
-    private mutating func service(_ id: Int) {
+    private mutating func service(_ id: Int, revents: Int16) {
         guard let connection = connections[id] else { return }
         switch connection.phase {
         case .handshake: handshake(id)
         case .reading: readAvailable(id)
         case .writing: flush(id)
-        case .waiting: break
+        case .waiting:
+            // Only a hang-up or error is reported while the answer is pending, and poll reports it at once every
+            // time: left open, a reset client would spin this thread until the answer came. Its answer is dropped.
+            if revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 { drop(id) }
         }
     }
 
