@@ -170,3 +170,45 @@ extension RealProcesses {
         }
     }
 }
+
+extension RealProcesses.DoorSecretsTests {
+    @Test("a password a server echoes in its error is masked in status, the REST door, refresh output and the JSON log", arguments: ["s3cret for chaos", #"pa"ss\wo/rd!"#])
+    func echoedSecretIsMasked(password: String) throws {
+        let harness = try DaemonHarness(config: "{}")
+        defer { harness.cleanUp() }
+        let secret = harness.directory + "/chaos.password"
+        try password.write(toFile: secret, atomically: true, encoding: .utf8)
+        let service = """
+        { "integrationServiceURLMarker": "chaos-integrator", "integrationConnectorConfigs": [ {
+            "connectorName": "chaos", "refreshIntervalSeconds": 3600, "metadataSourceQualifiedName": "chaos",
+            "connection": { "connectorType": { "connectorProviderClassName": "chaos" },
+                            "configurationProperties": { "failure": "throw", "afterRefreshes": 1, "passwordFile": "\(secret)",
+                                                         "message": "FATAL: password authentication failed, got {secret}" } } } ] }
+        """
+        try DaemonHarness.config(services: [service], extra: DaemonHarness.platform()).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+        let child = try harness.start(arguments: ["--log-format", "json"], environment: ["TEST_PLATFORM_PASSWORD": DaemonHarness.platformPassword])
+        let failed = harness.waitForStatus(timeout: 10) { harness.connector($0, "chaos")?.failingExceptionMessage?.contains("authentication failed") == true }
+        #expect(failed.ok)
+        var shown: [(String, String)] = []
+        shown.append(("status --json", try harness.cli("status", "--json").stdout))
+        shown.append(("status", try harness.cli("status").stdout))
+        shown.append(("refresh", try harness.cli("refresh", "chaos").stdout))
+        var port: UInt16?
+        for line in child.stderrLines where line.contains("platform door listening:") {
+            if let range = line.range(of: #":[0-9]+/servers/"#, options: .regularExpression) { port = UInt16(line[range].dropFirst().prefix { $0.isNumber }) }
+        }
+        let door = try #require(port)
+        let token = try #require(try DaemonHarness.token(port: door))
+        let client = try RawHTTP(port: door)
+        client.send(RawHTTP.get(RealProcesses.DoorSecretsTests.base + "/status", token: token) + RawHTTP.get(RealProcesses.DoorSecretsTests.base + "/integration-groups/summary", token: token))
+        shown.append(("REST status", client.response().map { String(decoding: $0.body, as: UTF8.self) } ?? ""))
+        shown.append(("REST summaries", client.response().map { String(decoding: $0.body, as: UTF8.self) } ?? ""))
+        #expect(harness.stop() == .exited(0))
+        shown.append(("log", child.stderrLines.joined(separator: "\n")))
+        let escaped = password.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        for (place, text) in shown {
+            #expect(text.contains("authentication failed"), "\(place) does not show the failure")
+            #expect(!text.contains(password) && !text.contains(escaped), "\(place) shows the password:\n\(text.prefix(3000))")
+        }
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import Protocol
 import Synchronization
 
 /// Keeps secrets out of everything the daemon records or shows: log lines (its own and relayed worker
@@ -14,9 +15,20 @@ enum Redaction {
 
     /// Remembers a secret to replace wherever it appears. Very short values are masked by shape only: they
     /// would match ordinary words.
+    /// The secret is also remembered as a JSON string writes it, since log lines in JSON (and echoed JSON bodies)
+    /// escape a `"` or `\\` in it.
     static func register(_ secret: String) {
         guard secret.count >= 4 else { return }
-        secrets.withLock { if !$0.contains(secret) { $0.append(secret) } }
+        // As the JSON log format (Logger.jsonLine) and the daemon's own JSON writer escape it.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let encoded = (try? encoder.encode([secret])).map { String(decoding: $0.dropFirst(2).dropLast(2), as: UTF8.self) }
+        var writer = JSONWriter()
+        writer.string(secret)
+        let written = String(decoding: writer.bytes.dropFirst().dropLast(), as: UTF8.self)
+        secrets.withLock { secrets in
+            for form in [secret, encoded, written].compactMap({ $0 }) where !secrets.contains(form) { secrets.append(form) }
+        }
     }
 
     /// Words that any credential-shaped text contains; text without them (and without a known secret) is

@@ -137,7 +137,9 @@ final class SupervisionLoop {
         switch method {
         case ConnectorStatusChanged.name:
             switch decoder.params(ConnectorStatusChanged.self, from: line) {
-            case .success(let status):
+            case .success(var status):
+                // A server's error may echo the password the connector sent it: masked here, before any door shows it.
+                status.failingExceptionMessage = status.failingExceptionMessage.map(Redaction.scrub)
                 let previous = service.connectorStatus[status.connectorName]?.connectorStatus
                 service.record(status)
                 if previous != status.connectorStatus && (status.connectorStatus.isFailure || previous?.isFailure == true) {
@@ -189,14 +191,21 @@ final class SupervisionLoop {
             break
         case (.refresh(let collector), .result(let line)):
             switch decoder.result(RefreshConnectors.self, from: line) {
-            case .success(let result): collector.succeed(result.refreshes)
-            case .failure(let error): collector.fail(service: service.config.urlMarker, error.message)
+            case .success(let result):
+                collector.succeed(result.refreshes.map { outcome in
+                    var outcome = outcome
+                    outcome.failingExceptionMessage = outcome.failingExceptionMessage.map(Redaction.scrub)
+                    return outcome
+                })
+            case .failure(let error): collector.fail(service: service.config.urlMarker, Redaction.scrub(error.message))
             }
         case (.refresh(let collector), .error(let error)):
-            collector.fail(service: service.config.urlMarker, error.message)
+            collector.fail(service: service.config.urlMarker, Redaction.scrub(error.message))
         case (.connectorChange(let reply), .result(let line)):
             reply(decoder.result(ConfigureConnector.self, from: line))
         case (.connectorChange(let reply), .error(let error)):
+            var error = error
+            error.message = Redaction.scrub(error.message)
             reply(.failure(error))
         }
     }

@@ -16,6 +16,9 @@ final class ChaosConnector: IntegrationConnector {
     let afterRefreshes: Int
     let exitCode: Int32
     let leakMegabytes: Int
+    /// What a `throw` failure says (`configurationProperties.message`), as a server's error would; `{secret}`
+    /// becomes the connector's secret, as a server that echoes the password puts it there.
+    let message: String?
     private let services: WorkerServices
     private let refreshes = Atomic<Int>(0)
     /// Addresses of the leaked blocks (raw pointers are not Sendable).
@@ -31,6 +34,7 @@ final class ChaosConnector: IntegrationConnector {
         self.afterRefreshes = properties["afterRefreshes"]?.intValue ?? 1
         self.exitCode = Int32(clamping: properties["exitCode"]?.intValue ?? 3)
         self.leakMegabytes = properties["leakMegabytes"]?.intValue ?? 64
+        self.message = properties["message"]?.stringValue
         self.services = services
         guard afterRefreshes >= 1 else { throw ConnectorError("configurationProperties.afterRefreshes must be at least 1") }
     }
@@ -74,7 +78,8 @@ final class ChaosConnector: IntegrationConnector {
             // a realistic deadlock, not just a sleeping connector.
             services.wire.withExclusiveAccess { while true { pause() } }
         case .throw:
-            throw ConnectorError("chaos: refresh \(refresh) failed on purpose")
+            throw ConnectorError(message.map { $0.replacing("{secret}", with: context.secret ?? "") }
+                ?? "chaos: refresh \(refresh) failed on purpose")
         case .garbage:
             context.logger.warning("chaos: writing garbage to stdout on refresh \(refresh)")
             var junk = Data("this is not JSON\n".utf8)
