@@ -168,6 +168,37 @@ extension RealProcesses {
             #expect(unkeyedReport.additionalProperties["relationshipsDeleted"] == "1")
         }
 
+        @Test("identifiers holding ::, \\ or a _schemaType suffix are catalogued without collisions, and the connector stays WAITING")
+        func hostileIdentifiers() throws {
+            let server = try Self.makeServer()
+            defer { server.cleanUp() }
+            try server.sql(#"""
+                CREATE SCHEMA "a::b"; CREATE TABLE "a::b".c (x int);
+                CREATE SCHEMA a; CREATE TABLE a."b::c" (x int);
+                CREATE SCHEMA "public_schemaType"; CREATE TABLE "public_schemaType".t (x int);
+                CREATE TABLE public."back\slash" ("col::umn" int, "col" int);
+                """#, database: "shop")
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            try harness.writeConfig(services: [try Self.service(server: server, harness: harness)])
+            try harness.start()
+            let first = try Self.settle(harness)
+            #expect(first.connectorStatus == .WAITING && first.failingExceptionMessage == nil, "\(first.failingExceptionMessage ?? "")")
+            let elements = try Self.catalogue(harness)
+            let expected: [String: String] = [
+                Self.db + #"::a\:\:b"#: "DeployedDatabaseSchema", Self.db + #"::a\:\:b::c"#: "RelationalTable",
+                Self.db + "::a": "DeployedDatabaseSchema", Self.db + #"::a::b\:\:c"#: "RelationalTable",
+                Self.db + #"::public\_schemaType"#: "DeployedDatabaseSchema", Self.db + "::public_schemaType": "RelationalDBSchemaType",
+                Self.db + #"::public\_schemaType_schemaType"#: "RelationalDBSchemaType", Self.db + #"::public\_schemaType::t"#: "RelationalTable",
+                Self.db + #"::public::back\\slash::col\:\:umn"#: "RelationalColumn", Self.db + #"::public::back\\slash::col"#: "RelationalColumn",
+            ]
+            for (name, type) in expected { #expect(elements[name]?.typeName == type, "\(name): \(String(describing: elements[name]?.typeName))") }
+            // A second refresh finds nothing to change: no name was lost to another.
+            let second = try Self.refresh(harness)
+            #expect(second.connectorStatus == .WAITING && second.createdCount == 0 && second.updatedCount == 0 && second.deletedCount == 0, "\(second)")
+            #expect(harness.stop() == .exited(0))
+        }
+
         @Test("include and exclude lists: exact names, include wins, view lists apply to views")
         func filters() throws {
             let server = try Self.makeServer()

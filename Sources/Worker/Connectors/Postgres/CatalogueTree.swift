@@ -35,7 +35,25 @@ struct CatalogueTree: Sendable {
 
     /// `PostgreSQL Relational Database::<server>::<database>`: the qualifiedName Egeria's PostgreSQL template gives.
     static func databaseQualifiedName(server: String, database: String) -> String {
-        "PostgreSQL Relational Database::\(server)::\(database)"
+        "PostgreSQL Relational Database::\(segment(server))::\(segment(database))"
+    }
+
+    /// The suffix of a schema's type, as Egeria's cataloguer appends it.
+    static let schemaTypeSuffix = "_schemaType"
+
+    /// One name as a qualifiedName segment. Egeria joins names with `::` and appends `_schemaType` unescaped, so
+    /// a name holding `::`, or a schema named like another's type, gives two elements one qualifiedName. A name
+    /// is written as it is unless it holds `\` or `:`, which become `\\` and `\:`, or ends in `_schemaType`,
+    /// whose `_` becomes `\_`: ordinary names match Egeria's exactly, and no two names or types share one.
+    static func segment(_ name: String) -> String {
+        guard name.contains(where: { $0 == "\\" || $0 == ":" }) || name.hasSuffix(schemaTypeSuffix) else { return name }
+        var escaped = ""
+        for character in name {
+            if character == "\\" || character == ":" { escaped.append("\\") }
+            escaped.append(character)
+        }
+        if escaped.hasSuffix(schemaTypeSuffix) { escaped.insert("\\", at: escaped.index(escaped.endIndex, offsetBy: -schemaTypeSuffix.count)) }
+        return escaped
     }
 
     init(server: String, address: PostgresAddress, catalogue: PostgresCatalogue, filters: CatalogueFilters) {
@@ -49,12 +67,12 @@ struct CatalogueTree: Sendable {
 
         var schemaTypes: [String: String] = [:]
         for schema in catalogue.schemas where filters.schemas.allows(schema) {
-            let qualifiedName = databaseQualifiedName + "::" + schema
+            let qualifiedName = databaseQualifiedName + "::" + Self.segment(schema)
             nodes.append(Node(qualifiedName: qualifiedName, typeName: "DeployedDatabaseSchema", properties: [
                 "name": .string(schema), "displayName": .string(schema),
                 "additionalProperties": .object(["jdbc.catalog": .string(database), "jdbc.schema": .string(schema)]),
             ], classifications: [:], parent: (databaseQualifiedName, "DataSetContent", false, [:]), level: 1))
-            let typeName = qualifiedName + "_schemaType"
+            let typeName = qualifiedName + Self.schemaTypeSuffix
             nodes.append(Node(qualifiedName: typeName, typeName: "RelationalDBSchemaType", properties: [
                 "displayName": .string("Schema Type for " + schema),
             ], classifications: [:], parent: (qualifiedName, "Schema", true, [:]), level: 2))
@@ -64,7 +82,7 @@ struct CatalogueTree: Sendable {
         var tableNames: Set<String> = []
         for table in catalogue.tables where filters.allows(table) {
             guard let schemaType = schemaTypes[table.schema] else { continue }
-            let qualifiedName = databaseQualifiedName + "::" + table.schema + "::" + table.name
+            let qualifiedName = databaseQualifiedName + "::" + Self.segment(table.schema) + "::" + Self.segment(table.name)
             tableNames.insert(qualifiedName)
             nodes.append(Node(qualifiedName: qualifiedName, typeName: "RelationalTable", properties: [
                 "name": .string(table.name), "displayName": .string(table.name),
@@ -76,15 +94,15 @@ struct CatalogueTree: Sendable {
 
         var keys: [String: String] = [:]
         for key in catalogue.primaryKeys {
-            keys[databaseQualifiedName + "::" + key.schema + "::" + key.table + "::" + key.column] = key.constraint
+            keys[[databaseQualifiedName, Self.segment(key.schema), Self.segment(key.table), Self.segment(key.column)].joined(separator: "::")] = key.constraint
         }
         var columnNames: Set<String> = []
         // One dictionary per position, shared by every column there: 20,000 columns would otherwise hold 20,000.
         var nested: [Int: [String: JSONValue]] = [:]
         for column in catalogue.columns where filters.columns.allows(column.name) {
-            let table = databaseQualifiedName + "::" + column.schema + "::" + column.table
+            let table = databaseQualifiedName + "::" + Self.segment(column.schema) + "::" + Self.segment(column.table)
             guard tableNames.contains(table) else { continue }
-            let qualifiedName = table + "::" + column.name
+            let qualifiedName = table + "::" + Self.segment(column.name)
             columnNames.insert(qualifiedName)
             nodes.append(Node(qualifiedName: qualifiedName, typeName: "RelationalColumn", properties: [
                 "name": .string(column.name), "displayName": .string(column.name),
@@ -102,8 +120,8 @@ struct CatalogueTree: Sendable {
         }
 
         for key in catalogue.foreignKeys {
-            let primary = databaseQualifiedName + "::" + key.pkSchema + "::" + key.pkTable + "::" + key.pkColumn
-            let foreign = databaseQualifiedName + "::" + key.fkSchema + "::" + key.fkTable + "::" + key.fkColumn
+            let primary = [databaseQualifiedName, Self.segment(key.pkSchema), Self.segment(key.pkTable), Self.segment(key.pkColumn)].joined(separator: "::")
+            let foreign = [databaseQualifiedName, Self.segment(key.fkSchema), Self.segment(key.fkTable), Self.segment(key.fkColumn)].joined(separator: "::")
             guard columnNames.contains(primary) && columnNames.contains(foreign) else { continue }
             links.append(Link(primaryKeyColumn: primary, foreignKeyColumn: foreign, displayName: key.pkName + " - " + key.fkName))
         }

@@ -98,7 +98,7 @@ final class PostgresMonitor: IntegrationConnector {
                 throw error
             }
         }
-        if let databases { try removeDroppedDatabases(keeping: Set(databases), context: context) }
+        if let databases { try removeDroppedDatabases(keeping: Set(databases.map(CatalogueTree.segment)), context: context) }
     }
 
     private func tree(of address: PostgresAddress, context: ConnectorContext) throws -> CatalogueTree {
@@ -114,7 +114,7 @@ final class PostgresMonitor: IntegrationConnector {
     }
 
     /// A database dropped from the server (or now excluded) goes from open metadata with all it held; Egeria's
-    /// server connector never removes one.
+    /// server connector never removes one. `databases` are qualifiedName segments (``CatalogueTree/segment(_:)``).
     private func removeDroppedDatabases(keeping databases: Set<String>, context: ConnectorContext) throws {
         let prefix = CatalogueTree.databaseQualifiedName(server: serverName, database: "")
         let all = try context.findElements(qualifiedNamePrefix: prefix)
