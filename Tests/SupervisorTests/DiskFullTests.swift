@@ -15,7 +15,7 @@ extension RealProcesses {
             let data = harness.directory + "/data"
             try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
             // A small tmpfs as the data directory: CI runs as root, so this is a real full disk, not a stand-in.
-            let mounted = try DaemonHarness.run(["/bin/mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", data])
+            let mounted = try DaemonHarness.run(["/bin/mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", data])
             try #require(mounted.code == 0, "mount failed: \(mounted.stderr)")
             defer { _ = try? DaemonHarness.run(["/bin/umount", "-l", data]) }
             let filler = data + "/filler"
