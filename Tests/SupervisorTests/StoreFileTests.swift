@@ -310,3 +310,29 @@ extension RealProcesses.StoreFileTests {
         #expect(store.forwardState(of: "old-1") != nil)
     }
 }
+
+extension RealProcesses.StoreFileTests {
+    @Test("store.sqlite-wal deleted or replaced while reports stream: said once, reports still acknowledged, and every acknowledged one survives a stop", arguments: [false, true])
+    func lostWAL(replaced: Bool) throws {
+        let harness = try DaemonHarness(config: "{}")
+        defer { harness.cleanUp() }
+        let acked = harness.directory + "/acked.txt"
+        try harness.writeConfig(services: [DaemonHarness.floodService(acked: acked)],
+                                extra: "\"store\": { \"retention\": { \"maxReportsPerConnector\": 100000000 } }")
+        func ackedCount() -> Int { (try? String(contentsOfFile: acked, encoding: .utf8))?.split(separator: "\n").count ?? 0 }
+        try harness.start()
+        #expect(RealProcesses.DaemonLimitsTests.waitUntil(timeout: 20) { ackedCount() >= 500 }, "no acks")
+        let wal = harness.directory + "/data/store/store.sqlite-wal"
+        #expect(unlink(wal) == 0)
+        // Replaced: another file where the WAL was, as a second SQLite client opening the store then makes.
+        if replaced { #expect(FileManager.default.createFile(atPath: wal, contents: Data())) }
+        let before = ackedCount()
+        #expect(RealProcesses.DaemonLimitsTests.waitUntil(timeout: 20) { ackedCount() >= before + 500 }, "no acks after the WAL went")
+        let said = harness.daemon?.stderrLines.filter { $0.contains("store.sqlite-wal was deleted or replaced while the daemon ran") } ?? []
+        #expect(said.count == 1, "said \(said.count) times")
+        #expect(harness.stop() == .exited(0))
+        let ids = Set(try String(contentsOfFile: acked, encoding: .utf8).split(separator: "\n").map(String.init))
+        let stored = Set(try harness.reports().map(\.reportId))
+        #expect(ids.subtracting(stored).isEmpty, "\(ids.subtracting(stored).count) of \(ids.count) acknowledged report(s) missing")
+    }
+}

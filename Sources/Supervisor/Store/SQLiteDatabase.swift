@@ -131,6 +131,17 @@ final class SQLiteDatabase {
         return (Int(log), Int(done))
     }
 
+    /// A checkpoint that waits (up to the busy timeout) for readers and writers, copies every WAL frame into the
+    /// database file, syncs it, and starts the WAL over: afterwards the database file alone holds everything
+    /// committed. Nil when readers kept it from finishing.
+    func checkpointEverything() throws(SQLiteError) -> (log: Int, done: Int)? {
+        var log: Int32 = 0, done: Int32 = 0
+        let code = sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_TRUNCATE, &log, &done)
+        if code == SQLITE_BUSY { return nil }
+        guard code == SQLITE_OK else { throw error() }
+        return (Int(log), Int(done))
+    }
+
     func error() -> SQLiteError {
         SQLiteError(code: sqlite3_extended_errcode(handle), message: String(cString: sqlite3_errmsg(handle)), path: path)
     }

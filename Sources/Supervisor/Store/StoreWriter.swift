@@ -1,3 +1,4 @@
+import CSQLite
 import Dispatch
 import Foundation
 import Protocol
@@ -62,6 +63,10 @@ final class StoreWriter: Sendable {
     private let sync: WALSync
     private let checkpointer: WALCheckpointer
     private let topUpSeconds: Double
+    private let logger: Logger?
+    /// Writer-thread state once the WAL was lost (``WALSync/walLost``): whether the whole WAL has been copied
+    /// into the database file since, and whether that was logged.
+    private let afterLoss = ThreadConfined((copied: false, logged: false))
 
     /// `syncFile` stands in for `fdatasync` in tests; `checkpointThread` false leaves checkpoints to the writer, as
     /// when that thread cannot start; `topUpSeconds` 0 commits each transaction with what it found queued.
@@ -77,6 +82,7 @@ final class StoreWriter: Sendable {
         self.owesWork = owesWork
         self.onRollback = onRollback
         self.onDurable = onDurable
+        self.logger = logger
         sync = try WALSync(databasePath: database.path, syncFile: syncFile)
         checkpointer = WALCheckpointer(path: database.path, logger: logger, thread: checkpointThread)
         try OSThread.start(name: "store-writer") { [self] in loop() }
@@ -125,7 +131,10 @@ final class StoreWriter: Sendable {
         database.trackWALFrames()
         while true {
             let batch = queue.take(max: Self.maxBatch)
-            if batch.isEmpty && !owesWork() {
+            // A lost WAL holds acknowledged frames only in the inode this connection still has open: copy them
+            // into the database file at once, with or without new work.
+            let owesCopy = sync.walLost && !afterLoss.value.copied
+            if batch.isEmpty && !owesWork() && !owesCopy {
                 wake.wait()
                 continue
             }
@@ -183,12 +192,39 @@ final class StoreWriter: Sendable {
             for operation in batch { operation.finish(failure) }
             return
         }
+        if sync.walLost {
+            // Each transaction goes into the database file (and is synced there) before it is acknowledged.
+            failure = copyIntoDatabaseFile(database)
+            onDurable(failure)
+            for operation in batch { operation.finish(failure) }
+            return
+        }
         let onDurable = onDurable, operations = batch
         sync.submit { error in
             onDurable(error)
             for operation in operations { operation.finish(error) }
         }
         checkpointer.afterCommit(database)
+    }
+}
+
+extension StoreWriter {
+    /// After the WAL was lost: a checkpoint of everything into the database file, which SQLite syncs. Nil once it
+    /// holds every committed frame; an error (and nothing acknowledged) when readers kept it from finishing.
+    fileprivate func copyIntoDatabaseFile(_ database: SQLiteDatabase) -> SQLiteDatabase.SQLiteError? {
+        if !afterLoss.value.logged {
+            afterLoss.value.logged = true
+            logger?.error("\(database.path)-wal was deleted or replaced while the daemon ran: each transaction is now copied into \(database.path) before it is acknowledged (slower); restart the daemon to go back to the WAL")
+        }
+        do throws(SQLiteDatabase.SQLiteError) {
+            guard let (log, done) = try database.checkpointEverything(), done >= log else {
+                return SQLiteDatabase.SQLiteError(code: SQLITE_BUSY, message: "readers kept the store from copying the WAL into \(database.path); not acknowledged", path: database.path)
+            }
+            afterLoss.value.copied = true
+            return nil
+        } catch {
+            return error
+        }
     }
 }
 
