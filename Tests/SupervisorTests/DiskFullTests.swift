@@ -73,3 +73,50 @@ extension RealProcesses {
         }
     }
 }
+
+extension RealProcesses.DiskFullTests {
+    /// Root and loop devices: the test mounts an ext4 image of its own.
+    static let canMountImages = geteuid() == 0 && FileManager.default.fileExists(atPath: "/dev/loop-control")
+        && FileManager.default.isExecutableFile(atPath: "/usr/sbin/mkfs.ext4")
+
+    @Test("the store's filesystem is forced read-only mid-stream (ext4 errors=remount-ro): the daemon keeps running, says so, and every acknowledged report is on disk",
+          .enabled(if: canMountImages, "needs root, /dev/loop-control and mkfs.ext4 (scripts/test runs as root in CI)"))
+    func forcedReadOnly() throws {
+        let harness = try DaemonHarness(config: "{}")
+        defer { harness.cleanUp() }
+        let image = harness.directory + "/store.img", data = harness.directory + "/data"
+        #expect(FileManager.default.createFile(atPath: image, contents: nil) && truncate(image, 64 << 20) == 0)
+        let made = try DaemonHarness.run(["/usr/sbin/mkfs.ext4", "-q", "-F", image])
+        try #require(made.code == 0, "mkfs.ext4: \(made.stderr)")
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        let mounted = try DaemonHarness.run(["/bin/mount", "-o", "loop,errors=remount-ro", image, data])
+        try #require(mounted.code == 0, "mount: \(mounted.stderr)")
+        defer { _ = try? DaemonHarness.run(["/bin/umount", "-l", data]) }
+        #expect(chmod(data, 0o700) == 0)
+        let acked = harness.directory + "/acked.txt"
+        try harness.writeConfig(services: [DaemonHarness.floodService(acked: acked)])
+        let daemon = try harness.start()
+        func ackedCount() -> Int { (try? String(contentsOfFile: acked, encoding: .utf8))?.split(separator: "\n").count ?? 0 }
+        #expect(RealProcesses.DaemonLimitsTests.waitUntil(timeout: 20) { ackedCount() >= 300 }, "no acks")
+        // What the kernel does on a filesystem error with errors=remount-ro.
+        let aborted = try DaemonHarness.run(["/bin/mount", "-o", "remount,abort", data])
+        try #require(aborted.code == 0, "remount,abort: \(aborted.stderr)")
+        let refused = harness.waitForStatus(timeout: 15) { !$0.daemon.storeWritable }
+        #expect(refused.ok, "status never said the store cannot be written")
+        // EROFS or EIO, depending on which write met the abort first: status says which.
+        let reason = refused.status?.daemon.storeError ?? ""
+        #expect(reason.contains("Read-only file system") || reason.contains("Input/output error"), "\(reason)")
+        // Still running and answering.
+        #expect(daemon.exitStatus == nil)
+        #expect((try? harness.status()) != nil)
+        #expect(harness.stop() == .exited(0))
+        // The journal replayed, every acknowledged report is in the store.
+        #expect(try DaemonHarness.run(["/bin/umount", data]).code == 0)
+        _ = try DaemonHarness.run(["/usr/sbin/e2fsck", "-fy", image])
+        #expect(try DaemonHarness.run(["/bin/mount", "-o", "loop", image, data]).code == 0)
+        let ids = Set(try String(contentsOfFile: acked, encoding: .utf8).split(separator: "\n").map(String.init))
+        let stored = Set(try harness.reports().map(\.reportId))
+        #expect(ids.count >= 300)
+        #expect(ids.subtracting(stored).isEmpty, "\(ids.subtracting(stored).count) of \(ids.count) acknowledged report(s) missing")
+    }
+}

@@ -143,7 +143,14 @@ final class SQLiteDatabase {
     }
 
     func error() -> SQLiteError {
-        SQLiteError(code: sqlite3_extended_errcode(handle), message: String(cString: sqlite3_errmsg(handle)), path: path)
+        let code = sqlite3_extended_errcode(handle)
+        var message = String(cString: sqlite3_errmsg(handle))
+        // SQLite's own text for a failed system call is generic ("disk I/O error"): the system's says which.
+        let system = sqlite3_system_errno(handle)
+        if system != 0, [SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_READONLY].contains(code & 0xFF) {
+            message += " (\(String(cString: strerror(system))))"
+        }
+        return SQLiteError(code: code, message: message, path: path)
     }
 
     /// A prepared statement: bind by 1-based index, step through rows, read columns by 0-based index.
