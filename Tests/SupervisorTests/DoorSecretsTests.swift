@@ -42,6 +42,14 @@ extension RealProcesses {
             return new.map { $0.properties["hasSecret"] == .bool(true) }
         }
 
+        /// Refreshes the connector; whether every refresh since the last look had its secret, nil for none or a mix.
+        static func refreshHadSecret(_ seen: inout Set<String>, _ harness: DaemonHarness, socket: String) throws -> Bool? {
+            _ = try ControlClient.send(RefreshCommand(connectorName: "chaos", waitSeconds: 30), socketPath: socket, waitSeconds: 40)
+            let had = try secretsSince(&seen, harness)
+            guard !had.isEmpty, Set(had).count == 1 else { return nil }
+            return had[0]
+        }
+
         static func token(port: UInt16, user: String) throws -> String {
             let client = try RawHTTP(port: port)
             client.send(RawHTTP.post("/api/token", body: #"{"userId":"\#(user)","password":"\#(DaemonHarness.platformPassword)"}"#))
@@ -84,9 +92,7 @@ extension RealProcesses {
             // The file's location still holds: the connector still gets its secret.
             var seen = Set<String>()
             _ = try Self.secretsSince(&seen, harness)
-            _ = try ControlClient.send(RefreshCommand(connectorName: "chaos", waitSeconds: 30), socketPath: socket, waitSeconds: 40)
-            let after = try Self.secretsSince(&seen, harness)
-            #expect(!after.isEmpty && after.allSatisfy { $0 })
+            #expect(try Self.refreshHadSecret(&seen, harness, socket: socket) == true)
             #expect(harness.stop() == .exited(0))
         }
 
@@ -99,22 +105,16 @@ extension RealProcesses {
             #expect(!first.isEmpty && first.allSatisfy { $0 })
             // Properties replaced whole: the secret's location is the file's, not a property the operator owns.
             _ = try ControlClient.send(ConfigureCommand(connectorName: "chaos", properties: ["failure": .string("none")], replace: true), socketPath: socket)
-            _ = try ControlClient.send(RefreshCommand(connectorName: "chaos", waitSeconds: 30), socketPath: socket, waitSeconds: 40)
-            let replaced = try Self.secretsSince(&seen, harness)
-            #expect(!replaced.isEmpty && replaced.allSatisfy { $0 })
+            #expect(try Self.refreshHadSecret(&seen, harness, socket: socket) == true)
             // The caller's own server: no secret goes there.
             let token = try Self.token(port: port, user: "garygeeke")
             let answer = try Self.envelope(port, RawHTTP.post(Self.base + "/integration-connectors/chaos/endpoint-network-address",
                                                               body: #"{"class":"StringRequestBody","string":"https://attacker.example.com"}"#, token: token))
             #expect(answer?["relatedHTTPCode"] == .int(200))
-            _ = try ControlClient.send(RefreshCommand(connectorName: "chaos", waitSeconds: 30), socketPath: socket, waitSeconds: 40)
-            let redirected = try Self.secretsSince(&seen, harness)
-            #expect(!redirected.isEmpty && redirected.allSatisfy { !$0 }, "\(redirected)")
+            #expect(try Self.refreshHadSecret(&seen, harness, socket: socket) == false)
             // Back to the file's endpoint: the secret with it.
             _ = try ControlClient.send(SetEndpointCommand(connectorName: "chaos", address: "https://db.example.com"), socketPath: socket)
-            _ = try ControlClient.send(RefreshCommand(connectorName: "chaos", waitSeconds: 30), socketPath: socket, waitSeconds: 40)
-            let restored = try Self.secretsSince(&seen, harness)
-            #expect(!restored.isEmpty && restored.allSatisfy { $0 })
+            #expect(try Self.refreshHadSecret(&seen, harness, socket: socket) == true)
             #expect(harness.stop() == .exited(0))
         }
 

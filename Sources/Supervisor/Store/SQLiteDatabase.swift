@@ -120,23 +120,15 @@ final class SQLiteDatabase {
         }, Unmanaged.passUnretained(self).toOpaque())
     }
 
-    /// A passive checkpoint: copies into the database file the WAL frames no reader still needs, waiting for no
-    /// reader or writer, and syncs the WAL before and the file after. The WAL's length and how much of it is now
-    /// in the database file, in frames; nil when another checkpoint is running.
-    func checkpoint() throws(SQLiteError) -> (log: Int, done: Int)? {
+    /// A checkpoint; the WAL's length and how much of it is now in the database file, in frames, or nil when
+    /// another checkpoint (or, for `everything`, a reader) kept it from running.
+    ///
+    /// By default passive: copies the frames no reader still needs, waiting for no reader or writer, and syncs
+    /// the WAL before and the file after. `everything` waits (up to the busy timeout) for readers and writers,
+    /// copies every frame, syncs the file and starts the WAL over: the database file alone then holds every commit.
+    func checkpoint(everything: Bool = false) throws(SQLiteError) -> (log: Int, done: Int)? {
         var log: Int32 = 0, done: Int32 = 0
-        let code = sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, &log, &done)
-        if code == SQLITE_BUSY { return nil }
-        guard code == SQLITE_OK else { throw error() }
-        return (Int(log), Int(done))
-    }
-
-    /// A checkpoint that waits (up to the busy timeout) for readers and writers, copies every WAL frame into the
-    /// database file, syncs it, and starts the WAL over: afterwards the database file alone holds everything
-    /// committed. Nil when readers kept it from finishing.
-    func checkpointEverything() throws(SQLiteError) -> (log: Int, done: Int)? {
-        var log: Int32 = 0, done: Int32 = 0
-        let code = sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_TRUNCATE, &log, &done)
+        let code = sqlite3_wal_checkpoint_v2(handle, nil, everything ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE, &log, &done)
         if code == SQLITE_BUSY { return nil }
         guard code == SQLITE_OK else { throw error() }
         return (Int(log), Int(done))

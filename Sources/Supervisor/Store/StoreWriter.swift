@@ -217,7 +217,7 @@ extension StoreWriter {
             logger?.error("\(database.path)-wal was deleted or replaced while the daemon ran: each transaction is now copied into \(database.path) before it is acknowledged (slower); restart the daemon to go back to the WAL")
         }
         do throws(SQLiteDatabase.SQLiteError) {
-            guard let (log, done) = try database.checkpointEverything(), done >= log else {
+            guard let (log, done) = try database.checkpoint(everything: true), done >= log else {
                 return SQLiteDatabase.SQLiteError(code: SQLITE_BUSY, message: "readers kept the store from copying the WAL into \(database.path); not acknowledged", path: database.path)
             }
             afterLoss.value.copied = true
