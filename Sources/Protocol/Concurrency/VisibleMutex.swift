@@ -11,10 +11,12 @@ import Glibc
 /// ThreadSanitizer intercepts. Never part of a normal build.
 public final class VisibleMutex<Value>: @unchecked Sendable {
     private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private var value: Value
+    /// The value, with a byte beside it: a zero-sized `Value` (`Void`) would otherwise sit at the object's own
+    /// address, and ThreadSanitizer would take its exclusive accesses for accesses of the object's header.
+    private var guarded: (value: Value, pad: UInt8)
 
     public init(_ initialValue: sending Value) {
-        value = initialValue
+        guarded = (initialValue, 0)
         pthread_mutex_init(lock, nil)
     }
 
@@ -26,7 +28,7 @@ public final class VisibleMutex<Value>: @unchecked Sendable {
     public func withLock<Result, E: Error>(_ body: (inout sending Value) throws(E) -> sending Result) throws(E) -> sending Result {
         pthread_mutex_lock(lock)
         defer { pthread_mutex_unlock(lock) }
-        return try body(&value)
+        return try body(&guarded.value)
     }
 }
 
