@@ -293,10 +293,10 @@ final class SupervisionLoop {
         }
     }
 
-    /// The connector's secret, read now (a rotated password file is picked up); a failure is logged.
-    /// The secret for `connector` as it runs now: read where the configuration file says, and only while the
-    /// connector's endpoint is the one the file gives it. An endpoint an operator changed gets none, so a door
-    /// cannot have a secret sent to a server of its choosing; a reload whose file names that endpoint restores it.
+    /// The secret for `connector` as it runs now: read where the configuration file says (now, so a rotated password
+    /// file is picked up; a failure is logged), and only while the connector's endpoint is the one the file gives it.
+    /// An endpoint an operator changed gets none, so a door cannot have a secret sent to a server of its choosing;
+    /// a reload whose file names that endpoint restores it.
     func secret(of connector: IntegrationConnectorConfig, in service: ServiceRuntime) -> String? {
         let name = connector.connectorName
         guard let file = config.integrationServices.lazy.flatMap(\.connectors).first(where: { $0.connectorName == name }),
