@@ -13,10 +13,14 @@ final class DaemonHarness: @unchecked Sendable {
     /// Every worker pid ever seen in status, killed at cleanup if still alive.
     private let seenPids = Mutex<Set<Int32>>([])
 
+    /// How much longer deadlines are: `TEST_TIME_SCALE` (scripts/sanitize sets it, since a sanitizer slows every
+    /// process several times over), else 1.
+    static let timeScale = max(1, Double(ProcessInfo.processInfo.environment["TEST_TIME_SCALE"] ?? "") ?? 1)
+
     /// Short timings so hang detection and restarts happen within a second or two.
     static let fastSupervision = """
-    { "heartbeatIntervalSeconds": 0.2, "heartbeatTimeoutSeconds": 1.0, "shutdownGraceSeconds": 1.0,
-      "killGraceSeconds": 0.3, "startTimeoutSeconds": 5,
+    { "heartbeatIntervalSeconds": 0.2, "heartbeatTimeoutSeconds": \(1.0 * timeScale), "shutdownGraceSeconds": \(1.0 * timeScale),
+      "killGraceSeconds": 0.3, "startTimeoutSeconds": \(5 * timeScale),
       "restart": { "maxRestarts": 5, "withinSeconds": 60, "initialBackoffSeconds": 0.05, "maxBackoffSeconds": 0.5,
                    "healthyAfterSeconds": 0.5 } }
     """
