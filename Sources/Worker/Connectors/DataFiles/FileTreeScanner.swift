@@ -27,6 +27,9 @@ enum FileTreeScanner {
                      modifiedMillis: Int(info.st_mtim.tv_sec) * 1000 + Int(info.st_mtim.tv_nsec) / 1_000_000)
     }
 
+    /// Where `d_name` starts in a `struct dirent`.
+    private static let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+
     private static func walk(_ folder: String, into entries: inout [Entry]) throws {
         guard let dir = opendir(folder) else {
             throw ConnectorError("cannot read folder \(folder): \(String(cString: strerror(errno)))")
@@ -34,9 +37,10 @@ enum FileTreeScanner {
         defer { closedir(dir) }
         var names: [String] = []
         while let item = readdir(dir) {
-            let name = withUnsafePointer(to: item.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
+            // Read in place, up to its NUL: `item.pointee` would copy a whole `struct dirent`, 256 bytes of name
+            // and all, and a record at the end of readdir's buffer is shorter than that (AddressSanitizer caught
+            // the read past the buffer).
+            let name = String(cString: (UnsafeRawPointer(item) + Self.nameOffset).assumingMemoryBound(to: CChar.self))
             if name != "." && name != ".." { names.append(name) }
         }
         for name in names.sorted() {
