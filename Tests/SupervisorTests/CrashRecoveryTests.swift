@@ -57,7 +57,7 @@ extension RealProcesses {
             }
             let elapsed = Date().timeIntervalSince(stoppedAt)
             try #require(replaced, "not replaced: \(String(describing: after))")
-            #expect(elapsed < 1.0 + 0.3 + 1.5, "took \(elapsed) s")
+            #expect(elapsed < 1.0 * DaemonHarness.timeScale + 0.3 + 1.5, "took \(elapsed) s")
             let exit = try #require(harness.service(after!, "files-integrator")?.worker.lastExit)
             #expect(exit.cause == "hang")
             #expect(ProcessTable.waitUntilGone([oldPid], timeout: 2))
