@@ -55,6 +55,14 @@ extension RealProcesses {
             return report
         }
 
+        /// Starts a daemon cataloguing the shop database with the default service; its first refresh must succeed.
+        static func startCataloguing(_ server: PostgresServer, _ harness: DaemonHarness) throws {
+            try harness.writeConfig(services: [try service(server: server, harness: harness)])
+            try harness.start()
+            let first = try settle(harness)
+            #expect(first.connectorStatus == .WAITING && first.failingExceptionMessage == nil, "\(first.failingExceptionMessage ?? "")")
+        }
+
         /// Elements of the shop database by qualifiedName, with their relationships.
         static func catalogue(_ harness: DaemonHarness) throws -> [String: MetadataElement] {
             var byName: [String: MetadataElement] = [:]
@@ -76,11 +84,7 @@ extension RealProcesses {
                 """, database: "shop")
             let harness = try DaemonHarness(config: "{}")
             defer { harness.cleanUp() }
-            try harness.writeConfig(services: [try Self.service(server: server, harness: harness)])
-            try harness.start()
-
-            let first = try Self.settle(harness)
-            #expect(first.connectorStatus == .WAITING && first.failingExceptionMessage == nil, "\(first.failingExceptionMessage ?? "")")
+            try Self.startCataloguing(server, harness)
             let elements = try Self.catalogue(harness)
             let expected: [String: String] = [
                 Self.db: "RelationalDatabase",
@@ -180,10 +184,7 @@ extension RealProcesses {
                 """#, database: "shop")
             let harness = try DaemonHarness(config: "{}")
             defer { harness.cleanUp() }
-            try harness.writeConfig(services: [try Self.service(server: server, harness: harness)])
-            try harness.start()
-            let first = try Self.settle(harness)
-            #expect(first.connectorStatus == .WAITING && first.failingExceptionMessage == nil, "\(first.failingExceptionMessage ?? "")")
+            try Self.startCataloguing(server, harness)
             let elements = try Self.catalogue(harness)
             let expected: [String: String] = [
                 Self.db + #"::a\:\:b"#: "DeployedDatabaseSchema", Self.db + #"::a\:\:b::c"#: "RelationalTable",
