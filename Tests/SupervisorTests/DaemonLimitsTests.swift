@@ -107,7 +107,9 @@ extension RealProcesses {
                     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
                     var buffer = [UInt8](repeating: 0, count: 512)
                     let n = read(fd, &buffer, buffer.count)
-                    if n > 0, String(decoding: buffer[0..<n], as: UTF8.self).contains("too many control connections") { refusals += 1 }
+                    // Refused, or (a silent one) closed to make room for a newcomer: either way answered with why.
+                    let text = n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : ""
+                    if text.contains("too many control connections") || text.contains("at its cap") { refusals += 1 }
                 }
                 // The CLI against the full socket says why, instead of dying of SIGPIPE with no output. (Should the
                 // daemon have closed the silent ones at their deadline meanwhile, status simply answers.)
@@ -123,6 +125,29 @@ extension RealProcesses {
             let status = harness.waitForStatus(timeout: 10) { $0.daemon.controlConnections <= 1 }
             #expect(status.ok, "connections not released: \(String(describing: status.status.map { $0.daemon.controlConnections }))")
             #expect((status.status.map { $0.daemon.refusedControlConnections } ?? 0) >= refusals)
+            #expect(harness.stop() == .exited(0))
+        }
+
+        @Test("200 silent control connections fill the cap: status still gets through at once, the silent one waiting longest is closed")
+        func statusThroughSilentConnections() throws {
+            let harness = try DaemonHarness(services: [DaemonHarness.chaosService(failure: "none", intervalSeconds: 3600)])
+            defer { harness.cleanUp() }
+            try harness.start()
+            let path = harness.directory + "/data/daemon.sock"
+            var fds: [Int32] = []
+            defer { fds.forEach { close($0) } }
+            for _ in 0..<200 {
+                let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+                var address = try UnixAddress(path: path)
+                if address.withSockaddr({ connect(fd, $0, $1) }) == 0 { fds.append(fd) } else { close(fd) }
+            }
+            let started = Date()
+            for _ in 0..<5 { #expect((try? harness.status()) != nil, "status was refused") }
+            // Well before the silent ones' 5 s deadline.
+            #expect(Date().timeIntervalSince(started) < ControlServer.ioTimeoutSeconds)
+            var buffer = [UInt8](repeating: 0, count: 512)
+            let first = read(fds[0], &buffer, buffer.count)
+            #expect(first > 0 && String(decoding: buffer[0..<max(0, first)], as: UTF8.self).contains("at its cap"))
             #expect(harness.stop() == .exited(0))
         }
 

@@ -134,7 +134,7 @@ extension RealProcesses {
             #expect(harness.stop() == .exited(0))
         }
 
-        @Test("past maxConnections a client gets 503 at once, and the held ones still work")
+        @Test("at maxConnections the connection idle longest makes room for a new one; with none idle a newcomer gets 503 at once")
         func connectionCap() throws {
             let (harness, port) = try Self.start(#", "maxConnections": 4"#)
             defer { harness.cleanUp() }
@@ -145,20 +145,26 @@ extension RealProcesses {
                 #expect(client.response()?.head.status == 200)
                 held.append(client)
             }
+            // All four idle: the first (idle longest) is closed, and the newcomer is served.
             let extra = try RawHTTP(port: port)
-            #expect(extra.response()?.head.status == 503)
-            held[0].send(RawHTTP.get("/api/about"))
-            #expect(held[0].response()?.head.status == 200)
-            held.removeAll()
-            // Once they are gone, a new client gets in (the server sees the closes on its next pass).
-            var admitted = false
-            for _ in 0..<100 where !admitted {
+            extra.send(RawHTTP.get("/api/about"))
+            #expect(extra.response()?.head.status == 200)
+            #expect(held[0].closedByServer())
+            held[1].send(RawHTTP.get("/api/about"))
+            #expect(held[1].response()?.head.status == 200)
+            // Four clients each in the middle of a request: none is idle, so a fifth gets 503. Each sends its
+            // partial request before the next connects, and the door reads open connections before it accepts.
+            var partial: [RawHTTP] = []
+            for _ in 0..<4 {
                 let client = try RawHTTP(port: port)
-                client.send(RawHTTP.get("/api/about"))
-                admitted = client.response()?.head.status == 200
-                if !admitted { usleep(20_000) }
+                client.send("GET /api/about HTTP/1.1\r\nHost: localhost\r\n")
+                partial.append(client)
             }
-            #expect(admitted)
+            let refused = try RawHTTP(port: port)
+            #expect(refused.response()?.head.status == 503)
+            // A partial request finished is answered: the held ones still work.
+            partial[3].send("\r\n")
+            #expect(partial[3].response()?.head.status == 200)
             let door = try #require(try harness.status().daemon.platform)
             #expect(door.refusedConnections >= 1)
             #expect(door.requests >= 6)

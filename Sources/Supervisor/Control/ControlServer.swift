@@ -146,11 +146,13 @@ private struct ControlIO {
             let n = poll(&fds, nfds_t(fds.count), timeout)
             if n < 0 && errno != EINTR { usleep(10_000) }
             for (id, line) in server.takeInbox() { answer(id, line) }
-            if accepting, fds[1].revents != 0 || outOfFDs { acceptAll() }
+            // Open clients' bytes first: at the cap, whether one is idle (and may make room) is decided on what
+            // it has sent.
             let offset = accepting ? 2 : 1
             for (index, id) in ids.enumerated() where fds[offset + index].revents != 0 {
                 service(id, revents: fds[offset + index].revents)
             }
+            if accepting, fds[1].revents != 0 || outOfFDs { acceptAll() }
             expire(now: MonotonicClock.now())
             server.count(open: clients.count)
         }
@@ -182,13 +184,27 @@ private struct ControlIO {
                 episodeLogged = false
                 server.log.notice("control socket: accepting connections again")
             }
-            if clients.count >= ControlServer.maxConnections {
+            if clients.count >= ControlServer.maxConnections && !evictIdlest() {
                 refuse(fd, "too many control connections (\(ControlServer.maxConnections) open); try again")
                 continue
             }
             clients[nextID] = Client(fd: fd, phase: .reading, deadline: MonotonicClock.now() + ControlServer.ioTimeoutSeconds)
+            // What it sent before it was accepted is read now: at the cap, a client that has sent something is
+            // not idle, even one accepted in the same pass as the next.
+            service(nextID, revents: Int16(POLLIN))
             nextID += 1
         }
+    }
+
+    /// At the cap, the connection that has sent nothing for longest makes room for a new one, so silent clients
+    /// cannot keep an operator's `status` out until their deadlines pass. False when every client is mid-exchange.
+    private mutating func evictIdlest() -> Bool {
+        // Ids grow with each accept: the smallest idle one has waited longest.
+        guard let id = clients.filter({ $0.value.phase == .reading && $0.value.input.isEmpty }).keys.min() else { return false }
+        answer(id, ControlLine.failure("closed: the control socket is at its cap of \(ControlServer.maxConnections) connections and this one sent nothing"))
+        if clients[id] != nil { drop(id) }
+        server.count(open: clients.count, refused: 1)
+        return true
     }
 
     /// Out of fds: spend the reserve fd on taking one waiting client off the backlog with a refusal.

@@ -228,9 +228,11 @@ private struct HTTPIO {
             let n = poll(&fds, nfds_t(fds.count), timeout)
             if n < 0 && errno != EINTR { usleep(10_000) }
             for (id, response) in server.takeInbox() { respond(id, response) }
-            if accepting, fds[1].revents != 0 || outOfFDs { acceptAll() }
+            // Open connections' bytes first: at the cap, whether one is idle (and may make room) is decided on
+            // what it has sent.
             let offset = accepting ? 2 : 1
             for (index, id) in ids.enumerated() where fds[offset + index].revents != 0 { service(id, revents: fds[offset + index].revents) }
+            if accepting, fds[1].revents != 0 || outOfFDs { acceptAll() }
             expire(now: MonotonicClock.now())
             server.count(open: connections.count)
         }
@@ -263,7 +265,7 @@ private struct HTTPIO {
             if outOfFDs && episodeLogged { server.log.notice("platform door: accepting connections again") }
             outOfFDs = false
             episodeLogged = false
-            if connections.count >= server.settings.maxConnections {
+            if connections.count >= server.settings.maxConnections && !evictIdlest() {
                 // Plain HTTP gets a 503 it can read; a TLS client just sees the close.
                 if server.tls == nil {
                     let text = Self.serialize(PlatformErrorPage.response(503, "too many connections (\(server.settings.maxConnections) open)"), keepAlive: false)
@@ -283,9 +285,23 @@ private struct HTTPIO {
                                                  deadline: now + server.settings.requestTimeoutSeconds)
             } else {
                 connections[nextID] = Connection(fd: fd, tls: nil, phase: .reading, parser: parser, deadline: now + server.settings.idleTimeoutSeconds)
+                // What it sent before it was accepted is read now: at the cap, a client that has sent something
+                // is not idle, even one accepted in the same pass as the next.
+                readAvailable(nextID)
             }
             nextID += 1
         }
+    }
+
+    /// At the cap, the kept-alive connection idle longest (no request in progress) makes room for a new one, so
+    /// idle clients cannot keep an operator out until their idle deadlines pass. False when none is idle.
+    private mutating func evictIdlest() -> Bool {
+        let idle = connections.filter { $0.value.phase == .reading && $0.value.parser.isIdle && $0.value.requestDeadline == nil }
+        // Ids grow with each accept; among idle ones the earliest idle deadline was idle longest.
+        guard let id = idle.min(by: { ($0.value.deadline, $0.key) < ($1.value.deadline, $1.key) })?.key else { return false }
+        drop(id)
+        server.count(open: connections.count, refused: 1)
+        return true
     }
 
     // MARK: - Serving
