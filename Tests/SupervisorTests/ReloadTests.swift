@@ -50,6 +50,33 @@ extension RealProcesses {
             #expect(harness.stop() == .exited(0))
         }
 
+        @Test("reload returns a connector changed by configure to what the file says, in its live worker")
+        func reloadRevertsConfigure() throws {
+            let harness = try DaemonHarness(services: [Self.chaos("one", "one-c")])
+            defer { harness.cleanUp() }
+            try harness.start()
+            let (ready, before) = harness.waitForStatus(timeout: 10) { $0.integrationServiceSummaries.first?.worker.state == "running" }
+            try #require(ready)
+            #expect(try harness.cli("configure", "one-c", "--set", "failure=throw").code == 0)
+            let (failed, _) = harness.waitForStatus(timeout: 10) { harness.connector($0, "one-c")?.connectorStatus == .FAILED }
+            try #require(failed)
+
+            // The file still says failure "none": the reload re-creates the connector that way.
+            let (code, value, stderr) = try harness.cliJSON("reload")
+            #expect(code == 0, "\(stderr)")
+            #expect(value?["reconfiguredConnectors"] == .array([.string("one-c")]))
+            #expect(value?["unchanged"] == .array([]))
+            let (reverted, after) = harness.waitForStatus(timeout: 10) { harness.connector($0, "one-c")?.connectorStatus == .WAITING }
+            try #require(reverted, "\(String(describing: after))")
+            #expect(pids(after!) == pids(before!), "re-created inside the live worker")
+
+            // A second reload finds nothing to change.
+            let (_, again, _) = try harness.cliJSON("reload")
+            #expect(again?["reconfiguredConnectors"] == .array([]))
+            #expect(again?["unchanged"] == .array([.string("one")]))
+            #expect(harness.stop() == .exited(0))
+        }
+
         @Test("an invalid new config is refused with its errors and the running one stays")
         func invalidReloadIsRefused() throws {
             let harness = try DaemonHarness(services: [Self.chaos("keep", "keep-c")])

@@ -2,7 +2,8 @@ import Foundation
 import Protocol
 
 /// `reload` and SIGHUP: re-read the config file and apply only the difference. An invalid file is refused
-/// whole and the running configuration stays.
+/// whole and the running configuration stays. The file is the truth: a connector changed live (`configure`,
+/// `set-endpoint`, `set-connection`) goes back to what the file says.
 extension SupervisionLoop {
     func reload(reply: @escaping Reply<ReloadCommand.Answer>) {
         let new: DaemonConfig
@@ -17,7 +18,13 @@ extension SupervisionLoop {
             logger.error("reload refused; the running configuration stays: \(unreadable.joined(separator: "; "))")
             return reply(.failure(OperatorError(message: "reload refused; the running configuration stays: \(unreadable.joined(separator: "; "))")))
         }
-        let diff = ConfigDiff.between(config, new)
+        // Diffed against what runs, not against the file last read: live changes differ from the file, so a
+        // reload re-creates those connectors as the file has them.
+        var running = config
+        running.integrationServices = config.integrationServices.map { file in
+            services.first { $0.config.urlMarker == file.urlMarker && !$0.removing }?.config ?? file
+        }
+        let diff = ConfigDiff.between(running, new)
         guard diff.refusals.isEmpty else {
             logger.error("reload refused: \(diff.refusals.joined(separator: "; "))")
             return reply(.failure(OperatorError(message: "reload refused; the running configuration stays: \(diff.refusals.joined(separator: "; "))")))
