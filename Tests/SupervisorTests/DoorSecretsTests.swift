@@ -118,6 +118,37 @@ extension RealProcesses {
             #expect(harness.stop() == .exited(0))
         }
 
+        @Test("a password in an endpoint address is refused at both doors; a credential-named property is masked wherever the connection is shown")
+        func credentialsInConnectionsAreNotShown() throws {
+            let (harness, port, socket) = try Self.start()
+            defer { harness.cleanUp() }
+            let token = try Self.token(port: port, user: "garygeeke")
+            let answer = try Self.envelope(port, RawHTTP.post(Self.base + "/integration-connectors/chaos/endpoint-network-address",
+                                                              body: #"{"class":"StringRequestBody","string":"postgresql://erin:hunter22@db/x"}"#, token: token))
+            #expect(answer?["relatedHTTPCode"] == .int(400))
+            #expect(answer?["exceptionProperties"]?["parameterName"] == .string("address"))
+            #expect {
+                _ = try ControlClient.send(SetEndpointCommand(connectorName: "chaos", address: "https://db.example.com/x?sslmode=require&password=hunter22"), socketPath: socket)
+            } throws: { "\($0)".contains("address holds a password") }
+            var connection = Connection(connectorType: ConnectorType(connectorProviderClassName: "chaos"))
+            connection.endpoint = Endpoint(address: "host=db password=hunter22")
+            #expect {
+                _ = try ControlClient.send(SetConnectionCommand(connectorName: "chaos", connection: connection), socketPath: socket)
+            } throws: { "\($0)".contains("connection.endpoint.address holds a password") }
+
+            #expect(try harness.cli("configure", "chaos", "--set", "apiToken=hunter22", "--set", "note=kept").code == 0)
+            let json = try harness.cli("status", "--json").stdout
+            let rest = try Self.envelope(port, RawHTTP.get(Self.base + "/integration-connectors/chaos/configuration-properties", token: token))
+            let restStatus = try Self.envelope(port, RawHTTP.get(Self.base + "/status", token: token))
+            for (shown, place) in [(json, "status --json"), ("\(String(describing: rest))", "the door's configuration-properties"),
+                                   ("\(String(describing: restStatus))", "the door's status")] {
+                #expect(!shown.contains("hunter22"), "\(place) shows the secret")
+                #expect(shown.contains("REDACTED") && shown.contains("kept"), "\(place): \(shown.prefix(400))")
+            }
+            #expect(harness.connector(try harness.status(), "chaos")?.connection?.endpoint?.address == "https://db.example.com", "nothing changed")
+            #expect(harness.stop() == .exited(0))
+        }
+
         @Test("a configure whose message the worker could not read is refused at once and changes nothing; the service still restarts")
         func oversizedChangeIsRefused() throws {
             let (harness, port, socket) = try Self.start()

@@ -359,6 +359,9 @@ enum ConfigLoader {
         for field in ["clearPassword", "encryptedPassword"] where connection?[field] != nil {
             reader.fail("\(c).\(field)", "a password is never kept in the configuration: name where it is read with configurationProperties.passwordEnvironmentVariable or passwordFile")
         }
+        if let given = address, Redaction.holdsCredential(address: given) {
+            reader.fail("\(c).endpoint.address", Redaction.credentialInAddress)
+        }
         if let given = address, !given.contains("://"), !given.hasPrefix("/"), !given.hasPrefix("jdbc:") {
             address = resolve(given, against: baseDirectory)
         }

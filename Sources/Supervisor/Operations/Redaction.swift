@@ -43,10 +43,22 @@ enum Redaction {
         #"(?i)((?:password|passwd|secret|token|api[_-]?key|access[_-]?key)["']?\s*[:=]\s*["']?)[^\s"',;}&\]]+"#,
     ].compactMap { try? NSRegularExpression(pattern: $0) }
 
+    /// The password of a URI's user information: `postgresql://user:pw@host` keeps `user`.
+    private static let userInformation = try? NSRegularExpression(pattern: #"([A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@"'?#]*:)[^@/\s"'?#]+(@)"#)
+
     static func scrub(_ text: String) -> String {
         var text = text
         for secret in secrets.withLock({ $0 }) where text.contains(secret) {
             text = text.replacingOccurrences(of: secret, with: mask)
+        }
+        return credentialShaped(text)
+    }
+
+    /// `text` with what is shaped like a credential masked; known secrets are not looked for.
+    static func credentialShaped(_ text: String) -> String {
+        var text = text
+        if text.contains("://"), text.contains("@"), let userInformation {
+            text = userInformation.stringByReplacingMatches(in: text, range: NSRange(text.startIndex..., in: text), withTemplate: "$1\(mask)$2")
         }
         let lowered = text.lowercased()
         guard triggers.contains(where: lowered.contains) else { return text }
@@ -55,5 +67,36 @@ enum Redaction {
             text = pattern.stringByReplacingMatches(in: text, range: range, withTemplate: "$1\(mask)")
         }
         return text
+    }
+
+    /// Whether an endpoint address carries a credential (`user:password@`, `?password=`, libpq's `password=`):
+    /// an address is shown in status and logs, so a secret belongs in the connector's secret instead.
+    static func holdsCredential(address: String) -> Bool {
+        credentialShaped(address) != address
+    }
+
+    /// Why such an address is refused, for `validate` and the doors alike.
+    static let credentialInAddress = "holds a password (user:password@ or password=), and an address is shown in status and logs: "
+        + "name where the secret is read with configurationProperties.passwordEnvironmentVariable or passwordFile"
+
+    /// A connection as status and the doors show it: a credential in its address, or in a configuration
+    /// property named like one (`password`, `token`, `secret`, `apiKey`), is masked.
+    static func shown(_ connection: Connection) -> Connection {
+        var connection = connection
+        if let address = connection.endpoint?.address { connection.endpoint = Endpoint(address: scrub(address)) }
+        connection.configurationProperties = connection.configurationProperties.map { properties in
+            Dictionary(uniqueKeysWithValues: properties.map { key, value in
+                (key, credentialKey(key) ? .string(mask) : value)
+            })
+        }
+        return connection
+    }
+
+    /// A property that holds a secret itself; `passwordFile` and `passwordEnvironmentVariable` only say where one
+    /// is read, and stay shown.
+    private static func credentialKey(_ key: String) -> Bool {
+        let lowered = key.lowercased().filter { $0 != "_" && $0 != "-" }
+        guard lowered != "passwordfile", lowered != "passwordenvironmentvariable" else { return false }
+        return ["password", "passwd", "secret", "token", "apikey", "accesskey"].contains { lowered.hasSuffix($0) }
     }
 }

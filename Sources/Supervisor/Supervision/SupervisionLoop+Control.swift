@@ -20,12 +20,19 @@ extension SupervisionLoop {
                 connector.connection.configurationProperties = ConnectorSecret.keepingLocation(of: current, in: merged)
             }
         case .setEndpoint(let command, let reply):
+            if Redaction.holdsCredential(address: command.address) {
+                return reply(.failure(OperatorError(.badArgument(parameter: "address"), message: "address \(Redaction.credentialInAddress)")))
+            }
             change(command.connectorName, verb: "endpoint set to \(command.address)", reply: reply) { connector in
                 connector.connection.endpoint = Endpoint(address: command.address)
             }
         case .setConnection(let command, let reply):
             if let field = ConnectorSecret.locationField(in: command.connection.configurationProperties) {
                 return reply(.failure(Self.secretRefusal("connection.configurationProperties.\(field)")))
+            }
+            if let address = command.connection.endpoint?.address, Redaction.holdsCredential(address: address) {
+                return reply(.failure(OperatorError(.badArgument(parameter: "connection.endpoint.address"),
+                                                    message: "connection.endpoint.address \(Redaction.credentialInAddress)")))
             }
             change(command.connectorName, verb: "connection replaced", reply: reply) { connector in
                 var connection = command.connection

@@ -79,7 +79,7 @@ extension SupervisionLoop {
                 connectorStatus: waiting == nil ? latest?.connectorStatus : .WAITING,
                 lastStatusChange: latest?.lastStatusChange, lastRefreshTime: latest?.lastRefreshTime,
                 minMinutesBetweenRefresh: (config.refreshPeriodSeconds ?? 0) / 60,
-                failingExceptionMessage: waiting ?? latest?.failingExceptionMessage, statistics: statistics, connection: config.connection)
+                failingExceptionMessage: waiting ?? latest?.failingExceptionMessage, statistics: statistics, connection: Redaction.shown(config.connection))
         }
         return DaemonStatus.ServiceSummary(integrationServiceURLMarker: service.config.urlMarker,
                                            integrationServiceFullName: service.config.fullName, worker: worker,
