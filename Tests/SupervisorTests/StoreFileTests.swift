@@ -72,6 +72,35 @@ extension RealProcesses {
             #expect(harness.stop() == .exited(0))
         }
 
+        @Test("after a clean stop store.sqlite alone holds every report, and the store's files are the owner's alone")
+        func cleanStopLeavesTheDatabaseWhole() throws {
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            let folder = harness.directory + "/data/store"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            // An earlier version's file, readable by all: narrowed at start.
+            #expect(FileManager.default.createFile(atPath: folder + "/store.sqlite", contents: nil, attributes: [.posixPermissions: 0o644]))
+            try harness.writeConfig(services: [DaemonHarness.chaosService(failure: "none", intervalSeconds: 0.05)])
+            try harness.start()
+            let (stored, _) = harness.waitForStatus(timeout: 10) { $0.daemon.storeReports >= 5 }
+            try #require(stored)
+            #expect(harness.stop() == .exited(0))
+            let kept = try harness.reports().map(\.reportId)
+            try #require(kept.count >= 5)
+
+            for file in ["store.sqlite", "store.sqlite-wal", "store.sqlite-shm"] {
+                guard let attributes = try? FileManager.default.attributesOfItem(atPath: folder + "/" + file) else { continue }
+                #expect((attributes[.posixPermissions] as? Int) == 0o600, "\(file) is \(String(describing: attributes[.posixPermissions]))")
+                if file == "store.sqlite-wal" { #expect((attributes[.size] as? Int) == 0, "the WAL still holds data after a clean stop") }
+            }
+            // The database file alone, copied elsewhere, has every report.
+            let copy = harness.directory + "/copy"
+            try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: folder + "/store.sqlite", toPath: copy + "/store.sqlite")
+            let copied = try EmbeddedStore(directory: copy, readOnly: true).reports().map(\.reportId)
+            #expect(Set(copied) == Set(kept))
+        }
+
         @Test("in forwarding mode an imported journal keeps each report's forward state: forwarded, dead-lettered or waiting")
         func journalImportForwardStates() throws {
             var template = Array("/tmp/idj-XXXXXX".utf8CString)

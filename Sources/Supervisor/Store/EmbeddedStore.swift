@@ -81,6 +81,7 @@ final class EmbeddedStore: Sendable {
                                                 attributes: [.posixPermissions: 0o700])
         if let problem = DataDirectoryCheck.problem(directory, field: "the store folder", mayBeLink: false) { throw LoadError(description: problem) }
         let existed = FileManager.default.fileExists(atPath: path)
+        try Self.makePrivate(path)
         let database = try Self.open(path, readOnly: false, bufferWAL: true)
         try Self.checked(path) {
             try database.execute(StoreSchema.writerPragmas(cacheKiB: cacheKiB))
@@ -107,6 +108,27 @@ final class EmbeddedStore: Sendable {
             } catch { return error }
         }, onRollback: { tally.value.rollBack() }, onDurable: { [episode] error in episode.note(error) }, logger: logger,
            topUpSeconds: topUpSeconds)
+    }
+
+    /// The store's files are the owner's alone, like the control socket. SQLite creates the database 0644 (less
+    /// the umask) and gives its `-wal` and `-shm` the database's mode, so the database is created 0600 first, and
+    /// files an earlier version left wider are narrowed.
+    private static func makePrivate(_ path: String) throws {
+        let created = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        if created >= 0 {
+            Glibc.close(created)
+        } else if errno != EEXIST {
+            throw LoadError(description: "\(path): cannot be created (\(String(cString: strerror(errno))))")
+        }
+        for file in [path, path + "-wal", path + "-shm"] {
+            let fd = Glibc.open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+            guard fd >= 0 else { continue }
+            defer { Glibc.close(fd) }
+            var info = stat()
+            if fstat(fd, &info) == 0, info.st_mode & 0o077 != 0, fchmod(fd, info.st_mode & 0o700) != 0 {
+                throw LoadError(description: "\(file): is readable by others and cannot be made private (\(String(cString: strerror(errno))))")
+            }
+        }
     }
 
     private static func open(_ path: String, readOnly: Bool, bufferWAL: Bool = false) throws -> SQLiteDatabase {
@@ -177,6 +199,31 @@ final class EmbeddedStore: Sendable {
 
     /// Blocks until every acknowledged-or-pending write is durable.
     func flush() { writer?.drain() }
+
+    /// At a clean stop: everything queued is committed, then the WAL is copied into the database file and emptied,
+    /// so `store.sqlite` alone holds the data and a copy of it taken after the stop is whole. The store must take
+    /// no more writes after this.
+    func close() {
+        guard writer != nil else { return }
+        flush()
+        guard writeProblem == nil else {
+            logger?.warning("\(path): not checkpointed at stop, the store has a write failure; its -wal file holds the latest reports, keep it beside the database")
+            return
+        }
+        do throws(SQLiteDatabase.SQLiteError) {
+            // A connection of its own: the writer's belongs to its thread, which is idle now.
+            let database = try SQLiteDatabase(path: path, readOnly: false)
+            // A connection learns the database is in WAL mode when it first reads it; until then a checkpoint
+            // does nothing.
+            try database.execute("SELECT count(*) FROM sqlite_master")
+            guard let (log, done) = try database.checkpoint(everything: true), log >= 0, done >= log else {
+                logger?.warning("\(path): a reader kept the WAL from being copied into the database at stop; keep \(path)-wal beside it")
+                return
+            }
+        } catch {
+            logger?.warning("\(path): the WAL could not be copied into the database at stop (\(error)); keep \(path)-wal beside it")
+        }
+    }
 
     /// The current write failure, if the store cannot be written.
     var writeProblem: WriteFailure? { episode.current }

@@ -70,7 +70,7 @@ final class SupervisionLoop {
             }
         }
         sweepOrphans()
-        store.flush()
+        store.close()
         writeMetricsFile()
         logger.notice("all workers stopped; integration-daemon exits")
         return 0
