@@ -60,6 +60,21 @@ extension RealProcesses {
             #expect(try FileManager.default.contentsOfDirectory(atPath: harness.directory + "/metrics") == ["daemon.prom"])
         }
 
+        @Test("status and metrics count the same reports at the access server; with the embedded one, every stored report")
+        func forwardedCountsAgree() throws {
+            let harness = try DaemonHarness(services: [DaemonHarness.chaosService(failure: "none", intervalSeconds: 3600)])
+            defer { harness.cleanUp() }
+            try harness.start()
+            let (stored, status) = harness.waitForStatus(timeout: 10) { (harness.connector($0, "chaos")?.statistics.reportsStored ?? 0) >= 1 }
+            try #require(stored)
+            let statistics = try #require(harness.connector(status!, "chaos")?.statistics)
+            let (_, samples) = ExpositionFormat.check(try harness.cli("metrics").stdout + "\n")
+            let metric = samples.first { $0.name == "integration_daemon_reports_forwarded_total" && $0.labels["connector"] == "chaos" }?.value
+            #expect(statistics.reportsForwarded == statistics.reportsStored)
+            #expect(metric == Double(statistics.reportsForwarded))
+            #expect(harness.stop() == .exited(0))
+        }
+
         @Test("a worker over its memory limit is replaced with cause memory, and an incident report is raised")
         func memoryGuard() throws {
             let service = DaemonHarness.chaosService(failure: "leak", afterRefreshes: 1, intervalSeconds: 0.1, extraProperties: ", \"leakMegabytes\": 48")

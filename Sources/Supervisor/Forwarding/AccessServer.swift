@@ -26,10 +26,19 @@ protocol AccessServer: Sendable {
 
     /// What status shows under `accessServer`.
     func summary() -> DaemonStatus.AccessServerSummary
-    /// Reports of the connector now at the access server (stored, for the embedded one; forwarded, for Egeria).
-    func deliveredReports(connectorName: String) -> Int
+    /// Of a connector's reports, those now at the access server: every stored one for the embedded server, the
+    /// forwarded ones for Egeria. Status and metrics both count with this, so they cannot disagree.
+    func delivered(stored: Int, forwarded: Int) -> Int
     /// The last error forwarding the connector's reports met, while some still wait.
     func forwardError(connectorName: String) -> String?
+}
+
+extension AccessServer {
+    /// The connector's reports now at the access server (see ``delivered(stored:forwarded:)``).
+    func deliveredReports(connectorName: String) -> Int {
+        delivered(stored: store.totals(connectorName: connectorName).reports,
+                  forwarded: store.forwardTotals(connectorName: connectorName).forwarded)
+    }
 }
 
 /// How full the report spool is.
@@ -82,7 +91,7 @@ struct EmbeddedAccessServer: AccessServer {
               lastSuccessfulForward: nil, lastError: nil, lastErrorTime: nil, deadLetters: 0)
     }
 
-    func deliveredReports(connectorName: String) -> Int { store.totals(connectorName: connectorName).reports }
+    func delivered(stored: Int, forwarded: Int) -> Int { stored }
 
     func forwardError(connectorName: String) -> String? { nil }
 }
@@ -175,7 +184,7 @@ struct EgeriaAccessServer: AccessServer {
                      lastError: snapshot.lastError, lastErrorTime: snapshot.lastErrorTime, deadLetters: store.deadLetteredTotal)
     }
 
-    func deliveredReports(connectorName: String) -> Int { store.forwardTotals(connectorName: connectorName).forwarded }
+    func delivered(stored: Int, forwarded: Int) -> Int { forwarded }
 
     func forwardError(connectorName: String) -> String? { forwarder.lastError(connectorName: connectorName) }
 

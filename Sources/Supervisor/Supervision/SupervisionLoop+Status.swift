@@ -67,7 +67,7 @@ extension SupervisionLoop {
                 refreshOverruns: service.refreshOverruns[config.connectorName] ?? 0,
                 refreshingForSeconds: service.refreshingSince[config.connectorName].map { (MonotonicClock.now() - $0).rounded() },
                 lastRefreshOverrunTime: service.lastRefreshOverrun[config.connectorName],
-                reportsForwarded: forwarding.forwarded, reportsBacklog: forwarding.backlog, reportsDeadLettered: forwarding.deadLettered,
+                reportsForwarded: access.delivered(stored: totals.reports, forwarded: forwarding.forwarded), reportsBacklog: forwarding.backlog, reportsDeadLettered: forwarding.deadLettered,
                 lastForwardTime: forwarding.lastForward,
                 lastForwardError: forwarding.backlog > 0 ? access.forwardError(connectorName: config.connectorName) : nil)
             // An unreachable remote worker's connectors wait for the host; the reason says so.
