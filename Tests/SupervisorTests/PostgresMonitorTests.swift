@@ -19,7 +19,7 @@ extension RealProcesses {
         }
 
         /// One Database Integrator with one JDBC connector (refreshed on request only); the password in a file.
-        static func service(server: PostgresServer, harness: DaemonHarness, database: String = "shop", properties: String = "",
+        static func service(server: PostgresServer, harness: DaemonHarness, database: String = "shop", address: String? = nil, properties: String = "",
                             password: String = password, provider: String = "org.odpi.openmetadata.adapters.connectors.integration.jdbc.JDBCIntegrationConnectorProvider",
                             interval: Double = 0) throws -> String {
             let file = harness.directory + "/db-password"
@@ -28,7 +28,7 @@ extension RealProcesses {
             { "integrationServiceURLMarker": "database-integrator", "integrationConnectorConfigs": [ {
                 "connectorName": "shopdb", "refreshIntervalSeconds": \(interval), "metadataSourceQualifiedName": "shopdb",
                 "connection": { "connectorType": { "connectorProviderClassName": "\(provider)" },
-                                "endpoint": { "address": "\(server.jdbcURL(database))" }, "userId": "cataloguer",
+                                "endpoint": { "address": "\(address ?? server.jdbcURL(database))" }, "userId": "cataloguer",
                                 "configurationProperties": { "passwordFile": "\(file)", "serverName": "pg1", "connectTimeoutSeconds": 2,
                                                              "statementTimeoutSeconds": 3 \(properties) } } } ] }
             """
@@ -200,7 +200,7 @@ extension RealProcesses {
             #expect(harness.stop() == .exited(0))
         }
 
-        @Test("include and exclude lists: exact names, include wins, view lists apply to views")
+        @Test("include and exclude lists: exact names, include wins, view lists apply to views; a libpq URI's ?port= is the port")
         func filters() throws {
             let server = try Self.makeServer()
             defer { server.cleanUp() }
@@ -211,7 +211,8 @@ extension RealProcesses {
                 """, database: "shop")
             let harness = try DaemonHarness(config: "{}")
             defer { harness.cleanUp() }
-            try harness.writeConfig(services: [try Self.service(server: server, harness: harness, properties: """
+            // libpq's own URI form, its port given as a parameter: nothing listens on 5432 here.
+            try harness.writeConfig(services: [try Self.service(server: server, harness: harness, address: "postgresql://127.0.0.1/shop?port=\(server.port)", properties: """
                 , "includeSchemaNames": ["sales"], "excludeSchemaNames": ["sales"], "excludeTableNames": "b",
                   "includeViewNames": ["v2"], "excludeColumnNames": ["secret_note"]
                 """)])

@@ -51,21 +51,27 @@ struct PostgresAddress: Sendable {
                 host = authority
             }
         }
-        guard let portNumber = Int(port), (1...65_535).contains(portNumber) else {
-            throw ConnectorError("connection.endpoint.address has port \"\(port)\"; expected 1 to 65535")
-        }
-        let database = Self.decoded(path.isEmpty ? "postgres" : path)
-        var keywords: [(String, String)] = [("host", host), ("port", port), ("dbname", database)]
+        var database = Self.decoded(path.isEmpty ? "postgres" : path)
+        var options: [(String, String)] = []
+        var socketFolder: String?
         for pair in query.split(separator: "&") where !pair.isEmpty {
             let (key, value) = Self.split(String(pair), at: "=")
             switch key {
             // A Unix-socket folder overrides the TCP host (libpq's `host=/dir`), for a local server.
-            case "host": keywords[0].1 = Self.decoded(value)
-            case "sslmode", "sslrootcert", "target_session_attrs", "gssencmode": keywords.append((key, Self.decoded(value)))
+            case "host": socketFolder = Self.decoded(value)
+            // libpq's URI parameters override what the URI's parts say, as libpq itself reads them.
+            case "port": port = Self.decoded(value)
+            case "dbname": database = Self.decoded(value)
+            case "sslmode", "sslrootcert", "target_session_attrs", "gssencmode": options.append((key, Self.decoded(value)))
             // pgjdbc's own options (currentSchema, ApplicationName, loginTimeout …) mean nothing to libpq.
             default: continue
             }
         }
+        guard port.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }), let portNumber = Int(port),
+              (1...65_535).contains(portNumber) else {
+            throw ConnectorError("connection.endpoint.address has port \"\(port)\"; expected 1 to 65535")
+        }
+        let keywords = [("host", socketFolder ?? host), ("port", port), ("dbname", database)] + options
         self.keywords = keywords
         self.host = host
         self.port = port
