@@ -118,7 +118,7 @@ extension RealProcesses {
             try #require(failed, "chaos service never FAILED: \(String(describing: status))")
             let chaos = try #require(harness.service(status!, "chaos-integrator"))
             #expect(chaos.worker.restartCount == 3)
-            #expect(chaos.worker.failureReason?.contains("more than 3 restarts within 60 s") == true)
+            #expect(chaos.worker.failureReason?.contains("4 failures within 60 s, one more than maxRestarts 3 allows") == true)
             #expect(chaos.worker.lastExit?.exitCode == 3)
             #expect(chaos.integrationConnectorReports.first?.connectorStatus == .FAILED)
             #expect(chaos.integrationConnectorReports.first?.failingExceptionMessage?.contains("chaos-integrator failed") == true)

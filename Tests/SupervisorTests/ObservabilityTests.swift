@@ -36,6 +36,12 @@ extension RealProcesses {
             #expect(value("integration_daemon_worker_restarts_total", ["service": "chaos-integrator", "cause": "hang"]) == 0)
             #expect(value("integration_daemon_worker_up", ["service": "files-integrator"]) == 1)
             #expect(value("integration_daemon_worker_state", ["service": "files-integrator", "state": "running"]) == 1)
+            for state in WorkerState.allCases where state != .running {
+                #expect(value("integration_daemon_worker_state", ["service": "files-integrator", "state": state.rawValue]) == 0, "\(state)")
+            }
+            for cause in ExitCause.allCases where cause.restarts {
+                #expect(value("integration_daemon_worker_restarts_total", ["service": "files-integrator", "cause": cause.rawValue]) == 0, "\(cause)")
+            }
             #expect(value("integration_daemon_connector_status", ["connector": "files", "status": "WAITING"]) != nil)
             #expect((value("integration_daemon_connector_refreshes_total", ["connector": "files"]) ?? 0) >= 3)
             #expect((value("integration_daemon_connector_refresh_duration_seconds_count", ["connector": "files"]) ?? 0) >= 1)

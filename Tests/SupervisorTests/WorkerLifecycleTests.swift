@@ -51,7 +51,7 @@ struct WorkerLifecycleTests {
         #expect(l.spawned(pid: 7, now: now) == [.sendInitialize])
         #expect(l.deferredStarts == 0)
         _ = l.exited(.signaled(SIGKILL), now: now + 0.1)
-        #expect(l.restartCount == 1 && l.lastExit?.cause == "crash")
+        #expect(l.restartCount == 1 && l.lastExit?.cause == .crash)
     }
 
     @Test("a start put off while the worker is wanted down does not come back")
@@ -93,7 +93,7 @@ struct WorkerLifecycleTests {
         #expect(l.tick(now: 3.2) == [])
         #expect(l.tick(now: 3.5) == [.signalGroup(SIGKILL)])
         let actions = l.exited(.signaled(SIGKILL), now: 3.6)
-        #expect(l.lastExit?.cause == "hang")
+        #expect(l.lastExit?.cause == .hang)
         #expect(l.restartCount == 1)
         // A run that was ready for 3 s (healthy after 1 s) restarts at once.
         #expect(actions == [.spawn])
@@ -106,14 +106,14 @@ struct WorkerLifecycleTests {
         #expect(l.tick(now: 4.9) == [])
         #expect(l.tick(now: 5) == [.signalGroup(SIGTERM), .signalGroup(SIGCONT)])
         _ = l.exited(.signaled(SIGTERM), now: 5.1)
-        #expect(l.lastExit?.cause == "start-timeout")
+        #expect(l.lastExit?.cause == .startTimeout)
     }
 
     @Test func crash_afterHealthyRun_restartsImmediately() {
         var l = running()
         #expect(l.exited(.signaled(SIGKILL), now: 10) == [.spawn])
         #expect(l.restartCount == 1)
-        #expect(l.lastExit == .init(status: .signaled(SIGKILL), cause: "crash", uptimeSeconds: 10))
+        #expect(l.lastExit == .init(status: .signaled(SIGKILL), cause: .crash, uptimeSeconds: 10))
     }
 
     @Test func quickFailures_backOffExponentially_withJitterWithinBounds() {
@@ -160,7 +160,7 @@ struct WorkerLifecycleTests {
         _ = l.spawned(pid: 1, now: 3)
         let actions = l.exited(.exited(1), now: 3.1)
         guard case .gaveUp(let reason)? = actions.first else { Issue.record("did not give up: \(actions)"); return }
-        #expect(reason.contains("more than 3 restarts within 60 s"))
+        #expect(reason == "4 failures within 60 s, one more than maxRestarts 3 allows")
         guard case .failed = l.state else { Issue.record("not failed"); return }
         #expect(l.nextDeadline == nil)
     }
@@ -243,7 +243,7 @@ struct WorkerLifecycleTests {
             _ = l.spawned(pid: Int32(100 + round), now: t)
             t += 0.05
             _ = l.exited(.exited(255), now: t)
-            #expect(l.lastExit?.cause == "unreachable")
+            #expect(l.lastExit?.cause == .unreachable)
             guard case .backingOff(let until) = l.state else { Issue.record("not backing off: \(l.state)"); return }
             #expect(until - t <= 1.0 + 1e-9, "backoff is capped")
             t = until
@@ -254,7 +254,7 @@ struct WorkerLifecycleTests {
         _ = l.spawned(pid: 500, now: t)
         _ = l.tick(now: t + 5)
         _ = l.exited(.signaled(SIGTERM), now: t + 5.1)
-        #expect(l.lastExit?.cause == "unreachable")
+        #expect(l.lastExit?.cause == .unreachable)
         guard case .backingOff(let until) = l.state else { Issue.record("not backing off"); return }
         _ = l.tick(now: until)
         _ = l.spawned(pid: 501, now: until)
@@ -272,17 +272,17 @@ struct WorkerLifecycleTests {
         _ = remote.spawned(pid: 1, now: 0)
         _ = remote.handshakeCompleted(now: 0.1)
         _ = remote.exited(.exited(1), now: 0.2)
-        #expect(remote.lastExit?.cause == "crash")
+        #expect(remote.lastExit?.cause == .crash)
         _ = remote.tick(now: 10)
         _ = remote.spawned(pid: 2, now: 10)
         _ = remote.handshakeCompleted(now: 10.1)
-        #expect(remote.exited(.signaled(SIGKILL), now: 10.2) == [.gaveUp(reason: "more than 1 restarts within 60 s")])
+        #expect(remote.exited(.signaled(SIGKILL), now: 10.2) == [.gaveUp(reason: "2 failures within 60 s, one more than maxRestarts 1 allows")])
 
         var local = lifecycle()
         _ = local.start(now: 0)
         _ = local.spawned(pid: 1, now: 0)
         _ = local.exited(.exited(255), now: 0.1)
-        #expect(local.lastExit?.cause == "crash")
+        #expect(local.lastExit?.cause == .crash)
         #expect(local.unreachableSince == nil)
     }
 
@@ -293,7 +293,7 @@ struct WorkerLifecycleTests {
         #expect(l.tick(now: 1 + Self.timing.shutdownGrace) == [.signalGroup(SIGTERM), .signalGroup(SIGCONT)])
         #expect(l.tick(now: 1 + 2 * Self.timing.shutdownGrace) == [.signalGroup(SIGKILL)])
         _ = l.exited(.signaled(SIGKILL), now: 6)
-        #expect(l.lastExit?.cause == "memory")
+        #expect(l.lastExit?.cause == .memory)
         #expect(l.history.times.count == 1)
     }
 }

@@ -35,7 +35,7 @@ final class ServiceRuntime {
     var earlierRefreshes: [String: Int] = [:]
 
     /// Restarts by cause (crash, exit, hang, start-timeout, memory, restart, spawn-failed), for metrics.
-    var restartsByCause: [String: Int] = [:]
+    var restartsByCause: [ExitCause: Int] = [:]
     /// Refresh durations per connector, from the workers' status notifications.
     var refreshDurations: [String: Histogram] = [:]
     var memoryBytes: Int?
@@ -122,17 +122,17 @@ final class ServiceRuntime {
         connectorStatus[status.connectorName] = status
     }
 
-    /// The worker state name operators see.
-    var stateName: String {
+    /// The worker's state as operators see it.
+    var state: WorkerState {
         switch lifecycle.state {
-        case .idle: "idle"
-        case .starting: "starting"
-        case .running: "running"
-        case .stopping: "stopping"
-        case .backingOff where lifecycle.unreachableSince != nil: "unreachable"
-        case .backingOff: "backoff"
-        case .failed: "failed"
-        case .stopped: "stopped"
+        case .idle: .idle
+        case .starting: .starting
+        case .running: .running
+        case .stopping: .stopping
+        case .backingOff where lifecycle.unreachableSince != nil: .unreachable
+        case .backingOff: .backoff
+        case .failed: .failed
+        case .stopped: .stopped
         }
     }
 }

@@ -74,7 +74,7 @@ extension SupervisionLoop {
             reply(.success(.init(refreshes: outcomes.sorted { $0.connectorName < $1.connectorName }, errors: errors)))
         }
         for service in targets where !service.lifecycle.isReady {
-            collector.fail(service: service.config.urlMarker, "worker is \(service.stateName), not running")
+            collector.fail(service: service.config.urlMarker, "worker is \(service.state.rawValue), not running")
         }
         for service in ready {
             send(RefreshConnectors.self, .init(connectorName: connector), call: .refresh(collector), to: service)
@@ -100,7 +100,7 @@ extension SupervisionLoop {
         for (service, names) in targets {
             for connector in names {
                 guard service.lifecycle.isReady else {
-                    collector.fail(service: service.config.urlMarker, "worker is \(service.stateName), not running; \(connector) was not restarted")
+                    collector.fail(service: service.config.urlMarker, "worker is \(service.state.rawValue), not running; \(connector) was not restarted")
                     continue
                 }
                 service.logger.notice("restart of connector \(connector) requested by an operator", ["connector": connector])
@@ -123,7 +123,7 @@ extension SupervisionLoop {
         let previous = service.process?.pid
         service.logger.notice("restart of the worker requested by an operator")
         perform(service.lifecycle.restartRequested(now: MonotonicClock.now()), on: service)
-        reply(.success(.init(integrationServiceURLMarker: marker, previousPid: previous, state: service.stateName)))
+        reply(.success(.init(integrationServiceURLMarker: marker, previousPid: previous, state: service.state.rawValue)))
     }
 
     /// Changes a connector's configuration, keeps it for later incarnations of the worker, and re-creates the
@@ -137,7 +137,7 @@ extension SupervisionLoop {
         }
         guard service.lifecycle.isReady else {
             return reply(.failure(OperatorError(message:
-                "the \(service.config.urlMarker) worker is \(service.stateName), not running; try again, or restart --service \(service.config.urlMarker)")))
+                "the \(service.config.urlMarker) worker is \(service.state.rawValue), not running; try again, or restart --service \(service.config.urlMarker)")))
         }
         guard let index = service.config.connectors.firstIndex(where: { $0.connectorName == name }) else { return }
         var connector = service.config.connectors[index]

@@ -3,9 +3,6 @@ import Protocol
 
 /// `integration-daemon metrics` and `metrics.textfile`: the loop's state in Prometheus form.
 extension SupervisionLoop {
-    static let workerStates = ["idle", "starting", "running", "stopping", "backoff", "failed", "stopped"]
-    static let restartCauses = ["crash", "exit", "hang", "start-timeout", "memory", "refresh-timeout", "restart", "spawn-failed"]
-
     func metricsText() -> String {
         var out = PrometheusText()
         let p = "integration_daemon_"
@@ -13,15 +10,15 @@ extension SupervisionLoop {
         for s in services { out.sample(p + "worker_up", [("service", s.config.urlMarker)], s.lifecycle.isReady ? 1 : 0) }
         out.family(p + "worker_state", "gauge", "The worker's current state (1 for the current one).")
         for s in services {
-            let current = s.stateName
-            for state in Self.workerStates {
-                out.sample(p + "worker_state", [("service", s.config.urlMarker), ("state", state)], state == current ? 1 : 0)
+            let current = s.state
+            for state in WorkerState.allCases {
+                out.sample(p + "worker_state", [("service", s.config.urlMarker), ("state", state.rawValue)], state == current ? 1 : 0)
             }
         }
         out.family(p + "worker_restarts_total", "counter", "Worker restarts by cause.")
         for s in services {
-            for cause in Set(Self.restartCauses).union(s.restartsByCause.keys).sorted() {
-                out.sample(p + "worker_restarts_total", [("service", s.config.urlMarker), ("cause", cause)], Double(s.restartsByCause[cause] ?? 0))
+            for cause in ExitCause.allCases where cause.restarts {
+                out.sample(p + "worker_restarts_total", [("service", s.config.urlMarker), ("cause", cause.rawValue)], Double(s.restartsByCause[cause] ?? 0))
             }
         }
         out.family(p + "worker_resident_memory_bytes", "gauge", "The worker's resident memory at the last heartbeat.")

@@ -32,9 +32,9 @@ extension SupervisionLoop {
         let exit = service.lifecycle.lastExit.map { record -> DaemonStatus.ExitSummary in
             // Through ssh, 255 is ssh's own code: the connection failed, or the remote worker died of a signal.
             let description = service.config.remote != nil && record.status == .exited(RemoteWorker.transportFailureExitCode)
-                ? "ssh exit 255: " + (record.cause == "unreachable" ? "the host could not be reached or the connection was lost" : "the remote worker was killed by a signal")
+                ? "ssh exit 255: " + (record.cause == .unreachable ? "the host could not be reached or the connection was lost" : "the remote worker was killed by a signal")
                 : record.status.description
-            var summary = DaemonStatus.ExitSummary(cause: record.cause, description: description,
+            var summary = DaemonStatus.ExitSummary(cause: record.cause.rawValue, description: description,
                                                    uptimeSeconds: (record.uptimeSeconds * 1000).rounded() / 1000,
                                                    time: service.lastExitTime ?? Date())
             switch record.status {
@@ -48,7 +48,7 @@ extension SupervisionLoop {
         let failure: String? = if case .failed(let reason) = service.lifecycle.state { reason } else { nil }
         let unreachableSince = service.lifecycle.unreachableSince.map { Date(timeIntervalSinceNow: -(MonotonicClock.now() - $0)) }
         let worker = DaemonStatus.WorkerSummary(
-            pid: service.process?.pid, workerPid: service.workerFacts?.pid, hostName: service.workerFacts?.hostName, state: service.stateName, restartCount: service.lifecycle.restartCount,
+            pid: service.process?.pid, workerPid: service.workerFacts?.pid, hostName: service.workerFacts?.hostName, state: service.state.rawValue, restartCount: service.lifecycle.restartCount,
             lastExit: exit, failureReason: failure, unreachableSince: unreachableSince, protocolViolations: service.protocolViolations,
             heartbeatRoundTripMillis: service.heartbeatRoundTrip.map(Self.millis),
             readySince: service.readySince,

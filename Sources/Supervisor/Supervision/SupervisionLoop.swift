@@ -224,7 +224,7 @@ final class SupervisionLoop {
         service.exitSeenAt = MonotonicClock.now()
         service.lastRestart = (nil, nil)
         let actions = service.lifecycle.exited(status, now: MonotonicClock.now())
-        let cause = service.lifecycle.lastExit?.cause ?? "exit"
+        let cause = service.lifecycle.lastExit?.cause ?? .exit
         let next: String
         switch service.lifecycle.state {
         case .backingOff(let until):
@@ -235,8 +235,8 @@ final class SupervisionLoop {
         case .stopped(let reason): next = reason
         default: next = ""
         }
-        let level: Logger.Level = isShuttingDown || cause == "requested" || cause == "restart" ? .info : .warning
-        service.logger.log(level, "worker \(status); \(next)", ["pid": "\(pid)", "cause": cause,
+        let level: Logger.Level = isShuttingDown || cause == .requested || cause == .restart ? .info : .warning
+        service.logger.log(level, "worker \(status); \(next)", ["pid": "\(pid)", "cause": cause.rawValue,
                                                                 "restarts": "\(service.lifecycle.restartCount)"])
         perform(actions, on: service)
     }

@@ -16,27 +16,13 @@ struct WorkerLifecycle: Sendable {
         /// Ready; heartbeats due at `nextHeartbeat`, hung once nothing was answered for the timeout.
         case running(pid: Int32, since: Double, readySince: Double, lastAnswer: Double, nextHeartbeat: Double)
         /// Being stopped; `step` is how far the teardown got, `nextStep` when to escalate.
-        case stopping(pid: Int32, since: Double, readySince: Double?, cause: StopCause, step: StopStep, nextStep: Double)
+        case stopping(pid: Int32, since: Double, readySince: Double?, cause: ExitCause, step: StopStep, nextStep: Double)
         /// Waiting to restart.
         case backingOff(until: Double)
         /// Gave up after too many restarts; the service is FAILED until an operator intervenes.
         case failed(reason: String)
         /// Down on purpose (shutdown), or not restarted by policy.
         case stopped(reason: String)
-    }
-
-    /// Why a worker is being stopped.
-    enum StopCause: String, Sendable {
-        /// Stop for good (shutdown, service removed).
-        case requested
-        /// Replace the process on an operator's request: restarted at once, not counted as a failure.
-        case restart
-        case hang
-        case startTimeout = "start-timeout"
-        /// Resident memory over the service's limit: counted as a failure.
-        case memory
-        /// A connector's refresh ran past its `refreshTimeoutSeconds`: counted as a failure.
-        case refreshTimeout = "refresh-timeout"
     }
 
     /// Teardown steps, in order: ask politely, SIGTERM the group, SIGKILL the group.
@@ -57,8 +43,7 @@ struct WorkerLifecycle: Sendable {
     /// The last end of a worker, for status.
     struct ExitRecord: Equatable, Sendable {
         var status: TerminationStatus
-        /// crash, exit, hang, start-timeout or requested.
-        var cause: String
+        var cause: ExitCause
         var uptimeSeconds: Double
     }
 
@@ -148,7 +133,7 @@ struct WorkerLifecycle: Sendable {
 
     /// The process could not be spawned at all: counts as a quick failure.
     mutating func spawnFailed(reason: String, now: Double) -> [Action] {
-        lastExit = ExitRecord(status: .exited(127), cause: "spawn-failed", uptimeSeconds: 0)
+        lastExit = ExitRecord(status: .exited(127), cause: .spawnFailed, uptimeSeconds: 0)
         return afterEnd(abnormal: true, readySince: nil, now: now)
     }
 
@@ -199,7 +184,7 @@ struct WorkerLifecycle: Sendable {
 
     /// The first teardown step for a live process (nil when there is none): a ready worker is asked to shut
     /// down, one still starting gets SIGTERM.
-    private mutating func beginStop(cause: StopCause, now: Double) -> [Action]? {
+    private mutating func beginStop(cause: ExitCause, now: Double) -> [Action]? {
         switch state {
         case .running(let pid, let since, let ready, _, _):
             state = .stopping(pid: pid, since: since, readySince: ready, cause: cause, step: .shutdownRequested,
@@ -282,7 +267,7 @@ struct WorkerLifecycle: Sendable {
     /// The worker process ended.
     mutating func exited(_ status: TerminationStatus, now: Double) -> [Action] {
         if want == .up, isUnreachable(status, now: now), case let since? = startTime {
-            lastExit = ExitRecord(status: status, cause: "unreachable", uptimeSeconds: now - since)
+            lastExit = ExitRecord(status: status, cause: .unreachable, uptimeSeconds: now - since)
             unreachableSince = unreachableSince ?? now
             quickFailures += 1
             restartCount += 1
@@ -290,17 +275,17 @@ struct WorkerLifecycle: Sendable {
             state = .backingOff(until: now + delay)
             return delay == 0 ? [.spawn] : []
         }
-        let since: Double, readySince: Double?, cause: String, abnormal: Bool
+        let since: Double, readySince: Double?, cause: ExitCause, abnormal: Bool
         switch state {
         case .starting(_, let s, _):
             (since, readySince) = (s, nil)
-            (cause, abnormal) = status.isSuccess ? ("exit", false) : ("crash", true)
+            (cause, abnormal) = status.isSuccess ? (.exit, false) : (.crash, true)
         case .running(_, let s, let ready, _, _):
             (since, readySince) = (s, ready)
-            (cause, abnormal) = status.isSuccess ? ("exit", false) : ("crash", true)
+            (cause, abnormal) = status.isSuccess ? (.exit, false) : (.crash, true)
         case .stopping(_, let s, let ready, let stopCause, _, _):
             (since, readySince) = (s, ready)
-            (cause, abnormal) = (stopCause.rawValue, stopCause != .requested && stopCause != .restart)
+            (cause, abnormal) = (stopCause, stopCause.isFailure)
             if stopCause == .restart && want == .up {
                 lastExit = ExitRecord(status: status, cause: cause, uptimeSeconds: now - since)
                 quickFailures = 0
@@ -339,7 +324,7 @@ struct WorkerLifecycle: Sendable {
 
     // MARK: - Private
 
-    private mutating func beginKill(pid: Int32, since: Double, readySince: Double?, cause: StopCause, now: Double) -> [Action] {
+    private mutating func beginKill(pid: Int32, since: Double, readySince: Double?, cause: ExitCause, now: Double) -> [Action] {
         state = .stopping(pid: pid, since: since, readySince: readySince, cause: cause, step: .terminated, nextStep: now + timing.killGrace)
         // SIGCONT so a stopped (SIGSTOP) worker can act on the SIGTERM.
         return [.signalGroup(SIGTERM), .signalGroup(SIGCONT)]
@@ -352,7 +337,8 @@ struct WorkerLifecycle: Sendable {
             return [.stoppedForGood(reason: reason)]
         }
         guard history.recordFailure(at: now) else {
-            let reason = "more than \(history.maxRestarts) restarts within \(ConfigReader.format(history.withinSeconds)) s"
+            // Counted in failures, beside status's restart count: the last failure is the one not restarted.
+            let reason = "\(history.count) failures within \(ConfigReader.format(history.withinSeconds)) s, one more than maxRestarts \(history.maxRestarts) allows"
             state = .failed(reason: reason)
             return [.gaveUp(reason: reason)]
         }
