@@ -142,13 +142,19 @@ extension RealProcesses {
             #expect(harness.stop() == .exited(0))
             let lines = daemon.stderrLines
             #expect(lines.count >= 5)
-            let objects = lines.compactMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) }
-            #expect(objects.count == lines.count, "not JSON: \(lines.filter { (try? JSONDecoder().decode([String: String].self, from: Data($0.utf8))) == nil })")
+            let objects = lines.compactMap { try? JSONDecoder().decode([String: JSONValue].self, from: Data($0.utf8)) }
+            #expect(objects.count == lines.count, "not JSON: \(lines.filter { (try? JSONDecoder().decode([String: JSONValue].self, from: Data($0.utf8))) == nil })")
             #expect(objects.allSatisfy { $0["level"] != nil && $0["time"] != nil && $0["message"] != nil })
-            let failure = objects.first { $0["message"]?.contains("connector failed during refresh") == true }
-            #expect(failure?["service"] == "chaos-integrator")
-            #expect(failure?["message"]?.contains("connector=chaos") == true)
-            #expect(failure?["level"] == "error", "the worker's own level is kept")
+            let failure = objects.first { $0["message"]?.stringValue?.contains("connector failed during refresh") == true }
+            #expect(failure?["service"] == .string("chaos-integrator"))
+            #expect(failure?["message"]?.stringValue?.contains("connector=chaos") == true)
+            #expect(failure?["level"] == .string("error"), "the worker's own level is kept")
+            // Numbers are JSON numbers, so a pipeline can compare them.
+            let started = try #require(objects.first { $0["message"] == .string("worker started") })
+            guard case .int(let pid)? = started["pid"], pid > 1 else { Issue.record("pid is not a number: \(started)"); return }
+            #expect(started["generation"] == .int(1))
+            let exited = try #require(objects.first { $0["message"]?.stringValue?.hasPrefix("worker exited") == true })
+            #expect(exited["pid"] == .int(pid) && exited["restarts"] == .int(0), "\(exited)")
         }
     }
 }

@@ -15,7 +15,7 @@ public struct Logger: Sendable {
         }
     }
 
-    public typealias Metadata = [String: String]
+    public typealias Metadata = [String: LogValue]
 
     /// How lines are written: `text` for people, `json` (one object per line) for log pipelines.
     public enum Format: String, CaseIterable, Sendable { case text, json }
@@ -65,18 +65,18 @@ public struct Logger: Sendable {
     public static func format(level: Level, label: String, message: String, metadata: Metadata) -> String {
         var line = "\(timestamp()) \(level.rawValue + String(repeating: " ", count: max(0, 7 - level.rawValue.count))) \(label): \(message)"
         for key in metadata.keys.sorted() {
-            line += " \(key)=\(quoted(metadata[key]!))"
+            line += " \(key)=\(quoted(metadata[key]!.description))"
         }
         return line + "\n"
     }
 
     /// `{"time":…,"level":…,"label":…,"message":…,<metadata>}` with a trailing newline.
     public static func jsonLine(level: Level, label: String, message: String, metadata: Metadata) -> String {
-        var object: [String: String] = metadata
-        object["time"] = timestamp()
-        object["level"] = level.rawValue
-        object["label"] = label
-        object["message"] = message
+        var object = metadata
+        object["time"] = .text(timestamp())
+        object["level"] = .text(level.rawValue)
+        object["label"] = .text(label)
+        object["message"] = .text(message)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(object) else { return "{\"message\":\"unencodable log line\"}\n" }
@@ -107,5 +107,34 @@ public struct Logger: Sendable {
             return String(repeating: "0", count: max(0, width - s.count)) + s
         }
         return "\(parts.tm_year + 1900)-\(pad(parts.tm_mon + 1))-\(pad(parts.tm_mday))T\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec)).\(pad(Int32(millis), 3))Z"
+    }
+}
+
+/// A log field's value: text, or a number, which a JSON log line writes as a JSON number so that pipelines can
+/// compare and sum it (`"pid":4242`, not `"pid":"4242"`). A string literal or interpolation is text.
+public enum LogValue: Sendable, Equatable, Encodable, ExpressibleByStringLiteral, ExpressibleByStringInterpolation,
+                      CustomStringConvertible {
+    case text(String)
+    case int(Int)
+    case double(Double)
+
+    public init(stringLiteral value: String) { self = .text(value) }
+
+    public var description: String {
+        switch self {
+        case .text(let text): text
+        case .int(let number): String(number)
+        case .double(let number): String(number)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .text(let text): try container.encode(text)
+        case .int(let number): try container.encode(number)
+        // JSON has no NaN or infinity: those are written as text.
+        case .double(let number): if number.isFinite { try container.encode(number) } else { try container.encode(String(number)) }
+        }
     }
 }

@@ -111,14 +111,14 @@ enum RunCommand {
                 return 1
             }
             access = EgeriaAccessServer(store: store, forwarder: forwarder)
-            logger.notice("forwarding integration reports to \(client.baseURL)", ["backlog": "\(store.backlog.reports)"])
+            logger.notice("forwarding integration reports to \(client.baseURL)", ["backlog": .int(store.backlog.reports)])
         }
         let notifier = SystemdNotifier()
         let loop = SupervisionLoop(config: config, access: access, events: events, logger: logger, notifier: notifier)
         loop.control = control
         loop.platform = platform
-        logger.notice("integration-daemon started", ["config": config.file, "dataDirectory": config.dataDirectory,
-                                                     "services": "\(config.integrationServices.count)", "pid": "\(getpid())"])
+        logger.notice("integration-daemon started", ["config": .text(config.file), "dataDirectory": .text(config.dataDirectory),
+                                                     "services": .int(config.integrationServices.count), "pid": .int(Int(getpid()))])
         let code = loop.run()
         control.remove()
         withExtendedLifetime(lock) {}

@@ -170,7 +170,7 @@ private struct ControlIO {
                     if !episodeLogged {
                         episodeLogged = true
                         server.log.error("control socket: cannot accept connections: \(String(cString: strerror(errno))); refusing them until fds are free",
-                                         ["openControlConnections": "\(clients.count)"])
+                                         ["openControlConnections": .int(clients.count)])
                     }
                     refuseWithReserve()
                     return

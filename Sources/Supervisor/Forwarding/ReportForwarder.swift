@@ -44,7 +44,7 @@ final class ReportForwarder: Sendable {
         self.store = store
         self.client = client
         self.deadLetters = deadLetters
-        self.logger = logger.with(["accessServer": client.baseURL])
+        self.logger = logger.with(["accessServer": .text(client.baseURL)])
         backoff = Backoff(initialSeconds: client.config.initialRetrySeconds, maxSeconds: client.config.maxRetrySeconds)
     }
 
@@ -119,10 +119,10 @@ final class ReportForwarder: Sendable {
                 return delay
             }
             logger.warning("report \(report.reportId) not forwarded: \(reason); retrying in \(String(format: "%.2f", delay)) s",
-                           ["connector": connector])
+                           ["connector": .text(connector)])
             wake.signal()
         case .reject(let reason):
-            logger.error("access server rejected report \(report.reportId): \(reason); dead-lettered to \(deadLetters.path)", ["connector": connector])
+            logger.error("access server rejected report \(report.reportId): \(reason); dead-lettered to \(deadLetters.path)", ["connector": .text(connector)])
             do {
                 try deadLetters.append(.init(reportId: report.reportId, connectorName: connector, reason: reason, time: Date(), report: report))
             } catch {

@@ -251,7 +251,7 @@ private struct HTTPIO {
                     if !episodeLogged {
                         episodeLogged = true
                         server.log.error("platform door: cannot accept connections: \(String(cString: strerror(errno))); closing new ones until fds are free",
-                                         ["openConnections": "\(connections.count)"])
+                                         ["openConnections": .int(connections.count)])
                     }
                     // Take one waiting client off the backlog with the reserve fd, so the backlog does not stall.
                     if reserveFD >= 0 { close(reserveFD) }

@@ -96,7 +96,7 @@ struct PlatformDoor: Sendable {
         // Every user is checked the same way, known or not, so timing does not tell which user ids exist.
         let expected = passwords[userId] ?? "\u{0}no such user\u{0}"
         guard BearerTokens.passwordMatches(password, expected), passwords[userId] != nil else {
-            logger.warning("platform door: token refused", ["userId": String(userId.prefix(64))])
+            logger.warning("platform door: token refused", ["userId": .text(String(userId.prefix(64)))])
             return HTTPServer.Response(status: 401, body: [], headers: [("WWW-Authenticate", "Bearer")])
         }
         return HTTPServer.Response(status: 200, contentType: "text/plain", body: Array(tokens.issue(userId: userId).utf8))

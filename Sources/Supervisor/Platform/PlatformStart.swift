@@ -52,7 +52,7 @@ enum PlatformStart {
         let scheme = tls == nil ? "http" : "https"
         let host = platform.host.contains(":") ? "[\(platform.host)]" : platform.host
         logger.notice("platform door listening: \(scheme)://\(host):\(server.port)/servers/\(config.localServerName)/open-metadata/integration-daemon",
-                      ["users": "\(platform.users.count)"])
+                      ["users": .int(platform.users.count)])
         return server
     }
 }

@@ -71,7 +71,7 @@ final class ServiceRuntime {
         self.config = config
         self.scope = ServiceScope(serviceName: config.urlMarker, connectors: config.connectors)
         self.lifecycle = lifecycle
-        self.logger = logger.with(["service": config.urlMarker])
+        self.logger = logger.with(["service": .text(config.urlMarker)])
     }
 
     func makeRequestID() -> RequestID {

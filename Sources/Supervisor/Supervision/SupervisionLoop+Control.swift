@@ -103,7 +103,7 @@ extension SupervisionLoop {
                     collector.fail(service: service.config.urlMarker, "worker is \(service.state.rawValue), not running; \(connector) was not restarted")
                     continue
                 }
-                service.logger.notice("restart of connector \(connector) requested by an operator", ["connector": connector])
+                service.logger.notice("restart of connector \(connector) requested by an operator", ["connector": .text(connector)])
                 let marker = service.config.urlMarker
                 send(RestartConnector.self, .init(connectorName: connector), call: .connectorChange({ result in
                     switch result {
@@ -156,7 +156,7 @@ extension SupervisionLoop {
                 "refused, nothing changed: connector \(name) would need a \(message) message of \(size) bytes, and its worker reads at most \(InitializeMessage.lineLimit)")))
         }
         service.config = changed
-        service.logger.notice("connector \(name): \(verb) by an operator", ["connector": name])
+        service.logger.notice("connector \(name): \(verb) by an operator", ["connector": .text(name)])
         send(ConfigureConnector.self, configure, call: .connectorChange({ result in
             reply(result.mapError { OperatorError(message: $0.message) })
         }), to: service)

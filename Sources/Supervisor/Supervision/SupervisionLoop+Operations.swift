@@ -71,7 +71,7 @@ extension SupervisionLoop {
             service.lastRefreshOverrun[connector.connectorName] = Date()
             service.refreshingSince[connector.connectorName] = nil
             service.logger.warning("connector \(connector.connectorName) has been refreshing for \(seconds) s, past its refreshTimeoutSeconds \(ConfigReader.format(connector.refreshDeadlineSeconds)): replacing the worker",
-                                   ["connector": connector.connectorName])
+                                   ["connector": .text(connector.connectorName)])
             raiseIncident(service, classifier: "refresh-timeout",
                           background: "The refresh of connector \(connector.connectorName) in integration service \(service.config.urlMarker) ran \(seconds) s, past its refreshTimeoutSeconds of \(ConfigReader.format(connector.refreshDeadlineSeconds)) s; its worker (pid \(service.process?.pid ?? 0)) was replaced.")
             perform(service.lifecycle.refreshOverran(now: now), on: service)
@@ -90,7 +90,7 @@ extension SupervisionLoop {
         guard let limit = service.config.memoryLimitMegabytes, let bytes = service.memoryBytes, bytes > limit << 20 else { return }
         let megabytes = bytes >> 20
         service.logger.warning("worker uses \(megabytes) MiB resident, over its memoryLimitMegabytes \(limit): replacing it",
-                               ["pid": "\(pid)"])
+                               ["pid": .int(Int(pid))])
         raiseIncident(service, classifier: "memory-limit",
                       background: "The worker of integration service \(service.config.urlMarker) (pid \(pid)) used \(megabytes) MiB of resident memory, over its limit of \(limit) MiB; it was replaced.")
         perform(service.lifecycle.memoryExceeded(now: MonotonicClock.now()), on: service)

@@ -69,7 +69,7 @@ extension SupervisionLoop {
             guard service.lifecycle.isReady else { continue }
             let log = service.logger
             for connector in changes.added + changes.changed {
-                service.logger.notice("reconfiguring connector \(connector.connectorName) in its live worker", ["connector": connector.connectorName])
+                service.logger.notice("reconfiguring connector \(connector.connectorName) in its live worker", ["connector": .text(connector.connectorName)])
                 send(ConfigureConnector.self, .init(connector: connector, secret: secret(of: connector, in: service)), call: .connectorChange({ result in
                     if case .failure(let error) = result { log.error("reconfiguring \(connector.connectorName) failed: \(error.message)") }
                 }), to: service)
@@ -84,8 +84,9 @@ extension SupervisionLoop {
                                     reconfiguredConnectors: reconfigured, addedConnectors: addedConnectors,
                                     removedConnectors: removedConnectors, unchanged: diff.unchanged)
         logger.notice("configuration reloaded", [
-            "added": summary.added.joined(separator: ","), "removed": summary.removed.joined(separator: ","),
-            "restarted": summary.restarted.joined(separator: ","), "reconfigured": (reconfigured + addedConnectors + removedConnectors).joined(separator: ","),
+            "added": .text(summary.added.joined(separator: ",")), "removed": .text(summary.removed.joined(separator: ",")),
+            "restarted": .text(summary.restarted.joined(separator: ",")),
+            "reconfigured": .text((reconfigured + addedConnectors + removedConnectors).joined(separator: ",")),
         ])
         reply(.success(summary))
     }

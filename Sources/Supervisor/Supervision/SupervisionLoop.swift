@@ -87,14 +87,14 @@ final class SupervisionLoop {
             guard let service = service(id: id), generation == service.generation else { return }
             service.protocolViolations += 1
             service.logger.warning("protocol violation: dropped a \(count)-byte line on stdout (limit \(LineFramer.defaultMaxLineLength))",
-                                   ["violations": "\(service.protocolViolations)"])
+                                   ["violations": .int(service.protocolViolations)])
             let hint = " (send a large report in parts: reports/submit with part.index and part.count)"
             service.connection?.send(encoder.errorResponse(id: requestID, error: .invalidRequest("line of \(count) bytes exceeds the \(LineFramer.defaultMaxLineLength)-byte limit\(hint)")))
         case .workerRefused(let id, let generation, let reason):
             guard let service = service(id: id), generation == service.generation else { return }
             service.protocolViolations += 1
             service.logger.warning("protocol violation: refused a call outside the service: \(reason)",
-                                   ["violations": "\(service.protocolViolations)"])
+                                   ["violations": .int(service.protocolViolations)])
         case .workerExited(let id, let generation, let status):
             guard let service = service(id: id) else { return }
             workerExited(service, generation: generation, status: status)
@@ -119,7 +119,7 @@ final class SupervisionLoop {
         switch message {
         case .failure(let violation):
             service.protocolViolations += 1
-            service.logger.warning("protocol violation: \(violation.error.message)", ["violations": "\(service.protocolViolations)"])
+            service.logger.warning("protocol violation: \(violation.error.message)", ["violations": .int(service.protocolViolations)])
             if violation.answerable { service.connection?.send(encoder.errorResponse(id: violation.id, error: violation.error)) }
         case .success(.request(let id, let method, _)):
             // Metadata and report requests never get here (MetadataProxy serves them); anything else is unknown.
@@ -144,7 +144,7 @@ final class SupervisionLoop {
                 service.record(status)
                 if previous != status.connectorStatus && (status.connectorStatus.isFailure || previous?.isFailure == true) {
                     service.logger.warning("connector \(status.connectorName) is \(status.connectorStatus.rawValue)",
-                                           ["connector": status.connectorName, "reason": status.failingExceptionMessage ?? ""])
+                                           ["connector": .text(status.connectorName), "reason": .text(status.failingExceptionMessage ?? "")])
                 }
             case .failure(let error):
                 service.protocolViolations += 1
@@ -171,7 +171,7 @@ final class SupervisionLoop {
                 if let exitSeenAt = service.exitSeenAt { service.lastRestart.readySeconds = now - exitSeenAt }
                 perform(service.lifecycle.handshakeCompleted(now: now), on: service)
                 service.workerFacts = .init(pid: result.pid, hostName: result.hostName, residentMemoryBytes: nil)
-                service.logger.info("worker ready", ["pid": "\(result.pid)", "workerVersion": result.workerVersion, "host": result.hostName ?? "-"])
+                service.logger.info("worker ready", ["pid": .int(Int(result.pid)), "workerVersion": .text(result.workerVersion), "host": .text(result.hostName ?? "-")])
                 if isShuttingDown || service.removing { perform(service.lifecycle.stop(now: now), on: service) }
             case .success(let result):
                 rejectHandshake(service, "worker speaks protocol version \(result.protocolVersion), the daemon \(ProtocolVersion.current)")
@@ -236,8 +236,8 @@ final class SupervisionLoop {
         default: next = ""
         }
         let level: Logger.Level = isShuttingDown || cause == .requested || cause == .restart ? .info : .warning
-        service.logger.log(level, "worker \(status); \(next)", ["pid": "\(pid)", "cause": cause.rawValue,
-                                                                "restarts": "\(service.lifecycle.restartCount)"])
+        service.logger.log(level, "worker \(status); \(next)", ["pid": .int(Int(pid)), "cause": .text(cause.rawValue),
+                                                                "restarts": .int(service.lifecycle.restartCount)])
         perform(actions, on: service)
     }
 
@@ -250,7 +250,7 @@ final class SupervisionLoop {
                                              reason: "worker \(status)") {
             let logger = service.logger
             logger.warning("refresh of \(report.connectorName) was cut short; storing an aborted report of \(report.createdElements.count + report.updatedElements.count + report.deletedElements.count) element write(s)",
-                           ["connector": report.connectorName])
+                           ["connector": .text(report.connectorName)])
             store.submitReport(report) { result in
                 if case .failure(let error) = result { logger.error("aborted report \(report.reportId) not stored: \(error.message)") }
             }
@@ -278,7 +278,7 @@ final class SupervisionLoop {
             case .signalGroup(let signal):
                 if signal != SIGCONT {
                     service.logger.log(signal == SIGKILL ? .warning : .info, "sending \(SignalName.of(signal)) to the worker's process group",
-                                       ["pid": "\(service.process?.pid ?? 0)"])
+                                       ["pid": .int(Int(service.process?.pid ?? 0))])
                 }
                 service.process?.signalGroup(signal)
             case .gaveUp(let reason):
@@ -303,11 +303,11 @@ final class SupervisionLoop {
               ConnectorSecret.locationField(in: file.connection.configurationProperties) != nil else { return nil }
         guard file.connection.endpoint?.address == connector.connection.endpoint?.address else {
             service.logger.warning("connector \(name) gets no password: its endpoint was changed by an operator from the one the configuration file gives it",
-                                   ["connector": name])
+                                   ["connector": .text(name)])
             return nil
         }
         return ConnectorSecret.secret(of: file) { name, problem in
-            service.logger.error("connector \(name) gets no password: \(problem)", ["connector": name])
+            service.logger.error("connector \(name) gets no password: \(problem)", ["connector": .text(name)])
         }
     }
 
@@ -354,7 +354,7 @@ final class SupervisionLoop {
             return perform(service.lifecycle.spawnFailed(reason: "\(error)", now: MonotonicClock.now()), on: service)
         }
         if let exitSeenAt = service.exitSeenAt { service.lastRestart.spawnSeconds = MonotonicClock.now() - exitSeenAt }
-        service.logger.info("worker started", ["pid": "\(process.pid)", "generation": "\(service.generation)"])
+        service.logger.info("worker started", ["pid": .int(Int(process.pid)), "generation": .int(service.generation)])
         perform(service.lifecycle.spawned(pid: process.pid, now: MonotonicClock.now()), on: service)
     }
 
@@ -363,7 +363,7 @@ final class SupervisionLoop {
         let actions = service.lifecycle.spawnDeferred(now: MonotonicClock.now())
         if service.lifecycle.deferredStarts == 1 || service.lifecycle.deferredStarts.isMultiple(of: 50) {
             service.logger.error("cannot start the worker: \(error); the daemon is short of its own resources, so this is retried and not counted as the service failing",
-                                 ["attempts": "\(service.lifecycle.deferredStarts)"])
+                                 ["attempts": .int(service.lifecycle.deferredStarts)])
         }
         perform(actions, on: service)
     }

@@ -73,7 +73,7 @@ enum WorkerOutput {
 
     private static func startStderr(fd stderrFD: Int32, pid: Int32, name: String, cancellation: IOCancellation,
                                     logger: Logger) throws(OSThread.StartError) {
-        let relay = Logger(label: "\(name)[\(pid)]", level: logger.level, metadata: ["service": name])
+        let relay = Logger(label: "\(name)[\(pid)]", level: logger.level, metadata: ["service": .text(name)])
         try FramedInput.start(fd: stderrFD, name: "stderr-\(name)", maxLineLength: maxStderrLine, cancellation: cancellation, onEvent: { event in
             switch event {
             case .line(let line):

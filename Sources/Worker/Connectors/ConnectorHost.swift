@@ -32,7 +32,7 @@ final class ConnectorHost: Sendable {
         self.client = client
         self.publish = publish
         self.serverName = serverName
-        self.logger = logger.with(["connector": config.connectorName])
+        self.logger = logger.with(["connector": .text(config.connectorName)])
         self.context = ConnectorContext(config: config, userId: userId, secret: secret, client: client, logger: self.logger)
         self.queue = DispatchQueue(label: "connector.\(config.connectorName)")
         do {
@@ -125,8 +125,8 @@ final class ConnectorHost: Sendable {
             $0.lastRefreshDuration = Date().timeIntervalSince(started)
         }
         change(to: .WAITING)
-        logger.debug("refresh done", ["created": "\(recording.created.count)", "updated": "\(recording.updated.count)",
-                                      "deleted": "\(recording.deleted.count)"])
+        logger.debug("refresh done", ["created": .int(recording.created.count), "updated": .int(recording.updated.count),
+                                      "deleted": .int(recording.deleted.count)])
         return outcome(reportId: reportId, recording: recording)
     }
 

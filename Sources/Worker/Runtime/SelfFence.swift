@@ -66,7 +66,7 @@ final class SelfFence: Sendable {
             return true
         }
         guard first else { return }
-        logger.warning("fencing: \(reason); disconnecting connectors and exiting", ["exitCode": "\(code)"])
+        logger.warning("fencing: \(reason); disconnecting connectors and exiting", ["exitCode": .int(Int(code))])
         wake.signal()
         let stored: (@Sendable () -> Void)? = disconnectAll.withLock { $0 }
         let disconnect: @Sendable () -> Void = stored ?? { @Sendable in }

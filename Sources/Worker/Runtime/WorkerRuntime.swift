@@ -124,7 +124,7 @@ final class WorkerRuntime: Sendable {
         }
         for host in created where host.status != .CONFIG_FAILED { scheduler.schedule(host, at: .now()) }
         fence.arm(heartbeatTimeoutSeconds: params.heartbeatTimeoutSeconds, memoryLimitMegabytes: params.memoryLimitMegabytes)
-        serviceLogger.info("initialized", ["connectors": "\(created.count)"])
+        serviceLogger.info("initialized", ["connectors": .int(created.count)])
         return .success(.init(protocolVersion: ProtocolVersion.current, workerVersion: Self.version, pid: getpid(), hostName: hostName))
     }
 
@@ -159,7 +159,7 @@ final class WorkerRuntime: Sendable {
             let stopped = existing?.disconnect(timeoutSeconds: 2) ?? true
             if remove {
                 hosts.withLock { $0?.removeAll { $0 === existing } }
-                logger.info("connector removed", ["connector": name])
+                logger.info("connector removed", ["connector": .text(name)])
                 return answer(id, Result<ConnectorChangeResult, RPCError>.success(
                     .init(connectorName: name, connectorStatus: .SHUTDOWN, previousInstanceStopped: stopped)))
             }
@@ -169,7 +169,7 @@ final class WorkerRuntime: Sendable {
             }
             host.announce()
             if host.status != .CONFIG_FAILED { scheduler.schedule(host, at: .now()) }
-            logger.info(existing == nil ? "connector added" : "connector re-created", ["connector": name])
+            logger.info(existing == nil ? "connector added" : "connector re-created", ["connector": .text(name)])
             answer(id, Result<ConnectorChangeResult, RPCError>.success(
                 .init(connectorName: name, connectorStatus: host.status, previousInstanceStopped: stopped)))
         }

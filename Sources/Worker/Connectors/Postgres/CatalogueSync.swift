@@ -145,8 +145,8 @@ enum CatalogueSync {
             case .failed: failed.append((writes[index], outcome))
             }
         }
-        context.logger.debug("catalogue synchronized", ["database": tree.databaseQualifiedName, "elements": "\(before)",
-                                                        "writeSeconds": "\(MonotonicClock.now() - started)"])
+        context.logger.debug("catalogue synchronized", ["database": .text(tree.databaseQualifiedName), "elements": .int(before),
+                                                        "writeSeconds": .double(MonotonicClock.now() - started)])
         try ConnectorContext.check(failed.map(\.0), failed.map(\.1))
         return result
     }

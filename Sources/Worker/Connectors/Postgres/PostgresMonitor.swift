@@ -108,8 +108,8 @@ final class PostgresMonitor: IntegrationConnector {
         }
         let read = MonotonicClock.now()
         let tree = CatalogueTree(server: serverName, address: address, catalogue: catalogue, filters: filters)
-        context.logger.debug("catalogue read", ["database": address.database, "columns": "\(catalogue.columns.count)",
-                                                "readSeconds": "\(read - started)", "treeSeconds": "\(MonotonicClock.now() - read)"])
+        context.logger.debug("catalogue read", ["database": .text(address.database), "columns": .int(catalogue.columns.count),
+                                                "readSeconds": .double(read - started), "treeSeconds": .double(MonotonicClock.now() - read)])
         return tree
     }
 
