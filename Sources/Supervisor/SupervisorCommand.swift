@@ -17,23 +17,33 @@ struct SupervisorCommand {
         signal(SIGPIPE, SIG_IGN)
         let parsed: CommandLineArguments
         do { parsed = try CommandLineArguments.parse(arguments) } catch {
-            Output.error("integration-daemon: \(error)\nrun `integration-daemon --help` for usage")
+            Output.error("integration-daemon: \(error)\n" + (error.showsOverview ? "\n" + Usage.overview : "run `integration-daemon --help` for usage"))
             return 64
         }
-        if parsed.subcommand == "help" || parsed.help {
+        if parsed.version {
+            Output.text("integration-daemon \(version)\n")
+            return 0
+        }
+        if parsed.subcommand == .help || parsed.help {
             Output.text(Usage.text(for: parsed.subcommand))
             return 0
         }
         if let format = parsed.logFormat.flatMap(Logger.Format.init(rawValue:)) { Logger.outputFormat = format }
         let logger = Logger(label: "integration-daemon", level: parsed.logLevel.flatMap(Logger.Level.init(rawValue:)) ?? .info)
-        if LiveCommands.names.contains(parsed.subcommand) {
+        if parsed.subcommand.isLive {
             // Only the socket is needed: a config file broken since the daemon started must not stop an
-            // operator from asking it, or from reloading to see the errors.
-            return LiveCommands.run(parsed, socketPath: ConfigLoader.controlSocketPath(forConfig: parsed.config))
+            // operator from asking it, or from reloading to see the errors. A file that is not there at all is
+            // another matter: the socket path would be made up, and "not running" would mislead a probe.
+            let socketPath: String
+            do { socketPath = try ConfigLoader.controlSocketPath(forConfig: parsed.config) } catch {
+                Output.error("integration-daemon \(parsed.subcommand.rawValue): \(error)")
+                return 64
+            }
+            return LiveCommands.run(parsed, socketPath: socketPath)
         }
         let config: DaemonConfig
         let warnings: [ConfigError.Issue]
-        let readOnly = ["reports", "elements"].contains(parsed.subcommand)
+        let readOnly = parsed.subcommand == .reports || parsed.subcommand == .elements
         do { (config, warnings) = try ConfigLoader.load(path: parsed.config, workerDirectory: executableDirectory(), checkProviders: !readOnly) } catch {
             Output.error("\(error)")
             Output.error("\(error.issues.count) configuration error(s); nothing was started")
@@ -41,16 +51,16 @@ struct SupervisorCommand {
         }
         for warning in warnings { logger.warning("\(config.file): \(warning)") }
         switch parsed.subcommand {
-        case "run": return RunCommand.run(config: config, logger: logger)
-        case "validate": return InspectCommands.validate(config: config, warnings: warnings, json: parsed.json)
-        case "reports":
+        case .run: return RunCommand.run(config: config, logger: logger)
+        case .validate: return InspectCommands.validate(config: config, warnings: warnings, json: parsed.json)
+        case .reports:
             let query = EmbeddedStore.ReportQuery(connectorName: parsed.connector, since: parsed.since, until: parsed.until,
                                                   limit: parsed.limit, offset: parsed.offset)
             return InspectCommands.reports(config: config, query: query, json: parsed.json)
-        case "elements":
+        case .elements:
             let query = EmbeddedStore.ElementQuery(typeName: parsed.typeName, qualifiedNamePrefix: parsed.qualifiedNamePrefix, limit: parsed.limit)
             return InspectCommands.elements(config: config, query: query, json: parsed.json)
-        default: return 64
+        case .help, .status, .refresh, .restart, .configure, .reload, .metrics: return 64
         }
     }
 

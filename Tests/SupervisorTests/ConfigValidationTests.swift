@@ -184,6 +184,42 @@ extension RealProcesses {
             let help = try DaemonHarness.run([Binaries.daemon, "reports", "--help"])
             #expect(help.code == 0)
             #expect(help.stdout.contains("usage: integration-daemon reports"))
+
+            // Options with no command print help; they never start a daemon.
+            let (directory, path) = try write(Self.doc())
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let bare = try DaemonHarness.run([Binaries.daemon, "--json", "--config", path], timeout: 10)
+            #expect(bare.code == 64 && bare.stderr.contains("no command given before --json") && bare.stderr.contains("usage: integration-daemon <command>"),
+                    "\(bare)")
+            #expect(!FileManager.default.fileExists(atPath: directory + "/data"), "a daemon was started")
+            let version = try DaemonHarness.run([Binaries.daemon, "--version"])
+            #expect(version.code == 0 && version.stdout.hasPrefix("integration-daemon \(SupervisorCommand.version)"), "\(version)")
+            // A run-only option given to another command is refused, naming the command it belongs to.
+            let runOnly = try DaemonHarness.run([Binaries.daemon, "status", "--log-level", "debug", "--config", path])
+            #expect(runOnly.code == 64 && runOnly.stderr.contains("--log-level is not an option of status (it is for: run)"), "\(runOnly.stderr)")
+            let reportsOnly = try DaemonHarness.run([Binaries.daemon, "elements", "--since", "2h", "--config", path])
+            #expect(reportsOnly.code == 64 && reportsOnly.stderr.contains("--since is not an option of elements (it is for: reports)"))
+        }
+
+        @Test("a live command with a configuration file that does not exist says so (64), not \"no daemon is running\" (69)")
+        func liveCommandWithoutConfigFile() throws {
+            for command in ["status", "reload", "metrics"] {
+                let result = try DaemonHarness.run([Binaries.daemon, command, "--config", "/nonexistent/daemon.json"])
+                #expect(result.code == 64, "\(command): \(result)")
+                #expect(result.stderr.contains("/nonexistent/daemon.json: cannot read the configuration file"), "\(result.stderr)")
+            }
+        }
+
+        @Test("run with a connector secret that cannot be read is a configuration error: 64, and nothing is created")
+        func unreadableSecretAtRun() throws {
+            let service = Self.service.replacingOccurrences(of: "\"endpoint\": { \"address\": \"/tmp\" }",
+                                                            with: "\"endpoint\": { \"address\": \"/tmp\" }, \"configurationProperties\": { \"passwordEnvironmentVariable\": \"IDT_UNSET_PASSWORD_VARIABLE\" }")
+            let (directory, path) = try write(Self.doc(services: service))
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let result = try DaemonHarness.run([Binaries.daemon, "run", "--config", path], timeout: 20)
+            #expect(result.code == 64, "\(result)")
+            #expect(result.stderr.contains("IDT_UNSET_PASSWORD_VARIABLE"), "\(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: directory + "/data"), "nothing may be created")
         }
     }
 }

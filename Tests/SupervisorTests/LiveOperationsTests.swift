@@ -122,6 +122,10 @@ extension RealProcesses {
             #expect(harness.connector(after!, "alpha")?.failingExceptionMessage == "chaos: refresh 2 failed on purpose")
             #expect(harness.connector(after!, "beta")?.connectorStatus != .FAILED)
             #expect(after?.integrationServiceSummaries.first?.worker.pid == pid)
+            // A refresh that ends FAILED is a failure for a script: exit 1, with the table still printed.
+            let failedRefresh = try harness.cli("refresh", "alpha")
+            #expect(failedRefresh.code == 1, "\(failedRefresh)")
+            #expect(failedRefresh.stdout.contains("FAILED"))
             // --replace drops the other properties: back to failure "none".
             #expect(try harness.cli("configure", "alpha", "--set", "afterRefreshes=1", "--replace").code == 0)
             let (recovered, _) = harness.waitForStatus(timeout: 10) { harness.connector($0, "alpha")?.connectorStatus == .WAITING }

@@ -85,7 +85,7 @@ extension RealProcesses {
             let (_, before) = harness.waitForStatus(timeout: 10) { $0.integrationServiceSummaries.first?.worker.state == "running" }
             try "{ \"integrationServices\": [ { \"integrationServiceURLMarker\": 7 } ] }".write(toFile: harness.configPath, atomically: true, encoding: .utf8)
             let result = try harness.cli("reload")
-            #expect(result.code == 1)
+            #expect(result.code == 64, "a refused reload is a configuration error")
             #expect(result.stderr.contains("reload refused; the running configuration stays"))
             #expect(result.stderr.contains("integrationServices[0].integrationServiceURLMarker: expected a string, got 7"))
             let after = try harness.status()

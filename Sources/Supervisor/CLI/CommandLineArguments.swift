@@ -1,12 +1,44 @@
 import Foundation
 import Protocol
 
+/// The commands `integration-daemon` runs, and the options each takes: the one list that parsing, dispatch and
+/// help are written from, so a new command is a compile error until each of them handles it.
+enum Subcommand: String, CaseIterable, Sendable {
+    case run, validate, status, refresh, restart, configure, reload, metrics, reports, elements, help
+
+    /// Commands that ask the running daemon over its control socket.
+    var isLive: Bool {
+        switch self {
+        case .status, .refresh, .restart, .configure, .reload, .metrics: true
+        case .run, .validate, .reports, .elements, .help: false
+        }
+    }
+
+    /// Options beyond `--config` and `--help`, which every command takes.
+    var options: Set<String> {
+        switch self {
+        case .run: ["--log-format", "--log-level"]
+        case .validate, .status, .metrics, .reload: ["--json"]
+        case .refresh: ["--json", "--wait"]
+        case .restart: ["--json", "--service"]
+        case .configure: ["--json", "--set", "--replace"]
+        case .reports: ["--json", "--connector", "--limit", "--offset", "--since", "--until"]
+        case .elements: ["--json", "--type", "--qualified-name-prefix", "--limit"]
+        case .help: []
+        }
+    }
+
+    /// Whether the command takes a connector name as its argument.
+    var takesConnector: Bool { self == .refresh || self == .restart || self == .configure }
+}
+
 /// The parsed command line: a subcommand, its options and flags; unknown options are usage errors.
 struct CommandLineArguments {
-    var subcommand: String
+    var subcommand: Subcommand
     var config = "config/daemon.json"
     var json = false
     var help = false
+    var version = false
     var connector: String?
     var limit: Int?
     /// `reports`: the page and time window.
@@ -28,25 +60,29 @@ struct CommandLineArguments {
     /// A command line that cannot be understood; exits 64 with the message and a pointer to --help.
     struct UsageError: Error, CustomStringConvertible {
         let description: String
+        /// Print the overview after the message: nothing said which command was meant.
+        var showsOverview = false
     }
-
-    static let subcommands = ["run", "validate", "status", "refresh", "restart", "configure", "reload", "metrics",
-                              "reports", "elements", "help"]
 
     static func parse(_ arguments: [String]) throws(UsageError) -> CommandLineArguments {
         var rest = arguments[...]
-        guard let first = rest.first else { return CommandLineArguments(subcommand: "help") }
-        var parsed: CommandLineArguments
-        if first == "--help" || first == "-h" { return CommandLineArguments(subcommand: "help") }
-        if first.hasPrefix("-") {
-            parsed = CommandLineArguments(subcommand: "run")
-        } else {
-            guard subcommands.contains(first) else {
-                throw UsageError(description: "unknown command \"\(first)\"; commands: \(subcommands.joined(separator: ", "))")
-            }
-            parsed = CommandLineArguments(subcommand: first)
-            rest = rest.dropFirst()
+        guard let first = rest.first else { return CommandLineArguments(subcommand: .help) }
+        if first == "--help" || first == "-h" { return CommandLineArguments(subcommand: .help) }
+        if first == "--version" {
+            guard rest.count == 1 else { throw UsageError(description: "--version takes nothing else") }
+            var parsed = CommandLineArguments(subcommand: .help)
+            parsed.version = true
+            return parsed
         }
+        // Options alone must not start a daemon: `integration-daemon --json` meant something else.
+        if first.hasPrefix("-") {
+            throw UsageError(description: "no command given before \(first); to start the daemon, say `integration-daemon run`", showsOverview: true)
+        }
+        guard let subcommand = Subcommand(rawValue: first) else {
+            throw UsageError(description: "unknown command \"\(first)\"; commands: \(Subcommand.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var parsed = CommandLineArguments(subcommand: subcommand)
+        rest = rest.dropFirst()
         while let option = rest.popFirst() {
             func value() throws(UsageError) -> String {
                 guard let value = rest.popFirst(), !value.hasPrefix("--") else {
@@ -54,14 +90,21 @@ struct CommandLineArguments {
                 }
                 return value
             }
-            switch option {
-            case "--config", "-c": parsed.config = try value()
+            let name = option.hasPrefix("--config=") ? "--config" : option
+            if name.hasPrefix("-"), !["--config", "-c", "--help", "-h"].contains(name), !subcommand.options.contains(name) {
+                let known = Set(Subcommand.allCases.flatMap(\.options)).contains(name)
+                let takers = Subcommand.allCases.filter { $0.options.contains(name) }.map(\.rawValue).joined(separator: ", ")
+                throw UsageError(description: known ? "\(name) is not an option of \(subcommand.rawValue) (it is for: \(takers))"
+                                                    : "unknown option \"\(option)\" for \(subcommand.rawValue)")
+            }
+            switch name {
+            case "--config", "-c": parsed.config = option.hasPrefix("--config=") ? String(option.dropFirst("--config=".count)) : try value()
             case "--json": parsed.json = true
             case "--help", "-h": parsed.help = true
-            case "--connector" where ["reports"].contains(parsed.subcommand): parsed.connector = try value()
-            case "--service" where parsed.subcommand == "restart": parsed.service = try value()
-            case "--replace" where parsed.subcommand == "configure": parsed.replace = true
-            case "--set" where parsed.subcommand == "configure":
+            case "--connector": parsed.connector = try value()
+            case "--service": parsed.service = try value()
+            case "--replace": parsed.replace = true
+            case "--set":
                 let assignment = try value()
                 guard let equals = assignment.firstIndex(of: "="), equals != assignment.startIndex else {
                     throw UsageError(description: "--set needs KEY=VALUE, got \"\(assignment)\"")
@@ -77,37 +120,36 @@ struct CommandLineArguments {
                     throw UsageError(description: "--log-level is one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(level)\"")
                 }
                 parsed.logLevel = level
-            case "--limit" where ["reports", "elements"].contains(parsed.subcommand):
+            case "--limit":
                 let text = try value()
                 guard let limit = Int(text), limit > 0 else { throw UsageError(description: "--limit needs a positive whole number, got \"\(text)\"") }
                 parsed.limit = limit
-            case "--wait" where parsed.subcommand == "refresh":
+            case "--wait":
                 let text = try value()
                 guard let seconds = Double(text), seconds >= 0, seconds <= RefreshCommand.maxWaitSeconds else {
                     throw UsageError(description: "--wait needs seconds from 0 to \(Int(RefreshCommand.maxWaitSeconds)), got \"\(text)\"")
                 }
                 parsed.waitSeconds = seconds
-            case "--offset" where parsed.subcommand == "reports":
+            case "--offset":
                 let text = try value()
                 guard let offset = Int(text), offset >= 0 else { throw UsageError(description: "--offset needs a whole number ≥ 0, got \"\(text)\"") }
                 parsed.offset = offset
-            case "--since" where parsed.subcommand == "reports": parsed.since = try Self.date(try value(), option: option)
-            case "--until" where parsed.subcommand == "reports": parsed.until = try Self.date(try value(), option: option)
-            case "--type" where parsed.subcommand == "elements": parsed.typeName = try value()
-            case "--qualified-name-prefix" where parsed.subcommand == "elements": parsed.qualifiedNamePrefix = try value()
+            case "--since": parsed.since = try Self.date(try value(), option: option)
+            case "--until": parsed.until = try Self.date(try value(), option: option)
+            case "--type": parsed.typeName = try value()
+            case "--qualified-name-prefix": parsed.qualifiedNamePrefix = try value()
             default:
-                if option.hasPrefix("--config=") { parsed.config = String(option.dropFirst("--config=".count)); continue }
-                if !option.hasPrefix("-") && ["refresh", "restart", "configure"].contains(parsed.subcommand) && parsed.connector == nil {
+                if !option.hasPrefix("-") && subcommand.takesConnector && parsed.connector == nil {
                     parsed.connector = option
                     continue
                 }
-                throw UsageError(description: "unknown \(option.hasPrefix("-") ? "option" : "argument") \"\(option)\" for \(parsed.subcommand)")
+                throw UsageError(description: "unknown \(option.hasPrefix("-") ? "option" : "argument") \"\(option)\" for \(subcommand.rawValue)")
             }
         }
-        if parsed.subcommand == "configure" && !parsed.help && (parsed.connector == nil || parsed.settings.isEmpty) {
+        if subcommand == .configure && !parsed.help && (parsed.connector == nil || parsed.settings.isEmpty) {
             throw UsageError(description: "configure needs a connector name and at least one --set KEY=VALUE")
         }
-        if parsed.subcommand == "restart" && !parsed.help && (parsed.connector == nil) == (parsed.service == nil) {
+        if subcommand == .restart && !parsed.help && (parsed.connector == nil) == (parsed.service == nil) {
             throw UsageError(description: "restart needs either a connector name or --service NAME")
         }
         if let since = parsed.since, let until = parsed.until, until < since {

@@ -17,6 +17,13 @@ enum RunCommand {
             logger.warning("\(error); logging straight to stderr")
         }
         defer { LogSink.flush() }
+        // Checked before anything is created or locked: what the configuration names cannot be read, a
+        // configuration error (64). The secrets are read, and their variables leave the environment, later.
+        let unreadable = ConnectorSecret.problems(in: config)
+        guard unreadable.isEmpty else {
+            unreadable.forEach { logger.error("\($0)") }
+            return 64
+        }
         do {
             try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
@@ -81,14 +88,8 @@ enum RunCommand {
             }
             do { platform = try PlatformStart.start(settings, maxConnections: cap, config: config, events: events, logger: logger) } catch {
                 logger.error("\(error)")
-                return 1
+                return error.isConfiguration ? 64 : 1
             }
-        }
-        // Connector secrets are read before any worker starts (and their variables leave the environment then).
-        let unreadable = ConnectorSecret.problems(in: config)
-        guard unreadable.isEmpty else {
-            unreadable.forEach { logger.error("\($0)") }
-            return 1
         }
         var access: any AccessServer = EmbeddedAccessServer(store: store)
         if let egeria = config.accessServer.egeria {
@@ -96,7 +97,7 @@ enum RunCommand {
             let password: String?
             do { (secret, password) = (try AccessSecret.read(egeria), try AccessSecret.readPassword(egeria)) } catch {
                 logger.error("\(error)")
-                return 1
+                return 64
             }
             secret.map(Redaction.register)
             let client: EgeriaClient

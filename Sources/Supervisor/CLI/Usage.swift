@@ -2,6 +2,7 @@
 enum Usage {
     static let overview = """
     usage: integration-daemon <command> [--config PATH] [--json]
+           integration-daemon --version
 
     An integration daemon in the spirit of Egeria's: runs each integration service's connectors in its own
     worker process, restarts crashed or hung workers, and keeps every integration report durably.
@@ -21,17 +22,18 @@ enum Usage {
     common options:
       --config PATH         configuration file (default config/daemon.json)
       --json                machine-readable output
-      --log-format FORMAT   text (default) or json, for run
-      --log-level LEVEL     trace, debug, info (default), notice, warning, error, critical, for run
+      --log-format FORMAT   text (default) or json, for run only
+      --log-level LEVEL     trace, debug, info (default), notice, warning, error, critical, for run only
       --help                help for a command
+      --version             the version
 
     exit codes: 0 success, 1 failure, 64 bad command line or configuration, 69 daemon not running
 
     """
 
-    static func text(for subcommand: String) -> String {
+    static func text(for subcommand: Subcommand) -> String {
         switch subcommand {
-        case "run": """
+        case .run: """
             usage: integration-daemon run [--config PATH] [--log-format text|json] [--log-level LEVEL]
 
             Starts one worker per integration service in the configuration and supervises them until SIGTERM or
@@ -39,7 +41,7 @@ enum Usage {
             exits 0. Logs go to stderr. Live commands reach it over <dataDirectory>/daemon.sock.
 
             """
-        case "refresh": """
+        case .refresh: """
             usage: integration-daemon refresh [CONNECTOR] [--wait SECONDS] [--config PATH] [--json]
 
             Refreshes CONNECTOR (or every connector of every running worker) now and answers once the refresh has
@@ -49,7 +51,7 @@ enum Usage {
             which a wedged worker is replaced); the refresh itself goes on.
 
             """
-        case "restart": """
+        case .restart: """
             usage: integration-daemon restart CONNECTOR [--config PATH] [--json]
                    integration-daemon restart --service NAME [--config PATH] [--json]
 
@@ -58,7 +60,7 @@ enum Usage {
             request, then SIGTERM/SIGKILL if needed) and starts a new one at once; also revives a FAILED service.
 
             """
-        case "configure": """
+        case .configure: """
             usage: integration-daemon configure CONNECTOR --set KEY=VALUE [--set KEY=VALUE ...] [--replace] [--config PATH] [--json]
 
             Updates the connector's configurationProperties, merged into the current ones (or replacing them all
@@ -67,7 +69,7 @@ enum Usage {
             reloaded; put it in the configuration file to keep it.
 
             """
-        case "reload": """
+        case .reload: """
             usage: integration-daemon reload [--config PATH] [--json]
 
             Makes the running daemon re-read the configuration file it was started with (as SIGHUP does). An
@@ -77,7 +79,7 @@ enum Usage {
             unchanged is restarted. dataDirectory cannot change without a daemon restart.
 
             """
-        case "metrics": """
+        case .metrics: """
             usage: integration-daemon metrics [--config PATH]
 
             Prints the running daemon's metrics in the Prometheus text exposition format: worker state and
@@ -86,14 +88,14 @@ enum Usage {
             configuration makes the daemon write the same to a file, atomically, for node_exporter.
 
             """
-        case "validate": """
+        case .validate: """
             usage: integration-daemon validate [--config PATH] [--json]
 
             Reads and checks the configuration without starting anything. Prints every error as
             FILE: JSON.PATH: problem, and exits 64 if there is any; unknown fields are warnings.
 
             """
-        case "status": """
+        case .status: """
             usage: integration-daemon status [--config PATH] [--json]
 
             Asks the running daemon (through its control socket) for each integration service's worker
@@ -101,7 +103,7 @@ enum Usage {
             statistics. --json prints Egeria's IntegrationDaemonStatus shape plus a worker object per service.
 
             """
-        case "reports": """
+        case .reports: """
             usage: integration-daemon reports [--config PATH] [--json] [--connector NAME] [--since T] [--until T]
                                               [--limit N] [--offset N]
 
@@ -112,7 +114,7 @@ enum Usage {
             forwardState. Indexed queries: fast on any store size, and safe while the daemon runs.
 
             """
-        case "elements": """
+        case .elements: """
             usage: integration-daemon elements [--config PATH] [--json] [--type TYPE] [--qualified-name-prefix P] [--limit N]
 
             Lists the elements in the embedded metadata store, by qualifiedName: only those of TYPE (e.g.
@@ -120,7 +122,7 @@ enum Usage {
             Indexed queries: fast on any store size, and safe while the daemon runs.
 
             """
-        default: overview
+        case .help: overview
         }
     }
 }

@@ -32,10 +32,15 @@ enum ConfigLoader {
 
     /// The control socket of the daemon started with the config at `path`, found even when the file has since
     /// become invalid (only `dataDirectory` is read), so live commands reach a running daemon to report the errors.
-    static func controlSocketPath(forConfig path: String) -> String {
+    /// A file that cannot be read at all is an error: the path would be made up.
+    static func controlSocketPath(forConfig path: String) throws(ConfigError) -> String {
         let url = URL(fileURLWithPath: path)
         let base = url.deletingLastPathComponent().standardizedFileURL.path
-        let data = (try? Data(contentsOf: url)).flatMap { try? JSONDecoder().decode(JSONValue.self, from: $0) }
+        let bytes: Data
+        do { bytes = try Data(contentsOf: url) } catch {
+            throw ConfigError(file: path, issues: [.init(path: "", message: "cannot read the configuration file: \(Self.reason(error))")])
+        }
+        let data = try? JSONDecoder().decode(JSONValue.self, from: bytes)
         let directory = data?["dataDirectory"]?.stringValue ?? "data"
         return resolve(directory, against: base) + "/daemon.sock"
     }

@@ -8,6 +8,8 @@ enum PlatformStart {
     /// Why the door could not be opened.
     struct StartError: Error, CustomStringConvertible {
         let description: String
+        /// A secret or file the configuration names cannot be read (exit 64), rather than a failure to listen.
+        var isConfiguration = false
     }
 
     /// `maxConnections` is the door's cap after the descriptor budget (``DescriptorBudget``) had its say.
@@ -18,7 +20,7 @@ enum PlatformStart {
                 passwords[user.userId] = try AccessSecret.read(variable: user.passwordEnvironmentVariable, variableField: "passwordEnvironmentVariable",
                                                                file: user.passwordFile, fileField: "passwordFile", path: "platform.users[\(index)]")
             } catch {
-                throw StartError(description: error.description)
+                throw StartError(description: error.description, isConfiguration: true)
             }
         }
         passwords.values.forEach(Redaction.register)
@@ -29,7 +31,7 @@ enum PlatformStart {
         var tls: TLSServerContext?
         if let files = platform.tls {
             do { tls = try TLSServerContext(certificateFile: files.certificateFile, privateKeyFile: files.privateKeyFile) } catch {
-                throw StartError(description: "platform.tls: \(error)")
+                throw StartError(description: "platform.tls: \(error)", isConfiguration: true)
             }
         }
         let settings = HTTPServer.Settings(maxConnections: maxConnections, idleTimeoutSeconds: platform.idleTimeoutSeconds,
