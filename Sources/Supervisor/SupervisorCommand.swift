@@ -45,11 +45,16 @@ struct SupervisorCommand {
         let warnings: [ConfigError.Issue]
         let readOnly = parsed.subcommand == .reports || parsed.subcommand == .elements
         do { (config, warnings) = try ConfigLoader.load(path: parsed.config, workerDirectory: executableDirectory(), checkProviders: !readOnly) } catch {
+            if parsed.subcommand == .validate {
+                return InspectCommands.invalid(error, json: parsed.json)
+            }
             Output.error("\(error)")
             Output.error("\(error.issues.count) configuration error(s); nothing was started")
             return 64
         }
-        for warning in warnings { logger.warning("\(config.file): \(warning)") }
+        if parsed.subcommand != .validate {
+            for warning in warnings { logger.warning("\(config.file): \(warning)") }
+        }
         switch parsed.subcommand {
         case .run: return RunCommand.run(config: config, logger: logger)
         case .validate: return InspectCommands.validate(config: config, warnings: warnings, json: parsed.json)

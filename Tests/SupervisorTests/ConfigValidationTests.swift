@@ -1,4 +1,5 @@
 import Foundation
+import Protocol
 import Testing
 @testable import Supervisor
 
@@ -157,7 +158,7 @@ extension RealProcesses {
             #expect(result.stderr.contains("/nonexistent/daemon.json: cannot read the file"))
         }
 
-        @Test("unknown fields are warnings, not errors; the shipped configs are valid")
+        @Test("the shipped configs are valid; an unknown field is an error naming the key it resembles, Egeria's own fields are accepted")
         func shippedConfigsAreValid() throws {
             let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             for name in ["daemon.json", "chaos.json"] {
@@ -165,12 +166,52 @@ extension RealProcesses {
                 #expect(result.code == 0, "\(name): \(result.stderr)")
                 #expect(result.stdout.contains("valid"))
             }
-            let (directory, path) = try write(Self.doc(extra: "\"class\": \"OMAGServerConfig\", \"heartbeatInterval\": 3,"))
+            // A typo must not silently move the store.
+            let (directory, path) = try write(Self.doc(extra: "\"class\": \"OMAGServerConfig\", \"headerVersion\": 0, \"heartbeatInterval\": 3, \"DataDirectory\": \"x\","))
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let result = try DaemonHarness.run([Binaries.daemon, "validate", "--config", path])
-            #expect(result.code == 0)
-            #expect(result.stderr.contains("heartbeatInterval: unknown field, ignored"))
-            #expect(!result.stderr.contains("class"))
+            #expect(result.code == 64)
+            #expect(result.stderr.contains("DataDirectory: unknown field; did you mean \"dataDirectory\"?"), "\(result.stderr)")
+            #expect(result.stderr.contains("heartbeatInterval: unknown field; known here:"), "\(result.stderr)")
+            #expect(!result.stderr.contains("class") && !result.stderr.contains("headerVersion"))
+        }
+
+        @Test("validate --json: {valid, errors, warnings} on stdout, errors and warnings alike as {path, message}")
+        func validateJSON() throws {
+            let bad = Self.doc(extra: "\"dataDirectry\": \"x\",")
+            let (directory, path) = try write(bad)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let result = try DaemonHarness.run([Binaries.daemon, "validate", "--json", "--config", path])
+            #expect(result.code == 64)
+            let value = try JSONDecoder().decode(JSONValue.self, from: Data(result.stdout.utf8))
+            #expect(value["valid"] == .bool(false))
+            #expect(value["errors"] == .array([.object(["path": .string("dataDirectry"), "message": .string("unknown field; did you mean \"dataDirectory\"?")])]))
+
+            // Valid, but this host lacks what the file names: a folder and a password variable. Warnings, in
+            // the errors' format, on both outputs.
+            let service = Self.service.replacingOccurrences(of: "\"endpoint\": { \"address\": \"/tmp\" }",
+                with: "\"endpoint\": { \"address\": \"/nonexistent/landing\" }, \"configurationProperties\": { \"passwordEnvironmentVariable\": \"IDT_UNSET_PASSWORD_VARIABLE\" }")
+            try Self.doc(services: service).write(toFile: path, atomically: true, encoding: .utf8)
+            let json = try DaemonHarness.run([Binaries.daemon, "validate", "--json", "--config", path])
+            #expect(json.code == 0)
+            let warnings = try JSONDecoder().decode(JSONValue.self, from: Data(json.stdout.utf8))["warnings"]?.arrayValue ?? []
+            let paths = warnings.compactMap { $0["path"]?.stringValue }
+            #expect(paths == ["integrationServices[0].integrationConnectorConfigs[0].connection.configurationProperties.passwordEnvironmentVariable",
+                              "integrationServices[0].integrationConnectorConfigs[0].connection.endpoint.address"], "\(json.stdout)")
+            let text = try DaemonHarness.run([Binaries.daemon, "validate", "--config", path])
+            #expect(text.code == 0 && text.stdout.contains("2 warning(s)"))
+            #expect(text.stderr.contains("\(path): warning: integrationServices[0].integrationConnectorConfigs[0].connection.endpoint.address: folder /nonexistent/landing does not exist here"), "\(text.stderr)")
+            #expect(text.stderr.contains("names IDT_UNSET_PASSWORD_VARIABLE, which is not set; `run` refuses to start without it"))
+        }
+
+        @Test("a JSON syntax error names its line and column")
+        func syntaxErrorLineAndColumn() throws {
+            // Columns count characters: the é is two bytes, one column.
+            let (directory, path) = try write("{\n  \"localServerName\": \"x\",\n  \"integrationServices\": [\"é\", }\n")
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let result = try DaemonHarness.run([Binaries.daemon, "validate", "--config", path])
+            #expect(result.code == 64)
+            #expect(result.stderr.contains("not valid JSON: line 3, column 32"), "\(result.stderr)")
         }
 
         @Test("bad command lines exit 64 and say why")

@@ -3,19 +3,38 @@ import Protocol
 
 /// The read-only commands: validate, status, reports, elements.
 enum InspectCommands {
-    static func validate(config: DaemonConfig, warnings: [ConfigError.Issue], json: Bool) -> Int32 {
+    /// A valid file: a summary, and warnings, including what this host lacks to run it (``EnvironmentCheck``).
+    static func validate(config: DaemonConfig, warnings fileWarnings: [ConfigError.Issue], json: Bool) -> Int32 {
+        let warnings = fileWarnings + EnvironmentCheck.issues(config)
         if json {
             let summary: JSONValue = .object([
                 "valid": .bool(true), "file": .string(config.file),
                 "integrationServices": .array(config.integrationServices.map { .string($0.urlMarker) }),
-                "warnings": .array(warnings.map { .string($0.description) }),
+                "errors": .array([]), "warnings": .array(warnings.map(ConfigError.json)),
             ])
             Output.json(summary)
         } else {
+            for warning in warnings { Output.error(ConfigError.line(file: config.file, warning: warning)) }
             let connectors = config.integrationServices.reduce(0) { $0 + $1.connectors.count }
-            Output.text("\(config.file): valid (\(config.integrationServices.count) integration service(s), \(connectors) connector(s))\n")
+            Output.text("\(config.file): valid (\(config.integrationServices.count) integration service(s), \(connectors) connector(s)"
+                        + (warnings.isEmpty ? ")\n" : ", \(warnings.count) warning(s))\n"))
         }
         return 0
+    }
+
+    /// An invalid file: every error (and warning), as lines on stderr or one JSON object on stdout; exit 64.
+    static func invalid(_ error: ConfigError, json: Bool) -> Int32 {
+        if json {
+            Output.json(JSONValue.object([
+                "valid": .bool(false), "file": .string(error.file),
+                "errors": .array(error.issues.map(ConfigError.json)), "warnings": .array(error.warnings.map(ConfigError.json)),
+            ]))
+        } else {
+            Output.error("\(error)")
+            for warning in error.warnings { Output.error(ConfigError.line(file: error.file, warning: warning)) }
+            Output.error("\(error.issues.count) configuration error(s)")
+        }
+        return 64
     }
 
     static func render(_ status: DaemonStatus) -> String {

@@ -20,13 +20,13 @@ enum ConfigLoader {
         let url = URL(fileURLWithPath: path)
         let root: JSONValue
         do { root = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
-            throw ConfigError(file: path, issues: [.init(path: "", message: "not valid JSON: \(Self.reason(error))")])
+            throw ConfigError(file: path, issues: [.init(path: "", message: "not valid JSON: \(Self.syntaxError(in: data) ?? Self.reason(error))")])
         }
         let baseDirectory = url.deletingLastPathComponent().standardizedFileURL.path
         var reader = ConfigReader()
         reader.checksProviders = checkProviders
         let config = parse(root, file: path, baseDirectory: baseDirectory, workerDirectory: workerDirectory, reader: &reader)
-        guard reader.issues.isEmpty, let config else { throw ConfigError(file: path, issues: reader.issues) }
+        guard reader.issues.isEmpty, let config else { throw ConfigError(file: path, issues: reader.issues, warnings: reader.warnings) }
         return (config, reader.warnings)
     }
 
@@ -388,6 +388,21 @@ enum ConfigLoader {
 
     static func resolve(_ path: String, against base: String) -> String {
         path.hasPrefix("/") ? path : URL(fileURLWithPath: base).appendingPathComponent(path).standardizedFileURL.path
+    }
+
+    /// Where the document stops being JSON, as a line and column an editor can go to.
+    static func syntaxError(in data: Data) -> String? {
+        do {
+            _ = try JSONParser.parse(data)
+            return nil
+        } catch {
+            let before = data.prefix(max(0, min(error.offset, data.count)))
+            let line = before.reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
+            let lineStart = before.lastIndex(of: 0x0A).map { $0 + 1 } ?? before.startIndex
+            // Columns count characters, not bytes, as editors do.
+            let column = String(decoding: before[lineStart...], as: UTF8.self).count + 1
+            return "line \(line), column \(column): \(error.reason)"
+        }
     }
 
     private static func reason(_ error: any Error) -> String {

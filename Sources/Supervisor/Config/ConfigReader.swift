@@ -104,15 +104,42 @@ struct ConfigReader {
         return choice
     }
 
-    /// Warns about keys the daemon does not know (typos), except Egeria's document fields it tolerates.
+    /// Refuses keys the daemon does not know, except Egeria's document fields it tolerates: a typo in
+    /// `dataDirectory` would otherwise move the store without a word. Names the nearest known key.
     mutating func checkKeys(_ object: [String: JSONValue], _ path: String, known: Set<String>) {
         for key in object.keys.sorted() where !known.contains(key) && !Self.tolerated.contains(key) {
-            warn(Self.join(path, key), "unknown field, ignored")
+            let hint = Self.nearest(to: key, in: known).map { "; did you mean \"\($0)\"?" } ?? "; known here: \(known.sorted().joined(separator: ", "))"
+            fail(Self.join(path, key), "unknown field" + hint)
         }
     }
 
+    /// The known key a typo most likely meant: the same but for case, or within a few edits.
+    static func nearest(to key: String, in known: Set<String>) -> String? {
+        if let same = known.first(where: { $0.lowercased() == key.lowercased() }) { return same }
+        let scored = known.map { ($0, editDistance(key.lowercased(), $0.lowercased())) }.filter { $0.1 <= max(2, $0.0.count / 4) }
+        return scored.min { $0.1 == $1.1 ? $0.0 < $1.0 : $0.1 < $1.1 }?.0
+    }
+
+    /// Levenshtein distance, for short keys only (a key longer than 256 characters is no typo of ours).
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a.utf8.prefix(256)), b = Array(b.utf8.prefix(256))
+        guard !a.isEmpty else { return b.count }
+        guard !b.isEmpty else { return a.count }
+        var previous = Array(0...b.count)
+        var current = Array(repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            swap(&previous, &current)
+        }
+        return previous[b.count]
+    }
+
     /// Egeria configuration-document fields that have no meaning here but must not be flagged.
-    static let tolerated: Set<String> = ["class", "versionId", "localServerId", "localServerType",
+    static let tolerated: Set<String> = ["class", "headerVersion", "versionId", "integrationServiceOperationalStatus",
+                                         "integrationServiceDevelopmentStatus", "localServerId", "localServerType",
                                          "localServerDescription", "organizationName", "localServerURL",
                                          "maxPageSize", "auditTrail", "usesBlockingCalls", "description"]
 
