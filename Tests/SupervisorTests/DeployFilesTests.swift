@@ -15,7 +15,8 @@ struct DeployFilesTests {
         let manifest = Self.root.appendingPathComponent("deploy/kubernetes/integration-daemon.yaml").path
         let result = try DaemonHarness.run([validator, "--strict", manifest], timeout: 60)
         #expect(result.code == 0, "\(result.stdout)\n\(result.stderr)")
-        for kind in ["configmap/integration-daemon-config", "service/integration-daemon", "statefulset/integration-daemon"] {
+        for kind in ["configmap/integration-daemon-config", "persistentvolumeclaim/landing-area", "service/integration-daemon",
+                     "statefulset/integration-daemon"] {
             #expect((result.stdout + result.stderr).contains("passed for resource \(kind)"), "\(kind)")
         }
     }
@@ -28,10 +29,47 @@ struct DeployFilesTests {
         let start = try #require(lines.firstIndex { $0.contains("daemon.json: |") }) + 1
         let block = lines[start...].prefix { $0.hasPrefix("    ") || $0.isEmpty }.map { String($0.dropFirst(4)) }.joined(separator: "\n")
         let harness = try DaemonHarness(config: block.replacingOccurrences(of: "/var/lib/integration-daemon/data", with: "data")
-            .replacingOccurrences(of: "/data/landing", with: "landing"))
+            .replacingOccurrences(of: "/srv/landing-area", with: "landing"))
         defer { harness.cleanUp() }
         _ = try harness.makeFolder("landing")
         let result = try DaemonHarness.run([Binaries.daemon, "validate", "--config", harness.configPath])
+        #expect(result.code == 0, "\(result.stdout)\n\(result.stderr)")
+    }
+
+    /// A tool the README's test command installs; its absence is an error that says so, never a skip.
+    static func tool(_ path: String, package: String) throws -> String {
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw HarnessError("\(path) is missing: run scripts/test (the README's test command), which installs Debian's \(package)")
+        }
+        return path
+    }
+
+    @Test("the systemd unit passes systemd-analyze verify, and its sysusers file systemd-sysusers --dry-run")
+    func systemdFiles() throws {
+        let analyze = try Self.tool("/usr/bin/systemd-analyze", package: "systemd")
+        let sysusers = try Self.tool("/usr/bin/systemd-sysusers", package: "systemd")
+        // verify checks that ExecStart's binary exists: the unit is checked as installed, with the built binary
+        // where the install steps put it.
+        let unit = try String(contentsOf: Self.root.appendingPathComponent("deploy/systemd/integration-daemon.service"), encoding: .utf8)
+        #expect(unit.contains("ExecStart=/opt/integration-daemon/bin/integration-daemon run --config /etc/integration-daemon/daemon.json"))
+        #expect(unit.contains("StateDirectory=integration-daemon") && unit.contains("User=integration-daemon"))
+        let directory = try TemporaryDirectory()
+        let installed = directory.path + "/integration-daemon.service"
+        try unit.replacingOccurrences(of: "/opt/integration-daemon/bin/integration-daemon", with: Binaries.daemon)
+            .write(toFile: installed, atomically: true, encoding: .utf8)
+        let verify = try DaemonHarness.run([analyze, "verify", installed], timeout: 60)
+        #expect(verify.code == 0 && verify.stderr.isEmpty, "\(verify.stdout)\n\(verify.stderr)")
+        let users = try DaemonHarness.run([sysusers, "--dry-run", Self.root.appendingPathComponent("deploy/systemd/integration-daemon.sysusers").path])
+        #expect(users.code == 0, "\(users.stderr)")
+        #expect(users.stderr.contains("Creating user 'integration-daemon'") || users.stderr.contains("integration-daemon"), "\(users.stderr)")
+    }
+
+    @Test("deploy/daemon.json, which the unit and the image run, is valid and keeps its data under /var/lib/integration-daemon")
+    func deployConfig() throws {
+        let path = Self.root.appendingPathComponent("deploy/daemon.json").path
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.contains("\"dataDirectory\": \"/var/lib/integration-daemon/data\""))
+        let result = try DaemonHarness.run([Binaries.daemon, "validate", "--json", "--config", path])
         #expect(result.code == 0, "\(result.stdout)\n\(result.stderr)")
     }
 }
