@@ -23,12 +23,7 @@ extension RealProcesses {
         }
 
         static func waitUntil(timeout: Double, _ condition: () -> Bool) -> Bool {
-            let deadline = Date().addingTimeInterval(timeout)
-            while Date() < deadline {
-                if condition() { return true }
-                usleep(20_000)
-            }
-            return condition()
+            eventually(timeout: timeout, condition)
         }
 
         @Test("a connector whose elements fill more than one 1 MiB line reads them in pages: its second refresh of 8,000 files finds one change")

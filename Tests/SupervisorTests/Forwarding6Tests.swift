@@ -30,10 +30,9 @@ extension RealProcesses {
             try harness.writeConfig(services: [DaemonHarness.filesService(folder: "in")], accessServer: server.accessServer(elementWrites: "egeria"))
             try start(harness)
             var received = try server.received()
-            let deadline = Date().addingTimeInterval(15)
-            while !received.reports.contains(where: { ($0.properties?["createdElements"]?.arrayValue?.count ?? 0) >= 3 }) && Date() < deadline {
-                usleep(50_000)
+            try eventually(timeout: 15, interval: 0.05) {
                 received = try server.received()
+                return received.reports.contains { ($0.properties?["createdElements"]?.arrayValue?.count ?? 0) >= 3 }
             }
             let first = try #require(received.reports.first { ($0.properties?["createdElements"]?.arrayValue?.count ?? 0) >= 3 })
             let elements = try server.elements()
@@ -70,7 +69,7 @@ extension RealProcesses {
             defer { harness.cleanUp() }
             let server = try standIn(harness)
             let second = DaemonHarness.chaosService("second", connector: "second", failure: "none", intervalSeconds: 0.03)
-            try harness.writeConfig(services: [ForwardingTests.chaos, second], accessServer: server.accessServer())
+            try harness.writeConfig(services: [Forwarding5Tests.chaos, second], accessServer: server.accessServer())
             for round in 0..<20 {
                 let daemon = try start(harness)
                 harness.waitForStatus(timeout: 5) { status in
@@ -82,7 +81,7 @@ extension RealProcesses {
             }
             try start(harness)
             #expect(try harness.reports().count > 60)
-            try ForwardingTests().expectAllDelivered(harness, server, timeout: 60)
+            try Forwarding5Tests().expectAllDelivered(harness, server, timeout: 60)
             #expect(try server.received().duplicates == 0)
             #expect(harness.stop() == .exited(0))
         }
@@ -92,14 +91,13 @@ extension RealProcesses {
             let harness = try DaemonHarness(config: "{}")
             defer { harness.cleanUp() }
             let server = try standIn(harness, tokenSeconds: 1)
-            try harness.writeConfig(services: [ForwardingTests.chaos], accessServer: server.accessServer())
+            try harness.writeConfig(services: [Forwarding5Tests.chaos], accessServer: server.accessServer())
             try start(harness)
             // Reports flow across several token lifetimes.
             var received = try server.received()
-            let deadline = Date().addingTimeInterval(20)
-            while (received.tokens ?? 0) < 3 && Date() < deadline {
-                usleep(100_000)
+            try eventually(timeout: 20, interval: 0.1) {
                 received = try server.received()
+                return (received.tokens ?? 0) >= 3
             }
             #expect((received.tokens ?? 0) >= 3, "the token was renewed before it expired")
             // Long-lived tokens from now on; once the daemon holds one, it is revoked behind its back:
@@ -107,20 +105,19 @@ extension RealProcesses {
             try server.setMode("token-seconds:3600")
             received = try server.received()
             let issued = received.tokens ?? 0
-            while (received.tokens ?? 0) <= issued && Date() < deadline.addingTimeInterval(10) {
-                usleep(100_000)
+            try eventually(timeout: 10, interval: 0.1) {
                 received = try server.received()
+                return (received.tokens ?? 0) > issued
             }
             try server.setMode("revoke-tokens")
             let before = received.reports.count
-            let again = Date().addingTimeInterval(20)
-            while ((received.unauthorized ?? 0) == 0 || received.reports.count <= before + 5) && Date() < again {
-                usleep(100_000)
+            try eventually(timeout: 20, interval: 0.1) {
                 received = try server.received()
+                return (received.unauthorized ?? 0) > 0 && received.reports.count > before + 5
             }
             #expect((received.unauthorized ?? 0) >= 1)
             #expect(received.reports.count > before + 5, "reports flow again after the 401")
-            try ForwardingTests().expectAllDelivered(harness, server)
+            try Forwarding5Tests().expectAllDelivered(harness, server)
             #expect(harness.stop() == .exited(0))
         }
     }

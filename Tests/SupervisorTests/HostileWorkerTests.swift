@@ -21,8 +21,7 @@ extension RealProcesses {
 
         /// Waits for the hostile worker's verdict file and returns its answers by name.
         static func verdict(_ path: String, timeout: Double = 30) throws -> [String: JSONValue] {
-            let deadline = Date().addingTimeInterval(timeout)
-            while !FileManager.default.fileExists(atPath: path) && Date() < deadline { usleep(20_000) }
+            eventually(timeout: timeout) { FileManager.default.fileExists(atPath: path) }
             let data = try #require(FileManager.default.contents(atPath: path), "the hostile worker wrote no verdict")
             guard case .object(let answers)? = try JSONDecoder().decode(JSONValue.self, from: data)["answers"] else {
                 throw HarnessError("verdict has no answers")
@@ -37,12 +36,7 @@ extension RealProcesses {
             _ = FileManager.default.createFile(atPath: folder + "/owned.csv", contents: Data("x".utf8))
             try harness.writeConfig(services: [DaemonHarness.filesService(folder: folder, intervalSeconds: 3600)])
             try harness.start()
-            var victim: MetadataElement?
-            let deadline = Date().addingTimeInterval(10)
-            while victim == nil && Date() < deadline {
-                victim = (try? harness.elements())?.first { $0.qualifiedName.hasSuffix("/owned.csv") }
-                if victim == nil { usleep(50_000) }
-            }
+            let victim = firstValue(within: 10, interval: 0.05) { (try? harness.elements())?.first { $0.qualifiedName.hasSuffix("/owned.csv") } }
             return (folder, try #require(victim))
         }
 
@@ -81,13 +75,7 @@ extension RealProcesses {
             }
             #expect(settled.ok, "violations not counted or the sane status not kept: \(String(describing: settled.status))")
             #expect(harness.daemon?.exitStatus == nil)
-            let catalogued = try harness.elements().contains { $0.qualifiedName.hasSuffix("/after.csv") }
-            let deadline = Date().addingTimeInterval(10)
-            var found = catalogued
-            while !found && Date() < deadline {
-                usleep(50_000)
-                found = try harness.elements().contains { $0.qualifiedName.hasSuffix("/after.csv") }
-            }
+            let found = try eventually(timeout: 10, interval: 0.05) { try harness.elements().contains { $0.qualifiedName.hasSuffix("/after.csv") } }
             #expect(found, "the files service stopped cataloguing")
             let pids = harness.workerPidsSeen
             #expect(harness.stop() == .exited(0))
@@ -128,12 +116,7 @@ extension RealProcesses {
             }
             try harness.writeConfig(services: [DaemonHarness.filesService(folder: folder, intervalSeconds: 3600)])
             try harness.start()
-            let deadline = Date().addingTimeInterval(120)
-            var reports: [IntegrationReport] = []
-            while reports.isEmpty && Date() < deadline {
-                usleep(200_000)
-                reports = (try? harness.reports()) ?? []
-            }
+            let reports = firstValue(within: 120, interval: 0.2) { (try? harness.reports()).flatMap { $0.isEmpty ? nil : $0 } } ?? []
             #expect(reports.count == 1)
             // Its GUIDs alone (28,000 × 39 bytes) are over the 1 MiB line limit.
             #expect(reports.first?.createdElements.count == 28_000)

@@ -191,12 +191,9 @@ extension RealProcesses {
             client.send(RawHTTP.get(Self.base + "/status", token: String(forged)))
             #expect(client.response()?.head.status == 401)
             // The token expires after a second: poll until it is refused, bounded.
-            var expired = false
-            let deadline = Date().addingTimeInterval(5)
-            while !expired && Date() < deadline {
+            let expired = eventually(timeout: 5, interval: 0.1) {
                 client.send(RawHTTP.get(Self.base + "/status", token: token))
-                expired = client.response()?.head.status == 401
-                if !expired { usleep(100_000) }
+                return client.response()?.head.status == 401
             }
             #expect(expired)
             #expect(harness.stop() == .exited(0))

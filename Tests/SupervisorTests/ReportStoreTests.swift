@@ -22,8 +22,7 @@ extension RealProcesses {
             """
             try DaemonHarness.config(services: [service]).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
             try harness.start()
-            let deadline = Date().addingTimeInterval(10)
-            while !FileManager.default.fileExists(atPath: verdict) && Date() < deadline { usleep(10_000) }
+            eventually(timeout: 10, interval: 0.01) { FileManager.default.fileExists(atPath: verdict) }
             let data = try #require(FileManager.default.contents(atPath: verdict), "the probe never got its ack")
             let result = try JSONDecoder().decode(JSONValue.self, from: data)
             #expect(result["onDiskAtAck"] == .bool(true))
@@ -70,12 +69,9 @@ extension RealProcesses {
             try FileManager.default.removeItem(atPath: root + "/b.json")
             try "new".place(at: root + "/sub/d.txt")
             // The three changes may straddle two refreshes: wait until open metadata matches the tree, then read every report.
-            let deadline = Date().addingTimeInterval(10)
-            var synced = false
-            while !synced && Date() < deadline {
+            let synced = try eventually(timeout: 10) {
                 let now = try harness.elements().map { $0.qualifiedName.replacingOccurrences(of: root, with: "") + ":\($0.properties["size"]?.intValue ?? -1)" }
-                synced = Set(now) == ["/a.csv:16", "/sub:-1", "/sub/c.txt:9", "/sub/d.txt:3"]
-                if !synced { usleep(20_000) }
+                return Set(now) == ["/a.csv:16", "/sub:-1", "/sub/c.txt:9", "/sub/d.txt:3"]
             }
             try #require(synced, "open metadata never matched the folder tree")
             let reports = try harness.reports(connector: "files")

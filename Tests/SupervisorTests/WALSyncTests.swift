@@ -87,8 +87,7 @@ struct WALSyncTests {
         writer.submit(insert(2))
         writer.submit(insert(3))
         hold.signal()
-        let deadline = Date().addingTimeInterval(10)
-        while writer.waitingForSync < 2 && Date() < deadline { usleep(1_000) }
+        eventually(timeout: 10, interval: 0.001) { writer.waitingForSync >= 2 }
         #expect(writer.waitingForSync == 2, "two more transactions committed while the first sync hung")
         #expect(try Self.count(reader) == 3)
         #expect(finished.withLock { $0 }.isEmpty, "acknowledged before any sync finished")

@@ -25,6 +25,10 @@ struct WorkerLifecycle: Sendable {
         case stopped(reason: String)
     }
 
+    /// After SIGKILL, how long until it is sent again: the exit should follow at once, and a process that stays
+    /// (stuck in the kernel, D state) is signalled again rather than forgotten.
+    static let killRepeatSeconds = 5.0
+
     /// Teardown steps, in order: ask politely, SIGTERM the group, SIGKILL the group.
     enum StopStep: Sendable { case shutdownRequested, terminated, killed }
 
@@ -233,10 +237,10 @@ struct WorkerLifecycle: Sendable {
                 return [.signalGroup(SIGTERM), .signalGroup(SIGCONT)]
             case .terminated:
                 // SIGKILL cannot be ignored; the exit follows. Re-check later only to log a stuck exit.
-                state = .stopping(pid: pid, since: since, readySince: ready, cause: cause, step: .killed, nextStep: now + 5)
+                state = .stopping(pid: pid, since: since, readySince: ready, cause: cause, step: .killed, nextStep: now + Self.killRepeatSeconds)
                 return [.signalGroup(SIGKILL)]
             case .killed:
-                state = .stopping(pid: pid, since: since, readySince: ready, cause: cause, step: .killed, nextStep: now + 5)
+                state = .stopping(pid: pid, since: since, readySince: ready, cause: cause, step: .killed, nextStep: now + Self.killRepeatSeconds)
                 return [.signalGroup(SIGKILL)]
             }
         case .backingOff(let until) where want == .up && now >= until:

@@ -5,9 +5,10 @@ import Testing
 @testable import Supervisor
 
 extension RealProcesses {
-    /// Forwarding to an Egeria access server (a stand-in the tests own): nothing acknowledged is ever lost.
-    @Suite("Forwarding to Egeria", .serialized)
-    struct ForwardingTests {
+    /// Forwarding to an Egeria 5 access server (a stand-in the tests own, Egeria 5 API paths): nothing acknowledged
+    /// is ever lost.
+    @Suite("Forwarding to Egeria 5", .serialized)
+    struct Forwarding5Tests {
         static let chaos = DaemonHarness.chaosService(failure: "none", intervalSeconds: 0.05)
 
         func standIn(_ harness: DaemonHarness, token: String? = nil) throws -> EgeriaStandIn {
@@ -19,11 +20,10 @@ extension RealProcesses {
         func expectAllDelivered(_ harness: DaemonHarness, _ server: EgeriaStandIn, timeout: Double = 30) throws {
             let acknowledged = try harness.reports()
             let wanted = Set(acknowledged.map(\.reportId))
-            let deadline = Date().addingTimeInterval(timeout)
             var received = try server.received()
-            while !wanted.isSubset(of: Set(received.reports.map(\.reportId))) && Date() < deadline {
-                usleep(50_000)
+            try eventually(timeout: timeout, interval: 0.05) {
                 received = try server.received()
+                return wanted.isSubset(of: Set(received.reports.map(\.reportId)))
             }
             let arrived = received.reports.map(\.reportId)
             let missing = wanted.subtracting(arrived)
