@@ -195,8 +195,7 @@ extension RealProcesses {
         }()
 
         @Test("2,000 idle door connections at a 1,024-fd limit: the door refuses past its share, a killed worker is back within its backoff",
-              .enabled(if: hardFileLimit >= 4096 && FileManager.default.isExecutableFile(atPath: "/usr/bin/prlimit"),
-                       "needs a hard open-file limit of at least 4096 and prlimit (util-linux)"))
+              .lab(.prlimit), .enabled(if: hardFileLimit >= 4096 || LabPart.allTiersRequired, "needs a hard open-file limit of at least 4096"))
         func doorCannotStarveSupervision() throws {
             var own = rlimit()
             getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &own)

@@ -6,7 +6,7 @@ import Testing
 struct DeployFilesTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    @Test("the Kubernetes manifest passes kubernetes-validate (installed by the README's test command)")
+    @Test("the Kubernetes manifest passes kubernetes-validate (installed by the README's test command)", .lab(.kubernetesValidate))
     func kubernetesManifest() throws {
         let validator = Self.root.appendingPathComponent(".build/pyegeria-venv/bin/kubernetes-validate").path
         guard FileManager.default.isExecutableFile(atPath: validator) else {
@@ -44,7 +44,7 @@ struct DeployFilesTests {
         return path
     }
 
-    @Test("the systemd unit passes systemd-analyze verify, and its sysusers file systemd-sysusers --dry-run")
+    @Test("the systemd unit passes systemd-analyze verify, and its sysusers file systemd-sysusers --dry-run", .lab(.systemd))
     func systemdFiles() throws {
         let analyze = try Self.tool("/usr/bin/systemd-analyze", package: "systemd")
         let sysusers = try Self.tool("/usr/bin/systemd-sysusers", package: "systemd")

@@ -8,7 +8,7 @@ extension RealProcesses {
     /// A full or failing disk under the store: nothing acknowledged is lost, and the daemon says what is wrong.
     @Suite("Disk full", .serialized, .timeLimit(.minutes(3)))
     struct DiskFullTests {
-        @Test("the store's disk fills while reports flow: refused not acknowledged, logged once, resumes by itself, nothing lost")
+        @Test("the store's disk fills while reports flow: refused not acknowledged, logged once, resumes by itself, nothing lost", .lab(.root))
         func diskFull() throws {
             let harness = try DaemonHarness(config: "{}")
             defer { harness.cleanUp() }
@@ -50,12 +50,9 @@ extension RealProcesses {
 }
 
 extension RealProcesses.DiskFullTests {
-    /// Root and loop devices: the test mounts an ext4 image of its own.
-    static let canMountImages = geteuid() == 0 && FileManager.default.fileExists(atPath: "/dev/loop-control")
-        && FileManager.default.isExecutableFile(atPath: "/usr/sbin/mkfs.ext4")
-
+    // Root and loop devices: the test mounts an ext4 image of its own.
     @Test("the store's filesystem is forced read-only mid-stream (ext4 errors=remount-ro): the daemon keeps running, says so, and every acknowledged report is on disk",
-          .enabled(if: canMountImages, "needs root, /dev/loop-control and mkfs.ext4 (scripts/test runs as root in CI)"))
+          .lab(.root, .loopDevices))
     func forcedReadOnly() throws {
         let harness = try DaemonHarness(config: "{}")
         defer { harness.cleanUp() }

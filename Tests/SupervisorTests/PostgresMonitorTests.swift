@@ -6,7 +6,7 @@ import Testing
 
 extension RealProcesses {
     /// The postgres-monitor connector against a real PostgreSQL 15 started by the test.
-    @Suite("PostgreSQL connector", .serialized)
+    @Suite("PostgreSQL connector", .serialized, .lab(.root, .postgres))
     struct PostgresMonitorTests {
         static let password = "s3cret-Zebra-42"
 

@@ -6,7 +6,7 @@ import Testing
 
 extension RealProcesses {
     /// Egeria's own Python client, pyegeria 6.2.12, manages the daemon through its platform door, over http and https.
-    @Suite("pyegeria manages the daemon", .serialized)
+    @Suite("pyegeria manages the daemon", .serialized, .lab(.pyegeria))
     struct PyegeriaTests {
         /// Runs one ServerOps action through the fixture script; its one JSON line.
         static func pyegeria(_ python: String, url: String, _ action: String, _ connector: String? = nil,

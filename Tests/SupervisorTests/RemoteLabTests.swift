@@ -6,7 +6,7 @@ import Testing
 
 extension RealProcesses {
     /// Remote workers over real ssh to a real sshd in a network namespace: the two-host lab.
-    @Suite("Remote workers in a network-namespace lab", .serialized)
+    @Suite("Remote workers in a network-namespace lab", .serialized, .lab(.root, .sshd))
     struct RemoteLabTests {
         static func service(_ lab: NetnsLab) -> String {
             """
