@@ -25,7 +25,9 @@ enum LabPart: String, CaseIterable, Sendable {
             && files.isExecutableFile(atPath: "/usr/sbin/ip")
         case .pyegeria: return files.isExecutableFile(atPath: Self.repositoryRoot.appendingPathComponent(".build/pyegeria-venv/bin/python").path)
         case .kubernetesValidate:
-            return files.isExecutableFile(atPath: Self.repositoryRoot.appendingPathComponent(".build/pyegeria-venv/bin/kubernetes-validate").path)
+            // The script runs under the venv's python, which must be runnable by this user too.
+            return Self.pyegeria.isAvailable
+                && files.isExecutableFile(atPath: Self.repositoryRoot.appendingPathComponent(".build/pyegeria-venv/bin/kubernetes-validate").path)
         case .systemd: return files.isExecutableFile(atPath: "/usr/bin/systemd-analyze") && files.isExecutableFile(atPath: "/usr/bin/systemd-sysusers")
         case .loopDevices: return files.fileExists(atPath: "/dev/loop-control") && files.isExecutableFile(atPath: "/usr/sbin/mkfs.ext4")
         case .prlimit: return files.isExecutableFile(atPath: "/usr/bin/prlimit")
