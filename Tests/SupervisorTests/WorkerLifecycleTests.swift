@@ -77,11 +77,11 @@ struct WorkerLifecycleTests {
     @Test func heartbeat_isSentEachInterval_andAnswersKeepItAlive() {
         var l = running()
         #expect(l.tick(now: 0.5) == [])
-        #expect(l.tick(now: 1.0) == [.sendHeartbeat])
+        #expect(l.tick(now: 1.0) == [.sendHeartbeat, .checkHealth])
         l.answered(now: 1.01)
-        #expect(l.tick(now: 2.0) == [.sendHeartbeat])
+        #expect(l.tick(now: 2.0) == [.sendHeartbeat, .checkHealth])
         l.answered(now: 2.01)
-        #expect(l.tick(now: 3.0) == [.sendHeartbeat])
+        #expect(l.tick(now: 3.0) == [.sendHeartbeat, .checkHealth])
         #expect(l.isReady)
     }
 

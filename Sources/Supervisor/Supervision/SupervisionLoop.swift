@@ -271,8 +271,10 @@ final class SupervisionLoop {
             case .sendHeartbeat:
                 service.heartbeatSequence += 1
                 send(Heartbeat.self, .init(sequence: service.heartbeatSequence), call: .heartbeat(sentAt: MonotonicClock.now()), to: service)
+            case .checkHealth:
                 checkMemory(service)
-                checkRefreshDeadlines(service)
+                // A memory check that replaced the worker leaves no refresh to time.
+                if service.lifecycle.isReady { checkRefreshDeadlines(service) }
             case .sendShutdown:
                 send(Shutdown.self, Empty(), call: .shutdown, to: service)
             case .signalGroup(let signal):

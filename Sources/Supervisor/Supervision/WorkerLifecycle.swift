@@ -37,6 +37,9 @@ struct WorkerLifecycle: Sendable {
         case spawn
         case sendInitialize
         case sendHeartbeat
+        /// Look at the running worker's health beyond its answers: resident memory against its limit, and each
+        /// connector's refresh against its deadline. Due on the heartbeat's cadence, but its own event.
+        case checkHealth
         case sendShutdown
         /// Send the signal to the worker's whole process group.
         case signalGroup(Int32)
@@ -229,7 +232,7 @@ struct WorkerLifecycle: Sendable {
             }
             guard now >= next else { return [] }
             state = .running(pid: pid, since: since, readySince: ready, lastAnswer: lastAnswer, nextHeartbeat: now + timing.heartbeatInterval)
-            return [.sendHeartbeat]
+            return [.sendHeartbeat, .checkHealth]
         case .stopping(let pid, let since, let ready, let cause, let step, let nextStep) where now >= nextStep:
             switch step {
             case .shutdownRequested:
