@@ -2,7 +2,8 @@ import Foundation
 import Protocol
 
 /// Everything the loop knows about one integration service: its lifecycle, the current worker incarnation
-/// (process, connection, calls in flight) and the latest connector statuses. Touched only by the loop thread.
+/// (process, connection, calls in flight) and what outlives incarnations (connector statuses, counts, restart
+/// history). Touched only by the loop thread.
 final class ServiceRuntime {
     /// Unique for the daemon's life, never reused, so events of a removed service cannot reach a new one.
     let id: Int
@@ -15,16 +16,14 @@ final class ServiceRuntime {
     var lifecycle: WorkerLifecycle
     /// Incarnation number; events tagged with an older one are from a replaced worker.
     var generation = 0
-    var process: WorkerProcess?
-    var connection: WorkerConnection?
-    /// The current incarnation's element writes not yet covered by a report.
-    var tracker: RefreshTracker?
-    var pending: [RequestID: PendingCall] = [:]
+    /// The worker process now running, nil between one and the next. Everything that belongs to one worker is
+    /// in it, so a new worker starts clean by construction.
+    var incarnation: Incarnation?
+    var process: WorkerProcess? { incarnation?.process }
+    var connection: WorkerConnection? { incarnation?.connection }
     private var nextRequestID = 1
     var heartbeatSequence = 0
     var protocolViolations = 0
-    var heartbeatRoundTrip: Double?
-    var readySince: Date?
     var lastExitTime: Date?
     /// When the last exit was seen (monotonic), and how long the restart that followed took to spawn and be ready.
     var exitSeenAt: Double?
@@ -38,10 +37,25 @@ final class ServiceRuntime {
     var restartsByCause: [ExitCause: Int] = [:]
     /// Refresh durations per connector, from the workers' status notifications.
     var refreshDurations: [String: Histogram] = [:]
-    var memoryBytes: Int?
-    /// What the worker says of itself (handshake and heartbeats): its own pid, host and memory, which for a worker
-    /// behind ssh or kubectl are not those of the process the daemon spawned.
-    var workerFacts: WorkerFacts?
+
+    /// One worker process, from spawn to exit.
+    struct Incarnation {
+        let process: WorkerProcess
+        let connection: WorkerConnection
+        /// Element writes not yet covered by a report; taken when the worker ends, for its aborted reports.
+        var tracker: RefreshTracker?
+        /// Calls made to this worker and not yet answered.
+        var pending: [RequestID: PendingCall] = [:]
+        var readySince: Date?
+        var heartbeatRoundTrip: Double?
+        /// The larger of what the daemon sees and what the worker reports, at the last health check.
+        var memoryBytes: Int?
+        /// What the worker says of itself (handshake and heartbeats): its own pid, host and memory, which for a
+        /// worker behind ssh or kubectl are not those of the process the daemon spawned.
+        var workerFacts: WorkerFacts?
+        /// Per connector, since when (monotonic, the daemon's clock) its current refresh has run.
+        var refreshingSince: [String: Double] = [:]
+    }
 
     /// The worker's own facts.
     struct WorkerFacts: Sendable {
@@ -49,8 +63,6 @@ final class ServiceRuntime {
         var hostName: String?
         var residentMemoryBytes: Int?
     }
-    /// Per connector, since when (monotonic, the daemon's clock) its current refresh has run.
-    var refreshingSince: [String: Double] = [:]
     /// Refreshes that ran past their deadline, per connector, and when the last one was caught.
     var refreshOverruns: [String: Int] = [:]
     var lastRefreshOverrun: [String: Date] = [:]
@@ -81,22 +93,17 @@ final class ServiceRuntime {
 
     /// Forgets the ended incarnation, keeping its refresh counts; operators' calls in flight get an error.
     func incarnationEnded(_ status: TerminationStatus) {
-        connection?.close()
-        connection = nil
-        process = nil
-        memoryBytes = nil
-        workerFacts = nil
+        guard let ended = incarnation else { return }
+        incarnation = nil
+        ended.connection.close()
         let reason = "the \(config.urlMarker) worker \(status) before answering"
-        for call in pending.values {
+        for call in ended.pending.values {
             switch call {
             case .refresh(let collector): collector.fail(service: config.urlMarker, reason)
             case .connectorChange(let reply): reply(.failure(.unavailable(reason)))
             case .initialize, .heartbeat, .shutdown: break
             }
         }
-        pending.removeAll()
-        refreshingSince.removeAll()
-        readySince = nil
         for (name, status) in connectorStatus {
             earlierRefreshes[name, default: 0] += status.refreshCount
             connectorStatus[name]?.refreshCount = 0
@@ -113,11 +120,11 @@ final class ServiceRuntime {
             earlierRefreshes[status.connectorName, default: 0] += previous
         }
         if status.connectorStatus == .REFRESHING {
-            if connectorStatus[status.connectorName]?.connectorStatus != .REFRESHING || refreshingSince[status.connectorName] == nil {
-                refreshingSince[status.connectorName] = MonotonicClock.now()
+            if connectorStatus[status.connectorName]?.connectorStatus != .REFRESHING || incarnation?.refreshingSince[status.connectorName] == nil {
+                incarnation?.refreshingSince[status.connectorName] = MonotonicClock.now()
             }
         } else {
-            refreshingSince[status.connectorName] = nil
+            incarnation?.refreshingSince[status.connectorName] = nil
         }
         connectorStatus[status.connectorName] = status
     }

@@ -22,11 +22,11 @@ extension SupervisionLoop {
             }
         }
         out.family(p + "worker_resident_memory_bytes", "gauge", "The worker's resident memory at the last heartbeat.")
-        for s in services { if let bytes = s.memoryBytes { out.sample(p + "worker_resident_memory_bytes", [("service", s.config.urlMarker)], Double(bytes)) } }
+        for s in services { if let bytes = s.incarnation?.memoryBytes { out.sample(p + "worker_resident_memory_bytes", [("service", s.config.urlMarker)], Double(bytes)) } }
         out.family(p + "protocol_violations_total", "counter", "Bad lines and unexpected messages from the worker.")
         for s in services { out.sample(p + "protocol_violations_total", [("service", s.config.urlMarker)], Double(s.protocolViolations)) }
         out.family(p + "heartbeat_round_trip_seconds", "gauge", "Round trip of the last answered heartbeat.")
-        for s in services { if let rtt = s.heartbeatRoundTrip { out.sample(p + "heartbeat_round_trip_seconds", [("service", s.config.urlMarker)], rtt) } }
+        for s in services { if let rtt = s.incarnation?.heartbeatRoundTrip { out.sample(p + "heartbeat_round_trip_seconds", [("service", s.config.urlMarker)], rtt) } }
 
         let connectors = services.flatMap { s in s.config.connectors.map { (s, $0.connectorName) } }
         out.family(p + "connector_status", "gauge", "The connector's Egeria status (1 for the current one).")

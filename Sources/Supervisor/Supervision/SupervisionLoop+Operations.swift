@@ -65,11 +65,11 @@ extension SupervisionLoop {
     func checkRefreshDeadlines(_ service: ServiceRuntime) {
         let now = MonotonicClock.now()
         for connector in service.config.connectors {
-            guard let since = service.refreshingSince[connector.connectorName], now - since > connector.refreshDeadlineSeconds else { continue }
+            guard let since = service.incarnation?.refreshingSince[connector.connectorName], now - since > connector.refreshDeadlineSeconds else { continue }
             let seconds = Int(now - since)
             service.refreshOverruns[connector.connectorName, default: 0] += 1
             service.lastRefreshOverrun[connector.connectorName] = Date()
-            service.refreshingSince[connector.connectorName] = nil
+            service.incarnation?.refreshingSince[connector.connectorName] = nil
             service.logger.warning("connector \(connector.connectorName) has been refreshing for \(seconds) s, past its refreshTimeoutSeconds \(ConfigReader.format(connector.refreshDeadlineSeconds)): replacing the worker",
                                    ["connector": .text(connector.connectorName)])
             raiseIncident(service, classifier: "refresh-timeout",
@@ -85,9 +85,9 @@ extension SupervisionLoop {
         // The larger of what the daemon sees of the process it spawned and what the worker reports: a worker
         // behind ssh is only visible through its report, and a local one cannot hide by under-reporting.
         let seen = ResidentMemory.bytes(of: pid)
-        let reported = service.workerFacts?.residentMemoryBytes
-        service.memoryBytes = [seen, reported].compactMap { $0 }.max()
-        guard let limit = service.config.memoryLimitMegabytes, let bytes = service.memoryBytes, bytes > limit << 20 else { return }
+        let reported = service.incarnation?.workerFacts?.residentMemoryBytes
+        service.incarnation?.memoryBytes = [seen, reported].compactMap { $0 }.max()
+        guard let limit = service.config.memoryLimitMegabytes, let bytes = service.incarnation?.memoryBytes, bytes > limit << 20 else { return }
         let megabytes = bytes >> 20
         service.logger.warning("worker uses \(megabytes) MiB resident, over its memoryLimitMegabytes \(limit): replacing it",
                                ["pid": .int(Int(pid))])

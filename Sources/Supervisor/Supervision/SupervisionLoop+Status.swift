@@ -48,14 +48,14 @@ extension SupervisionLoop {
         let failure: String? = if case .failed(let reason) = service.lifecycle.state { reason } else { nil }
         let unreachableSince = service.lifecycle.unreachableSince.map { Date(timeIntervalSinceNow: -(MonotonicClock.now() - $0)) }
         let worker = DaemonStatus.WorkerSummary(
-            pid: service.process?.pid, workerPid: service.workerFacts?.pid, hostName: service.workerFacts?.hostName, state: service.state.rawValue, restartCount: service.lifecycle.restartCount,
+            pid: service.process?.pid, workerPid: service.incarnation?.workerFacts?.pid, hostName: service.incarnation?.workerFacts?.hostName, state: service.state.rawValue, restartCount: service.lifecycle.restartCount,
             lastExit: exit, failureReason: failure, unreachableSince: unreachableSince, protocolViolations: service.protocolViolations,
-            heartbeatRoundTripMillis: service.heartbeatRoundTrip.map(Self.millis),
-            readySince: service.readySince,
+            heartbeatRoundTripMillis: service.incarnation?.heartbeatRoundTrip.map(Self.millis),
+            readySince: service.incarnation?.readySince,
             lastRestart: service.exitSeenAt == nil ? nil : DaemonStatus.RestartTiming(
                 exitToSpawnMillis: service.lastRestart.spawnSeconds.map(Self.millis),
                 exitToReadyMillis: service.lastRestart.readySeconds.map(Self.millis)),
-            residentMemoryBytes: service.memoryBytes, memoryLimitMegabytes: service.config.memoryLimitMegabytes)
+            residentMemoryBytes: service.incarnation?.memoryBytes, memoryLimitMegabytes: service.config.memoryLimitMegabytes)
         let connectors = service.config.connectors.map { config -> DaemonStatus.ConnectorReport in
             let latest = service.connectorStatus[config.connectorName]
             let totals = all[config.connectorName]?.reports ?? EmbeddedStore.ConnectorTotals()
@@ -65,7 +65,7 @@ extension SupervisionLoop {
                 reportsStored: totals.reports, elementsCreated: totals.created, elementsUpdated: totals.updated,
                 elementsDeleted: totals.deleted, lastReportId: totals.lastReportId, refreshTimeoutSeconds: config.refreshDeadlineSeconds,
                 refreshOverruns: service.refreshOverruns[config.connectorName] ?? 0,
-                refreshingForSeconds: service.refreshingSince[config.connectorName].map { (MonotonicClock.now() - $0).rounded() },
+                refreshingForSeconds: service.incarnation?.refreshingSince[config.connectorName].map { (MonotonicClock.now() - $0).rounded() },
                 lastRefreshOverrunTime: service.lastRefreshOverrun[config.connectorName],
                 reportsForwarded: access.delivered(stored: totals.reports, forwarded: forwarding.forwarded), reportsBacklog: forwarding.backlog, reportsDeadLettered: forwarding.deadLettered,
                 lastForwardTime: forwarding.lastForward,

@@ -157,7 +157,7 @@ final class SupervisionLoop {
     }
 
     private func handleResponse(id: RequestID, outcome: IncomingMessage.Outcome, from service: ServiceRuntime) {
-        guard let call = service.pending.removeValue(forKey: id) else {
+        guard let call = service.incarnation?.pending.removeValue(forKey: id) else {
             service.protocolViolations += 1
             service.logger.warning("protocol violation: response to unknown request id \(id)")
             return
@@ -167,10 +167,10 @@ final class SupervisionLoop {
         case (.initialize, .result(let line)):
             switch decoder.result(Initialize.self, from: line) {
             case .success(let result) where result.protocolVersion == ProtocolVersion.current:
-                service.readySince = Date()
+                service.incarnation?.readySince = Date()
                 if let exitSeenAt = service.exitSeenAt { service.lastRestart.readySeconds = now - exitSeenAt }
                 perform(service.lifecycle.handshakeCompleted(now: now), on: service)
-                service.workerFacts = .init(pid: result.pid, hostName: result.hostName, residentMemoryBytes: nil)
+                service.incarnation?.workerFacts = .init(pid: result.pid, hostName: result.hostName, residentMemoryBytes: nil)
                 service.logger.info("worker ready", ["pid": .int(Int(result.pid)), "workerVersion": .text(result.workerVersion), "host": .text(result.hostName ?? "-")])
                 if isShuttingDown || service.removing { perform(service.lifecycle.stop(now: now), on: service) }
             case .success(let result):
@@ -181,11 +181,13 @@ final class SupervisionLoop {
         case (.initialize, .error(let error)):
             rejectHandshake(service, error.message)
         case (.heartbeat(let sentAt), let answer):
-            service.heartbeatRoundTrip = now - sentAt
+            service.incarnation?.heartbeatRoundTrip = now - sentAt
             service.lifecycle.answered(now: now)
             if case .result(let line) = answer, case .success(let facts) = decoder.result(Heartbeat.self, from: line) {
-                service.workerFacts = .init(pid: facts.pid ?? service.workerFacts?.pid, hostName: facts.hostName ?? service.workerFacts?.hostName,
-                                            residentMemoryBytes: facts.residentMemoryBytes)
+                // Read before the write: an assignment through `incarnation?` holds it exclusively while its value is made.
+                let known = service.incarnation?.workerFacts
+                service.incarnation?.workerFacts = .init(pid: facts.pid ?? known?.pid, hostName: facts.hostName ?? known?.hostName,
+                                                         residentMemoryBytes: facts.residentMemoryBytes)
             }
         case (.shutdown, _):
             break
@@ -244,8 +246,8 @@ final class SupervisionLoop {
     /// A refresh cut short by the worker's end still gets a report: the writes the proxy saw since the
     /// connector's last report, marked `aborted`.
     private func storeAbortedReports(_ service: ServiceRuntime, status: TerminationStatus) {
-        guard let tracker = service.tracker else { return }
-        service.tracker = nil
+        guard let tracker = service.incarnation?.tracker else { return }
+        service.incarnation?.tracker = nil
         for report in tracker.abortedReports(serverName: config.localServerName, connectors: service.config.connectors,
                                              reason: "worker \(status)") {
             let logger = service.logger
@@ -348,8 +350,6 @@ final class SupervisionLoop {
             try attach(process, to: service)
         } catch {
             // Out of threads or fds: this incarnation cannot be supervised, so it must not run at all.
-            service.connection?.close()
-            service.connection = nil
             process.abandon()
             service.logger.error("worker \(process.pid) killed at once: \(error)")
             if ResourceShortage.isShortage(error) { return deferStart(service, error) }
@@ -385,7 +385,6 @@ final class SupervisionLoop {
             [process.stdinFD, process.stdoutFD, process.stderrFD].forEach { close($0) }
             throw error
         }
-        service.connection = connection
         let tracker = RefreshTracker()
         let events = events, id = service.id, generation = service.generation
         let proxy = MetadataProxy(access: access, connection: connection, tracker: tracker, scope: service.scope,
@@ -394,11 +393,11 @@ final class SupervisionLoop {
             try WorkerOutput.attach(process, service: id, generation: generation, name: service.config.urlMarker,
                                     proxy: proxy, cancellation: cancellation, events: events, logger: logger)
         } catch {
+            connection.close()
             cancellation.cancel()
             throw error
         }
-        service.process = process
-        service.tracker = tracker
+        service.incarnation = ServiceRuntime.Incarnation(process: process, connection: connection, tracker: tracker)
     }
 
     func send<M: RPCMethod>(_ method: M.Type, _ params: M.Params, call: ServiceRuntime.PendingCall, to service: ServiceRuntime) {
@@ -406,7 +405,7 @@ final class SupervisionLoop {
         let id = service.makeRequestID()
         do {
             connection.send(try encoder.request(M.self, id: id, params: params))
-            service.pending[id] = call
+            service.incarnation?.pending[id] = call
         } catch {
             service.logger.error("cannot encode \(M.name): \(error)")
         }
