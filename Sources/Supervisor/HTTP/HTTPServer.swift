@@ -5,7 +5,7 @@ import Synchronization
 import SystemShims
 
 /// An HTTP/1.1 server (plain or TLS) for the platform door: keep-alive, pipelining, size limits, slow-client
-/// timeouts and a connection cap, all on one `poll` thread.
+/// timeouts and a connection cap, on one ``PollServer`` thread.
 ///
 /// A connection costs an fd and a parser, never a thread, so a thousand idle keep-alive clients or a slow-loris
 /// cannot starve the daemon. The handler runs on the I/O thread and must not block: it hands the request on
@@ -79,16 +79,12 @@ final class HTTPServer: Sendable {
     let tls: TLSServerContext?
     /// The port actually bound (the configured one, or the kernel's choice for port 0).
     let port: UInt16
-    private let listenFD: Int32
-    private let logger: Logger
-    private let wake: IOCancellation
-    private let inbox = Mutex<[(id: Int, response: Response)]>([])
-    private let counters = Mutex(Counters())
+    private let server: PollServer<HTTPDoor>
+    private let requests = HTTPDoor.RequestCount()
 
     init(host: String, port: UInt16, tls: TLSServerContext?, settings: Settings, logger: Logger) throws(SetupError) {
         self.settings = settings
         self.tls = tls
-        self.logger = logger
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -114,14 +110,16 @@ final class HTTPServer: Sendable {
         self.port = withUnsafePointer(to: &bound) { pointer in
             pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
         }
-        do { wake = try IOCancellation() } catch {
+        do { server = try PollServer(listenFD: fd, maxConnections: settings.maxConnections, refusalSlots: Self.refusalSlots, logger: logger) } catch {
             close(fd)
             throw SetupError(description: "platform door: \(error)")
         }
-        listenFD = fd
     }
 
-    var figures: Counters { counters.withLock { $0 } }
+    var figures: Counters {
+        let poll = server.figures
+        return Counters(open: poll.open, refused: poll.refused, requests: requests.value.load(ordering: .relaxed))
+    }
 
     /// The reason phrase for the statuses this server sends.
     static func reason(_ status: Int) -> String {
@@ -142,46 +140,31 @@ final class HTTPServer: Sendable {
     }
 
     func start(handler: @escaping Handler) throws(OSThread.StartError) {
-        try OSThread.start(name: "platform-io") { [self] in
-            var io = HTTPIO(server: self, handler: handler)
-            io.run()
-        }
-    }
-
-    /// Hands a response to the I/O thread (any thread may call it).
-    fileprivate func deliver(_ id: Int, _ response: Response) {
-        inbox.withLock { $0.append((id, response)) }
-        wake.cancel()
-    }
-
-    fileprivate var listeningFD: Int32 { listenFD }
-    fileprivate var wakeFD: Int32 { wake.fd }
-    fileprivate var log: Logger { logger }
-    fileprivate func takeInbox() -> [(id: Int, response: Response)] {
-        var drained: UInt64 = 0
-        _ = read(wake.fd, &drained, MemoryLayout<UInt64>.size)
-        return inbox.withLock { inbox in defer { inbox.removeAll() }; return inbox }
-    }
-    fileprivate func count(open: Int, refused: Int = 0, requests: Int = 0) {
-        counters.withLock {
-            $0.open = open
-            $0.refused += refused
-            $0.requests += requests
-        }
+        try server.start(HTTPDoor(server: server, settings: settings, tls: tls, handler: handler, requests: requests), threadName: "platform-io")
     }
 }
 
-/// The door's I/O thread: every connection and where it is in its exchange.
-private struct HTTPIO {
-    let server: HTTPServer
+/// The REST door's protocol: TLS when configured, HTTP/1.1 requests parsed by ``HTTPMessageParser`` (keep-alive and
+/// pipelining), each handed to the handler and answered, or answered with the handler's fallback at its deadline.
+struct HTTPDoor: PollDoor {
+    let server: PollServer<HTTPDoor>
+    let settings: HTTPServer.Settings
+    let tls: TLSServerContext?
     let handler: HTTPServer.Handler
-    var connections: [Int: Connection] = [:]
-    var nextID = 1
-    /// An fd kept in reserve: closed to accept-and-close when the daemon is out of fds, then reopened.
-    var reserveFD: Int32 = open("/dev/null", O_RDONLY | O_CLOEXEC)
-    var outOfFDs = false
-    var episodeLogged = false
-    let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 1)
+    let requests: RequestCount
+    let scratch = ReadBuffer(bytes: 64 * 1024)
+
+    /// Requests served, for status and metrics.
+    final class RequestCount: Sendable {
+        let value = Atomic<Int>(0)
+    }
+
+    /// The one buffer reads land in: touched only on the door's I/O thread, so never shared at once.
+    final class ReadBuffer: @unchecked Sendable {
+        let bytes: UnsafeMutableRawBufferPointer
+        init(bytes count: Int) { bytes = .allocate(byteCount: count, alignment: 1) }
+        deinit { bytes.deallocate() }
+    }
 
     struct Connection {
         let fd: Int32
@@ -201,142 +184,96 @@ private struct HTTPIO {
 
     enum Phase { case handshake, reading, waiting, writing }
 
-    init(server: HTTPServer, handler: @escaping HTTPServer.Handler) {
-        self.server = server
-        self.handler = handler
+    var name: String { "platform door" }
+    var openConnectionsKey: String { "openConnections" }
+
+    func opened(fd: Int32, id: Int, now: Double) -> Connection? {
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        let parser = HTTPMessageParser(kind: .request, limits: settings.limits)
+        guard let tls else {
+            return Connection(fd: fd, tls: nil, phase: .reading, parser: parser, deadline: now + settings.idleTimeoutSeconds)
+        }
+        guard let session = tls.session(fd: fd) else { return nil }
+        return Connection(fd: fd, tls: session, phase: .handshake, parser: parser, deadline: now + settings.requestTimeoutSeconds)
     }
 
-    mutating func run() {
-        while true {
-            var fds = [pollfd(fd: server.wakeFD, events: Int16(POLLIN), revents: 0)]
-            let accepting = connections.count < server.settings.maxConnections + HTTPServer.refusalSlots
-            if accepting { fds.append(pollfd(fd: server.listeningFD, events: Int16(POLLIN), revents: 0)) }
-            let ids = Array(connections.keys)
-            for id in ids {
-                let connection = connections[id]!
-                let events: Int16 = switch connection.phase {
-                case .waiting: 0
-                case .handshake: connection.tlsWants
-                case .reading: connection.tls == nil ? Int16(POLLIN) : connection.tlsWants
-                case .writing: connection.tls == nil ? Int16(POLLOUT) : connection.tlsWants
-                }
-                fds.append(pollfd(fd: connection.fd, events: events, revents: 0))
-            }
-            let now = MonotonicClock.now()
-            let nearest = connections.values.map(\.deadline).min()
-            let timeout = outOfFDs ? 100 : nearest.map { Int32(max(0, min(60_000, ($0 - now) * 1000 + 1))) } ?? -1
-            let n = poll(&fds, nfds_t(fds.count), timeout)
-            if n < 0 && errno != EINTR { usleep(10_000) }
-            for (id, response) in server.takeInbox() { respond(id, response) }
-            // Open connections' bytes first: at the cap, whether one is idle (and may make room) is decided on
-            // what it has sent.
-            let offset = accepting ? 2 : 1
-            for (index, id) in ids.enumerated() where fds[offset + index].revents != 0 { service(id, revents: fds[offset + index].revents) }
-            if accepting, fds[1].revents != 0 || outOfFDs { acceptAll() }
-            expire(now: MonotonicClock.now())
-            server.count(open: connections.count)
+    func events(of connection: Connection) -> Int16 {
+        switch connection.phase {
+        case .waiting: 0
+        case .handshake: connection.tlsWants
+        case .reading: connection.tls == nil ? Int16(POLLIN) : connection.tlsWants
+        case .writing: connection.tls == nil ? Int16(POLLOUT) : connection.tlsWants
         }
     }
 
-    // MARK: - Accepting
+    func deadline(of connection: Connection) -> Double { connection.deadline }
 
-    private mutating func acceptAll() {
-        while true {
-            let fd = shim_accept_cloexec_nonblock(server.listeningFD)
-            if fd < 0 {
-                switch errno {
-                case EINTR, ECONNABORTED: continue
-                case EMFILE, ENFILE:
-                    outOfFDs = true
-                    if !episodeLogged {
-                        episodeLogged = true
-                        server.log.error("platform door: cannot accept connections: \(String(cString: strerror(errno))); closing new ones until fds are free",
-                                         ["openConnections": .int(connections.count)])
-                    }
-                    // Take one waiting client off the backlog with the reserve fd, so the backlog does not stall.
-                    if reserveFD >= 0 { close(reserveFD) }
-                    let spare = shim_accept_cloexec_nonblock(server.listeningFD)
-                    if spare >= 0 { close(spare); server.count(open: connections.count, refused: 1) }
-                    reserveFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
-                    return
-                default: return
-                }
-            }
-            if outOfFDs && episodeLogged { server.log.notice("platform door: accepting connections again") }
-            outOfFDs = false
-            episodeLogged = false
-            if connections.count >= server.settings.maxConnections && !evictIdlest() {
-                // Plain HTTP gets a 503 it can read; a TLS client just sees the close.
-                if server.tls == nil {
-                    let text = Self.serialize(PlatformErrorPage.response(503, "too many connections (\(server.settings.maxConnections) open)"), keepAlive: false)
-                    _ = text.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                }
-                close(fd)
-                server.count(open: connections.count, refused: 1)
-                continue
-            }
-            var one: Int32 = 1
-            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            let now = MonotonicClock.now()
-            let parser = HTTPMessageParser(kind: .request, limits: server.settings.limits)
-            if let tls = server.tls {
-                guard let session = tls.session(fd: fd) else { close(fd); continue }
-                connections[nextID] = Connection(fd: fd, tls: session, phase: .handshake, parser: parser,
-                                                 deadline: now + server.settings.requestTimeoutSeconds)
-            } else {
-                connections[nextID] = Connection(fd: fd, tls: nil, phase: .reading, parser: parser, deadline: now + server.settings.idleTimeoutSeconds)
-                // What it sent before it was accepted is read now: at the cap, a client that has sent something
-                // is not idle, even one accepted in the same pass as the next.
-                readAvailable(nextID)
-            }
-            nextID += 1
+    /// A kept-alive connection with no request in progress; the one whose idle deadline comes first was idle longest.
+    func idleRank(of connection: Connection) -> Double? {
+        connection.phase == .reading && connection.parser.isIdle && connection.requestDeadline == nil ? connection.deadline : nil
+    }
+
+    func ready(_ connection: inout Connection, id: Int, revents: Int16) -> PollStep {
+        switch connection.phase {
+        case .handshake: return handshake(&connection, id: id)
+        case .reading: return readAvailable(&connection, id: id)
+        case .writing: return flush(&connection, id: id)
+        case .waiting:
+            // Only a hang-up or error is reported while the answer is pending, and poll reports it at once every
+            // time: left open, a reset client would spin this thread until the answer came. Its answer is dropped.
+            return revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 ? .close : .keep
         }
     }
 
-    /// At the cap, the kept-alive connection idle longest (no request in progress) makes room for a new one, so
-    /// idle clients cannot keep an operator out until their idle deadlines pass. False when none is idle.
-    private mutating func evictIdlest() -> Bool {
-        let idle = connections.filter { $0.value.phase == .reading && $0.value.parser.isIdle && $0.value.requestDeadline == nil }
-        // Ids grow with each accept; among idle ones the earliest idle deadline was idle longest.
-        guard let id = idle.min(by: { ($0.value.deadline, $0.key) < ($1.value.deadline, $1.key) })?.key else { return false }
-        drop(id)
-        server.count(open: connections.count, refused: 1)
-        return true
+    func deliver(_ reply: HTTPServer.Response, to connection: inout Connection, id: Int) -> PollStep {
+        respond(&connection, id: id, reply)
+    }
+
+    func expired(_ connection: inout Connection, id: Int, now: Double) -> PollStep {
+        switch connection.phase {
+        case .handshake, .writing: return .close
+        case .reading:
+            guard !connection.parser.isIdle else { return .close }
+            connection.closeAfterWrite = true
+            return respond(&connection, id: id, PlatformErrorPage.response(408, "the request did not arrive within \(Int(settings.requestTimeoutSeconds)) s"), force: true)
+        case .waiting:
+            return respond(&connection, id: id, connection.fallback ?? PlatformErrorPage.response(503, "no answer in time"))
+        }
+    }
+
+    func evicted(_ connection: Connection) {}
+
+    func refuse(fd: Int32, _ refusal: PollRefusal) {
+        // Plain HTTP at the cap gets a 503 it can read; a TLS client, or any out of fds, just sees the close.
+        guard case .atCap(let cap) = refusal, tls == nil else { return }
+        let text = Self.serialize(PlatformErrorPage.response(503, "too many connections (\(cap) open)"), keepAlive: false)
+        _ = text.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    func closing(_ connection: Connection, graceful: Bool) {
+        if graceful { connection.tls?.shutdown() }
     }
 
     // MARK: - Serving
 
-    private mutating func service(_ id: Int, revents: Int16) {
-        guard let connection = connections[id] else { return }
-        switch connection.phase {
-        case .handshake: handshake(id)
-        case .reading: readAvailable(id)
-        case .writing: flush(id)
-        case .waiting:
-            // Only a hang-up or error is reported while the answer is pending, and poll reports it at once every
-            // time: left open, a reset client would spin this thread until the answer came. Its answer is dropped.
-            if revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 { drop(id) }
-        }
-    }
-
-    private mutating func handshake(_ id: Int) {
-        guard var connection = connections[id], let tls = connection.tls else { return }
+    private func handshake(_ connection: inout Connection, id: Int) -> PollStep {
+        guard let tls = connection.tls else { return .close }
         switch tls.handshake() {
         case .done:
             connection.phase = .reading
             connection.tlsWants = Int16(POLLIN)
-            connection.deadline = MonotonicClock.now() + server.settings.idleTimeoutSeconds
-            connections[id] = connection
-            readAvailable(id)
-        case .wantRead: connections[id]?.tlsWants = Int16(POLLIN)
-        case .wantWrite: connections[id]?.tlsWants = Int16(POLLOUT)
-        case .closed, .failed: drop(id)
+            connection.deadline = MonotonicClock.now() + settings.idleTimeoutSeconds
+            return readAvailable(&connection, id: id)
+        case .wantRead: connection.tlsWants = Int16(POLLIN); return .keep
+        case .wantWrite: connection.tlsWants = Int16(POLLOUT); return .keep
+        case .closed, .failed: return .close
         }
     }
 
     /// Reads everything the socket (and TLS) has, then parses what it can.
-    private mutating func readAvailable(_ id: Int) {
-        guard var connection = connections[id] else { return }
+    private func readAvailable(_ connection: inout Connection, id: Int) -> PollStep {
+        let scratch = scratch.bytes
         var peerClosed = false
         readLoop: while true {
             let count: Int
@@ -346,7 +283,7 @@ private struct HTTPIO {
                 case .wantRead: connection.tlsWants = Int16(POLLIN); break readLoop
                 case .wantWrite: connection.tlsWants = Int16(POLLOUT); break readLoop
                 case .closed: peerClosed = true; break readLoop
-                case .failed: return drop(id)
+                case .failed: return .close
                 }
             } else {
                 let n = read(connection.fd, scratch.baseAddress, scratch.count)
@@ -356,116 +293,88 @@ private struct HTTPIO {
                 count = n
             }
             if connection.parser.isIdle && connection.requestDeadline == nil {
-                connection.requestDeadline = MonotonicClock.now() + server.settings.requestTimeoutSeconds
+                connection.requestDeadline = MonotonicClock.now() + settings.requestTimeoutSeconds
             }
             connection.parser.feed(UnsafeRawBufferPointer(rebasing: scratch[..<count]))
-            if connection.parser.bufferedCount > server.settings.limits.maxHeaderBytes + server.settings.limits.maxBodyBytes + 65_536 { break }
+            if connection.parser.bufferedCount > settings.limits.maxHeaderBytes + settings.limits.maxBodyBytes + 65_536 { break }
         }
-        connections[id] = connection
-        nextRequest(id, peerClosed: peerClosed)
+        return nextRequest(&connection, id: id, peerClosed: peerClosed)
     }
 
     /// Takes the next whole request from the parser, if there is one, and hands it to the handler.
-    private mutating func nextRequest(_ id: Int, peerClosed: Bool = false) {
-        guard var connection = connections[id], connection.phase == .reading else { return }
+    private func nextRequest(_ connection: inout Connection, id: Int, peerClosed: Bool = false) -> PollStep {
+        guard connection.phase == .reading else { return .keep }
         let message: HTTPMessageParser.Message?
         do { message = try connection.parser.next() } catch {
             connection.closeAfterWrite = true
-            connections[id] = connection
-            return respond(id, PlatformErrorPage.response(error.status, error.description), force: true)
+            return respond(&connection, id: id, PlatformErrorPage.response(error.status, error.description), force: true)
         }
         guard let message else {
-            if peerClosed { return drop(id) }
+            if peerClosed { return .close }
             if let requestDeadline = connection.requestDeadline, !connection.parser.isIdle {
                 connection.deadline = requestDeadline
             } else {
                 connection.requestDeadline = nil
-                connection.deadline = MonotonicClock.now() + server.settings.idleTimeoutSeconds
+                connection.deadline = MonotonicClock.now() + settings.idleTimeoutSeconds
             }
-            connections[id] = connection
-            return
+            return .keep
         }
-        connection.requestDeadline = connection.parser.isIdle ? nil : MonotonicClock.now() + server.settings.requestTimeoutSeconds
+        connection.requestDeadline = connection.parser.isIdle ? nil : MonotonicClock.now() + settings.requestTimeoutSeconds
         connection.closeAfterWrite = !message.head.keepAlive || peerClosed
         connection.phase = .waiting
         let (path, query) = Self.split(message.head.target)
         let request = HTTPServer.Request(method: message.head.method, path: path, query: query, headers: message.head.headers, body: message.body)
         let server = self.server
-        let wait = handler(request) { server.deliver(id, $0) }
+        requests.value.add(1, ordering: .relaxed)
+        // An answer given at once goes through the inbox too, delivered before this pass ends.
+        let wait = handler(request) { server.deliver($0, to: id) }
         connection.deadline = MonotonicClock.now() + max(0, wait.seconds)
         connection.fallback = wait.fallback
-        connections[id] = connection
-        server.count(open: connections.count, requests: 1)
+        return .keep
     }
 
-    /// Queues `response` on a connection waiting for one (late answers for closed connections are dropped).
-    private mutating func respond(_ id: Int, _ response: HTTPServer.Response, force: Bool = false) {
-        guard var connection = connections[id], connection.phase == .waiting || force else { return }
+    /// Queues `response` on a connection waiting for one (a late answer, or one for a closed connection, is dropped).
+    private func respond(_ connection: inout Connection, id: Int, _ response: HTTPServer.Response, force: Bool = false) -> PollStep {
+        guard connection.phase == .waiting || force else { return .keep }
         connection.phase = .writing
         connection.fallback = nil
         connection.output = Self.serialize(response, keepAlive: !connection.closeAfterWrite)
         connection.written = 0
         connection.tlsWants = Int16(POLLOUT)
-        connection.deadline = MonotonicClock.now() + server.settings.requestTimeoutSeconds
-        connections[id] = connection
-        flush(id)
+        connection.deadline = MonotonicClock.now() + settings.requestTimeoutSeconds
+        return flush(&connection, id: id)
     }
 
-    private mutating func flush(_ id: Int) {
-        guard var connection = connections[id] else { return }
+    private func flush(_ connection: inout Connection, id: Int) -> PollStep {
         while connection.written < connection.output.count {
             let progress: Int
             let remaining = connection.output.count - connection.written
             if let tls = connection.tls {
-                let result = connection.output.withUnsafeBytes { tls.write(UnsafeRawBufferPointer(rebasing: $0[connection.written...])) }
+                let written = connection.written
+                let result = connection.output.withUnsafeBytes { tls.write(UnsafeRawBufferPointer(rebasing: $0[written...])) }
                 switch result {
                 case .done(let n): progress = n
-                case .wantRead: connection.tlsWants = Int16(POLLIN); connections[id] = connection; return
-                case .wantWrite: connection.tlsWants = Int16(POLLOUT); connections[id] = connection; return
-                case .closed, .failed: return drop(id)
+                case .wantRead: connection.tlsWants = Int16(POLLIN); return .keep
+                case .wantWrite: connection.tlsWants = Int16(POLLOUT); return .keep
+                case .closed, .failed: return .close
                 }
             } else {
-                let n = connection.output.withUnsafeBytes { send(connection.fd, $0.baseAddress! + connection.written, remaining, Int32(MSG_NOSIGNAL)) }
+                let fd = connection.fd, written = connection.written
+                let n = connection.output.withUnsafeBytes { send(fd, $0.baseAddress! + written, remaining, Int32(MSG_NOSIGNAL)) }
                 if n < 0 && errno == EINTR { continue }
-                if n < 0 && errno == EAGAIN { connections[id] = connection; return }
-                guard n > 0 else { return drop(id) }
+                if n < 0 && errno == EAGAIN { return .keep }
+                guard n > 0 else { return .close }
                 progress = n
             }
             connection.written += progress
         }
-        if connection.closeAfterWrite { return drop(id, graceful: true) }
+        if connection.closeAfterWrite { return .closeGracefully }
         connection.output = []
         connection.written = 0
         connection.phase = .reading
         connection.tlsWants = Int16(POLLIN)
-        connections[id] = connection
         // A pipelined request may already be in the parser.
-        nextRequest(id)
-    }
-
-    private mutating func expire(now: Double) {
-        // Answers given while this pass served requests (synchronous ones included) go before any fallback.
-        for (id, response) in server.takeInbox() { respond(id, response) }
-        for (id, connection) in connections where connection.deadline <= now {
-            switch connection.phase {
-            case .handshake, .writing: drop(id)
-            case .reading:
-                if connection.parser.isIdle {
-                    drop(id)
-                } else {
-                    connections[id]?.closeAfterWrite = true
-                    respond(id, PlatformErrorPage.response(408, "the request did not arrive within \(Int(server.settings.requestTimeoutSeconds)) s"), force: true)
-                }
-            case .waiting:
-                respond(id, connection.fallback ?? PlatformErrorPage.response(503, "no answer in time"))
-            }
-        }
-    }
-
-    private mutating func drop(_ id: Int, graceful: Bool = false) {
-        guard let connection = connections.removeValue(forKey: id) else { return }
-        if graceful { connection.tls?.shutdown() }
-        close(connection.fd)
+        return nextRequest(&connection, id: id)
     }
 
     // MARK: - Bytes
