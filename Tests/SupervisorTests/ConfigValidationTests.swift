@@ -92,18 +92,17 @@ extension RealProcesses {
                  expected: ["accessServer: expected {\"embedded\": {}} or {\"egeria\": {...}}"]),
         ]
 
-        func write(_ json: String) throws -> (String, String) {
-            var template = Array("/tmp/idc-XXXXXX".utf8CString)
-            let directory = String(cString: mkdtemp(&template)!)
-            let path = directory + "/daemon.json"
+        func write(_ json: String) throws -> (TemporaryDirectory, String) {
+            let folder = try TemporaryDirectory(prefix: "idc")
+            let path = folder.path + "/daemon.json"
             try json.write(toFile: path, atomically: true, encoding: .utf8)
-            return (directory, path)
+            return (folder, path)
         }
 
         @Test("a bad config is refused with its JSON path, value and exit 64", arguments: cases)
         func badConfig(_ c: Case) throws {
-            let (directory, path) = try write(c.json)
-            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let (folder, path) = try write(c.json)
+            defer { withExtendedLifetime(folder) {} }
             let result = try DaemonHarness.run([Binaries.daemon, "validate", "--config", path])
             #expect(result.code == 64)
             for fragment in c.expected {
@@ -116,8 +115,9 @@ extension RealProcesses {
         func allErrorsAtOnce() throws {
             let json = Self.doc(supervision: "{ \"heartbeatIntervalSeconds\": \"x\", \"restart\": { \"policy\": \"always\", \"maxRestarts\": -1 } }",
                                 services: Self.service.replacingOccurrences(of: "\"connectorName\": \"files\",", with: "\"connectorName\": 7,"))
-            let (directory, path) = try write(json)
-            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let (folder, path) = try write(json)
+            let directory = folder.path
+            defer { withExtendedLifetime(folder) {} }
             let result = try DaemonHarness.run([Binaries.daemon, "run", "--config", path])
             #expect(result.code == 64)
             for fragment in ["supervision.heartbeatIntervalSeconds", "supervision.restart.policy", "supervision.restart.maxRestarts",
@@ -137,8 +137,8 @@ extension RealProcesses {
             }
             for (count, valid) in [(10_000, false), (1_000, true)] {
                 let json = Self.doc(services: #"{ "integrationServiceURLMarker": "big-integrator", "integrationConnectorConfigs": [ \#(connectors(count)) ] }"#)
-                let (directory, path) = try write(json)
-                defer { try? FileManager.default.removeItem(atPath: directory) }
+                let (folder, path) = try write(json)
+                defer { withExtendedLifetime(folder) {} }
                 let result = try DaemonHarness.run([Binaries.daemon, "validate", "--config", path])
                 if valid {
                     #expect(result.code == 0, "\(count) connectors: \(result.stderr)")
@@ -167,8 +167,8 @@ extension RealProcesses {
                 #expect(result.stdout.contains("valid"))
             }
             // A typo must not silently move the store.
-            let (directory, path) = try write(Self.doc(extra: "\"class\": \"OMAGServerConfig\", \"headerVersion\": 0, \"heartbeatInterval\": 3, \"DataDirectory\": \"x\","))
-            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let (folder, path) = try write(Self.doc(extra: "\"class\": \"OMAGServerConfig\", \"headerVersion\": 0, \"heartbeatInterval\": 3, \"DataDirectory\": \"x\","))
+            defer { withExtendedLifetime(folder) {} }
             let result = try DaemonHarness.run([Binaries.daemon, "validate", "--config", path])
             #expect(result.code == 64)
             #expect(result.stderr.contains("DataDirectory: unknown field; did you mean \"dataDirectory\"?"), "\(result.stderr)")
@@ -179,8 +179,8 @@ extension RealProcesses {
         @Test("validate --json: {valid, errors, warnings} on stdout, errors and warnings alike as {path, message}")
         func validateJSON() throws {
             let bad = Self.doc(extra: "\"dataDirectry\": \"x\",")
-            let (directory, path) = try write(bad)
-            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let (folder, path) = try write(bad)
+            defer { withExtendedLifetime(folder) {} }
             let result = try DaemonHarness.run([Binaries.daemon, "validate", "--json", "--config", path])
             #expect(result.code == 64)
             let value = try JSONDecoder().decode(JSONValue.self, from: Data(result.stdout.utf8))
@@ -207,8 +207,8 @@ extension RealProcesses {
         @Test("a JSON syntax error names its line and column")
         func syntaxErrorLineAndColumn() throws {
             // Columns count characters: the é is two bytes, one column.
-            let (directory, path) = try write("{\n  \"localServerName\": \"x\",\n  \"integrationServices\": [\"é\", }\n")
-            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let (folder, path) = try write("{\n  \"localServerName\": \"x\",\n  \"integrationServices\": [\"é\", }\n")
+            defer { withExtendedLifetime(folder) {} }
             let result = try DaemonHarness.run([Binaries.daemon, "validate", "--config", path])
             #expect(result.code == 64)
             #expect(result.stderr.contains("not valid JSON: line 3, column 32"), "\(result.stderr)")
@@ -227,8 +227,9 @@ extension RealProcesses {
             #expect(help.stdout.contains("usage: integration-daemon reports"))
 
             // Options with no command print help; they never start a daemon.
-            let (directory, path) = try write(Self.doc())
-            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let (folder, path) = try write(Self.doc())
+            let directory = folder.path
+            defer { withExtendedLifetime(folder) {} }
             let bare = try DaemonHarness.run([Binaries.daemon, "--json", "--config", path], timeout: 10)
             #expect(bare.code == 64 && bare.stderr.contains("no command given before --json") && bare.stderr.contains("usage: integration-daemon <command>"),
                     "\(bare)")
@@ -255,8 +256,9 @@ extension RealProcesses {
         func unreadableSecretAtRun() throws {
             let service = Self.service.replacingOccurrences(of: "\"endpoint\": { \"address\": \"/tmp\" }",
                                                             with: "\"endpoint\": { \"address\": \"/tmp\" }, \"configurationProperties\": { \"passwordEnvironmentVariable\": \"IDT_UNSET_PASSWORD_VARIABLE\" }")
-            let (directory, path) = try write(Self.doc(services: service))
-            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let (folder, path) = try write(Self.doc(services: service))
+            let directory = folder.path
+            defer { withExtendedLifetime(folder) {} }
             let result = try DaemonHarness.run([Binaries.daemon, "run", "--config", path], timeout: 20)
             #expect(result.code == 64, "\(result)")
             #expect(result.stderr.contains("IDT_UNSET_PASSWORD_VARIABLE"), "\(result.stderr)")

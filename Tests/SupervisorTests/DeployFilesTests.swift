@@ -54,6 +54,7 @@ struct DeployFilesTests {
         #expect(unit.contains("ExecStart=/opt/integration-daemon/bin/integration-daemon run --config /etc/integration-daemon/daemon.json"))
         #expect(unit.contains("StateDirectory=integration-daemon") && unit.contains("User=integration-daemon"))
         let directory = try TemporaryDirectory()
+        defer { withExtendedLifetime(directory) {} }
         let installed = directory.path + "/integration-daemon.service"
         try unit.replacingOccurrences(of: "/opt/integration-daemon/bin/integration-daemon", with: Binaries.daemon)
             .write(toFile: installed, atomically: true, encoding: .utf8)

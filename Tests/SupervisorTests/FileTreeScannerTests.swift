@@ -8,10 +8,9 @@ import Testing
 struct FileTreeScannerTests {
     @Test("names from 1 to 255 bytes, nested folders and a symbolic link: each listed once, in order, not followed")
     func walk() throws {
-        var template = Array("/tmp/idt-scan-XXXXXX".utf8CString)
-        let made = try #require(mkdtemp(&template))
-        let root = String(cString: made)
-        defer { try? FileManager.default.removeItem(atPath: root) }
+        let folder = try TemporaryDirectory(prefix: "idt-scan")
+        let root = folder.path
+        defer { withExtendedLifetime(folder) {} }
         var expected: [String: Int] = [:]
         // Names of every length end readdir's records at every offset in its buffer.
         for length in 1...255 {

@@ -140,9 +140,9 @@ extension RealProcesses {
 
         @Test("a replayed report id is acknowledged without a second copy, also after the store is reopened")
         func replayedReport() throws {
-            var template = Array("/tmp/idj-XXXXXX".utf8CString)
-            let directory = String(cString: try #require(mkdtemp(&template)))
-            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let folder = try TemporaryDirectory(prefix: "idj")
+            let directory = folder.path
+            defer { withExtendedLifetime(folder) {} }
             let report = IntegrationReport(reportId: "r1", serverName: "s", connectorId: "i", connectorName: "c", refreshStartDate: Date(),
                                            refreshCompletionDate: Date(), createdElements: ["g"], updatedElements: [], deletedElements: [],
                                            additionalProperties: [:])
@@ -169,9 +169,9 @@ extension RealProcesses {
 
         @Test("reports that wait together are inserted several to a statement, and each is answered as if alone: replays and repeats are not stored twice")
         func groupedReports() throws {
-            var template = Array("/tmp/idj-XXXXXX".utf8CString)
-            let directory = String(cString: try #require(mkdtemp(&template)))
-            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let folder = try TemporaryDirectory(prefix: "idj")
+            let directory = folder.path
+            defer { withExtendedLifetime(folder) {} }
             let store = try EmbeddedStore(directory: directory)
             func report(_ id: String, _ connector: String) -> IntegrationReport {
                 IntegrationReport(reportId: id, serverName: "s", connectorId: connector + "-id", connectorName: connector, refreshStartDate: Date(),

@@ -47,15 +47,15 @@ extension RealProcesses {
             return gate
         }
 
-        static func temporaryDirectory() throws -> String {
-            var template = Array("/tmp/idr-XXXXXX".utf8CString)
-            return String(cString: try #require(mkdtemp(&template)))
+        static func temporaryDirectory() throws -> TemporaryDirectory {
+            try TemporaryDirectory(prefix: "idr")
         }
 
         @Test("over maxReportsPerConnector, the oldest forwarded go and every unforwarded one stays")
         func perConnectorCap() throws {
-            let directory = try Self.temporaryDirectory()
-            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let folder = try Self.temporaryDirectory()
+            let directory = folder.path
+            defer { withExtendedLifetime(folder) {} }
             var settings = StoreSettings()
             settings.retention.maxReportsPerConnector = 10
             let store = try EmbeddedStore(directory: directory, forwarding: true, settings: settings)
@@ -83,8 +83,9 @@ extension RealProcesses {
 
         @Test("at the cap a dead-lettered report goes with its dead letter; one still kept keeps its own")
         func capTakesDeadLetters() throws {
-            let directory = try Self.temporaryDirectory()
-            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let folder = try Self.temporaryDirectory()
+            let directory = folder.path
+            defer { withExtendedLifetime(folder) {} }
             var settings = StoreSettings()
             settings.retention.maxReportsPerConnector = 3
             let store = try EmbeddedStore(directory: directory, forwarding: true, settings: settings)
@@ -111,8 +112,9 @@ extension RealProcesses {
 
         @Test("a burst of reports shares transactions: per-connector totals count each once and the cap keeps the newest")
         func burstAtTheCap() throws {
-            let directory = try Self.temporaryDirectory()
-            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let folder = try Self.temporaryDirectory()
+            let directory = folder.path
+            defer { withExtendedLifetime(folder) {} }
             var settings = StoreSettings()
             settings.retention.maxReportsPerConnector = 7
             let store = try EmbeddedStore(directory: directory, settings: settings)
@@ -142,8 +144,9 @@ extension RealProcesses {
 
         @Test("one transaction over 40 connectors: each connector's totals and cap are exact (upserts of 32 and 8 rows)")
         func manyConnectorsInOneTransaction() throws {
-            let directory = try Self.temporaryDirectory()
-            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let folder = try Self.temporaryDirectory()
+            let directory = folder.path
+            defer { withExtendedLifetime(folder) {} }
             var settings = StoreSettings()
             settings.retention.maxReportsPerConnector = 2
             let store = try EmbeddedStore(directory: directory, settings: settings)
@@ -170,8 +173,9 @@ extension RealProcesses {
 
         @Test("a transaction that leaves a connector past its cap is followed, unprompted, by one that deletes down to it")
         func capPaidWithoutMoreWork() throws {
-            let directory = try Self.temporaryDirectory()
-            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let folder = try Self.temporaryDirectory()
+            let directory = folder.path
+            defer { withExtendedLifetime(folder) {} }
             var settings = StoreSettings()
             settings.retention.maxReportsPerConnector = 3
             let store = try EmbeddedStore(directory: directory, settings: settings)
@@ -186,8 +190,9 @@ extension RealProcesses {
 
         @Test("retention's own pass, run in the transaction that deletes what the last one left past a cap, deletes no more")
         func ownPassAfterOwedDeletes() throws {
-            let directory = try Self.temporaryDirectory()
-            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let folder = try Self.temporaryDirectory()
+            let directory = folder.path
+            defer { withExtendedLifetime(folder) {} }
             var settings = StoreSettings()
             settings.retention.maxReportsPerConnector = 2
             // No top-up: each transaction is what was queued when it began.
@@ -224,8 +229,9 @@ extension RealProcesses {
 
         @Test("past maxAgeDays, forwarded reports go in batches of at most 500; waiting ones stay however old")
         func byAge() throws {
-            let directory = try Self.temporaryDirectory()
-            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let folder = try Self.temporaryDirectory()
+            let directory = folder.path
+            defer { withExtendedLifetime(folder) {} }
             var settings = StoreSettings()
             settings.retention.maxAgeDays = 30
             let store = try EmbeddedStore(directory: directory, forwarding: true, settings: settings)
@@ -268,8 +274,9 @@ extension RealProcesses {
 extension RealProcesses.RetentionTests {
     @Test("the cap's delete takes the oldest delivered reports by completion time, then arrival, past equal times and waiting reports")
     func capDeleteOrder() throws {
-        let directory = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let folder = try Self.temporaryDirectory()
+        let directory = folder.path
+        defer { withExtendedLifetime(folder) {} }
         let store = try EmbeddedStore(directory: directory, forwarding: true)
         // Completion times (seconds) by arrival: three reports share the oldest time, with a waiting one among them.
         let seconds = [2, 1, 1, 1, 3, 2, 1]

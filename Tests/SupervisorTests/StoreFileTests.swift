@@ -103,9 +103,9 @@ extension RealProcesses {
 
         @Test("in forwarding mode an imported journal keeps each report's forward state: forwarded, dead-lettered or waiting")
         func journalImportForwardStates() throws {
-            var template = Array("/tmp/idj-XXXXXX".utf8CString)
-            let directory = String(cString: try #require(mkdtemp(&template)))
-            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let folder = try TemporaryDirectory(prefix: "idj")
+            let directory = folder.path
+            defer { withExtendedLifetime(folder) {} }
             try Self.writeJournal(to: directory + "/journal.jsonl")
             let store = try EmbeddedStore(directory: directory, forwarding: true)
             #expect(store.forwardState(of: "r1") == .forwarded(Self.date))
@@ -119,9 +119,9 @@ extension RealProcesses {
 
         @Test("a corrupt journal line in the middle stops the import, names the line, and changes nothing")
         func corruptJournal() throws {
-            var template = Array("/tmp/idj-XXXXXX".utf8CString)
-            let directory = String(cString: try #require(mkdtemp(&template)))
-            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let folder = try TemporaryDirectory(prefix: "idj")
+            let directory = folder.path
+            defer { withExtendedLifetime(folder) {} }
             let journal = directory + "/journal.jsonl"
             try Self.writeJournal(to: journal)
             var data = try Data(contentsOf: URL(fileURLWithPath: journal))
@@ -192,8 +192,9 @@ extension RealProcesses.StoreFileTests {
 extension RealProcesses.StoreFileTests {
     @Test("the writer zeroes deleted reports only where that costs no I/O, and no SQLite allocation takes a global lock")
     func writerSettings() throws {
-        let directory = try RealProcesses.RetentionTests.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let folder = try RealProcesses.RetentionTests.temporaryDirectory()
+        let directory = folder.path
+        defer { withExtendedLifetime(folder) {} }
         let store = try EmbeddedStore(directory: directory)
         let done = DispatchSemaphore(value: 0)
         let secureDelete = WALSyncTests.Shared<Int?>(nil)
@@ -214,8 +215,9 @@ extension RealProcesses.StoreFileTests {
 extension RealProcesses.StoreFileTests {
     @Test("the CLI's report queries and retention's read an index in order: none scans the reports or sorts them")
     func reportQueriesUseIndexes() throws {
-        let directory = try RealProcesses.RetentionTests.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let folder = try RealProcesses.RetentionTests.temporaryDirectory()
+        let directory = folder.path
+        defer { withExtendedLifetime(folder) {} }
         let store = try EmbeddedStore(directory: directory)
         let day = Date(timeIntervalSince1970: 1_795_940_000)
         let queries: [(String, EmbeddedStore.ReportQuery)] = [
@@ -243,8 +245,9 @@ extension RealProcesses.StoreFileTests {
 extension RealProcesses.StoreFileTests {
     @Test("under a steady stream of reports the WAL is checkpointed into the database file and stays bounded")
     func walIsCheckpointed() throws {
-        let directory = try RealProcesses.RetentionTests.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let folder = try RealProcesses.RetentionTests.temporaryDirectory()
+        let directory = folder.path
+        defer { withExtendedLifetime(folder) {} }
         let store = try EmbeddedStore(directory: directory)
         // Waves of 50, each waited for: hundreds of transactions, well past the 4,096 frames that start a checkpoint.
         for wave in 0..<400 { Self.submitWave(prefix: "w\(wave)-", to: store) }
@@ -264,8 +267,9 @@ extension RealProcesses.StoreFileTests {
 extension RealProcesses.StoreFileTests {
     @Test("a reader on an old snapshot holds the WAL back; once it is done the WAL is checkpointed and starts over")
     func pinnedWALRecovers() throws {
-        let directory = try RealProcesses.RetentionTests.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let folder = try RealProcesses.RetentionTests.temporaryDirectory()
+        let directory = folder.path
+        defer { withExtendedLifetime(folder) {} }
         let store = try EmbeddedStore(directory: directory)
         func walBytes() -> Int { fileSize(store.path + "-wal") }
         var waves = 0
@@ -309,8 +313,9 @@ extension RealProcesses.StoreFileTests {
 
     @Test("a version 2 store is upgraded in place: its reports stay, the index version 3 dropped goes")
     func upgradesVersion2() throws {
-        let directory = try RealProcesses.RetentionTests.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let folder = try RealProcesses.RetentionTests.temporaryDirectory()
+        let directory = folder.path
+        defer { withExtendedLifetime(folder) {} }
         try FileManager.default.createDirectory(atPath: directory + "/store", withIntermediateDirectories: true)
         let path = directory + "/store/" + StoreSchema.fileName
         do {

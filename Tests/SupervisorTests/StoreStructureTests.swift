@@ -20,16 +20,15 @@ struct StoreStructureTests {
         return try result.get()
     }
 
-    static func makeStore() throws -> (EmbeddedStore, String) {
-        var template = Array("/tmp/idt-store-XXXXXX".utf8CString)
-        let directory = String(cString: try #require(mkdtemp(&template)))
-        return (try EmbeddedStore(directory: directory), directory)
+    static func makeStore() throws -> (EmbeddedStore, TemporaryDirectory) {
+        let folder = try TemporaryDirectory(prefix: "idt-store")
+        return (try EmbeddedStore(directory: folder.path), folder)
     }
 
     @Test("create under a parent with classifications, relate, classify, declassify; deleting an element takes its links; the raw page is the encoder's JSON")
     func structure() throws {
-        let (store, directory) = try Self.makeStore()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (store, folder) = try Self.makeStore()
+        defer { withExtendedLifetime(folder) {} }
         func create(_ name: String, parent: ParentLink? = nil, classifications: Classifications? = nil) throws -> MetadataElement {
             try Self.wait { store.createElement(.init(connectorName: "c", typeName: "T", qualifiedName: name, properties: ["n": .string(name), "z": .int(1)],
                                                       metadataSourceQualifiedName: "src", parent: parent, initialClassifications: classifications),

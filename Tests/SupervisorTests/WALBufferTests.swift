@@ -8,8 +8,9 @@ import Testing
 struct WALBufferTests {
     @Test("commits of 1 to 80 pages each: another connection reads every one at once, and the files alone recover them all")
     func everyCommitSize() throws {
-        let directory = try RealProcesses.RetentionTests.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let folder = try RealProcesses.RetentionTests.temporaryDirectory()
+        let directory = folder.path
+        defer { withExtendedLifetime(folder) {} }
         let path = directory + "/store.sqlite"
         let writer = try SQLiteDatabase(path: path, readOnly: false, bufferWAL: true)
         try writer.execute("""

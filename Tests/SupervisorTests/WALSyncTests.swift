@@ -38,9 +38,10 @@ struct WALSyncTests {
     /// A writer on a fresh WAL database with one table; its reads use a second connection, as the store's do.
     /// `commits` counts the transactions that reached their commit; `topUpSeconds` as the writer's.
     static func writer(_ gate: Gate, failures: Shared<[String]>, commits: Shared<Int> = Shared(0),
-                       topUpSeconds: Double = 0) throws -> (StoreWriter, SQLiteDatabase, String) {
-        var template = Array("/tmp/idw-XXXXXX".utf8CString)
-        let directory = String(cString: try #require(mkdtemp(&template)))
+                       topUpSeconds: Double = 0) throws -> (StoreWriter, SQLiteDatabase, TemporaryDirectory) {
+        let folder = try TemporaryDirectory(prefix: "idw")
+        let directory = folder.path
+        defer { withExtendedLifetime(folder) {} }
         let database = try SQLiteDatabase(path: directory + "/store.sqlite", readOnly: false)
         try database.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; CREATE TABLE t (v INTEGER)")
         let writer = try StoreWriter(database: database, beforeCommit: { _ in
@@ -49,7 +50,7 @@ struct WALSyncTests {
         }, onDurable: { error in
             if let error { failures.withLock { $0.append(error.message) } }
         }, syncFile: gate.sync, topUpSeconds: topUpSeconds)
-        return (writer, try SQLiteDatabase(path: directory + "/store.sqlite", readOnly: true), directory)
+        return (writer, try SQLiteDatabase(path: directory + "/store.sqlite", readOnly: true), folder)
     }
 
     static func insert(_ value: Int, finished: @escaping @Sendable (Error?) -> Void) -> StoreWriter.Operation {
@@ -68,8 +69,8 @@ struct WALSyncTests {
     @Test("an acknowledgement waits for a sync that began after its commit; one sync covers what committed meanwhile")
     func acknowledgedAfterSync() throws {
         let gate = Gate(), failures = Shared<[String]>([])
-        let (writer, reader, directory) = try Self.writer(gate, failures: failures)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (writer, reader, folder) = try Self.writer(gate, failures: failures)
+        defer { withExtendedLifetime(folder) {} }
         let finished = Shared<[Int]>([])
         func insert(_ value: Int) -> StoreWriter.Operation {
             Self.insert(value) { error in if error == nil { finished.withLock { $0.append(value) } } }
@@ -108,8 +109,8 @@ struct WALSyncTests {
         for (topUp, syncRunning, expected) in [(60.0, true, 2), (0, true, 3), (60, false, 2)] {
             let label: Comment = "top-up \(topUp) s, sync running: \(syncRunning)"
             let gate = Gate(), failures = Shared<[String]>([]), commits = Shared(0)
-            let (writer, reader, directory) = try Self.writer(gate, failures: failures, commits: commits, topUpSeconds: topUp)
-            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let (writer, reader, folder) = try Self.writer(gate, failures: failures, commits: commits, topUpSeconds: topUp)
+            defer { withExtendedLifetime(folder) {} }
             let finished = Shared<[Int]>([])
             func insert(_ value: Int) -> StoreWriter.Operation {
                 Self.insert(value) { error in if error == nil { finished.withLock { $0.append(value) } } }
@@ -151,8 +152,8 @@ struct WALSyncTests {
     @Test("a failed sync fails its acknowledgements and refuses every later write, naming the file")
     func failedSyncStopsWrites() throws {
         let gate = Gate(), failures = Shared<[String]>([])
-        let (writer, reader, directory) = try Self.writer(gate, failures: failures)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (writer, reader, folder) = try Self.writer(gate, failures: failures)
+        defer { withExtendedLifetime(folder) {} }
         gate.fail.withLock { $0 = true }
         let first = Shared<Error?>(nil), done = DispatchSemaphore(value: 0)
         writer.submit(Self.insert(1) { error in first.withLock { $0 = error }; done.signal() })
@@ -176,8 +177,9 @@ struct WALSyncTests {
 
     @Test("with no checkpoint thread the writer checkpoints alone: the WAL reaches the database file and starts over")
     func writerCheckpointsAlone() throws {
-        let directory = try RealProcesses.RetentionTests.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let folder = try RealProcesses.RetentionTests.temporaryDirectory()
+        let directory = folder.path
+        defer { withExtendedLifetime(folder) {} }
         let path = directory + "/store.sqlite"
         let database = try SQLiteDatabase(path: path, readOnly: false)
         try database.execute("PRAGMA journal_mode = WAL; PRAGMA journal_size_limit = 67108864; CREATE TABLE t (v BLOB)")

@@ -39,6 +39,7 @@ struct WorkerInProcessTests {
         let supervisor = try InProcessSupervisor()
         defer { supervisor.close() }
         let folder = try TemporaryDirectory(prefix: "idt-files")
+        defer { withExtendedLifetime(folder) {} }
         try FileManager.default.createDirectory(atPath: folder.path + "/sub", withIntermediateDirectories: true)
         try "a".write(toFile: folder.path + "/a.csv", atomically: true, encoding: .utf8)
         try "bb".write(toFile: folder.path + "/sub/b.txt", atomically: true, encoding: .utf8)

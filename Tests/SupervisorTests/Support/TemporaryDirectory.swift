@@ -2,7 +2,8 @@ import Foundation
 import Glibc
 
 /// A fresh folder under /tmp, removed with everything in it when the value goes away, so a test that fails
-/// midway leaves nothing behind.
+/// midway leaves nothing behind. A test that goes on using only its path keeps it alive to the end of its scope
+/// with `defer { withExtendedLifetime(folder) {} }`: the optimizer may end a value's life at its last use.
 final class TemporaryDirectory {
     let path: String
 
