@@ -101,4 +101,54 @@ struct WorkerInProcessTests {
         #expect(supervisor.reports.last { $0.connectorName == "broken" }?.additionalProperties["outcome"] == "failed")
         healthy.disconnect(timeoutSeconds: 5)
     }
+
+    /// A two-table database with a primary and a foreign key, less any column named in `dropping`.
+    static func shopTree(dropping: String? = nil) throws -> CatalogueTree {
+        var catalogue = PostgresCatalogue()
+        catalogue.schemas = ["public"]
+        catalogue.tables = [PostgresCatalogue.Table(schema: "public", name: "patients", type: "TABLE"),
+                            PostgresCatalogue.Table(schema: "public", name: "visits", type: "TABLE")]
+        // Positions as PostgreSQL keeps them: a dropped column leaves the others' numbers alone.
+        let columns = [("patients", "id", 1), ("patients", "name", 2), ("visits", "id", 1), ("visits", "patient_id", 2)]
+        catalogue.columns = columns.filter { $0.1 != dropping }.map { column in
+            PostgresCatalogue.Column(schema: "public", table: column.0, name: column.1, position: column.2, dataType: "text",
+                                     declaredType: "text", isNullable: true)
+        }
+        catalogue.primaryKeys = [PostgresCatalogue.KeyColumn(schema: "public", table: "patients", column: "id", constraint: "patients_pkey")]
+        catalogue.foreignKeys = [PostgresCatalogue.ForeignKey(pkSchema: "public", pkTable: "patients", pkColumn: "id", fkSchema: "public",
+                                                              fkTable: "visits", fkColumn: "patient_id", fkName: "visits_patient_fk",
+                                                              pkName: "patients_pkey")]
+        return CatalogueTree(server: "pg1", address: try PostgresAddress("jdbc:postgresql://localhost:5432/shop"), catalogue: catalogue,
+                             filters: CatalogueFilters())
+    }
+
+    @Test("the database cataloguer: a tree is written whole with its foreign key; read back and applied again it writes nothing; a dropped column is one delete")
+    func catalogueSync() throws {
+        let supervisor = try InProcessSupervisor()
+        defer { supervisor.close() }
+        let context = ConnectorContext(config: Self.config("shopdb", provider: "postgres-monitor"), userId: "tester", client: supervisor.client,
+                                       logger: Logger(label: "test", level: .error))
+        let tree = try Self.shopTree()
+
+        context.startRecording()
+        var known = try CatalogueSync.apply(tree, known: try CatalogueSync.existing(under: tree.databaseQualifiedName, context: context), context: context)
+        let first = context.finishRecording()
+        #expect(first.created.count == tree.nodes.count && first.updated.isEmpty && first.deleted.isEmpty, "\(first)")
+        #expect(Set(supervisor.elements.map(\.qualifiedName)) == Set(tree.nodes.map(\.qualifiedName)))
+        let foreignKeys = supervisor.relationships.filter { $0.typeName == "ForeignKey" }
+        #expect(foreignKeys.count == 1)
+
+        // A new worker reads open metadata back: nothing differs, so nothing is written.
+        context.startRecording()
+        known = try CatalogueSync.apply(tree, known: try CatalogueSync.existing(under: tree.databaseQualifiedName, context: context), context: context)
+        let again = context.finishRecording()
+        #expect(again.isEmpty, "\(again)")
+
+        context.startRecording()
+        _ = try CatalogueSync.apply(try Self.shopTree(dropping: "name"), known: known, context: context)
+        let dropped = context.finishRecording()
+        #expect(dropped.created.isEmpty && dropped.updated.isEmpty && dropped.deleted.count == 1, "\(dropped)")
+        #expect(!supervisor.elements.contains { $0.qualifiedName.hasSuffix("::patients::name") })
+        #expect(supervisor.relationships.filter { $0.typeName == "ForeignKey" } == foreignKeys, "the foreign key was not touched")
+    }
 }

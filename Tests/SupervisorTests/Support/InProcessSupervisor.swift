@@ -5,7 +5,8 @@ import Protocol
 
 /// The daemon's side of a worker's wire, in this process: it answers a connector's metadata and report calls from
 /// an in-memory store, so the worker's own code (a connector, its host, the refresh scheduler) runs with no daemon
-/// and no child process. Only what the built-in connectors call is answered; anything else is -32601.
+/// and no child process. Only what the built-in connectors call is answered (elements, their relationships and
+/// classifications, reports); anything else is -32601.
 final class InProcessSupervisor: @unchecked Sendable {
     let client: SupervisorClient
     let wire: LineWriter
@@ -13,6 +14,7 @@ final class InProcessSupervisor: @unchecked Sendable {
     private let writeFD: Int32
     private let lock = NSLock()
     private var elementsByGUID: [String: MetadataElement] = [:]
+    private var relationshipsByGUID: [String: MetadataRelationship] = [:]
     private var storedReports: [IntegrationReport] = []
     private let encoder = MessageEncoder()
     private let decoder = PayloadDecoder()
@@ -35,6 +37,7 @@ final class InProcessSupervisor: @unchecked Sendable {
     }
 
     var elements: [MetadataElement] { lock.withLock { Array(elementsByGUID.values) } }
+    var relationships: [MetadataRelationship] { lock.withLock { Array(relationshipsByGUID.values) } }
     var reports: [IntegrationReport] { lock.withLock { storedReports } }
 
     /// The worker's services, as `integration-worker` builds them, over this wire.
@@ -102,12 +105,33 @@ final class InProcessSupervisor: @unchecked Sendable {
     }
 
     private func find(_ query: FindElements.Params) -> FindElements.Result {
-        let found = elements.filter { element in
-            (query.typeName.map { $0 == element.typeName } ?? true)
-                && (query.qualifiedNamePrefix.map { element.qualifiedName.hasPrefix($0) } ?? true)
-                && (query.metadataSourceQualifiedName.map { $0 == element.metadataSourceQualifiedName } ?? true)
+        lock.withLock {
+            var found = elementsByGUID.values.filter { element in
+                (query.typeName.map { $0 == element.typeName } ?? true)
+                    && (query.qualifiedNamePrefix.map { element.qualifiedName.hasPrefix($0) } ?? true)
+                    && (query.metadataSourceQualifiedName.map { $0 == element.metadataSourceQualifiedName } ?? true)
+            }
+            if query.withRelationships == true {
+                found = found.map { element in
+                    var element = element
+                    element.relationships = relationshipsByGUID.values.filter { relationship in
+                        (relationship.end1GUID == element.guid || relationship.end2GUID == element.guid)
+                            && (query.relationshipTypeName.map { $0 == relationship.typeName } ?? true)
+                    }.sorted { $0.guid < $1.guid }
+                    return element
+                }
+            }
+            return FindElements.Result(elements: found.sorted { $0.qualifiedName < $1.qualifiedName })
         }
-        return FindElements.Result(elements: found.sorted { $0.qualifiedName < $1.qualifiedName })
+    }
+
+    private func relate(_ typeName: String, _ end1: String, _ end2: String, _ properties: [String: JSONValue]) -> WriteOutcome {
+        guard elementsByGUID[end1] != nil, elementsByGUID[end2] != nil else {
+            return .failed(.invalidParams(WriteElements.name, "an end of the \(typeName) is not stored"))
+        }
+        let guid = UUID().uuidString.lowercased()
+        relationshipsByGUID[guid] = MetadataRelationship(guid: guid, typeName: typeName, end1GUID: end1, end2GUID: end2, properties: properties)
+        return .written(guid: guid)
     }
 
     private func write(_ batch: WriteElements.Params) -> WriteElements.Result {
@@ -116,7 +140,7 @@ final class InProcessSupervisor: @unchecked Sendable {
             var outcomes: [WriteOutcome] = []
             for write in batch.writes {
                 switch write {
-                case .create(let typeName, let qualifiedName, let properties, _, let classifications):
+                case .create(let typeName, let qualifiedName, let properties, let parent, let classifications):
                     guard !elementsByGUID.values.contains(where: { $0.qualifiedName == qualifiedName }) else {
                         outcomes.append(.failed(.invalidParams(WriteElements.name, "\(qualifiedName) exists")))
                         continue
@@ -125,6 +149,14 @@ final class InProcessSupervisor: @unchecked Sendable {
                     elementsByGUID[guid] = MetadataElement(guid: guid, typeName: typeName, qualifiedName: qualifiedName, properties: properties,
                                                            metadataSourceQualifiedName: batch.metadataSourceQualifiedName, createTime: now,
                                                            updateTime: now, version: 1, classifications: classifications.isEmpty ? nil : classifications)
+                    if let parent {
+                        let ends = parent.parentAtEnd1 ? (parent.parentGUID, guid) : (guid, parent.parentGUID)
+                        if case .failed(let error) = relate(parent.relationshipTypeName, ends.0, ends.1, [:]) {
+                            elementsByGUID[guid] = nil
+                            outcomes.append(.failed(error))
+                            continue
+                        }
+                    }
                     outcomes.append(.written(guid: guid))
                 case .update(let guid, let properties, let replace):
                     guard var element = elementsByGUID[guid] else {
@@ -137,10 +169,29 @@ final class InProcessSupervisor: @unchecked Sendable {
                     elementsByGUID[guid] = element
                     outcomes.append(.written(guid: guid))
                 case .delete(let guid):
+                    // An element's relationships go with it, as in the daemon's store.
+                    relationshipsByGUID = relationshipsByGUID.filter { $0.value.end1GUID != guid && $0.value.end2GUID != guid }
                     outcomes.append(elementsByGUID.removeValue(forKey: guid) == nil
                                     ? .failed(.invalidParams(WriteElements.name, "no element \(guid)")) : .written(guid: guid))
-                default:
-                    outcomes.append(.failed(.invalidParams(WriteElements.name, "not kept by the in-process supervisor")))
+                case .relate(let typeName, let end1, let end2, let properties):
+                    outcomes.append(relate(typeName, end1, end2, properties))
+                case .unrelate(let guid):
+                    outcomes.append(relationshipsByGUID.removeValue(forKey: guid) == nil
+                                    ? .failed(.invalidParams(WriteElements.name, "no relationship \(guid)")) : .written(guid: guid))
+                case .classify(let guid, let name, let properties):
+                    guard elementsByGUID[guid] != nil else {
+                        outcomes.append(.failed(.invalidParams(WriteElements.name, "no element \(guid)")))
+                        continue
+                    }
+                    elementsByGUID[guid]!.classifications = (elementsByGUID[guid]!.classifications ?? [:]).merging([name: properties]) { _, new in new }
+                    outcomes.append(.written(guid: guid))
+                case .declassify(let guid, let name):
+                    guard elementsByGUID[guid] != nil else {
+                        outcomes.append(.failed(.invalidParams(WriteElements.name, "no element \(guid)")))
+                        continue
+                    }
+                    elementsByGUID[guid]!.classifications?[name] = nil
+                    outcomes.append(.written(guid: guid))
                 }
             }
             return WriteElements.Result(outcomes: outcomes)
