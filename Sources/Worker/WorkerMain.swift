@@ -8,9 +8,10 @@ struct WorkerMain {
     static func main() {
         if CommandLine.arguments.contains("--help") || CommandLine.arguments.contains("-h") {
             let help = """
-            usage: integration-worker [--list-connectors]
+            usage: integration-worker [--list-connectors | --version]
 
             --list-connectors  print the connector provider names this worker knows, one per line, and exit
+            --version          print the worker's version (the one it reports in `initialize`) and exit
 
             Hosts the integration connectors of one integration service. Started by integration-daemon, which
             sends the service's connector configs in the `initialize` request on stdin. stdout carries JSON-RPC 2.0
@@ -18,6 +19,10 @@ struct WorkerMain {
 
             """
             try? LineWriter.writeAll(fd: 1, Data(help.utf8))
+            return
+        }
+        if CommandLine.arguments.contains("--version") {
+            try? LineWriter.writeAll(fd: 1, Data("integration-worker \(WorkerRuntime.version)\n".utf8))
             return
         }
         if CommandLine.arguments.contains("--list-connectors") {

@@ -2,6 +2,7 @@ import Foundation
 import Protocol
 import Testing
 @testable import Supervisor
+@testable import Worker
 
 extension RealProcesses {
     /// Bad configurations, checked through the real `integration-daemon validate` and `run`: every error names
@@ -236,6 +237,8 @@ extension RealProcesses {
             #expect(!FileManager.default.fileExists(atPath: directory + "/data"), "a daemon was started")
             let version = try DaemonHarness.run([Binaries.daemon, "--version"])
             #expect(version.code == 0 && version.stdout.hasPrefix("integration-daemon \(SupervisorCommand.version)"), "\(version)")
+            let workerVersion = try DaemonHarness.run([Binaries.worker, "--version"])
+            #expect(workerVersion.code == 0 && workerVersion.stdout.hasPrefix("integration-worker \(WorkerRuntime.version)"), "\(workerVersion)")
             // A run-only option given to another command is refused, naming the command it belongs to.
             let runOnly = try DaemonHarness.run([Binaries.daemon, "status", "--log-level", "debug", "--config", path])
             #expect(runOnly.code == 64 && runOnly.stderr.contains("--log-level is not an option of status (it is for: run)"), "\(runOnly.stderr)")
