@@ -58,6 +58,12 @@ extension RealProcesses {
             return String(decoding: response.body, as: UTF8.self)
         }
 
+        /// The chaos connector's endpoint set through the door, as Egeria's `updateEndpointNetworkAddress`; its envelope.
+        static func setEndpoint(_ port: UInt16, token: String, _ address: String) throws -> JSONValue? {
+            try envelope(port, RawHTTP.post(base + "/integration-connectors/chaos/endpoint-network-address",
+                                            body: #"{"class":"StringRequestBody","string":"\#(address)"}"#, token: token))
+        }
+
         static func envelope(_ port: UInt16, _ request: String) throws -> JSONValue? {
             let client = try RawHTTP(port: port)
             client.send(request)
@@ -108,8 +114,7 @@ extension RealProcesses {
             #expect(try Self.refreshHadSecret(&seen, harness, socket: socket) == true)
             // The caller's own server: no secret goes there.
             let token = try Self.token(port: port, user: "garygeeke")
-            let answer = try Self.envelope(port, RawHTTP.post(Self.base + "/integration-connectors/chaos/endpoint-network-address",
-                                                              body: #"{"class":"StringRequestBody","string":"https://attacker.example.com"}"#, token: token))
+            let answer = try Self.setEndpoint(port, token: token, "https://attacker.example.com")
             #expect(answer?["relatedHTTPCode"] == .int(200))
             #expect(try Self.refreshHadSecret(&seen, harness, socket: socket) == false)
             // Back to the file's endpoint: the secret with it.
@@ -123,8 +128,7 @@ extension RealProcesses {
             let (harness, port, socket) = try Self.start()
             defer { harness.cleanUp() }
             let token = try Self.token(port: port, user: "garygeeke")
-            let answer = try Self.envelope(port, RawHTTP.post(Self.base + "/integration-connectors/chaos/endpoint-network-address",
-                                                              body: #"{"class":"StringRequestBody","string":"postgresql://erin:hunter22@db/x"}"#, token: token))
+            let answer = try Self.setEndpoint(port, token: token, "postgresql://erin:hunter22@db/x")
             #expect(answer?["relatedHTTPCode"] == .int(400))
             #expect(answer?["exceptionProperties"]?["parameterName"] == .string("address"))
             #expect {

@@ -17,8 +17,8 @@ enum RunCommand {
             logger.warning("\(error); logging straight to stderr")
         }
         defer { LogSink.flush() }
-        // Checked before anything is created or locked: what the configuration names cannot be read, a
-        // configuration error (64). The secrets are read, and their variables leave the environment, later.
+        // Read before anything is created or locked (their variables leave the environment here): a secret the
+        // configuration names that cannot be read is a configuration error (64).
         let unreadable = ConnectorSecret.problems(in: config)
         guard unreadable.isEmpty else {
             unreadable.forEach { logger.error("\($0)") }

@@ -74,15 +74,19 @@ struct ControlDoor: PollDoor {
     }
 
     func evicted(_ connection: Connection) {
-        let line = ControlLine.failure("closed: the control socket is at its cap of \(ControlServer.maxConnections) connections and this one sent nothing")
-        _ = line.withUnsafeBytes { send(connection.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        Self.lastWord("closed: the control socket is at its cap of \(ControlServer.maxConnections) connections and this one sent nothing",
+                      to: connection.fd)
     }
 
     func refuse(fd: Int32, _ refusal: PollRefusal) {
-        let message = switch refusal {
-        case .atCap(let cap): "too many control connections (\(cap) open); try again"
-        case .outOfDescriptors: "the daemon is out of file descriptors; try again"
+        switch refusal {
+        case .atCap(let cap): Self.lastWord("too many control connections (\(cap) open); try again", to: fd)
+        case .outOfDescriptors: Self.lastWord("the daemon is out of file descriptors; try again", to: fd)
         }
+    }
+
+    /// A failure line to a client about to be closed: one non-blocking send, not waited for.
+    private static func lastWord(_ message: String, to fd: Int32) {
         let line = ControlLine.failure(message)
         _ = line.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     }

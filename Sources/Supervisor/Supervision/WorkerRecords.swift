@@ -19,7 +19,7 @@ enum WorkerState: String, CaseIterable, Sendable {
 
 /// Why a worker's incarnation ended: `lastExit.cause` in status, the `cause` label of
 /// `integration_daemon_worker_restarts_total`, the `cause` field of the exit's log line. The daemon's own reasons
-/// for stopping a worker are the cases it can be stopping for (``stopsWorker``).
+/// for stopping a worker (requested, restart, hang, start-timeout, memory, refresh-timeout) are cases too.
 enum ExitCause: String, CaseIterable, Sendable {
     case crash, exit, hang
     case startTimeout = "start-timeout"
@@ -51,12 +51,4 @@ enum ExitCause: String, CaseIterable, Sendable {
     /// A worker ended this way is started again (unless the policy or budget says otherwise): the causes that
     /// `worker_restarts_total` counts.
     var restarts: Bool { self != .requested }
-
-    /// The daemon stops a worker for this cause itself, rather than seeing it end.
-    var stopsWorker: Bool {
-        switch self {
-        case .requested, .restart, .hang, .startTimeout, .memory, .refreshTimeout: true
-        case .crash, .exit, .spawnFailed, .unreachable: false
-        }
-    }
 }
