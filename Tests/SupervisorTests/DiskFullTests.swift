@@ -28,17 +28,20 @@ extension RealProcesses {
             #expect(full.ok, "the store never filled")
             let reason = full.status?.daemon.storeError ?? ""
             #expect(reason.contains("full") || reason.contains("No space left"), "status does not say why: \(reason)")
-            let log = harness.daemon!.stderrLines.filter { $0.contains("the embedded store cannot be written") && $0.contains("integration-daemon") }
-            #expect(log.count == 1, "logged \(log.count) times in the daemon's own voice")
+            // Status can say so before the log line reaches the harness.
+            func logged(_ text: String) -> Int {
+                harness.daemon!.stderrLines.filter { $0.contains(text) && $0.contains("integration-daemon") }.count
+            }
+            #expect(eventually(timeout: 10) { logged("the embedded store cannot be written") >= 1 })
+            #expect(logged("the embedded store cannot be written") == 1, "logged more than once in the daemon's own voice")
             let ackedWhileFull = (try? String(contentsOfFile: acked, encoding: .utf8))?.split(separator: "\n").count ?? 0
             try FileManager.default.removeItem(atPath: filler)
-            let resumed = harness.waitForStatus(timeout: 30) { $0.daemon.storeWritable }
-            #expect(resumed.ok, "the store did not resume after space returned")
+            // The log line, not a status poll: the flood may fill the freed space again within milliseconds.
+            #expect(eventually(timeout: 30) { logged("writable again") >= 1 }, "the store did not resume after space returned")
             let more = DaemonLimitsTests.waitUntil(timeout: 15) {
                 ((try? String(contentsOfFile: acked, encoding: .utf8))?.split(separator: "\n").count ?? 0) > ackedWhileFull + 5
             }
             #expect(more, "no report was acknowledged after space returned")
-            #expect(harness.daemon!.stderrLines.contains { $0.contains("writable again") })
             #expect(harness.stop() == .exited(0))
             // The store opens again (no torn line in the middle) and holds every acknowledged report.
             let ids = Set(try String(contentsOfFile: acked, encoding: .utf8).split(separator: "\n").map(String.init))
@@ -68,9 +71,13 @@ extension RealProcesses.DiskFullTests {
         let acked = harness.directory + "/acked.txt"
         try harness.writeConfig(services: [DaemonHarness.floodService(acked: acked)])
         let daemon = try harness.start()
-        func ackedCount() -> Int { (try? String(contentsOfFile: acked, encoding: .utf8))?.split(separator: "\n").count ?? 0 }
-        #expect(RealProcesses.DaemonLimitsTests.waitUntil(timeout: 20) { ackedCount() >= 300 }, "no acks")
-        // What the kernel does on a filesystem error with errors=remount-ro.
+        func ackedIds() -> Set<String> { Set(((try? String(contentsOfFile: acked, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)) }
+        #expect(eventually(timeout: 20) { ackedIds().count >= 300 }, "no acks")
+        // What the kernel does on a filesystem error with errors=remount-ro. Reports acknowledged before the abort
+        // began were synced before it. One acknowledged while it runs can be lost by the kernel: ext4 aborts its journal before it marks itself read-only, and an fdatasync that meets that
+        // instant returns 0 for an append that never reaches the disk (docs/operations.md; reproduced without the
+        // daemon, about one abort in a dozen).
+        let ackedBefore = ackedIds()
         let aborted = try DaemonHarness.run(["/bin/mount", "-o", "remount,abort", data])
         try #require(aborted.code == 0, "remount,abort: \(aborted.stderr)")
         let refused = harness.waitForStatus(timeout: 15) { !$0.daemon.storeWritable }
@@ -82,13 +89,12 @@ extension RealProcesses.DiskFullTests {
         #expect(daemon.exitStatus == nil)
         #expect((try? harness.status()) != nil)
         #expect(harness.stop() == .exited(0))
-        // The journal replayed, every acknowledged report is in the store.
+        // The journal replayed, every report acknowledged before the abort is in the store.
         #expect(try DaemonHarness.run(["/bin/umount", data]).code == 0)
         _ = try DaemonHarness.run(["/usr/sbin/e2fsck", "-fy", image])
         #expect(try DaemonHarness.run(["/bin/mount", "-o", "loop", image, data]).code == 0)
-        let ids = Set(try String(contentsOfFile: acked, encoding: .utf8).split(separator: "\n").map(String.init))
         let stored = Set(try harness.reports().map(\.reportId))
-        #expect(ids.count >= 300)
-        #expect(ids.subtracting(stored).isEmpty, "\(ids.subtracting(stored).count) of \(ids.count) acknowledged report(s) missing")
+        #expect(ackedBefore.count >= 300)
+        #expect(ackedBefore.subtracting(stored).isEmpty, "\(ackedBefore.subtracting(stored).count) of \(ackedBefore.count) report(s) acknowledged before the abort missing")
     }
 }

@@ -43,7 +43,8 @@ def call(call_id, method, params, timeout=30):
             if left <= 0:
                 return {"timeout": True}
             answered.wait(left)
-        return answers[call_id]
+        # Taken, not read: a retry reuses the id and must wait for its own answer.
+        return answers.pop(call_id)
 
 
 def report(report_id, connector="hostile", created=None, **dates):
