@@ -43,7 +43,7 @@ final class RawHTTP {
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
             if let message = try? parser.next() { return message }
-            let n = read(fd, &buffer, buffer.count)
+            let n = readAgainOnSignal(&buffer)
             if n <= 0 { return try? parser.finish() }
             parser.feed(buffer[0..<n])
         }
@@ -51,8 +51,18 @@ final class RawHTTP {
 
     /// True when the server has closed the connection (EOF within the read timeout).
     func closedByServer() -> Bool {
-        var byte: UInt8 = 0
-        return read(fd, &byte, 1) == 0
+        var byte: [UInt8] = [0]
+        return readAgainOnSignal(&byte) == 0
+    }
+
+    /// A read that a signal does not end: with SO_RCVTIMEO set, the kernel never restarts a socket read after a
+    /// signal handler ran (signal(7)), and this process gets SIGCHLD from every child it spawns.
+    private func readAgainOnSignal(_ buffer: inout [UInt8]) -> Int {
+        while true {
+            let n = read(fd, &buffer, buffer.count)
+            if n < 0 && errno == EINTR { continue }
+            return n
+        }
     }
 
     static func get(_ path: String, token: String? = nil, extra: String = "") -> String {
