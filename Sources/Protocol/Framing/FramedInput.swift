@@ -22,21 +22,41 @@ public enum FramedInput {
         }
     }
 
-    /// Runs the read loop on the calling thread until EOF, a read error or `cancellation`.
+    /// Why a read loop ended.
+    public enum End: Sendable, Equatable {
+        case endOfInput
+        case cancelled
+        /// A blocking socket's receive timeout (`SO_RCVTIMEO`) passed with nothing to read.
+        case timedOut
+        case failed(errno: Int32)
+    }
+
+    /// Runs the read loop on the calling thread until EOF, a read error, a receive timeout or `cancellation`.
+    @discardableResult
     public static func readLoop(fd: Int32, maxLineLength: Int, cancellation: IOCancellation? = nil,
-                                onEvent: (LineFramer.Event) -> Void) {
+                                onEvent: (LineFramer.Event) -> Void) -> End {
         var framer = LineFramer(maxLineLength: maxLineLength)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 1)
         defer { buffer.deallocate() }
         while true {
-            if let cancellation, !cancellation.wait(fd: fd, for: Int16(POLLIN)) { return }
+            if let cancellation, !cancellation.wait(fd: fd, for: Int16(POLLIN)) { return .cancelled }
             let n = read(fd, buffer.baseAddress, buffer.count)
             if n > 0 {
                 framer.feed(UnsafeRawBufferPointer(rebasing: buffer[..<n]), onEvent)
-            } else if n < 0 && (errno == EINTR || errno == EAGAIN) {
+            } else if n == 0 {
+                return .endOfInput
+            } else if errno == EINTR {
                 continue
+            } else if errno == EAGAIN {
+                // On a blocking descriptor EAGAIN is SO_RCVTIMEO's deadline; on a non-blocking one (an inherited
+                // flag, or a spurious wake-up after poll) it only means "not yet".
+                guard fcntl(fd, F_GETFL) & O_NONBLOCK != 0 else { return .timedOut }
+                if cancellation == nil {
+                    var waiting = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                    _ = poll(&waiting, 1, -1)
+                }
             } else {
-                return
+                return .failed(errno: errno)
             }
         }
     }

@@ -24,12 +24,13 @@ enum ControlClient {
     }
 
     /// The read timeout is the command's own bound plus a margin, so the daemon's answer for a late refresh
-    /// arrives before this side gives up.
-    static func send<Command: DaemonCommand>(_ command: Command, socketPath: String, waitSeconds: Double = 60) throws(ClientError) -> Command.Answer {
+    /// arrives before this side gives up, and a stopped or hung daemon does not hold the caller forever.
+    static func send<Command: DaemonCommand>(_ command: Command, socketPath: String, waitSeconds: Double = 60,
+                                             answerMarginSeconds: Int = 10) throws(ClientError) -> Command.Answer {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .unreachable("socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        var timeout = timeval(tv_sec: Int(waitSeconds) + 10, tv_usec: 0)
+        var timeout = timeval(tv_sec: Int(waitSeconds) + answerMarginSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address: UnixAddress
         do { address = try UnixAddress(path: socketPath) } catch { throw .unreachable("\(error)") }
@@ -48,11 +49,15 @@ enum ControlClient {
         }
         shutdown(fd, Int32(SHUT_WR))
         var answer: Data?
-        FramedInput.readLoop(fd: fd, maxLineLength: 64 << 20) { event in
+        let end = FramedInput.readLoop(fd: fd, maxLineLength: 64 << 20) { event in
             if answer == nil, case .line(let line) = event { answer = line }
         }
         guard let answer else {
-            throw .unreachable(sendError.map { "cannot send to \(socketPath): \($0)" } ?? "the daemon closed the connection without answering")
+            if let sendError { throw .unreachable("cannot send to \(socketPath): \(sendError)") }
+            if end == .timedOut {
+                throw .unreachable("the daemon at \(socketPath) did not answer within \(timeout.tv_sec) s; it may be stopped or hung")
+            }
+            throw .unreachable("the daemon closed the connection without answering")
         }
         let decoded: ControlAnswer<Command.Answer>
         do { decoded = try JSONDecoder.daemon.decode(ControlAnswer<Command.Answer>.self, from: answer) } catch {
