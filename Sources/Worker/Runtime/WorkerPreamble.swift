@@ -25,7 +25,8 @@ enum WorkerPreamble {
     private static func dieWithParent() {
         let originalParent = getppid()
         _ = shim_set_parent_death_signal(SIGKILL)
-        // The parent may have died before the signal was armed.
-        if originalParent == 1 || getppid() != originalParent { exit(0) }
+        // The parent may have died before the signal was armed. A parent of pid 1 is no sign of that: in a
+        // container the daemon is pid 1. Had it died before `originalParent` was read, stdin's EOF ends this worker.
+        if getppid() != originalParent { exit(0) }
     }
 }

@@ -8,7 +8,7 @@ import Testing
 /// test command (`scripts/test`, which CI runs) installs every part and sets `IDT_ALL_TIERS=1`: then no test is
 /// skipped, and a part that is still missing fails its test with the same reason, so CI never skips a tier silently.
 enum LabPart: String, CaseIterable, Sendable {
-    case root, postgres, sshd, pyegeria, kubernetesValidate, systemd, loopDevices, prlimit
+    case root, postgres, sshd, pyegeria, kubernetesValidate, systemd, loopDevices, prlimit, unshare, podman
 
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
@@ -31,6 +31,8 @@ enum LabPart: String, CaseIterable, Sendable {
         case .systemd: return files.isExecutableFile(atPath: "/usr/bin/systemd-analyze") && files.isExecutableFile(atPath: "/usr/bin/systemd-sysusers")
         case .loopDevices: return files.fileExists(atPath: "/dev/loop-control") && files.isExecutableFile(atPath: "/usr/sbin/mkfs.ext4")
         case .prlimit: return files.isExecutableFile(atPath: "/usr/bin/prlimit")
+        case .unshare: return files.isExecutableFile(atPath: "/usr/bin/unshare")
+        case .podman: return ["/usr/bin/podman", "/usr/sbin/runc", "/usr/sbin/debootstrap"].allSatisfy(files.isExecutableFile(atPath:))
         }
     }
 
@@ -45,6 +47,8 @@ enum LabPart: String, CaseIterable, Sendable {
         case .systemd: "systemd-analyze and systemd-sysusers (Debian's systemd)"
         case .loopDevices: "loop devices and mkfs.ext4 (/dev/loop-control, Debian's e2fsprogs)"
         case .prlimit: "prlimit (Debian's util-linux)"
+        case .unshare: "unshare (Debian's util-linux)"
+        case .podman: "podman, runc and debootstrap (Debian's podman, runc, debootstrap) and Debian's package mirror"
         }
     }
 }
