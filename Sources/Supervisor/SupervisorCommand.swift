@@ -65,6 +65,7 @@ struct SupervisorCommand {
         case .elements:
             let query = EmbeddedStore.ElementQuery(typeName: parsed.typeName, qualifiedNamePrefix: parsed.qualifiedNamePrefix, limit: parsed.limit)
             return InspectCommands.elements(config: config, query: query, json: parsed.json)
+        case .lineage: return InspectCommands.lineage(config: config, limit: parsed.limit, offset: parsed.offset, json: parsed.json)
         case .help, .status, .refresh, .restart, .configure, .reload, .metrics: return 64
         }
     }

@@ -4,13 +4,13 @@ import Protocol
 /// The commands `integration-daemon` runs, and the options each takes: the one list that parsing, dispatch and
 /// help are written from, so a new command is a compile error until each of them handles it.
 enum Subcommand: String, CaseIterable, Sendable {
-    case run, validate, status, refresh, restart, configure, reload, metrics, reports, elements, help
+    case run, validate, status, refresh, restart, configure, reload, metrics, reports, elements, lineage, help
 
     /// Commands that ask the running daemon over its control socket.
     var isLive: Bool {
         switch self {
         case .status, .refresh, .restart, .configure, .reload, .metrics: true
-        case .run, .validate, .reports, .elements, .help: false
+        case .run, .validate, .reports, .elements, .lineage, .help: false
         }
     }
 
@@ -24,6 +24,7 @@ enum Subcommand: String, CaseIterable, Sendable {
         case .configure: ["--json", "--set", "--replace"]
         case .reports: ["--json", "--connector", "--limit", "--offset", "--since", "--until"]
         case .elements: ["--json", "--type", "--qualified-name-prefix", "--limit"]
+        case .lineage: ["--json", "--limit", "--offset"]
         case .help: []
         }
     }

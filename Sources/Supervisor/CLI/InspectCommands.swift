@@ -124,6 +124,26 @@ enum InspectCommands {
         return 0
     }
 
+    static func lineage(config: DaemonConfig, limit: Int?, offset: Int, json: Bool) -> Int32 {
+        guard let store = openStore(config, command: "lineage") else { return 1 }
+        let events = store.lineageEvents(limit: limit, offset: offset)
+        if json {
+            // As the producer sent it, on one line: in JSON a raw line break can only be whitespace between tokens
+            // (inside a string it must be escaped), so it becomes a space.
+            for event in events {
+                Output.text(String(decoding: event.body.map { $0 == 0x0A || $0 == 0x0D ? 0x20 : $0 }, as: UTF8.self) + "\n")
+            }
+            return 0
+        }
+        var table = TextTable("EVENT TIME", "KIND", "TYPE", "JOB", "RUN ID")
+        for event in events {
+            let job = event.jobName.map { "\(event.jobNamespace ?? "")/\($0)" } ?? "-"
+            table.add(TextTable.time(event.eventTime), event.kind, event.eventType ?? "-", job, event.runId ?? "-")
+        }
+        Output.text(table.render() + "\(events.count) event(s)\n")
+        return 0
+    }
+
     private static func openStore(_ config: DaemonConfig, command: String) -> EmbeddedStore? {
         do { return try EmbeddedStore(directory: config.storeDirectory, readOnly: true, forwarding: config.accessServer.egeria != nil,
                                     settings: config.store) } catch {

@@ -45,7 +45,7 @@ enum LiveCommands {
                               ("removedConnectors", answer.removedConnectors), ("unchanged", answer.unchanged)]
                 return "configuration reloaded\n" + fields.map { "  \($0.0): \($0.1.isEmpty ? "-" : $0.1.joined(separator: ", "))\n" }.joined()
             }
-        case .run, .validate, .reports, .elements, .help:
+        case .run, .validate, .reports, .elements, .lineage, .help:
             return 64
         }
     }

@@ -86,7 +86,7 @@ enum RunCommand {
             if cap < settings.maxConnections {
                 logger.warning("platform.maxConnections \(settings.maxConnections) lowered to \(cap): the daemon may open \(budget.limit) files and keeps \(budget.reserved) for supervision; raise the hard limit (LimitNOFILE=, ulimit -Hn) to allow more")
             }
-            do { platform = try PlatformStart.start(settings, maxConnections: cap, config: config, events: events, logger: logger) } catch {
+            do { platform = try PlatformStart.start(settings, maxConnections: cap, config: config, store: store, events: events, logger: logger) } catch {
                 logger.error("\(error)")
                 return error.isConfiguration ? 64 : 1
             }

@@ -18,6 +18,7 @@ enum Usage {
       metrics    print metrics in the Prometheus text format
       reports    list stored integration reports (--connector NAME, --since T, --until T, --limit N, --offset N)
       elements   list the elements in the embedded metadata store (--type T, --qualified-name-prefix P, --limit N)
+      lineage    list the OpenLineage events the door stored (--limit N, --offset N)
 
     common options:
       --config PATH         configuration file (default config/daemon.json)
@@ -120,6 +121,14 @@ enum Usage {
             Lists the elements in the embedded metadata store, by qualifiedName: only those of TYPE (e.g.
             DataFile) and whose qualifiedName starts with P, when given. --json prints one element per line.
             Indexed queries: fast on any store size, and safe while the daemon runs.
+
+            """
+        case .lineage: """
+            usage: integration-daemon lineage [--config PATH] [--json] [--limit N] [--offset N]
+
+            Lists the OpenLineage events the platform door stored (POST /api/v1/lineage and Egeria's
+            publish-open-lineage-event), oldest first: the newest N with --limit, after skipping the newest --offset.
+            --json prints each event as its producer sent it, one per line. Safe while the daemon runs.
 
             """
         case .help: overview

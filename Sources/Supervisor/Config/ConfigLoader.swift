@@ -51,12 +51,15 @@ enum ConfigLoader {
         var settings = StoreSettings()
         if let cache = reader.integer(store["cacheMegabytes"], "store.cacheMegabytes", in: 1...4096) { settings.cacheMegabytes = cache }
         if let retention = reader.object(store["retention"], "store.retention") {
-            reader.checkKeys(retention, "store.retention", known: ["maxReportsPerConnector", "maxAgeDays"])
+            reader.checkKeys(retention, "store.retention", known: ["maxReportsPerConnector", "maxAgeDays", "maxLineageEvents"])
             if let count = reader.integer(retention["maxReportsPerConnector"], "store.retention.maxReportsPerConnector", in: 1...100_000_000) {
                 settings.retention.maxReportsPerConnector = count
             }
             if let days = reader.number(retention["maxAgeDays"], "store.retention.maxAgeDays", in: 0.001...36_500) {
                 settings.retention.maxAgeDays = days
+            }
+            if let count = reader.integer(retention["maxLineageEvents"], "store.retention.maxLineageEvents", in: 1...1_000_000_000) {
+                settings.retention.maxLineageEvents = count
             }
         }
         return settings

@@ -8,6 +8,9 @@ struct PlatformConfig: Sendable, Equatable {
     var port: UInt16
     var tls: TLSFiles?
     var users: [PlatformUser]
+    /// Long-lived keys for OpenLineage producers, which send one static `Authorization: Bearer` and cannot renew
+    /// an hour-long token. A key lets its holder post lineage events and nothing else.
+    var apiKeys: [APIKey] = []
     /// Egeria's tokens live an hour.
     var tokenLifetimeSeconds = 3600.0
     /// How long a REST refresh waits for the refresh to run before it answers anyway (pyegeria gives up at 60 s).
@@ -33,6 +36,13 @@ struct PlatformConfig: Sendable, Equatable {
         var role: Role = .operator
     }
 
+    /// An API key: its name (logged, never the key) and where the key is read at start, as a password is.
+    struct APIKey: Sendable, Equatable {
+        var name: String
+        var keyEnvironmentVariable: String?
+        var keyFile: String?
+    }
+
     /// What a door user may do. Only the configuration file grants a role.
     enum Role: String, Sendable, Equatable, CaseIterable {
         /// Reads status, summaries, configuration properties and connector validation.
@@ -45,7 +55,7 @@ struct PlatformConfig: Sendable, Equatable {
 extension ConfigLoader {
     static func parsePlatform(_ object: [String: JSONValue], baseDirectory: String, reader: inout ConfigReader) -> PlatformConfig? {
         let p = "platform"
-        reader.checkKeys(object, p, known: ["address", "tls", "users", "tokenLifetimeSeconds", "refreshWaitSeconds", "maxConnections",
+        reader.checkKeys(object, p, known: ["address", "tls", "users", "apiKeys", "tokenLifetimeSeconds", "refreshWaitSeconds", "maxConnections",
                                             "idleTimeoutSeconds", "requestTimeoutSeconds", "maxHeaderBytes", "maxBodyBytes"])
         guard let address = reader.string(object["address"], "\(p).address", required: true) else { return nil }
         guard let (host, port) = Self.hostPort(address) else {
@@ -83,6 +93,20 @@ extension ConfigLoader {
                 }
             }
             config.users.append(.init(userId: userId, passwordEnvironmentVariable: variable, passwordFile: file, role: role))
+        }
+        var names = Set<String>()
+        for (index, value) in (reader.array(object["apiKeys"], "\(p).apiKeys") ?? []).enumerated() {
+            let k = "\(p).apiKeys[\(index)]"
+            guard let key = reader.object(value, k, required: true) else { continue }
+            reader.checkKeys(key, k, known: ["name", "keyEnvironmentVariable", "keyFile"])
+            guard let name = reader.string(key["name"], "\(k).name", required: true) else { continue }
+            if !names.insert(name).inserted { reader.fail("\(k).name", "duplicate key name \"\(name)\"") }
+            let variable = reader.string(key["keyEnvironmentVariable"], "\(k).keyEnvironmentVariable")
+            let file = reader.string(key["keyFile"], "\(k).keyFile").map { resolve($0, against: baseDirectory) }
+            if (variable == nil) == (file == nil) {
+                reader.fail(k, "needs exactly one of keyEnvironmentVariable and keyFile (the key itself never goes in the config)")
+            }
+            config.apiKeys.append(.init(name: name, keyEnvironmentVariable: variable, keyFile: file))
         }
         if let v = reader.number(object["tokenLifetimeSeconds"], "\(p).tokenLifetimeSeconds", in: 1...86_400) { config.tokenLifetimeSeconds = v }
         if let v = reader.number(object["refreshWaitSeconds"], "\(p).refreshWaitSeconds", in: 0...3600) { config.refreshWaitSeconds = v }

@@ -19,6 +19,8 @@ enum DaemonFuzzTarget: String, CaseIterable, Sendable {
     case bearerToken = "bearer-token"
     /// A configuration file's bytes, loaded and validated.
     case configuration = "configuration"
+    /// An OpenLineage event posted to the door, checked against the spec (its date-time, UUID and URI readers too).
+    case openLineageEvent = "openlineage-event"
 
     func run(_ bytes: UnsafeRawBufferPointer) {
         switch self {
@@ -28,6 +30,7 @@ enum DaemonFuzzTarget: String, CaseIterable, Sendable {
         case .controlCommand: _ = try? CommandCall.decode(Data(bytes), answer: DiscardedAnswer())
         case .bearerToken: Self.token(String(decoding: bytes, as: UTF8.self))
         case .configuration: _ = try? ConfigLoader.load(Data(bytes), path: "/nonexistent/fuzz/daemon.json", workerDirectory: "/nonexistent", checkProviders: false)
+        case .openLineageEvent: _ = try? OpenLineageEvent(body: Array(bytes))
         }
     }
 

@@ -24,6 +24,8 @@ struct PlatformDoor: Sendable {
     let startTime: Date
     let logger: Logger
     let post: @Sendable (CommandCall) -> Void
+    /// OpenLineage events in; nil only where no store is open.
+    var lineage: LineageDoor?
 
     static let origin = "Egeria OMAG Server Platform (integration-daemon \(SupervisorCommand.version), Egeria 6 API)"
 
@@ -47,6 +49,21 @@ struct PlatformDoor: Sendable {
             reply(EgeriaEnvelope.json(["name": .string("integration-daemon"), "version": .string(SupervisorCommand.version),
                                        "egeriaApi": .string("6"), "group": .string("org.odpi.egeria")]))
             return now
+        }
+        let egeriaLineage = route.is("POST", "servers/*/open-metadata/integration-daemon/" + LineageDoor.egeriaAction)
+        if let lineage, egeriaLineage || route.is("POST", "api/v1/lineage") {
+            // A token or an API key: producers hold a key, since they cannot renew a token.
+            guard let caller = authenticatedUser(request) ?? lineage.keyName(authorization: request.header("authorization")).map({ "key " + $0 }) else {
+                reply(HTTPServer.Response(status: 401, body: [], headers: [("WWW-Authenticate", "Bearer")]))
+                return now
+            }
+            guard !egeriaLineage || segments[1] == serverName else {
+                var response = EgeriaEnvelope.unknownServer(segments[1], user: caller).response("VoidResponse", action: LineageDoor.egeriaAction)
+                response.status = 404
+                reply(response)
+                return now
+            }
+            return lineage.publish(request.body, contentEncoding: request.header("content-encoding"), egeria: egeriaLineage, caller: caller, reply: reply)
         }
         guard let user = authenticatedUser(request) else {
             reply(HTTPServer.Response(status: 401, body: [], headers: [("WWW-Authenticate", "Bearer")]))

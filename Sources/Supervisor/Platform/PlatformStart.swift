@@ -13,7 +13,8 @@ enum PlatformStart {
     }
 
     /// `maxConnections` is the door's cap after the descriptor budget (``DescriptorBudget``) had its say.
-    static func start(_ platform: PlatformConfig, maxConnections: Int, config: DaemonConfig, events: EventQueue, logger: Logger) throws(StartError) -> HTTPServer {
+    static func start(_ platform: PlatformConfig, maxConnections: Int, config: DaemonConfig, store: EmbeddedStore, events: EventQueue,
+                      logger: Logger) throws(StartError) -> HTTPServer {
         var passwords: [String: String] = [:]
         for (index, user) in platform.users.enumerated() {
             do {
@@ -24,6 +25,23 @@ enum PlatformStart {
             }
         }
         passwords.values.forEach(Redaction.register)
+        var keys: [(name: String, key: String)] = []
+        for (index, key) in platform.apiKeys.enumerated() {
+            let path = "platform.apiKeys[\(index)]"
+            let value: String
+            do {
+                value = try AccessSecret.read(variable: key.keyEnvironmentVariable, variableField: "keyEnvironmentVariable",
+                                              file: key.keyFile, fileField: "keyFile", path: path) ?? ""
+            } catch {
+                throw StartError(description: error.description, isConfiguration: true)
+            }
+            // A key never expires: one short enough to guess is refused.
+            guard value.utf8.count >= LineageDoor.minimumKeyBytes else {
+                throw StartError(description: "\(path) (\(key.name)): the key is \(value.utf8.count) bytes; use at least \(LineageDoor.minimumKeyBytes) (openssl rand -hex 32 makes one)", isConfiguration: true)
+            }
+            Redaction.register(value)
+            keys.append((key.name, value))
+        }
         let tokens: BearerTokens
         do { tokens = try BearerTokens(lifetimeSeconds: platform.tokenLifetimeSeconds) } catch {
             throw StartError(description: "platform: \(error)")
@@ -47,7 +65,8 @@ enum PlatformStart {
         let door = PlatformDoor(serverName: config.localServerName, serverUserId: config.localServerUserId, settings: platform, tokens: tokens,
                                 passwords: passwords, roles: Dictionary(platform.users.map { ($0.userId, $0.role) }) { first, _ in first },
                                 providers: providers, accessServer: config.accessServer.egeria, startTime: Date(),
-                                logger: logger, post: { events.post(.command($0)) })
+                                logger: logger, post: { events.post(.command($0)) },
+                                lineage: LineageDoor(store: store, keys: keys, logger: logger))
         do { try server.start(handler: door.handle) } catch {
             throw StartError(description: "platform door: \(error)")
         }

@@ -259,9 +259,10 @@ struct StoreSettings: Sendable, Equatable {
     var cacheMegabytes = 8
 }
 
-/// `store.retention`: how many reports are kept, per connector and by age. Reports not yet forwarded are
-/// kept regardless.
+/// `store.retention`: how many reports are kept, per connector and by age (reports not yet forwarded are kept
+/// regardless), and how many OpenLineage events, by the same age counted from when each was stored.
 struct RetentionSettings: Sendable, Equatable {
     var maxReportsPerConnector = 10_000
     var maxAgeDays = 90.0
+    var maxLineageEvents = 1_000_000
 }

@@ -3,7 +3,7 @@ import Foundation
 import Protocol
 import Synchronization
 
-/// Deletes reports past `store.retention` while the daemon runs: at most ``batchSize`` per transaction, so
+/// Deletes reports and OpenLineage events past `store.retention` while the daemon runs: at most ``batchSize`` per transaction, so
 /// report intake interleaves with it and no pass stops the world. A report not yet forwarded is never deleted.
 ///
 /// Age counts from the refresh's completion time. Per connector, the newest `maxReportsPerConnector`
@@ -28,7 +28,7 @@ final class StoreRetention: Sendable {
 
     private func loop() {
         while true {
-            let deleted = store.pruneBatch()
+            let deleted = max(store.pruneBatch(), store.pruneLineageBatch())
             // A full batch means more is waiting: go on at once (the writer serves reports in between).
             if deleted >= Self.batchSize { continue }
             // Caught up: hand some free pages back, then rest.

@@ -5,7 +5,8 @@ enum StoreSchema {
     /// 3 dropped `reports_by_connector (connector, seq)`: `reports_by_connector_time`, whose entries end in the
     /// rowid (`seq`), serves a connector's reports newest first and retention's oldest first, and each index
     /// less is a B-tree less to write for every report.
-    static let version = 3
+    /// 4 added `lineage_events` (a new table only: a version 3 store is opened as is).
+    static let version = 4
 
     /// Settings of the writer connection.
     ///
@@ -110,6 +111,19 @@ enum StoreSchema {
             forwarded INTEGER NOT NULL DEFAULT 0,
             dead_lettered INTEGER NOT NULL DEFAULT 0,
             last_forward_ms INTEGER
+        );
+        CREATE TABLE IF NOT EXISTS lineage_events (
+            seq INTEGER PRIMARY KEY,
+            event_key TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            event_type TEXT,
+            run_id TEXT,
+            job_namespace TEXT,
+            job_name TEXT,
+            event_ms INTEGER NOT NULL,
+            stored_ms INTEGER NOT NULL,
+            bytes INTEGER NOT NULL,
+            body TEXT NOT NULL
         );
         CREATE TABLE IF NOT EXISTS store_meta (
             key TEXT PRIMARY KEY,

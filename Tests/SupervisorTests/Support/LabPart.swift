@@ -8,7 +8,7 @@ import Testing
 /// test command (`scripts/test`, which CI runs) installs every part and sets `IDT_ALL_TIERS=1`: then no test is
 /// skipped, and a part that is still missing fails its test with the same reason, so CI never skips a tier silently.
 enum LabPart: String, CaseIterable, Sendable {
-    case root, postgres, sshd, pyegeria, kubernetesValidate, systemd, loopDevices, prlimit, unshare, podman
+    case root, postgres, sshd, pyegeria, kubernetesValidate, openlineage, systemd, loopDevices, prlimit, unshare, podman
 
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
@@ -28,6 +28,9 @@ enum LabPart: String, CaseIterable, Sendable {
             // The script runs under the venv's python, which must be runnable by this user too.
             return Self.pyegeria.isAvailable
                 && files.isExecutableFile(atPath: Self.repositoryRoot.appendingPathComponent(".build/pyegeria-venv/bin/kubernetes-validate").path)
+        case .openlineage:
+            return Self.pyegeria.isAvailable
+                && files.fileExists(atPath: Self.repositoryRoot.appendingPathComponent(".build/pyegeria-venv/.installed-openlineage-python==1.54.0").path)
         case .systemd: return files.isExecutableFile(atPath: "/usr/bin/systemd-analyze") && files.isExecutableFile(atPath: "/usr/bin/systemd-sysusers")
         case .loopDevices: return files.fileExists(atPath: "/dev/loop-control") && files.isExecutableFile(atPath: "/usr/sbin/mkfs.ext4")
         case .prlimit: return files.isExecutableFile(atPath: "/usr/bin/prlimit")
@@ -44,6 +47,7 @@ enum LabPart: String, CaseIterable, Sendable {
         case .sshd: "OpenSSH's sshd and ssh, and iproute2 (Debian's openssh-server, openssh-client, iproute2)"
         case .pyegeria: "pyegeria in .build/pyegeria-venv"
         case .kubernetesValidate: "kubernetes-validate in .build/pyegeria-venv"
+        case .openlineage: "openlineage-python in .build/pyegeria-venv"
         case .systemd: "systemd-analyze and systemd-sysusers (Debian's systemd)"
         case .loopDevices: "loop devices and mkfs.ext4 (/dev/loop-control, Debian's e2fsprogs)"
         case .prlimit: "prlimit (Debian's util-linux)"

@@ -1,0 +1,98 @@
+import Dispatch
+import Foundation
+import Protocol
+import Synchronization
+
+extension EmbeddedStore {
+    /// Stores an OpenLineage event as its client sent it; `completion(.success(true))` once durable (group-committed
+    /// with reports, synced before it is told), `.success(false)` for a retry of an event stored already (same
+    /// ``OpenLineageEvent/key``), a failure when the store cannot take it now.
+    func submitLineageEvent(_ event: OpenLineageEvent, body: [UInt8], completion: @escaping @Sendable (Result<Bool, any Error>) -> Void) {
+        let stored = Int(EpochMillis.int64(Date()))
+        write(savepoint: false, { database -> Bool in
+            let insert = try database.statement("""
+                INSERT OR IGNORE INTO lineage_events (event_key, kind, event_type, run_id, job_namespace, job_name, event_ms, stored_ms, bytes, body)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            try insert.bind(.text(event.key), .text(event.kind.rawValue), event.eventType.map { .text($0) } ?? .null,
+                            event.runId.map { .text($0) } ?? .null, event.jobNamespace.map { .text($0) } ?? .null,
+                            event.jobName.map { .text($0) } ?? .null, .int(Int(event.eventTimeMillis)), .int(stored),
+                            .int(body.count), .bytes(body)).run()
+            return database.changes > 0
+        }, completion: completion)
+    }
+
+    /// One stored OpenLineage event, for `lineage` and the tests.
+    struct StoredLineageEvent: Sendable, Equatable {
+        let seq: Int
+        let kind: String
+        let eventType: String?
+        let runId: String?
+        let jobNamespace: String?
+        let jobName: String?
+        let eventTime: Date
+        let stored: Date
+        let body: [UInt8]
+    }
+
+    /// The newest `limit` events (all with nil) after skipping `offset`, oldest first.
+    func lineageEvents(limit: Int? = nil, offset: Int = 0) -> [StoredLineageEvent] {
+        read([]) { database in
+            let statement = try database.statement("""
+                SELECT seq, kind, event_type, run_id, job_namespace, job_name, event_ms, stored_ms, body
+                FROM lineage_events ORDER BY seq DESC LIMIT ? OFFSET ?
+                """).bind(.int(limit ?? -1), .int(max(0, offset)))
+            var found: [StoredLineageEvent] = []
+            while try statement.step() {
+                found.append(StoredLineageEvent(seq: statement.int(0), kind: statement.text(1), eventType: statement.optionalText(2),
+                                                runId: statement.optionalText(3), jobNamespace: statement.optionalText(4),
+                                                jobName: statement.optionalText(5),
+                                                eventTime: Date(timeIntervalSince1970: Double(statement.int(6)) / 1000),
+                                                stored: Date(timeIntervalSince1970: Double(statement.int(7)) / 1000),
+                                                body: Array(statement.data(8))))
+            }
+            return found.reversed()
+        }
+    }
+
+    /// How many events are kept.
+    var lineageEventCount: Int {
+        read(0) { database in
+            let statement = try database.statement("SELECT COUNT(*) FROM lineage_events")
+            return try statement.step() ? statement.int(0) : 0
+        }
+    }
+
+    /// Deletes up to one batch of events past retention (older than `maxAgeDays` since stored, or beyond
+    /// `maxLineageEvents`, oldest first) and waits until that is committed; how many went.
+    func pruneLineageBatch(now: Date = Date()) -> Int {
+        let cutoff = Int(EpochMillis.int64(now.addingTimeInterval(-retention.maxAgeDays * 86_400)))
+        let maxKept = retention.maxLineageEvents, limit = StoreRetention.batchSize
+        // A read first, so an idle second costs no commit and no sync. Events are deleted oldest first, so the
+        // rowids kept are nearly contiguous and their span bounds the count.
+        let due = read(false) { database -> Bool in
+            let ends = try database.statement("SELECT MIN(seq), MAX(seq), (SELECT stored_ms FROM lineage_events ORDER BY seq LIMIT 1) FROM lineage_events")
+            guard try ends.step(), !ends.isNull(0) else { return false }
+            return ends.int(1) - ends.int(0) + 1 > maxKept || ends.int(2) < cutoff
+        }
+        guard due else { return 0 }
+        let done = DispatchSemaphore(value: 0)
+        let count = Mutex(0)
+        write(savepoint: false, { database -> Int in
+            // Rowids only grow, so the newest `maxKept` are those above the maxKept-th from the top.
+            let keep = try database.statement("SELECT seq FROM lineage_events ORDER BY seq DESC LIMIT 1 OFFSET ?").bind(.int(maxKept - 1))
+            let floor = try keep.step() ? keep.int(0) : 0
+            let delete = try database.statement("""
+                DELETE FROM lineage_events WHERE seq IN
+                (SELECT seq FROM lineage_events WHERE seq < ? OR stored_ms < ? ORDER BY seq LIMIT ?)
+                """).bind(.int(floor), .int(cutoff), .int(limit))
+            try delete.run()
+            return database.changes
+        }, completion: { result in
+            count.withLock { $0 = (try? result.get()) ?? 0 }
+            done.signal()
+        })
+        done.wait()
+        return count.withLock { $0 }
+    }
+}

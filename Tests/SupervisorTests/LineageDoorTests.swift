@@ -1,0 +1,182 @@
+import Foundation
+import Glibc
+import Protocol
+import Testing
+@testable import Supervisor
+
+extension RealProcesses {
+    /// OpenLineage events at the door, sent by the stock openlineage-python client and by hand: stored before
+    /// they are answered, answered with the status a client reads.
+    @Suite("OpenLineage door", .serialized)
+    struct LineageDoorTests {
+        static let key = "0123456789abcdef0123456789abcdef-test-key"
+        static let egeriaPath = "/servers/test-daemon/open-metadata/integration-daemon/publish-open-lineage-event"
+
+        static func start(storeDirectory: ((DaemonHarness) throws -> Void)? = nil) throws -> (DaemonHarness, UInt16) {
+            let settings = #", "apiKeys": [ { "name": "airflow", "keyEnvironmentVariable": "TEST_LINEAGE_KEY" } ]"#
+            let harness = try DaemonHarness(config: DaemonHarness.config(services: [DaemonHarness.chaosService(failure: "none", intervalSeconds: 3600)],
+                                                                         extra: DaemonHarness.platform(settings: settings)))
+            try storeDirectory?(harness)
+            setenv("TEST_LINEAGE_KEY", key, 1)
+            defer { unsetenv("TEST_LINEAGE_KEY") }
+            return (harness, try harness.startWithPlatform())
+        }
+
+        /// Runs Fixtures/openlineage_producer.py to its end; one outcome per event.
+        static func produce(port: UInt16, key: String = key, mode: String, endpoint: String? = nil) throws -> [JSONValue] {
+            let script = Binaries.fixtures + "/openlineage_producer.py"
+            let run = try DaemonHarness.run([try DaemonHarness.pyegeriaPython(), script, "http://127.0.0.1:\(port)/", key, mode] + (endpoint.map { [$0] } ?? []),
+                                            timeout: 120)
+            #expect(run.code == 0, "producer: \(run.stderr.suffix(2000))")
+            return run.stdout.split(separator: "\n").compactMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }
+        }
+
+        static func stored(_ harness: DaemonHarness) throws -> [JSONValue] {
+            let listed = try harness.cli("lineage", "--json")
+            #expect(listed.code == 0, "lineage: \(listed.stderr)")
+            return listed.stdout.split(separator: "\n").compactMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }
+        }
+
+        static func post(_ port: UInt16, _ path: String, _ body: String, authorization: String? = "Bearer \(key)") throws -> HTTPMessageParser.Message? {
+            let client = try RawHTTP(port: port)
+            let auth = authorization.map { "Authorization: \($0)\r\n" } ?? ""
+            client.send("POST \(path) HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\(auth)Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            return client.response()
+        }
+
+        static func event(runId: String = UUID().uuidString.lowercased(), eventTime: String = "2026-12-07T18:05:00.123Z",
+                          producer: String = "https://example.com/producer", eventType: String = "START", runFacets: String = "{}",
+                          extra: String = "") -> String {
+            """
+            {"eventType":"\(eventType)","eventTime":"\(eventTime)","producer":"\(producer)","schemaURL":"https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+             "run":{"runId":"\(runId)","facets":\(runFacets)},"job":{"namespace":"airflow","name":"daily_orders"}\(extra)}
+            """
+        }
+
+        @Test("the stock client's START, RUNNING, COMPLETE and FAIL events, with inputs, outputs and a parent run, are stored as sent", .lab(.openlineage))
+        func stockClient() throws {
+            let (harness, port) = try Self.start()
+            defer { harness.cleanUp() }
+            let outcomes = try Self.produce(port: port, mode: "flow")
+            #expect(outcomes.count == 6)
+            #expect(outcomes.allSatisfy { $0["outcome"] == .string("ok") }, "\(outcomes)")
+            let events = try Self.stored(harness)
+            #expect(events.map { $0["eventType"]?.stringValue ?? "-" } == ["START", "START", "RUNNING", "COMPLETE", "COMPLETE", "FAIL"])
+            let child = events[1]
+            #expect(child["run"]?["facets"]?["parent"]?["run"]?["runId"] == outcomes[0]["runId"])
+            #expect(child["inputs"]?.arrayValue?.first?["name"] == .string("sales.public.orders"))
+            #expect(child["outputs"]?.arrayValue?.first?["namespace"] == .string("s3://warehouse"))
+            // Egeria's path takes the same client, configured as docs/lineage.md shows, with a token as its key.
+            let token = try #require(try DaemonHarness.token(port: port))
+            let egeria = try Self.produce(port: port, key: token, mode: "one", endpoint: String(Self.egeriaPath.dropFirst()))
+            #expect(egeria.first?["outcome"] == .string("ok"), "\(egeria)")
+            #expect(try Self.stored(harness).count == 7)
+            #expect(harness.stop() == .exited(0))
+        }
+
+        @Test("the same event sent twice is answered 200 both times and stored once", .lab(.openlineage))
+        func sameEventTwice() throws {
+            let (harness, port) = try Self.start()
+            defer { harness.cleanUp() }
+            let outcomes = try Self.produce(port: port, mode: "twice")
+            #expect(outcomes.map { $0["outcome"] } == [.string("ok"), .string("ok")], "\(outcomes)")
+            #expect(try Self.stored(harness).count == 1)
+            // By hand, the second answer says it was a duplicate.
+            let body = Self.event()
+            let first = try Self.post(port, "/api/v1/lineage", body), second = try Self.post(port, "/api/v1/lineage", body)
+            #expect(first?.head.status == 200 && second?.head.status == 200)
+            #expect(RawJSON.object(second)?["duplicate"] == .bool(true))
+            #expect(try Self.stored(harness).count == 2)
+            #expect(harness.stop() == .exited(0))
+        }
+
+        @Test("malformed events get 400 naming the field, on both paths; no key or a wrong one gets 401; nothing is stored", .lab(.openlineage))
+        func refusals() throws {
+            let (harness, port) = try Self.start()
+            defer { harness.cleanUp() }
+            let cases: [(String, String)] = [
+                ("{not json", "event"),
+                ("[]", "event"),
+                (#"{"eventTime":"2026-12-07T18:05:00Z","producer":"https://p","schemaURL":"https://s"}"#, "event"),
+                (Self.event(runId: "not-a-uuid"), "run.runId"),
+                (Self.event(eventTime: "07/12/2026 18:05"), "eventTime"),
+                (Self.event(eventTime: "2026-02-30T10:00:00Z"), "eventTime"),
+                (Self.event(producer: "no scheme here"), "producer"),
+                (Self.event(extra: #","inputs":[{"namespace":"a","name":"b"},{"namespace":"a"}]"#), "inputs[1].name"),
+                (Self.event(eventType: "FINISHED"), "eventType"),
+                (Self.event(runFacets: #"{"parent":{"job":{"namespace":"a","name":"b"},"run":{"runId":"x"}}}"#), "run.facets.parent.run.runId"),
+                (Self.event(runFacets: #"{"nominalTime":"yesterday"}"#), "run.facets.nominalTime"),
+            ]
+            for (body, field) in cases {
+                let answer = try Self.post(port, "/api/v1/lineage", body)
+                #expect(answer?.head.status == 400, "\(field): \(String(describing: answer?.head.status))")
+                #expect(RawJSON.object(answer)?["field"] == .string(field), "\(body): \(String(describing: RawJSON.object(answer)))")
+            }
+            let gzip = try RawHTTP(port: port)
+            gzip.send("POST /api/v1/lineage HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(Self.key)\r\nContent-Encoding: gzip\r\nContent-Length: 2\r\n\r\n{}")
+            let compressed = gzip.response()
+            #expect(compressed?.head.status == 415)
+            #expect(RawJSON.object(compressed)?["field"] == .string("Content-Encoding"))
+            // Egeria's envelope, with its code in the HTTP status too.
+            let egeria = try Self.post(port, Self.egeriaPath, Self.event(runId: "nope"))
+            #expect(egeria?.head.status == 400)
+            #expect(RawJSON.object(egeria)?["relatedHTTPCode"] == .int(400))
+            #expect(RawJSON.object(egeria)?["class"] == .string("VoidResponse"))
+            #expect(RawJSON.object(egeria)?["exceptionErrorMessageParameters"]?.arrayValue?.first == .string("run.runId"))
+            // No key, a wrong key, a key for another server's path.
+            #expect(try Self.post(port, "/api/v1/lineage", Self.event(), authorization: nil)?.head.status == 401)
+            #expect(try Self.post(port, "/api/v1/lineage", Self.event(), authorization: "Bearer wrong-key-wrong-key-wrong-key-wrong")?.head.status == 401)
+            #expect(try Self.post(port, Self.egeriaPath, Self.event(), authorization: "Bearer x")?.head.status == 401)
+            let client = try Self.produce(port: port, key: "wrong-key-wrong-key-wrong-key-wrong", mode: "one")
+            #expect(client.first?["status"] == .int(401), "\(client)")
+            #expect(try Self.stored(harness).isEmpty)
+            // The key opens the lineage door only.
+            #expect(try Self.post(port, "/servers/test-daemon/open-metadata/integration-daemon/integration-connectors/refresh", "")?.head.status == 401)
+            #expect(harness.stop() == .exited(0))
+        }
+
+        @Test("a full store answers 503 with Retry-After; the stock client's retry succeeds once space returns", .lab(.openlineage, .root))
+        func fullStore() throws {
+            var filler = ""
+            let (harness, port) = try Self.start { harness in
+                let data = harness.directory + "/data"
+                try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+                let mounted = try DaemonHarness.run(["/bin/mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", data])
+                try #require(mounted.code == 0, "mount: \(mounted.stderr)")
+                filler = data + "/filler"
+            }
+            defer { _ = try? DaemonHarness.run(["/bin/umount", "-l", harness.directory + "/data"]) }
+            defer { harness.cleanUp() }
+            // Fill what is left, then a little more room is never there: the next commit fails.
+            let fd = open(filler, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+            try #require(fd >= 0)
+            let chunk = [UInt8](repeating: 0x61, count: 64 * 1024)
+            while chunk.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) > 0 {}
+            close(fd)
+            let body = Self.event(extra: #","inputs":[{"namespace":"pad","name":"\#(String(repeating: "x", count: 60_000))"}]"#)
+            let refused = try #require(firstValue(within: 15) { () -> HTTPMessageParser.Message? in
+                guard let answer = try? Self.post(port, "/api/v1/lineage", body), answer.head.status == 503 else { return nil }
+                return answer
+            }, "the full store never answered 503")
+            #expect(refused.head.header("retry-after") == "1")
+            // The stock client, retrying as it ships; space returns once it has been refused at least once.
+            let producer = try ChildProcess([try DaemonHarness.pyegeriaPython(), Binaries.fixtures + "/openlineage_producer.py",
+                                             "http://127.0.0.1:\(port)/", Self.key, "one"])
+            defer { producer.killGroup() }
+            #expect(producer.waitFor(timeout: 30) { _, stderr, _ in stderr.contains { $0.contains("Incremented Retry") } }, "the client never retried")
+            try FileManager.default.removeItem(atPath: filler)
+            #expect(producer.waitForExit(timeout: 60) == .exited(0))
+            producer.waitForOutputEnd(timeout: 5)
+            #expect(producer.stdoutLines.first?.contains(#""outcome": "ok""#) == true, "\(producer.stdoutLines) \(producer.stderrLines.suffix(5))")
+            #expect(try Self.stored(harness).count == 1)
+            #expect(harness.stop() == .exited(0))
+        }
+    }
+}
+
+/// A response body as JSON.
+enum RawJSON {
+    static func object(_ message: HTTPMessageParser.Message?) -> JSONValue? {
+        message.flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.body)) }
+    }
+}
