@@ -301,3 +301,45 @@ extension RealProcesses.RetentionTests {
         #expect(try delete(1) == 0)
     }
 }
+
+extension RealProcesses.RetentionTests {
+    static func lineageEvent(_ index: Int) throws -> (OpenLineageEvent, [UInt8]) {
+        let body = Array("""
+            {"eventType":"START","eventTime":"2026-12-07T18:05:00Z","producer":"https://p","schemaURL":"https://s",
+             "run":{"runId":"0193a1c2-7d4e-7b8f-9a0b-\(String(format: "%012d", index))"},"job":{"namespace":"n","name":"j\(index)"}}
+            """.utf8)
+        return (try OpenLineageEvent(body: body), body)
+    }
+
+    static func submit(_ store: EmbeddedStore, lineage index: Int, expectNew: Bool = true) throws {
+        let (event, body) = try lineageEvent(index)
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Bool?>(nil)
+        store.submitLineageEvent(event, body: body) { result in
+            outcome.withLock { $0 = try? result.get() }
+            done.signal()
+        }
+        #expect(done.wait(timeout: .now() + 30) == .success, "lineage event \(index) never answered")
+        #expect(outcome.withLock { $0 } == expectNew)
+    }
+
+    @Test("OpenLineage events over maxLineageEvents go oldest first; one older than maxAgeDays goes; a replay is not stored twice")
+    func lineageRetention() throws {
+        let folder = try Self.temporaryDirectory()
+        defer { withExtendedLifetime(folder) {} }
+        var settings = StoreSettings()
+        settings.retention.maxLineageEvents = 5
+        settings.retention.maxAgeDays = 1
+        let store = try EmbeddedStore(directory: folder.path, forwarding: false, settings: settings)
+        for index in 0..<12 { try Self.submit(store, lineage: index) }
+        try Self.submit(store, lineage: 11, expectNew: false)
+        #expect(store.lineageEventCount == 12)
+        while store.pruneLineageBatch() > 0 {}
+        #expect(store.lineageEvents().map(\.jobName) == (7..<12).map { "j\($0)" })
+        // Nothing is due: no write at all.
+        #expect(store.pruneLineageBatch() == 0)
+        // Two days on, every one of them is past maxAgeDays.
+        while store.pruneLineageBatch(now: Date().addingTimeInterval(2 * 86_400)) > 0 {}
+        #expect(store.lineageEventCount == 0)
+    }
+}
