@@ -53,7 +53,7 @@ enum PlatformBench {
     }
 
     /// The port from the daemon's "platform door listening" line.
-    private static func doorPort(_ daemon: DaemonUnderTest) throws -> UInt16 {
+    static func doorPort(_ daemon: DaemonUnderTest) throws -> UInt16 {
         let deadline = Clock.now() + 10
         while Clock.now() < deadline {
             let log = (try? String(contentsOfFile: daemon.directory + "/daemon.log", encoding: .utf8)) ?? ""
@@ -91,8 +91,8 @@ enum PlatformBench {
             try exchange("GET \(path) HTTP/1.1\r\nHost: bench\r\n\(token.map { "Authorization: Bearer \($0)\r\n" } ?? "")\r\n")
         }
 
-        func exchange(post path: String, body: String) throws -> (status: Int, body: String) {
-            try exchange("POST \(path) HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        func exchange(post path: String, body: String, token: String? = nil) throws -> (status: Int, body: String) {
+            try exchange("POST \(path) HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n\(token.map { "Authorization: Bearer \($0)\r\n" } ?? "")Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
         }
 
         private func exchange(_ request: String) throws -> (status: Int, body: String) {
