@@ -87,6 +87,11 @@ extension RealProcesses {
             #expect(first?.head.status == 200 && second?.head.status == 200)
             #expect(RawJSON.object(second)?["duplicate"] == .bool(true))
             #expect(try Self.stored(harness).count == 2)
+            // Status and metrics count what the door did.
+            #expect(try harness.status().daemon.platform?.lineage == .init(stored: 2, duplicates: 2, invalid: 0, unavailable: 0))
+            let metrics = try harness.cli("metrics")
+            #expect(metrics.stdout.contains(#"integration_daemon_lineage_events_total{outcome="duplicate"} 2"#), "\(metrics.stdout.suffix(1500))")
+            #expect(try harness.cli("status").stdout.contains("lineage events: 2 stored, 2 duplicate(s)"))
             #expect(harness.stop() == .exited(0))
         }
 
@@ -130,6 +135,7 @@ extension RealProcesses {
             let client = try Self.produce(port: port, key: "wrong-key-wrong-key-wrong-key-wrong", mode: "one")
             #expect(client.first?["status"] == .int(401), "\(client)")
             #expect(try Self.stored(harness).isEmpty)
+            #expect(try harness.status().daemon.platform?.lineage?.invalid == cases.count + 2)
             // The key opens the lineage door only.
             #expect(try Self.post(port, "/servers/test-daemon/open-metadata/integration-daemon/integration-connectors/refresh", "")?.head.status == 401)
             #expect(harness.stop() == .exited(0))
@@ -169,6 +175,7 @@ extension RealProcesses {
             producer.waitForOutputEnd(timeout: 5)
             #expect(producer.stdoutLines.first?.contains(#""outcome": "ok""#) == true, "\(producer.stdoutLines) \(producer.stderrLines.suffix(5))")
             #expect(try Self.stored(harness).count == 1)
+            #expect((try harness.status().daemon.platform?.lineage?.unavailable ?? 0) >= 2, "the raw 503 and the client's refused tries")
             #expect(harness.stop() == .exited(0))
         }
     }

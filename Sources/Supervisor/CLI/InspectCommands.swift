@@ -47,6 +47,9 @@ enum InspectCommands {
         if let door = status.daemon.platform {
             text += "platform door: \(door.tls ? "https" : "http")://\(door.address), \(door.openConnections) of \(door.maxConnections) connection(s) open, \(door.requests) request(s)"
             text += door.refusedConnections > 0 ? ", \(door.refusedConnections) refused\n" : "\n"
+            if let lineage = door.lineage, lineage.stored + lineage.duplicates + lineage.invalid + lineage.unavailable > 0 {
+                text += "lineage events: \(lineage.stored) stored, \(lineage.duplicates) duplicate(s), \(lineage.invalid) refused as malformed, \(lineage.unavailable) refused while the store could not take them\n"
+            }
         }
         if status.daemon.droppedLogLines > 0 { text += "log lines dropped (stderr did not drain): \(status.daemon.droppedLogLines)\n" }
         let access = status.accessServer

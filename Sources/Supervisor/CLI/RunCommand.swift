@@ -81,12 +81,14 @@ enum RunCommand {
             return 1
         }
         var platform: HTTPServer?
+        let lineageTally = LineageTally()
         if let settings = config.platform {
             let cap = budget.doorConnections(configured: settings.maxConnections)
             if cap < settings.maxConnections {
                 logger.warning("platform.maxConnections \(settings.maxConnections) lowered to \(cap): the daemon may open \(budget.limit) files and keeps \(budget.reserved) for supervision; raise the hard limit (LimitNOFILE=, ulimit -Hn) to allow more")
             }
-            do { platform = try PlatformStart.start(settings, maxConnections: cap, config: config, store: store, events: events, logger: logger) } catch {
+            do { platform = try PlatformStart.start(settings, maxConnections: cap, config: config, store: store, lineageTally: lineageTally,
+                                                          events: events, logger: logger) } catch {
                 logger.error("\(error)")
                 return error.isConfiguration ? 64 : 1
             }
@@ -118,6 +120,7 @@ enum RunCommand {
         let loop = SupervisionLoop(config: config, access: access, events: events, logger: logger, notifier: notifier)
         loop.control = control
         loop.platform = platform
+        if platform != nil { loop.lineageTally = lineageTally }
         logger.notice("integration-daemon started", ["config": .text(config.file), "dataDirectory": .text(config.dataDirectory),
                                                      "services": .int(config.integrationServices.count), "pid": .int(Int(getpid()))])
         let code = loop.run()

@@ -57,6 +57,18 @@ struct DaemonStatus: Codable, Sendable {
         var maxConnections: Int
         var refusedConnections: Int
         var requests: Int
+        /// OpenLineage events posted since the daemon started, by outcome.
+        var lineage: LineageFigures?
+    }
+
+    /// What the OpenLineage door did with the events posted to it since the daemon started.
+    struct LineageFigures: Codable, Sendable, Equatable {
+        var stored: Int
+        var duplicates: Int
+        /// Refused as malformed (400) or compressed (415).
+        var invalid: Int
+        /// Refused because the store could not take them (503).
+        var unavailable: Int
     }
 
     /// Egeria's `IntegrationServiceSummary` plus the service's worker.

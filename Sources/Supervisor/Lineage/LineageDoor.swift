@@ -20,6 +20,7 @@ struct LineageDoor: Sendable {
     let store: EmbeddedStore
     /// API key → its name, read at start.
     let keys: [(name: String, key: String)]
+    let tally: LineageTally
     let logger: Logger
 
     /// The name of the API key `header` carries, if it carries one; every key is compared, in constant time.
@@ -36,6 +37,7 @@ struct LineageDoor: Sendable {
                  reply: @escaping @Sendable (HTTPServer.Response) -> Void) -> HTTPServer.Wait {
         // openlineage-python can gzip its bodies (`compression: gzip`); say so plainly rather than "not JSON".
         if let encoding = contentEncoding?.trimmingCharacters(in: .whitespaces).lowercased(), !encoding.isEmpty, encoding != "identity" {
+            tally.count(.invalid)
             let reason = "Content-Encoding \(encoding.prefix(32)) is not taken: send the event uncompressed (the client's default)"
             reply(egeria ? Self.egeriaFailure(EgeriaEnvelope.badParameter("Content-Encoding", reason, action: Self.egeriaAction))
                   : Self.plain(415, ["error": .string(reason), "field": .string("Content-Encoding")]))
@@ -43,16 +45,19 @@ struct LineageDoor: Sendable {
         }
         let event: OpenLineageEvent
         do { event = try OpenLineageEvent(body: body) } catch {
+            tally.count(.invalid)
             logger.info("lineage event refused", ["caller": .text(String(caller.prefix(64))), "field": .text(error.field)])
             reply(egeria ? Self.egeriaFailure(EgeriaEnvelope.badParameter(error.field, error.reason, action: Self.egeriaAction))
                   : Self.plain(400, ["error": .string(error.description), "field": .string(error.field)]))
             return Self.wait
         }
-        store.submitLineageEvent(event, body: body) { result in
+        store.submitLineageEvent(event, body: body) { [tally] result in
             switch result {
             case .success(let new):
+                tally.count(new ? .stored : .duplicate)
                 reply(egeria ? EgeriaEnvelope.void() : Self.plain(200, ["stored": .bool(true), "duplicate": .bool(!new)]))
             case .failure(let error):
+                tally.count(.unavailable)
                 let reason = (error as? RPCError)?.message ?? "\(error)"
                 var response = egeria ? Self.egeriaFailure(Self.unavailable(reason)) : Self.plain(503, ["error": .string(reason)])
                 response.headers.append(("Retry-After", String(Self.retryAfterSeconds)))

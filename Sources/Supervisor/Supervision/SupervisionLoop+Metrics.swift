@@ -88,6 +88,12 @@ extension SupervisionLoop {
             out.sample(p + "platform_connections_refused_total", [], Double(door.refused))
             out.family(p + "platform_requests_total", "counter", "Requests the platform door handed on (framing errors and refusals not counted).")
             out.sample(p + "platform_requests_total", [], Double(door.requests))
+            if let tally = lineageTally {
+                out.family(p + "lineage_events_total", "counter", "OpenLineage events posted to the door, by outcome: stored, duplicate, invalid (400/415), unavailable (503).")
+                for outcome in LineageTally.Outcome.allCases {
+                    out.sample(p + "lineage_events_total", [("outcome", outcome.rawValue)], Double(tally.value(outcome)))
+                }
+            }
         }
         out.family(p + "spool_bytes", "gauge", "Bytes of accepted reports waiting in the spool.")
         out.sample(p + "spool_bytes", [], Double(store.backlog.bytes))

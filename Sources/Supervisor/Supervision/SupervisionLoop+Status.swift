@@ -18,7 +18,8 @@ extension SupervisionLoop {
                           platform: platform.map { door in
                               let figures = door.figures
                               return .init(address: "\(config.platform?.host ?? ""):\(door.port)", tls: door.tls != nil,
-                                           openConnections: figures.open, maxConnections: door.settings.maxConnections, refusedConnections: figures.refused, requests: figures.requests)
+                                           openConnections: figures.open, maxConnections: door.settings.maxConnections, refusedConnections: figures.refused, requests: figures.requests,
+                                           lineage: lineageTally?.figures)
                           }),
             accessServer: access.summary(),
             integrationServiceSummaries: services.map { summary($0, totals: allTotals) })

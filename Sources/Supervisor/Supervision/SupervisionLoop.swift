@@ -24,6 +24,8 @@ final class SupervisionLoop {
     var control: ControlServer?
     /// The REST platform door, when configured.
     var platform: HTTPServer?
+    /// What its OpenLineage door did, when the platform door runs.
+    var lineageTally: LineageTally?
     private var nextServiceID = 1
     private var shutdownDeadline: Double?
 
