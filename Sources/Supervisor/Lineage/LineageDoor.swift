@@ -25,8 +25,7 @@ struct LineageDoor: Sendable {
 
     /// The name of the API key `header` carries, if it carries one; every key is compared, in constant time.
     func keyName(authorization header: String?) -> String? {
-        guard let header, header.count > 7, header.prefix(7).lowercased() == "bearer " else { return nil }
-        let given = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        guard let given = BearerTokens.credential(authorization: header) else { return nil }
         var found: String?
         for (name, key) in keys where BearerTokens.passwordMatches(given, key) && found == nil { found = name }
         return found

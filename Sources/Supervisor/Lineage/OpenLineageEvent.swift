@@ -71,7 +71,8 @@ struct OpenLineageEvent: Sendable, Equatable {
                 for dataset in try fields.optionalObjects(side) { try Self.dataset(dataset) }
             }
         }
-        let hex = BearerTokens.sha256(body).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        let hex = String(decoding: BearerTokens.sha256(body).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0F)]] }, as: UTF8.self)
         key = [kind.rawValue, runId ?? "", eventType ?? "", String(eventTimeMillis), hex].joined(separator: "|")
     }
 
@@ -223,8 +224,4 @@ struct OpenLineageEvent: Sendable, Equatable {
 
 private extension UInt8 {
     var isASCIILetter: Bool { (self >= 0x41 && self <= 0x5A) || (self >= 0x61 && self <= 0x7A) }
-}
-
-private extension String {
-    func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }

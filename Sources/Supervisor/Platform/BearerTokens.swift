@@ -58,6 +58,18 @@ struct BearerTokens: Sendable {
     }
 
     /// Passwords of any length compared in constant time: their SHA-256 digests are compared.
+    /// What follows `Bearer ` (any case) in an Authorization header, without the spaces and tabs around it.
+    static func credential(authorization header: String?) -> String? {
+        guard let header else { return nil }
+        let bytes = Array(header.utf8)
+        let scheme = Array("bearer ".utf8)
+        guard bytes.count > scheme.count, zip(bytes, scheme).allSatisfy({ $0 | 0x20 == $1 }) else { return nil }
+        var start = scheme.count, end = bytes.count
+        while start < end && (bytes[start] == 0x20 || bytes[start] == 0x09) { start += 1 }
+        while end > start && (bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09) { end -= 1 }
+        return start < end ? String(decoding: bytes[start..<end], as: UTF8.self) : nil
+    }
+
     static func passwordMatches(_ given: String, _ expected: String) -> Bool {
         constantTimeEquals(sha256(Array(given.utf8)), sha256(Array(expected.utf8)))
     }
