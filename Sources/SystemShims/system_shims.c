@@ -30,3 +30,5 @@ int shim_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int lowest) {
 int shim_contains(const void *haystack, size_t haystack_length, const void *needle, size_t needle_length) {
     return memmem(haystack, haystack_length, needle, needle_length) != NULL;
 }
+
+int shim_syncfs(int fd) { return syncfs(fd); }

@@ -12,10 +12,10 @@ extension RealProcesses {
         static let key = "0123456789abcdef0123456789abcdef-test-key"
         static let egeriaPath = "/servers/test-daemon/open-metadata/integration-daemon/publish-open-lineage-event"
 
-        static func start(storeDirectory: ((DaemonHarness) throws -> Void)? = nil) throws -> (DaemonHarness, UInt16) {
+        static func start(services: [String] = [DaemonHarness.chaosService(failure: "none", intervalSeconds: 3600)],
+                          storeDirectory: ((DaemonHarness) throws -> Void)? = nil) throws -> (DaemonHarness, UInt16) {
             let settings = #", "apiKeys": [ { "name": "airflow", "keyEnvironmentVariable": "TEST_LINEAGE_KEY" } ]"#
-            let harness = try DaemonHarness(config: DaemonHarness.config(services: [DaemonHarness.chaosService(failure: "none", intervalSeconds: 3600)],
-                                                                         extra: DaemonHarness.platform(settings: settings)))
+            let harness = try DaemonHarness(config: DaemonHarness.config(services: services, extra: DaemonHarness.platform(settings: settings)))
             try storeDirectory?(harness)
             setenv("TEST_LINEAGE_KEY", key, 1)
             defer { unsetenv("TEST_LINEAGE_KEY") }
@@ -144,13 +144,13 @@ extension RealProcesses {
         @Test("a full store answers 503 with Retry-After; the stock client's retry succeeds once space returns", .lab(.openlineage, .root))
         func fullStore() throws {
             var filler = ""
-            let (harness, port) = try Self.start { harness in
+            let (harness, port) = try Self.start(storeDirectory: { harness in
                 let data = harness.directory + "/data"
                 try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
                 let mounted = try DaemonHarness.run(["/bin/mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", data])
                 try #require(mounted.code == 0, "mount: \(mounted.stderr)")
                 filler = data + "/filler"
-            }
+            })
             defer { _ = try? DaemonHarness.run(["/bin/umount", "-l", harness.directory + "/data"]) }
             defer { harness.cleanUp() }
             // Fill what is left, then a little more room is never there: the next commit fails.
@@ -176,6 +176,95 @@ extension RealProcesses {
             #expect(producer.stdoutLines.first?.contains(#""outcome": "ok""#) == true, "\(producer.stdoutLines) \(producer.stderrLines.suffix(5))")
             #expect(try Self.stored(harness).count == 1)
             #expect((try harness.status().daemon.platform?.lineage?.unavailable ?? 0) >= 2, "the raw 503 and the client's refused tries")
+            #expect(harness.stop() == .exited(0))
+        }
+
+        /// A service whose one connector is Egeria's OpenLineage file publisher, writing under `folder`.
+        static func filePublisher(_ folder: String) -> String {
+            """
+            { "integrationServiceURLMarker": "lineage-integrator",
+              "integrationConnectorConfigs": [ { "connectorName": "lineage-files", "metadataSourceQualifiedName": "lineage",
+                "refreshIntervalSeconds": 3600,
+                "connection": { "connectorType": { "connectorProviderClassName": "org.odpi.openmetadata.adapters.connectors.integration.openlineage.FileBasedOpenLineageLogStoreProvider" },
+                                "endpoint": { "address": "\(folder)" } } } ] }
+            """
+        }
+
+        /// Every event file under `folder`, relative to it.
+        static func files(_ folder: String) -> Set<String> {
+            let all = (FileManager.default.enumerator(atPath: folder)?.allObjects as? [String]) ?? []
+            return Set(all.filter { $0.hasSuffix(".openlineageevent") })
+        }
+
+        static func file(job: String, runId: String, eventTime: String = "2026-12-07T18:05:00.123Z", type: String = "START") -> String {
+            "airflow/\(job)/\(runId)-\(eventTime)-\(type).openlineageevent"
+        }
+
+        @Test("the file publisher writes each stored event in Egeria's layout, a hostile job name stays inside its folder, and a worker killed mid-stream loses none",
+              .lab(.openlineage))
+        func filePublisher() throws {
+            let folder = try TemporaryDirectory(prefix: "idt-lineage")
+            defer { withExtendedLifetime(folder) {} }
+            let (harness, port) = try Self.start(services: [Self.filePublisher(folder.path + "/out")])
+            defer { harness.cleanUp() }
+            // Events stored before the worker is ready go out once it is.
+            let first = UUID().uuidString.lowercased()
+            #expect(try Self.post(port, "/api/v1/lineage", Self.event(runId: first))?.head.status == 200)
+            #expect(eventually(timeout: 10) { Self.files(folder.path + "/out").contains(Self.file(job: "daily_orders", runId: first)) },
+                    "\(Self.files(folder.path + "/out"))")
+            let written = try #require(try? Data(contentsOf: URL(fileURLWithPath: folder.path + "/out/" + Self.file(job: "daily_orders", runId: first))))
+            #expect((try? JSONDecoder().decode(JSONValue.self, from: written))?["run"]?["runId"] == .string(first))
+            // A job named to escape: its file stays under the folder.
+            let hostile = Self.event().replacingOccurrences(of: #""name":"daily_orders""#, with: #""name":"../../../escaped""#)
+            #expect(try Self.post(port, "/api/v1/lineage", hostile)?.head.status == 200)
+            #expect(eventually(timeout: 10) { Self.files(folder.path + "/out").contains { $0.hasPrefix("airflow/.._.._.._escaped/") } })
+            #expect(!FileManager.default.fileExists(atPath: folder.path + "/escaped"))
+            // 300 events while the worker is killed once: every one is written, each once (one file per event).
+            let pid = try #require(harness.waitForStatus(timeout: 10) { $0.integrationServiceSummaries.first?.worker.pid != nil }.status?
+                .integrationServiceSummaries.first?.worker.pid)
+            var runIds: [String] = []
+            for index in 0..<300 {
+                let runId = UUID().uuidString.lowercased()
+                runIds.append(runId)
+                #expect(try Self.post(port, "/api/v1/lineage", Self.event(runId: runId))?.head.status == 200)
+                if index == 100 { kill(pid, SIGKILL) }
+            }
+            let expected = Set(runIds.map { Self.file(job: "daily_orders", runId: $0) })
+            #expect(eventually(timeout: 30) { expected.isSubset(of: Self.files(folder.path + "/out")) },
+                    "\(expected.subtracting(Self.files(folder.path + "/out")).count) of 300 never written")
+            #expect(Self.files(folder.path + "/out").count == 302)
+            let drained = harness.waitForStatus(timeout: 10) { $0.integrationServiceSummaries.first?.lineageConnectors?.first?.backlog == 0 }
+            #expect(drained.ok, "status never showed the publisher caught up")
+            #expect(try harness.status().integrationServiceSummaries.first?.worker.restartCount == 1)
+            #expect(harness.stop() == .exited(0))
+        }
+
+        @Test("the publisher's cursor survives a daemon restart: what it acknowledged is not sent again", .lab(.openlineage))
+        func cursorSurvivesRestart() throws {
+            let folder = try TemporaryDirectory(prefix: "idt-lineage")
+            defer { withExtendedLifetime(folder) {} }
+            let (harness, port) = try Self.start(services: [Self.filePublisher(folder.path + "/out")])
+            defer { harness.cleanUp() }
+            let before = UUID().uuidString.lowercased()
+            #expect(try Self.post(port, "/api/v1/lineage", Self.event(runId: before))?.head.status == 200)
+            let path = folder.path + "/out/" + Self.file(job: "daily_orders", runId: before)
+            #expect(eventually(timeout: 10) { FileManager.default.fileExists(atPath: path) })
+            // Acknowledged before the stop: status says the cursor is past it.
+            let caughtUp = harness.waitForStatus(timeout: 10) { status in
+                status.integrationServiceSummaries.first?.lineageConnectors == [.init(connectorName: "lineage-files", acknowledgedSeq: 1, backlog: 0)]
+            }
+            #expect(caughtUp.ok, "\(String(describing: caughtUp.status?.integrationServiceSummaries.first?.lineageConnectors))")
+            #expect(try harness.cli("status").stdout.contains("lineage-files: OpenLineage events acknowledged up to 1, 0 waiting"))
+            #expect(harness.stop() == .exited(0))
+            try FileManager.default.removeItem(atPath: path)
+            setenv("TEST_LINEAGE_KEY", Self.key, 1)
+            defer { unsetenv("TEST_LINEAGE_KEY") }
+            let port2 = try harness.startWithPlatform()
+            let after = UUID().uuidString.lowercased()
+            #expect(try Self.post(port2, "/api/v1/lineage", Self.event(runId: after))?.head.status == 200)
+            #expect(eventually(timeout: 10) { FileManager.default.fileExists(atPath: folder.path + "/out/" + Self.file(job: "daily_orders", runId: after)) })
+            #expect(!FileManager.default.fileExists(atPath: path), "an acknowledged event was sent again after the restart")
+            _ = port
             #expect(harness.stop() == .exited(0))
         }
     }

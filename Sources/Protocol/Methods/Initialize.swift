@@ -49,11 +49,14 @@ public enum Initialize: RPCMethod {
         public var pid: Int32
         /// The worker's own host name (a remote worker's is not the daemon's).
         public var hostName: String?
-        public init(protocolVersion: Int, workerVersion: String, pid: Int32, hostName: String? = nil) {
+        /// The connectors that take OpenLineage events (``DeliverLineage``).
+        public var lineageConnectors: [String]?
+        public init(protocolVersion: Int, workerVersion: String, pid: Int32, hostName: String? = nil, lineageConnectors: [String]? = nil) {
             self.protocolVersion = protocolVersion
             self.workerVersion = workerVersion
             self.pid = pid
             self.hostName = hostName
+            self.lineageConnectors = lineageConnectors
         }
     }
 }

@@ -81,6 +81,9 @@ enum InspectCommands {
                           connector.failingExceptionMessage ?? connector.statistics.lastForwardError.map { "forwarding: \($0)" } ?? "")
             }
             text += table.render(indent: "  ") + "\n"
+            for connector in service.lineageConnectors ?? [] {
+                text += "  \(connector.connectorName): OpenLineage events acknowledged up to \(connector.acknowledgedSeq), \(connector.backlog) waiting\n"
+            }
         }
         return text
     }

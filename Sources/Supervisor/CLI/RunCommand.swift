@@ -82,12 +82,13 @@ enum RunCommand {
         }
         var platform: HTTPServer?
         let lineageTally = LineageTally()
+        let lineageKick = LineageKick { events.post(.lineageStored) }
         if let settings = config.platform {
             let cap = budget.doorConnections(configured: settings.maxConnections)
             if cap < settings.maxConnections {
                 logger.warning("platform.maxConnections \(settings.maxConnections) lowered to \(cap): the daemon may open \(budget.limit) files and keeps \(budget.reserved) for supervision; raise the hard limit (LimitNOFILE=, ulimit -Hn) to allow more")
             }
-            do { platform = try PlatformStart.start(settings, maxConnections: cap, config: config, store: store, lineageTally: lineageTally,
+            do { platform = try PlatformStart.start(settings, maxConnections: cap, config: config, store: store, lineageTally: lineageTally, lineageKick: lineageKick,
                                                           events: events, logger: logger) } catch {
                 logger.error("\(error)")
                 return error.isConfiguration ? 64 : 1
@@ -121,6 +122,7 @@ enum RunCommand {
         loop.control = control
         loop.platform = platform
         if platform != nil { loop.lineageTally = lineageTally }
+        loop.lineageKick = lineageKick
         logger.notice("integration-daemon started", ["config": .text(config.file), "dataDirectory": .text(config.dataDirectory),
                                                      "services": .int(config.integrationServices.count), "pid": .int(Int(getpid()))])
         let code = loop.run()

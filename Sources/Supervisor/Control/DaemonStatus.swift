@@ -77,6 +77,16 @@ struct DaemonStatus: Codable, Sendable {
         var integrationServiceFullName: String
         var worker: WorkerSummary
         var integrationConnectorReports: [ConnectorReport]
+        /// The connectors that take OpenLineage events, with how far each has got (absent when none does).
+        var lineageConnectors: [LineageConnector]?
+    }
+
+    /// A connector that takes OpenLineage events: the last event it acknowledged, and how many stored events
+    /// are past that (its lag).
+    struct LineageConnector: Codable, Sendable, Equatable {
+        var connectorName: String
+        var acknowledgedSeq: Int
+        var backlog: Int
     }
 
     /// The service's worker process as the supervisor sees it.

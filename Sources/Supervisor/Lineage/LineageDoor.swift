@@ -21,6 +21,7 @@ struct LineageDoor: Sendable {
     /// API key → its name, read at start.
     let keys: [(name: String, key: String)]
     let tally: LineageTally
+    let kick: LineageKick
     let logger: Logger
 
     /// The name of the API key `header` carries, if it carries one; every key is compared, in constant time.
@@ -50,10 +51,11 @@ struct LineageDoor: Sendable {
                   : Self.plain(400, ["error": .string(error.description), "field": .string(error.field)]))
             return Self.wait
         }
-        store.submitLineageEvent(event, body: body) { [tally] result in
+        store.submitLineageEvent(event, body: body) { [tally, kick] result in
             switch result {
             case .success(let new):
                 tally.count(new ? .stored : .duplicate)
+                if new { kick.kick() }
                 reply(egeria ? EgeriaEnvelope.void() : Self.plain(200, ["stored": .bool(true), "duplicate": .bool(!new)]))
             case .failure(let error):
                 tally.count(.unavailable)

@@ -13,7 +13,7 @@ enum PlatformStart {
     }
 
     /// `maxConnections` is the door's cap after the descriptor budget (``DescriptorBudget``) had its say.
-    static func start(_ platform: PlatformConfig, maxConnections: Int, config: DaemonConfig, store: EmbeddedStore, lineageTally: LineageTally,
+    static func start(_ platform: PlatformConfig, maxConnections: Int, config: DaemonConfig, store: EmbeddedStore, lineageTally: LineageTally, lineageKick: LineageKick,
                       events: EventQueue, logger: Logger) throws(StartError) -> HTTPServer {
         var passwords: [String: String] = [:]
         for (index, user) in platform.users.enumerated() {
@@ -66,7 +66,7 @@ enum PlatformStart {
                                 passwords: passwords, roles: Dictionary(platform.users.map { ($0.userId, $0.role) }) { first, _ in first },
                                 providers: providers, accessServer: config.accessServer.egeria, startTime: Date(),
                                 logger: logger, post: { events.post(.command($0)) },
-                                lineage: LineageDoor(store: store, keys: keys, tally: lineageTally, logger: logger))
+                                lineage: LineageDoor(store: store, keys: keys, tally: lineageTally, kick: lineageKick, logger: logger))
         do { try server.start(handler: door.handle) } catch {
             throw StartError(description: "platform door: \(error)")
         }

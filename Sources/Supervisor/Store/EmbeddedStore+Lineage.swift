@@ -95,4 +95,57 @@ extension EmbeddedStore {
         done.wait()
         return count.withLock { $0 }
     }
+
+    // MARK: - Fan-out
+
+    /// The last event `connector` acknowledged (0: none yet, so it gets every event kept).
+    func lineageCursor(of connector: String) -> Int {
+        read(0) { database in
+            let statement = try database.statement("SELECT seq FROM lineage_cursors WHERE connector = ?").bind(.text(connector))
+            return try statement.step() ? statement.int(0) : 0
+        }
+    }
+
+    /// The newest event's position (0 with none).
+    var lineageLastSeq: Int {
+        read(0) { database in
+            let statement = try database.statement("SELECT MAX(seq) FROM lineage_events")
+            return try statement.step() && !statement.isNull(0) ? statement.int(0) : 0
+        }
+    }
+
+    /// The events after `seq`, oldest first: at most `limit`, and no more than `maxBytes` of bodies but the first.
+    func lineageEvents(after seq: Int, limit: Int, maxBytes: Int) -> [(seq: Int, body: [UInt8])] {
+        read([]) { database in
+            let statement = try database.statement("SELECT seq, body FROM lineage_events WHERE seq > ? ORDER BY seq LIMIT ?").bind(.int(seq), .int(limit))
+            var found: [(seq: Int, body: [UInt8])] = []
+            var bytes = 0
+            while try statement.step() {
+                let body = Array(statement.data(1))
+                if !found.isEmpty && bytes + body.count > maxBytes { break }
+                bytes += body.count
+                found.append((statement.int(0), body))
+            }
+            return found
+        }
+    }
+
+    /// Moves `connector`'s cursor to `seq` (never back); `completion` once that is durable.
+    func saveLineageCursor(of connector: String, at seq: Int, completion: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+        write(savepoint: false, { database in
+            try database.statement("""
+                INSERT INTO lineage_cursors (connector, seq) VALUES (?, ?)
+                ON CONFLICT(connector) DO UPDATE SET seq = MAX(seq, excluded.seq)
+                """).bind(.text(connector), .int(seq)).run()
+        }, completion: completion)
+    }
+
+    /// How many events are stored after `seq`: counted through the primary key, and capped so status stays quick.
+    func lineageBacklog(after seq: Int, upTo latest: Int) -> Int {
+        guard latest > seq else { return 0 }
+        return read(latest - seq) { database in
+            let statement = try database.statement("SELECT COUNT(*) FROM (SELECT 1 FROM lineage_events WHERE seq > ? LIMIT 1000000)").bind(.int(seq))
+            return try statement.step() ? statement.int(0) : latest - seq
+        }
+    }
 }

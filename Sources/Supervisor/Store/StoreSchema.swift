@@ -5,7 +5,7 @@ enum StoreSchema {
     /// 3 dropped `reports_by_connector (connector, seq)`: `reports_by_connector_time`, whose entries end in the
     /// rowid (`seq`), serves a connector's reports newest first and retention's oldest first, and each index
     /// less is a B-tree less to write for every report.
-    /// 4 added `lineage_events` (a new table only: a version 3 store is opened as is).
+    /// 4 added `lineage_events` and `lineage_cursors` (new tables only: a version 3 store is opened as is).
     static let version = 4
 
     /// Settings of the writer connection.
@@ -124,6 +124,10 @@ enum StoreSchema {
             stored_ms INTEGER NOT NULL,
             bytes INTEGER NOT NULL,
             body TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS lineage_cursors (
+            connector TEXT PRIMARY KEY,
+            seq INTEGER NOT NULL
         );
         CREATE TABLE IF NOT EXISTS store_meta (
             key TEXT PRIMARY KEY,

@@ -55,6 +55,12 @@ final class ServiceRuntime {
         var workerFacts: WorkerFacts?
         /// Per connector, since when (monotonic, the daemon's clock) its current refresh has run.
         var refreshingSince: [String: Double] = [:]
+        /// The connectors that take OpenLineage events, from the handshake.
+        var lineageConnectors: [String] = []
+        /// Those with a batch out (sent, or acknowledged and its cursor being saved).
+        var lineageInFlight: Set<String> = []
+        /// Not before this (monotonic) is a connector whose last batch failed sent another.
+        var lineageRetryAt: [String: Double] = [:]
     }
 
     /// The worker's own facts.
@@ -76,6 +82,8 @@ final class ServiceRuntime {
         case refresh(RefreshCollector)
         /// An operator's connector restart or configure (or a reload's), answered with the worker's result.
         case connectorChange(@Sendable (Result<ConnectorChangeResult, RPCError>) -> Void)
+        /// A batch of OpenLineage events for one connector, up to `lastSeq`.
+        case lineage(connector: String, lastSeq: Int)
     }
 
     init(id: Int, config: ServiceConfig, lifecycle: WorkerLifecycle, logger: Logger) {
@@ -101,7 +109,8 @@ final class ServiceRuntime {
             switch call {
             case .refresh(let collector): collector.fail(service: config.urlMarker, reason)
             case .connectorChange(let reply): reply(.failure(.unavailable(reason)))
-            case .initialize, .heartbeat, .shutdown: break
+            // An unacknowledged lineage batch is sent again to the next incarnation, from the cursor.
+            case .initialize, .heartbeat, .shutdown, .lineage: break
             }
         }
         for (name, status) in connectorStatus {

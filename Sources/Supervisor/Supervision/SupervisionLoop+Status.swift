@@ -82,8 +82,15 @@ extension SupervisionLoop {
                 minMinutesBetweenRefresh: (config.refreshPeriodSeconds ?? 0) / 60,
                 failingExceptionMessage: waiting ?? latest?.failingExceptionMessage, statistics: statistics, connection: Redaction.shown(config.connection))
         }
+        // From the handshake: a worker that is down shows none until its next one.
+        let lineageNames = service.incarnation?.lineageConnectors ?? []
+        let latest = lineageNames.isEmpty ? 0 : store.lineageLastSeq
+        let lineage = lineageNames.map { name in
+            let acknowledged = store.lineageCursor(of: name)
+            return DaemonStatus.LineageConnector(connectorName: name, acknowledgedSeq: acknowledged, backlog: store.lineageBacklog(after: acknowledged, upTo: latest))
+        }
         return DaemonStatus.ServiceSummary(integrationServiceURLMarker: service.config.urlMarker,
                                            integrationServiceFullName: service.config.fullName, worker: worker,
-                                           integrationConnectorReports: connectors)
+                                           integrationConnectorReports: connectors, lineageConnectors: lineage.isEmpty ? nil : lineage)
     }
 }

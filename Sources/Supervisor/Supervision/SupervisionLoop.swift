@@ -26,6 +26,8 @@ final class SupervisionLoop {
     var platform: HTTPServer?
     /// What its OpenLineage door did, when the platform door runs.
     var lineageTally: LineageTally?
+    /// Reset before the loop reads the store for new OpenLineage events.
+    var lineageKick: LineageKick?
     private var nextServiceID = 1
     private var shutdownDeadline: Double?
 
@@ -103,6 +105,12 @@ final class SupervisionLoop {
             sweepOrphans()
         case .command(let call):
             run(call)
+        case .lineageStored:
+            lineageKick?.taken()
+            services.forEach(deliverLineage)
+        case .lineageCursorSaved(let id, let generation, let connector, let failed):
+            guard let service = service(id: id) else { return }
+            lineageCursorSaved(service, generation: generation, connector: connector, failed: failed)
         case .signal(let signal):
             switch signal {
             case SIGTERM, SIGINT: beginShutdown(signal: signal)
@@ -173,8 +181,11 @@ final class SupervisionLoop {
                 if let exitSeenAt = service.exitSeenAt { service.lastRestart.readySeconds = now - exitSeenAt }
                 perform(service.lifecycle.handshakeCompleted(now: now), on: service)
                 service.incarnation?.workerFacts = .init(pid: result.pid, hostName: result.hostName, residentMemoryBytes: nil)
+                // Only connectors this service was configured with: a worker cannot name another's.
+                let known = Set(service.config.connectors.map(\.connectorName))
+                service.incarnation?.lineageConnectors = (result.lineageConnectors ?? []).filter(known.contains)
                 service.logger.info("worker ready", ["pid": .int(Int(result.pid)), "workerVersion": .text(result.workerVersion), "host": .text(result.hostName ?? "-")])
-                if isShuttingDown || service.removing { perform(service.lifecycle.stop(now: now), on: service) }
+                if isShuttingDown || service.removing { perform(service.lifecycle.stop(now: now), on: service) } else { deliverLineage(service) }
             case .success(let result):
                 rejectHandshake(service, "worker speaks protocol version \(result.protocolVersion), the daemon \(ProtocolVersion.current)")
             case .failure(let error):
@@ -207,6 +218,8 @@ final class SupervisionLoop {
             collector.fail(service: service.config.urlMarker, Redaction.scrub(error.message))
         case (.connectorChange(let reply), .result(let line)):
             reply(decoder.result(ConfigureConnector.self, from: line))
+        case (.lineage(let connector, let lastSeq), let outcome):
+            lineageAnswered(service, connector: connector, lastSeq: lastSeq, outcome)
         case (.connectorChange(let reply), .error(let error)):
             var error = error
             error.message = Redaction.scrub(error.message)
@@ -275,6 +288,8 @@ final class SupervisionLoop {
             case .sendHeartbeat:
                 service.heartbeatSequence += 1
                 send(Heartbeat.self, .init(sequence: service.heartbeatSequence), call: .heartbeat(sentAt: MonotonicClock.now()), to: service)
+                // Lineage batches that failed are sent again from here, once their second has passed.
+                deliverLineage(service)
             case .checkHealth:
                 checkMemory(service)
                 // A memory check that replaced the worker leaves no refresh to time.

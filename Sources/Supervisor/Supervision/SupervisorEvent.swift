@@ -14,4 +14,8 @@ enum SupervisorEvent: Sendable {
     /// A live command from a door (control socket or REST); its reply must be called exactly once.
     case command(CommandCall)
     case signal(Int32)
+    /// The door stored new OpenLineage events: connectors that take them and wait get the next batch.
+    case lineageStored
+    /// A lineage connector's cursor is on disk past the batch it acknowledged.
+    case lineageCursorSaved(service: Int, generation: Int, connector: String, failed: Bool)
 }

@@ -15,6 +15,9 @@ int shim_set_parent_death_signal(int sig);
 /// prctl(PR_SET_NAME, name): names the calling thread (the kernel keeps its first 15 bytes) for top -H and ps -L.
 int shim_set_thread_name(const char *name);
 
+/// syncfs(fd): writes out the whole filesystem holding `fd` (a GNU extension the Glibc overlay lacks).
+int shim_syncfs(int fd);
+
 /// eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK): one fd that poll(2) sees readable once it is signalled.
 int shim_eventfd(void);
 

@@ -74,6 +74,19 @@ final class ConnectorHost: Sendable {
 
     var status: IntegrationConnectorStatus { state.withLock { $0.status } }
 
+    /// Whether the connector takes OpenLineage events.
+    var takesLineage: Bool { connector is any LineageConsumer }
+
+    /// Hands OpenLineage events to the connector on its queue, after any refresh queued before them.
+    func deliver(_ events: [DeliverLineage.Event], completion: @escaping @Sendable ((any Error)?) -> Void) {
+        queue.async {
+            guard let consumer = self.connector as? any LineageConsumer, self.status != .CONFIG_FAILED, self.status != .SHUTDOWN else {
+                return completion(ConnectorError("connector \(self.name) takes no OpenLineage events now (\(self.status.rawValue))"))
+            }
+            do { try consumer.publish(events); completion(nil) } catch { completion(error) }
+        }
+    }
+
     // MARK: - Lifecycle (on `queue`)
 
     private func performRefresh() -> RefreshOutcome {

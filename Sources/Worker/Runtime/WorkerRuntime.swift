@@ -95,6 +95,22 @@ final class WorkerRuntime: Sendable {
                 secrets.withLock { $0[params.connector.connectorName] = params.secret }
             }
             changeConnector(id: id, request.map { (name: $0.connector.connectorName, config: $0.connector) })
+        case DeliverLineage.name:
+            switch decoder.params(DeliverLineage.self, from: line) {
+            case .success(let params):
+                guard let host = hosts.withLock({ $0?.first { $0.name == params.connectorName } }) else {
+                    return answer(id, Result<Empty, RPCError>.failure(.invalidParams(DeliverLineage.name, "no connector named \(params.connectorName)")))
+                }
+                let last = params.events.last?.seq ?? 0
+                host.deliver(params.events) { [self] error in
+                    if let error {
+                        answer(id, Result<Empty, RPCError>.failure(.internalError("\(params.connectorName): \(error)")))
+                    } else {
+                        answer(id, Result<DeliverLineage.Result, RPCError>.success(.init(connectorName: params.connectorName, lastSeq: last)))
+                    }
+                }
+            case .failure(let error): answer(id, Result<Empty, RPCError>.failure(error))
+            }
         case RemoveConnector.name:
             changeConnector(id: id, decoder.params(RemoveConnector.self, from: line).map { (name: $0.connectorName, config: nil) }, remove: true)
         default:
@@ -125,7 +141,8 @@ final class WorkerRuntime: Sendable {
         for host in created where host.status != .CONFIG_FAILED { scheduler.schedule(host, at: .now()) }
         fence.arm(heartbeatTimeoutSeconds: params.heartbeatTimeoutSeconds, memoryLimitMegabytes: params.memoryLimitMegabytes)
         serviceLogger.info("initialized", ["connectors": .int(created.count)])
-        return .success(.init(protocolVersion: ProtocolVersion.current, workerVersion: Self.version, pid: getpid(), hostName: hostName))
+        return .success(.init(protocolVersion: ProtocolVersion.current, workerVersion: Self.version, pid: getpid(), hostName: hostName,
+                              lineageConnectors: created.filter(\.takesLineage).map(\.name)))
     }
 
     private func makeHost(_ config: IntegrationConnectorConfig, _ params: Initialize.Params) -> ConnectorHost {

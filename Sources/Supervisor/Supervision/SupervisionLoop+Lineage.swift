@@ -1,0 +1,77 @@
+import Foundation
+import Protocol
+
+/// The OpenLineage fan-out: each connector that takes events gets them in store order, one batch at a time, from
+/// a cursor kept in the store. The cursor moves only after the worker acknowledged a batch, and the next batch
+/// goes only once the cursor is on disk; a worker that dies gets the unacknowledged batch again.
+extension SupervisionLoop {
+    /// Events per batch, and bytes of bodies per batch (the first event always goes).
+    static let lineageBatchEvents = 256
+    static let lineageBatchBytes = 256 * 1024
+    /// An event whose line the worker could not read is passed over, logged: it would stop its connector forever.
+    static var lineageEventMaxBytes: Int { LineFramer.defaultMaxLineLength - 64 * 1024 }
+
+    /// Sends each waiting lineage connector of `service` its next batch, if there is one.
+    func deliverLineage(_ service: ServiceRuntime) {
+        guard service.lifecycle.isReady, let incarnation = service.incarnation, !incarnation.lineageConnectors.isEmpty else { return }
+        let now = MonotonicClock.now()
+        for connector in incarnation.lineageConnectors where !incarnation.lineageInFlight.contains(connector) {
+            if let retryAt = incarnation.lineageRetryAt[connector], retryAt > now { continue }
+            let cursor = store.lineageCursor(of: connector)
+            let batch = store.lineageEvents(after: cursor, limit: Self.lineageBatchEvents, maxBytes: Self.lineageBatchBytes)
+            guard let first = batch.first else { continue }
+            if first.body.count > Self.lineageEventMaxBytes {
+                service.logger.warning("OpenLineage event \(first.seq) (\(first.body.count) bytes) is past what a worker reads; \(connector) passes over it")
+                saveCursor(service, connector: connector, at: first.seq)
+                continue
+            }
+            let events = batch.compactMap { item -> DeliverLineage.Event? in
+                guard let value = try? JSONParser.parse(Data(item.body)) else { return nil }
+                return DeliverLineage.Event(seq: item.seq, event: value)
+            }
+            guard let last = batch.last?.seq else { continue }
+            service.incarnation?.lineageInFlight.insert(connector)
+            send(DeliverLineage.self, .init(connectorName: connector, events: events), call: .lineage(connector: connector, lastSeq: last), to: service)
+        }
+    }
+
+    /// The worker's answer to a batch.
+    func lineageAnswered(_ service: ServiceRuntime, connector: String, lastSeq: Int, _ outcome: IncomingMessage.Outcome) {
+        switch outcome {
+        case .result(let line):
+            switch decoder.result(DeliverLineage.self, from: line) {
+            case .success(let result) where result.connectorName == connector && result.lastSeq == lastSeq:
+                saveCursor(service, connector: connector, at: lastSeq)
+            case .success(let result):
+                lineageFailed(service, connector, "acknowledged \(result.connectorName) up to \(result.lastSeq), not \(connector) up to \(lastSeq)")
+            case .failure(let error):
+                lineageFailed(service, connector, error.message)
+            }
+        case .error(let error):
+            lineageFailed(service, connector, Redaction.scrub(error.message))
+        }
+    }
+
+    /// The loop's side of `.lineageCursorSaved`.
+    func lineageCursorSaved(_ service: ServiceRuntime, generation: Int, connector: String, failed: Bool) {
+        guard generation == service.generation else { return }
+        service.incarnation?.lineageInFlight.remove(connector)
+        if failed { service.incarnation?.lineageRetryAt[connector] = MonotonicClock.now() + 1 }
+        deliverLineage(service)
+    }
+
+    private func lineageFailed(_ service: ServiceRuntime, _ connector: String, _ reason: String) {
+        service.logger.warning("OpenLineage events not handled by \(connector): \(reason); sent again in 1 s")
+        service.incarnation?.lineageInFlight.remove(connector)
+        service.incarnation?.lineageRetryAt[connector] = MonotonicClock.now() + 1
+    }
+
+    private func saveCursor(_ service: ServiceRuntime, connector: String, at seq: Int) {
+        service.incarnation?.lineageInFlight.insert(connector)
+        let id = service.id, generation = service.generation, events = self.events, logger = service.logger
+        store.saveLineageCursor(of: connector, at: seq) { result in
+            if case .failure(let error) = result { logger.warning("cannot save \(connector)'s OpenLineage cursor: \(error)") }
+            events.post(.lineageCursorSaved(service: id, generation: generation, connector: connector, failed: (try? result.get()) == nil))
+        }
+    }
+}
