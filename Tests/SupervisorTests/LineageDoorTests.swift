@@ -267,6 +267,51 @@ extension RealProcesses {
             _ = port
             #expect(harness.stop() == .exited(0))
         }
+
+        @Test("the cataloguer makes Egeria's process, dataset and lineage elements once; a re-run job changes nothing", .lab(.openlineage))
+        func cataloguer() throws {
+            let service = """
+            { "integrationServiceURLMarker": "lineage-integrator",
+              "integrationConnectorConfigs": [ { "connectorName": "lineage-catalogue", "metadataSourceQualifiedName": "openlineage",
+                "refreshIntervalSeconds": 3600,
+                "connection": { "connectorType": { "connectorProviderClassName": "org.odpi.openmetadata.adapters.connectors.integration.openlineage.OpenLineageCataloguerIntegrationProvider" } } } ] }
+            """
+            let (harness, port) = try Self.start(services: [service])
+            defer { harness.cleanUp() }
+            func run(_ runId: String) -> String {
+                Self.event(runId: runId, runFacets: #"{"parent":{"job":{"namespace":"airflow","name":"daily"},"run":{"runId":"0193a1c2-7d4e-7b8f-9a0b-1c2d3e4f5a6b"}}}"#,
+                           extra: #","inputs":[{"namespace":"postgres://db:5432","name":"sales.public.orders"}],"outputs":[{"namespace":"s3://warehouse","name":"daily/summary"}]"#)
+                    .replacingOccurrences(of: #""job":{"namespace":"airflow","name":"daily_orders"}"#,
+                                          with: #""job":{"namespace":"airflow","name":"daily_orders","facets":{"documentation":{"description":"Sums the day's orders"}}}"#)
+            }
+            #expect(try Self.post(port, "/api/v1/lineage", run(UUID().uuidString.lowercased()))?.head.status == 200)
+            func caughtUp() -> Bool {
+                harness.waitForStatus(timeout: 10) { $0.integrationServiceSummaries.first?.lineageConnectors?.first?.backlog == 0 }.ok
+            }
+            #expect(caughtUp())
+            let elements = try harness.elements()
+            let byName = Dictionary(elements.map { ($0.qualifiedName, $0) }) { first, _ in first }
+            let process = try #require(byName["OpenLineageJob:daily_orders"], "\(byName.keys.sorted())")
+            #expect(process.typeName == "DeployedSoftwareComponent")
+            #expect(process.properties["description"] == .string("Sums the day's orders"))
+            let parent = try #require(byName["OpenLineageJob:daily"])
+            let orders = try #require(byName["OpenLineageDataSet:postgres://db:5432::sales.public.orders"])
+            let summary = try #require(byName["OpenLineageDataSet:s3://warehouse::daily/summary"])
+            #expect(orders.typeName == "DataSet" && summary.typeName == "DataSet")
+            let relationships = Set(elements.flatMap { $0.relationships ?? [] }.map { "\($0.typeName) \($0.end1GUID) \($0.end2GUID)" })
+            #expect(relationships == ["DataFlow \(orders.guid) \(process.guid)", "DataFlow \(process.guid) \(summary.guid)",
+                                      "ProcessHierarchy \(parent.guid) \(process.guid)"], "\(relationships)")
+            let reportsBefore = try harness.reports(connector: "lineage-catalogue")
+            #expect(reportsBefore.count == 1 && reportsBefore.first?.createdElements.count == 4, "\(reportsBefore)")
+            #expect(reportsBefore.first?.additionalProperties["openLineageEvents"] == "1")
+            // The job runs again: a new run, the same job and datasets.
+            #expect(try Self.post(port, "/api/v1/lineage", run(UUID().uuidString.lowercased()))?.head.status == 200)
+            #expect(caughtUp())
+            let again = try harness.elements()
+            #expect(again.map { "\($0.guid) \($0.version)" }.sorted() == elements.map { "\($0.guid) \($0.version)" }.sorted())
+            #expect(try harness.reports(connector: "lineage-catalogue").count == 1, "a batch that changed nothing reports nothing")
+            #expect(harness.stop() == .exited(0))
+        }
     }
 }
 

@@ -77,13 +77,38 @@ final class ConnectorHost: Sendable {
     /// Whether the connector takes OpenLineage events.
     var takesLineage: Bool { connector is any LineageConsumer }
 
-    /// Hands OpenLineage events to the connector on its queue, after any refresh queued before them.
+    /// Hands OpenLineage events to the connector on its queue, after any refresh queued before them. What it
+    /// writes is reported as a refresh's writes are, with the number of events.
     func deliver(_ events: [DeliverLineage.Event], completion: @escaping @Sendable ((any Error)?) -> Void) {
         queue.async {
-            guard let consumer = self.connector as? any LineageConsumer, self.status != .CONFIG_FAILED, self.status != .SHUTDOWN else {
-                return completion(ConnectorError("connector \(self.name) takes no OpenLineage events now (\(self.status.rawValue))"))
+            guard let consumer = self.connector as? any LineageConsumer else {
+                return completion(ConnectorError("connector \(self.name) takes no OpenLineage events"))
             }
-            do { try consumer.publish(events); completion(nil) } catch { completion(error) }
+            if self.status == .INITIALIZED {
+                do {
+                    try consumer.start(context: self.context)
+                    self.change(to: .WAITING)
+                } catch {
+                    self.fail(error, during: "start")
+                }
+            }
+            guard self.status == .WAITING else {
+                return completion(ConnectorError("connector \(self.name) takes no OpenLineage events while \(self.status.rawValue)"))
+            }
+            let started = Date()
+            self.context.startRecording()
+            do {
+                try consumer.publish(events, context: self.context)
+            } catch {
+                // Not FAILED: the same events come again in a second, and a third party back by then takes them.
+                let recording = self.context.finishRecording()
+                _ = self.publish(recording, started: started, outcome: ["outcome": "incomplete", "reason": "\(error)",
+                                                                         "openLineageEvents": String(events.count)])
+                return completion(error)
+            }
+            let recording = self.context.finishRecording()
+            _ = self.publish(recording, started: started, outcome: ["outcome": "completed", "openLineageEvents": String(events.count)])
+            completion(nil)
         }
     }
 

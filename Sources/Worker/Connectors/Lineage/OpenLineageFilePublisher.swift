@@ -27,7 +27,7 @@ final class OpenLineageFilePublisher: LineageConsumer {
     /// Nothing to compare: events arrive through ``publish(_:)``.
     func refresh(context: ConnectorContext) throws {}
 
-    func publish(_ events: [DeliverLineage.Event]) throws {
+    func publish(_ events: [DeliverLineage.Event], context: ConnectorContext) throws {
         try Self.makeFolders(folder)
         for item in events {
             let event = item.event
