@@ -25,11 +25,16 @@ extension SupervisionLoop {
                 saveCursor(service, connector: connector, at: first.seq)
                 continue
             }
+            // The door stored only JSON; a body that no longer reads (a damaged disk) is passed over, not resent forever.
             let events = batch.compactMap { item -> DeliverLineage.Event? in
                 guard let value = try? JSONParser.parse(Data(item.body)) else { return nil }
                 return DeliverLineage.Event(seq: item.seq, event: value)
             }
-            guard let last = batch.last?.seq else { continue }
+            guard let last = events.last?.seq else {
+                service.logger.warning("OpenLineage events \(first.seq)…\(batch.last?.seq ?? first.seq) no longer read as JSON; \(connector) passes over them")
+                saveCursor(service, connector: connector, at: batch.last?.seq ?? first.seq)
+                continue
+            }
             service.incarnation?.lineageInFlight.insert(connector)
             send(DeliverLineage.self, .init(connectorName: connector, events: events), call: .lineage(connector: connector, lastSeq: last), to: service)
         }
