@@ -166,9 +166,16 @@ private struct PollReactor<Door: PollDoor> {
         }
     }
 
+    /// Until the inbox is empty: delivering an answer can start a connection's next pipelined request, whose answer
+    /// may be given at once, and that one too must come before any deadline's fallback (left for the next pass,
+    /// its request's zero deadline expired first and the answer went to the request after it).
     private mutating func deliverInbox() {
-        for (id, reply) in server.takeInbox() {
-            apply(id) { door, state in door.deliver(reply, to: &state, id: id) }
+        while true {
+            let batch = server.takeInbox()
+            if batch.isEmpty { return }
+            for (id, reply) in batch {
+                apply(id) { door, state in door.deliver(reply, to: &state, id: id) }
+            }
         }
     }
 

@@ -39,6 +39,15 @@ struct HTTPDoor: PollDoor {
         /// What TLS needs before the current step can go on.
         var tlsWants: Int16 = Int16(POLLIN)
         var fallback: HTTPServer.Response?
+        /// Which request on this connection is being answered: an answer for another (one that came after its
+        /// fallback went out) is dropped, never sent as the answer to a later request.
+        var request = 0
+    }
+
+    /// An answer, and the request on its connection it answers.
+    struct Answer: Sendable {
+        let request: Int
+        let response: HTTPServer.Response
     }
 
     enum Phase { case handshake, reading, waiting, writing }
@@ -85,8 +94,9 @@ struct HTTPDoor: PollDoor {
         }
     }
 
-    func deliver(_ reply: HTTPServer.Response, to connection: inout Connection, id: Int) -> PollStep {
-        respond(&connection, id: id, reply)
+    func deliver(_ reply: Answer, to connection: inout Connection, id: Int) -> PollStep {
+        guard reply.request == connection.request else { return .keep }
+        return respond(&connection, id: id, reply.response)
     }
 
     func expired(_ connection: inout Connection, id: Int, now: Double) -> PollStep {
@@ -181,12 +191,14 @@ struct HTTPDoor: PollDoor {
         connection.requestDeadline = connection.parser.isIdle ? nil : MonotonicClock.now() + settings.requestTimeoutSeconds
         connection.closeAfterWrite = !message.head.keepAlive || peerClosed
         connection.phase = .waiting
+        connection.request += 1
+        let number = connection.request
         let (path, query) = Self.split(message.head.target)
         let request = HTTPServer.Request(method: message.head.method, path: path, query: query, headers: message.head.headers, body: message.body)
         let server = self.server
         requests.value.add(1, ordering: .relaxed)
         // An answer given at once goes through the inbox too, delivered before this pass ends.
-        let wait = handler(request) { server.deliver($0, to: id) }
+        let wait = handler(request) { server.deliver(Answer(request: number, response: $0), to: id) }
         connection.deadline = MonotonicClock.now() + max(0, wait.seconds)
         connection.fallback = wait.fallback
         return .keep
