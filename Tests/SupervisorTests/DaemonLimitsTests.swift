@@ -63,7 +63,9 @@ extension RealProcesses {
             """
             try harness.writeConfig(services: [service])
             let daemon = try harness.start()
-            let first = harness.waitForStatus(timeout: 10) { harness.service($0, "leaky-integrator")?.worker.state == "running" }
+            // A worker here lives ~20 ms: wait for the first restart, which stays seen, not for "running", which a
+            // 20 ms status poll can miss for as long as the whole crash loop lasts.
+            let first = harness.waitForStatus(timeout: 10) { (harness.service($0, "leaky-integrator")?.worker.restartCount ?? 0) >= 1 }
             #expect(first.ok)
             let baseFDs = Self.openFDs(daemon.pid), baseThreads = Self.threads(daemon.pid)
             let failed = harness.waitForStatus(timeout: 90) { harness.service($0, "leaky-integrator")?.worker.state == "failed" }
