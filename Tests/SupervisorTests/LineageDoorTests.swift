@@ -85,7 +85,7 @@ extension RealProcesses {
             let body = Self.event()
             let first = try Self.post(port, "/api/v1/lineage", body), second = try Self.post(port, "/api/v1/lineage", body)
             #expect(first?.head.status == 200 && second?.head.status == 200)
-            #expect(RawJSON.object(second)?["duplicate"] == .bool(true))
+            #expect(PlatformDoorTests.json(second)?["duplicate"] == .bool(true))
             #expect(try Self.stored(harness).count == 2)
             // Status and metrics count what the door did.
             #expect(try harness.status().daemon.platform?.lineage == .init(stored: 2, duplicates: 2, invalid: 0, unavailable: 0))
@@ -115,19 +115,19 @@ extension RealProcesses {
             for (body, field) in cases {
                 let answer = try Self.post(port, "/api/v1/lineage", body)
                 #expect(answer?.head.status == 400, "\(field): \(String(describing: answer?.head.status))")
-                #expect(RawJSON.object(answer)?["field"] == .string(field), "\(body): \(String(describing: RawJSON.object(answer)))")
+                #expect(PlatformDoorTests.json(answer)?["field"] == .string(field), "\(body): \(String(describing: PlatformDoorTests.json(answer)))")
             }
             let gzip = try RawHTTP(port: port)
             gzip.send("POST /api/v1/lineage HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(Self.key)\r\nContent-Encoding: gzip\r\nContent-Length: 2\r\n\r\n{}")
             let compressed = gzip.response()
             #expect(compressed?.head.status == 415)
-            #expect(RawJSON.object(compressed)?["field"] == .string("Content-Encoding"))
+            #expect(PlatformDoorTests.json(compressed)?["field"] == .string("Content-Encoding"))
             // Egeria's envelope, with its code in the HTTP status too.
             let egeria = try Self.post(port, Self.egeriaPath, Self.event(runId: "nope"))
             #expect(egeria?.head.status == 400)
-            #expect(RawJSON.object(egeria)?["relatedHTTPCode"] == .int(400))
-            #expect(RawJSON.object(egeria)?["class"] == .string("VoidResponse"))
-            #expect(RawJSON.object(egeria)?["exceptionErrorMessageParameters"]?.arrayValue?.first == .string("run.runId"))
+            #expect(PlatformDoorTests.json(egeria)?["relatedHTTPCode"] == .int(400))
+            #expect(PlatformDoorTests.json(egeria)?["class"] == .string("VoidResponse"))
+            #expect(PlatformDoorTests.json(egeria)?["exceptionErrorMessageParameters"]?.arrayValue?.first == .string("run.runId"))
             // No key, a wrong key, a key for another server's path.
             #expect(try Self.post(port, "/api/v1/lineage", Self.event(), authorization: nil)?.head.status == 401)
             #expect(try Self.post(port, "/api/v1/lineage", Self.event(), authorization: "Bearer wrong-key-wrong-key-wrong-key-wrong")?.head.status == 401)
@@ -264,7 +264,6 @@ extension RealProcesses {
             #expect(try Self.post(port2, "/api/v1/lineage", Self.event(runId: after))?.head.status == 200)
             #expect(eventually(timeout: 10) { FileManager.default.fileExists(atPath: folder.path + "/out/" + Self.file(job: "daily_orders", runId: after)) })
             #expect(!FileManager.default.fileExists(atPath: path), "an acknowledged event was sent again after the restart")
-            _ = port
             #expect(harness.stop() == .exited(0))
         }
 
@@ -312,12 +311,5 @@ extension RealProcesses {
             #expect(try harness.reports(connector: "lineage-catalogue").count == 1, "a batch that changed nothing reports nothing")
             #expect(harness.stop() == .exited(0))
         }
-    }
-}
-
-/// A response body as JSON.
-enum RawJSON {
-    static func object(_ message: HTTPMessageParser.Message?) -> JSONValue? {
-        message.flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.body)) }
     }
 }

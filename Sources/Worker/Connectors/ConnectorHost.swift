@@ -84,14 +84,7 @@ final class ConnectorHost: Sendable {
             guard let consumer = self.connector as? any LineageConsumer else {
                 return completion(ConnectorError("connector \(self.name) takes no OpenLineage events"))
             }
-            if self.status == .INITIALIZED {
-                do {
-                    try consumer.start(context: self.context)
-                    self.change(to: .WAITING)
-                } catch {
-                    self.fail(error, during: "start")
-                }
-            }
+            self.startIfNew(consumer)
             guard self.status == .WAITING else {
                 return completion(ConnectorError("connector \(self.name) takes no OpenLineage events while \(self.status.rawValue)"))
             }
@@ -114,17 +107,20 @@ final class ConnectorHost: Sendable {
 
     // MARK: - Lifecycle (on `queue`)
 
+    /// Starts a connector not started yet (its first refresh, or its first lineage batch): WAITING, or failed.
+    private func startIfNew(_ connector: any IntegrationConnector) {
+        guard status == .INITIALIZED else { return }
+        do {
+            try connector.start(context: context)
+            change(to: .WAITING)
+        } catch {
+            fail(error, during: "start")
+        }
+    }
+
     private func performRefresh() -> RefreshOutcome {
         guard let connector else { return outcome(reportId: nil, recording: .init()) }
-        if status == .INITIALIZED {
-            do {
-                try connector.start(context: context)
-                change(to: .WAITING)
-            } catch {
-                fail(error, during: "start")
-                return outcome(reportId: nil, recording: .init())
-            }
-        }
+        startIfNew(connector)
         guard status == .WAITING else { return outcome(reportId: nil, recording: .init()) }
 
         let started = Date()

@@ -29,6 +29,8 @@ final class OpenLineageFilePublisher: LineageConsumer {
 
     func publish(_ events: [DeliverLineage.Event], context: ConnectorContext) throws {
         try Self.makeFolders(folder)
+        // Most of a batch shares a few jobs: each job's folder is made once per batch, not once per event.
+        var made = Set<String>()
         for item in events {
             let event = item.event
             let job = event["job"]
@@ -38,7 +40,7 @@ final class OpenLineageFilePublisher: LineageConsumer {
             let time = event["eventTime"]?.stringValue ?? "no-time"
             let type = event["eventType"]?.stringValue ?? "OTHER"
             let directory = folder + "/" + Self.segment(namespace) + "/" + Self.segment(jobName)
-            try Self.makeFolders(directory)
+            if made.insert(directory).inserted { try Self.makeFolders(directory) }
             let path = directory + "/" + Self.segment("\(runId)-\(time)-\(type)") + ".openlineageevent"
             var writer = JSONWriter()
             writer.value(event)
