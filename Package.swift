@@ -22,16 +22,18 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ"),
         // The wire: JSON-RPC 2.0 message types, framing, shared value types.
         .target(name: "Protocol", dependencies: ["SystemShims"]),
+        // HTTP/1.1 on sockets: the message parser of every door and client, TLS through OpenSSL, a keep-alive client.
+        .target(name: "HTTPWire", dependencies: ["Protocol", "COpenSSL"]),
         // integration-daemon: config, supervision, embedded access server, control socket, CLI.
-        .executableTarget(name: "Supervisor", dependencies: ["Protocol", "SystemShims", "CSQLite", "CWALBuffer", "COpenSSL"]),
+        .executableTarget(name: "Supervisor", dependencies: ["Protocol", "HTTPWire", "SystemShims", "CSQLite", "CWALBuffer", "COpenSSL"]),
         // integration-worker: hosts one integration service's connectors.
-        .executableTarget(name: "Worker", dependencies: ["Protocol", "SystemShims", "CLibPQ"]),
+        .executableTarget(name: "Worker", dependencies: ["Protocol", "HTTPWire", "SystemShims", "CLibPQ"]),
         // integration-bench: prints restart, shutdown, idle and report-throughput figures.
         .executableTarget(name: "Bench", dependencies: ["Protocol"]),
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol"]),
         .testTarget(
             name: "SupervisorTests",
-            dependencies: ["Supervisor", "Worker", "Protocol"],
+            dependencies: ["Supervisor", "Worker", "Protocol", "HTTPWire"],
             resources: [.copy("Fixtures")]
         ),
     ],

@@ -1,4 +1,5 @@
 import Testing
+@testable import HTTPWire
 @testable import Supervisor
 
 /// The HTTP message parser on its own: split reads, chunked bodies, pipelining, limits and hostile input.

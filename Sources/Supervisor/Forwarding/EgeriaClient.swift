@@ -1,4 +1,5 @@
 import Foundation
+import HTTPWire
 import Protocol
 import Synchronization
 import SystemShims

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPWire
 import Protocol
 
 /// The daemon's parsers of bytes from clients, servers and the disk, each as one function of arbitrary input:

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import HTTPWire
 import Protocol
 import Synchronization
 

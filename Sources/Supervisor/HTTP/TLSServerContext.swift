@@ -1,5 +1,6 @@
 import COpenSSL
 import Foundation
+import HTTPWire
 
 /// The platform door's TLS: a server context over the system OpenSSL, loaded once from a PEM certificate chain
 /// and private key, and one non-blocking session per accepted connection.

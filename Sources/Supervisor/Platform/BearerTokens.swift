@@ -1,5 +1,6 @@
 import COpenSSL
 import Foundation
+import HTTPWire
 import Protocol
 
 /// The platform door's bearer tokens: JWTs (HS256) signed with a random key made at each start, so a token is

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+@testable import HTTPWire
 @testable import Supervisor
 
 /// A plain-TCP HTTP client for tests that need exact bytes on the wire: split, pipelined, oversized, slow.

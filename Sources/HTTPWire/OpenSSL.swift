@@ -1,16 +1,17 @@
 import COpenSSL
-import Foundation
+import Protocol
 
 /// TLS for the keep-alive transport, through the system's OpenSSL 3 (the `COpenSSL` module map over its
 /// headers; the same libssl Foundation's libcurl loads). Unlike URLSession on Linux it can verify against a
 /// private CA file. Certificate and host name verification are always on.
-final class OpenSSL: @unchecked Sendable {
+public final class OpenSSL: @unchecked Sendable {
     // OpenSSL is thread-safe for separate SSL objects; the context is only read after init.
     private let ctx: OpaquePointer
 
     /// Why TLS could not be set up or a handshake failed (certificate problems included).
-    struct TLSError: Error, CustomStringConvertible {
-        let description: String
+    public struct TLSError: Error, CustomStringConvertible {
+        public let description: String
+        public init(description: String) { self.description = description }
     }
 
     /// Initializes OpenSSL without its clean-up at `exit`. Every user of OpenSSL (the TLS contexts, the platform's
@@ -21,12 +22,12 @@ final class OpenSSL: @unchecked Sendable {
     /// from `run` and calls `exit`: OpenSSL's clean-up, run by `exit`, freed the locks that handshake was taking.
     /// Stopped while every handshake failed verification, 5 daemons in 40 died of SIGSEGV at exit. The process is
     /// ending, so nothing needs freeing.
-    static func initializeLibrary() { _ = libraryInitialized }
+    public static func initializeLibrary() { _ = libraryInitialized }
 
     private static let libraryInitialized = OPENSSL_init_ssl(UInt64(OPENSSL_INIT_NO_ATEXIT), nil) == 1
 
     /// A client context verifying peers against `caFile`, or the system trust store when nil.
-    init(caFile: String?) throws(TLSError) {
+    public init(caFile: String?) throws(TLSError) {
         Self.initializeLibrary()
         guard let ctx = SSL_CTX_new(TLS_client_method()) else { throw TLSError(description: "SSL_CTX_new failed: \(Self.lastError())") }
         self.ctx = ctx
@@ -44,7 +45,7 @@ final class OpenSSL: @unchecked Sendable {
     deinit { SSL_CTX_free(ctx) }
 
     /// One TLS connection over a connected socket.
-    final class Connection {
+    public final class Connection {
         fileprivate let ssl: OpaquePointer
         /// Keeps the context alive as long as its connections.
         fileprivate let library: OpenSSL
@@ -53,7 +54,7 @@ final class OpenSSL: @unchecked Sendable {
             self.library = library
         }
 
-        func write(_ data: Data) -> Bool {
+        public func write(_ data: Data) -> Bool {
             data.withUnsafeBytes { raw in
                 guard let base = raw.baseAddress else { return true }
                 var offset = 0
@@ -66,7 +67,7 @@ final class OpenSSL: @unchecked Sendable {
             }
         }
 
-        func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        public func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
             Int(SSL_read(ssl, buffer.baseAddress, Int32(clamping: buffer.count)))
         }
 
@@ -77,7 +78,7 @@ final class OpenSSL: @unchecked Sendable {
     }
 
     /// Handshakes over `fd` with SNI and host name verification for `host`.
-    func connect(fd: Int32, host: String) throws(TLSError) -> Connection {
+    public func connect(fd: Int32, host: String) throws(TLSError) -> Connection {
         guard let ssl = SSL_new(ctx) else { throw TLSError(description: "SSL_new failed: \(Self.lastError())") }
         _ = SSL_set_fd(ssl, fd)
         _ = copenssl_set_sni(ssl, host)
@@ -90,7 +91,7 @@ final class OpenSSL: @unchecked Sendable {
         return Connection(ssl: ssl, library: self)
     }
 
-    static func lastError() -> String {
+    public static func lastError() -> String {
         let code = ERR_get_error()
         guard code != 0 else { return "unknown error" }
         var buffer = [CChar](repeating: 0, count: 256)

@@ -1,5 +1,4 @@
 import Dispatch
-import Foundation
 import Glibc
 import Protocol
 import Synchronization
@@ -9,13 +8,14 @@ import Synchronization
 ///
 /// URLSession on Linux spends several Dispatch hops and wake-ups per request; at thousands of reports a second
 /// that, not the work, is the daemon's CPU. It also cannot trust a private CA, which OpenSSL can.
-final class SocketHTTPTransport: Sendable {
+public final class SocketHTTPTransport: Sendable {
     /// One finished exchange: the status and body, or the transport error.
-    typealias Completion = @Sendable (Result<(status: Int, body: Data), TransportError>) -> Void
+    public typealias Completion = @Sendable (Result<(status: Int, body: Data), TransportError>) -> Void
 
     /// A failure below HTTP: cannot connect, timeout, connection dropped, unreadable response.
-    struct TransportError: Error, CustomStringConvertible {
-        let description: String
+    public struct TransportError: Error, CustomStringConvertible {
+        public let description: String
+        public init(description: String) { self.description = description }
     }
 
     private struct Job {
@@ -35,7 +35,7 @@ final class SocketHTTPTransport: Sendable {
     private let available = DispatchSemaphore(value: 0)
 
     /// nil for a URL that is not http(s); throws when TLS cannot be set up (no libssl, unreadable CA file).
-    init?(root: URL, connections: Int, timeoutSeconds: Double, caFile: String?) throws {
+    public init?(root: URL, connections: Int, timeoutSeconds: Double, caFile: String?) throws {
         guard let scheme = root.scheme, scheme == "http" || scheme == "https", let host = root.host,
               let port = UInt16(exactly: root.port ?? (scheme == "https" ? 443 : 80)) else { return nil }
         self.host = host
@@ -49,7 +49,7 @@ final class SocketHTTPTransport: Sendable {
     }
 
     /// Queues `POST path` with a JSON body; `completion` runs on a connection thread.
-    func post(path: String, body: Data, headers: [(String, String)], completion: @escaping Completion) {
+    public func post(path: String, body: Data, headers: [(String, String)], completion: @escaping Completion) {
         jobs.withLock { $0.append(Job(path: path, body: body, headers: headers, completion: completion)) }
         available.signal()
     }

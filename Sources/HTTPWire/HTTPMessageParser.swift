@@ -6,24 +6,28 @@
 /// with ``ParseError/headerTooLarge`` (431) and a body over ``Limits/maxBodyBytes`` with
 /// ``ParseError/bodyTooLarge`` (413), however the bytes are split. A request with both `Content-Length` and
 /// `Transfer-Encoding`, or two different lengths, is refused: that ambiguity is how requests are smuggled.
-struct HTTPMessageParser {
+public struct HTTPMessageParser: Sendable {
     /// Whether the bytes are requests (a server) or responses (a client).
-    enum Kind: Sendable { case request, response }
+    public enum Kind: Sendable { case request, response }
 
     /// Size limits for one message.
-    struct Limits: Sendable {
-        var maxHeaderBytes = 16 * 1024
-        var maxBodyBytes = 4 << 20
+    public struct Limits: Sendable {
+        public var maxHeaderBytes = 16 * 1024
+        public var maxBodyBytes = 4 << 20
+        public init(maxHeaderBytes: Int = 16 * 1024, maxBodyBytes: Int = 4 << 20) {
+            self.maxHeaderBytes = maxHeaderBytes
+            self.maxBodyBytes = maxBodyBytes
+        }
     }
 
     /// Why the bytes are not an acceptable HTTP message; ``status`` is the answer a server gives.
-    enum ParseError: Error, Equatable, CustomStringConvertible {
+    public enum ParseError: Error, Equatable, CustomStringConvertible {
         case headerTooLarge(limit: Int)
         case bodyTooLarge(limit: Int)
         case malformed(String)
         case unsupported(String)
 
-        var status: Int {
+        public var status: Int {
             switch self {
             case .headerTooLarge: 431
             case .bodyTooLarge: 413
@@ -32,7 +36,7 @@ struct HTTPMessageParser {
             }
         }
 
-        var description: String {
+        public var description: String {
             switch self {
             case .headerTooLarge(let limit): "header block over \(limit) bytes"
             case .bodyTooLarge(let limit): "body over \(limit) bytes"
@@ -43,31 +47,31 @@ struct HTTPMessageParser {
     }
 
     /// A request line or status line and the header fields, in order.
-    struct Head: Sendable {
-        var method = ""
-        var target = ""
-        var status = 0
-        var reason = ""
+    public struct Head: Sendable {
+        public var method = ""
+        public var target = ""
+        public var status = 0
+        public var reason = ""
         /// 0 for HTTP/1.0, 1 for HTTP/1.1.
-        var minorVersion = 1
-        var headers: [(name: String, value: String)] = []
+        public var minorVersion = 1
+        public var headers: [(name: String, value: String)] = []
 
         /// The first field named `name` (case-insensitive).
-        func header(_ name: String) -> String? {
+        public func header(_ name: String) -> String? {
             headers.first { $0.name.caseInsensitiveEquals(name) }?.value
         }
 
         /// HTTP/1.1 keeps the connection unless told `close`; HTTP/1.0 closes unless told `keep-alive`.
-        var keepAlive: Bool {
+        public var keepAlive: Bool {
             let tokens = (header("connection") ?? "").lowercased().split(separator: ",").map { $0.trimmed }
             return minorVersion >= 1 ? !tokens.contains("close") : tokens.contains("keep-alive")
         }
     }
 
     /// One whole message.
-    struct Message: Sendable {
-        var head: Head
-        var body: [UInt8]
+    public struct Message: Sendable {
+        public var head: Head
+        public var body: [UInt8]
     }
 
     let kind: Kind
@@ -79,7 +83,7 @@ struct HTTPMessageParser {
     private var body: [UInt8] = []
     private var headScanned = 0
     /// Set by a client before each response to a HEAD request, whose response has no body.
-    var expectsBodylessResponse = false
+    public var expectsBodylessResponse = false
 
     private enum State {
         case head
@@ -91,31 +95,41 @@ struct HTTPMessageParser {
         case untilClose
     }
 
-    init(kind: Kind, limits: Limits = Limits()) {
+    public init(kind: Kind, limits: Limits = Limits()) {
         self.kind = kind
         self.limits = limits
     }
 
     /// Bytes held that are not yet part of a returned message.
-    var bufferedCount: Int { buffer.count - start }
+    public var bufferedCount: Int { buffer.count - start }
 
     /// True between messages with nothing buffered: a connection closed now lost nothing.
-    var isIdle: Bool {
+    public var isIdle: Bool {
         if case .head = state { return bufferedCount == 0 }
         return false
     }
 
-    mutating func feed<Bytes: Collection>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+    /// The bytes just read; the concrete overload the doors and clients call, so no generic code crosses modules.
+    public mutating func feed(_ bytes: UnsafeRawBufferPointer) {
+        compact()
+        buffer.append(contentsOf: bytes)
+    }
+
+    public mutating func feed<Bytes: Collection>(_ bytes: Bytes) where Bytes.Element == UInt8 {
+        compact()
+        buffer.append(contentsOf: bytes)
+    }
+
+    private mutating func compact() {
         if start > 0 && start >= buffer.count / 2 {
             buffer.removeFirst(start)
             start = 0
         }
-        buffer.append(contentsOf: bytes)
     }
 
     /// The next whole message, nil when more bytes are needed. After an error the parser is unusable: the
     /// connection must be closed, since where the next message starts is unknown.
-    mutating func next() throws(ParseError) -> Message? {
+    public mutating func next() throws(ParseError) -> Message? {
         while true {
             switch state {
             case .head:
@@ -161,7 +175,7 @@ struct HTTPMessageParser {
     }
 
     /// The peer closed: a response delimited by the close is complete; anything else half-read is cut short.
-    mutating func finish() throws(ParseError) -> Message? {
+    public mutating func finish() throws(ParseError) -> Message? {
         switch state {
         case .untilClose: return complete()
         case .head where bufferedCount == 0: return nil
@@ -371,7 +385,7 @@ extension Substring {
 
 extension String {
     /// ASCII case-insensitive equality, as header names compare.
-    func caseInsensitiveEquals(_ other: String) -> Bool {
+    public func caseInsensitiveEquals(_ other: String) -> Bool {
         func lower(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte }
         return utf8.count == other.utf8.count && zip(utf8, other.utf8).allSatisfy { lower($0) == lower($1) }
     }
