@@ -29,9 +29,10 @@ public final class SocketHTTPTransport: Sendable {
     private let port: UInt16
     private let tls: OpenSSL?
     private let timeoutSeconds: Double
+    private let connections: Int
     /// The fixed part of every request's head after the path.
     private let hostHeader: [UInt8]
-    private let jobs = Mutex<[Job]>([])
+    private let jobs = Mutex<(queue: [Job], closed: Bool)>(([], false))
     private let available = DispatchSemaphore(value: 0)
 
     /// nil for a URL that is not http(s); throws when TLS cannot be set up (no libssl, unreadable CA file).
@@ -43,15 +44,44 @@ public final class SocketHTTPTransport: Sendable {
         self.tls = scheme == "https" ? try OpenSSL(caFile: caFile) : nil
         self.timeoutSeconds = timeoutSeconds
         self.hostHeader = Array(" HTTP/1.1\r\nHost: \(host.contains(":") ? "[\(host)]" : host):\(port)\r\nContent-Type: application/json\r\nAccept: application/json\r\n".utf8)
-        for index in 0..<max(1, connections) {
+        self.connections = max(1, connections)
+        for index in 0..<self.connections {
             try OSThread.start(name: "http-\(index)") { [self] in connectionLoop() }
         }
     }
 
     /// Queues `POST path` with a JSON body; `completion` runs on a connection thread.
     public func post(path: String, body: Data, headers: [(String, String)], completion: @escaping Completion) {
-        jobs.withLock { $0.append(Job(path: path, body: body, headers: headers, completion: completion)) }
+        let open = jobs.withLock { jobs in
+            if !jobs.closed { jobs.queue.append(Job(path: path, body: body, headers: headers, completion: completion)) }
+            return !jobs.closed
+        }
+        guard open else { return completion(.failure(TransportError(description: "the client is closed"))) }
         available.signal()
+    }
+
+    /// `POST path`, waiting for the answer on the caller's thread. Each exchange is bounded by the socket
+    /// timeouts; the wait is bounded too, in case a name lookup hangs.
+    public func post(path: String, body: Data, headers: [(String, String)]) -> Result<(status: Int, body: Data), TransportError> {
+        let done = DispatchSemaphore(value: 0)
+        let answer = Mutex<Result<(status: Int, body: Data), TransportError>?>(nil)
+        post(path: path, body: body, headers: headers) { result in
+            answer.withLock { $0 = result }
+            done.signal()
+        }
+        guard done.wait(timeout: .now() + 4 * timeoutSeconds + 5) == .success, let result = answer.withLock({ $0 }) else {
+            return .failure(TransportError(description: "no answer within \(Int(4 * timeoutSeconds + 5)) s"))
+        }
+        return result
+    }
+
+    /// Ends the connection threads once the requests queued now are done; a later `post` fails at once.
+    public func shutDown() {
+        let threads = jobs.withLock { jobs in
+            defer { jobs.closed = true }
+            return jobs.closed ? 0 : connections
+        }
+        for _ in 0..<threads { available.signal() }
     }
 
     /// One open connection: the socket, and its TLS session for `https://`.
@@ -93,7 +123,11 @@ public final class SocketHTTPTransport: Sendable {
         var parser = Self.responseParser()
         while true {
             available.wait()
-            guard let job = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
+            let (next, closed) = jobs.withLock { jobs in (jobs.queue.isEmpty ? nil : jobs.queue.removeFirst(), jobs.closed) }
+            guard let job = next else {
+                if closed { return }
+                continue
+            }
             // A kept-alive connection the server has closed fails on first use: retry once on a fresh one.
             var result = exchange(job, channel: &channel, parser: &parser)
             if case .failure(let error) = result, error.description.hasPrefix("stale") {

@@ -37,3 +37,23 @@ public enum DeliverLineage: RPCMethod {
         public var outOfRange: String? { Self.check("lastSeq", lastSeq, 0...Int(Int64.max)) }
     }
 }
+
+/// `lineage/progress` (worker → supervisor, notification): a connector has handled the events of its batch in
+/// flight up to and including `seq`, before the whole batch is done. The supervisor moves the connector's cursor
+/// there at once, so a worker stopped or killed mid-batch does not get those events again. A connector whose
+/// every event reaches a third party (the API publisher: one HTTP request each) sends it after each one.
+public enum LineageProgress: RPCNotification {
+    public static let name = "lineage/progress"
+
+    /// The notification parameters.
+    public struct Params: Codable, Sendable, Equatable, RangeChecked {
+        public var connectorName: String
+        public var seq: Int
+        public init(connectorName: String, seq: Int) {
+            self.connectorName = connectorName
+            self.seq = seq
+        }
+
+        public var outOfRange: String? { Self.check("seq", seq, 1...Int(Int64.max)) }
+    }
+}

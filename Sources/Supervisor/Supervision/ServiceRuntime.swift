@@ -61,7 +61,13 @@ final class ServiceRuntime {
         var lineageInFlight: Set<String> = []
         /// Not before this (monotonic) is a connector whose last batch failed sent another.
         var lineageRetryAt: [String: Double] = [:]
+        /// The seqs of each connector's batch out: what a `lineage/progress` may acknowledge.
+        var lineageBatches: [String: ClosedRange<Int>] = [:]
     }
+
+    /// Per lineage connector, the last event a worker said it handled (`lineage/progress`): its cursor is being
+    /// saved, and the next batch starts after it even if the save has not committed yet.
+    var lineageHandled: [String: Int] = [:]
 
     /// The worker's own facts.
     struct WorkerFacts: Sendable {

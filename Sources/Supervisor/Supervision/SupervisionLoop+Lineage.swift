@@ -17,7 +17,7 @@ extension SupervisionLoop {
         let now = MonotonicClock.now()
         for connector in incarnation.lineageConnectors where !incarnation.lineageInFlight.contains(connector) {
             if let retryAt = incarnation.lineageRetryAt[connector], retryAt > now { continue }
-            let cursor = store.lineageCursor(of: connector)
+            let cursor = max(store.lineageCursor(of: connector), service.lineageHandled[connector] ?? 0)
             let batch = store.lineageEvents(after: cursor, limit: Self.lineageBatchEvents, maxBytes: Self.lineageBatchBytes)
             guard let first = batch.first else { continue }
             if first.body.count > Self.lineageEventMaxBytes {
@@ -36,6 +36,7 @@ extension SupervisionLoop {
                 continue
             }
             service.incarnation?.lineageInFlight.insert(connector)
+            service.incarnation?.lineageBatches[connector] = first.seq...last
             send(DeliverLineage.self, .init(connectorName: connector, events: events), call: .lineage(connector: connector, lastSeq: last), to: service)
         }
     }
@@ -54,6 +55,21 @@ extension SupervisionLoop {
             }
         case .error(let error):
             lineageFailed(service, connector, Redaction.scrub(error.message))
+        }
+    }
+
+    /// A connector handled part of its batch: its cursor moves there now, without waiting for the rest.
+    func lineageProgressed(_ service: ServiceRuntime, _ progress: LineageProgress.Params) {
+        guard let batch = service.incarnation?.lineageBatches[progress.connectorName], batch.contains(progress.seq) else {
+            service.protocolViolations += 1
+            service.logger.warning("protocol violation: \(LineageProgress.name) for \(progress.connectorName) at \(progress.seq), which is not in a batch it was sent")
+            return
+        }
+        guard progress.seq > service.lineageHandled[progress.connectorName] ?? 0 else { return }
+        service.lineageHandled[progress.connectorName] = progress.seq
+        let connector = progress.connectorName, logger = service.logger
+        store.saveLineageCursor(of: connector, at: progress.seq) { result in
+            if case .failure(let error) = result { logger.warning("cannot save \(connector)'s OpenLineage cursor: \(error)") }
         }
     }
 

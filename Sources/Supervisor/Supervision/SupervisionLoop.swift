@@ -160,6 +160,13 @@ final class SupervisionLoop {
                 service.protocolViolations += 1
                 service.logger.warning("protocol violation: \(error.message)")
             }
+        case LineageProgress.name:
+            switch decoder.params(LineageProgress.self, from: line) {
+            case .success(let progress): lineageProgressed(service, progress)
+            case .failure(let error):
+                service.protocolViolations += 1
+                service.logger.warning("protocol violation: \(error.message)")
+            }
         default:
             service.protocolViolations += 1
             service.logger.warning("protocol violation: unknown notification \(method)")

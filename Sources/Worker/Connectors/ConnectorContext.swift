@@ -24,9 +24,13 @@ final class ConnectorContext: Sendable {
         var relationshipsDeleted = 0
         /// Classifications added, replaced or removed; each also lists its element as updated.
         var classificationsChanged = 0
+        /// What the connector did besides writing elements (OpenLineage events published, forwarded,
+        /// dead-lettered), by name; a report carries each count.
+        var activity: [String: Int] = [:]
 
         var isEmpty: Bool {
             created.isEmpty && updated.isEmpty && deleted.isEmpty && relationshipsCreated == 0 && relationshipsDeleted == 0
+                && activity.isEmpty
         }
 
         /// The counts a report carries in `additionalProperties`, beside Egeria's GUID lists.
@@ -35,6 +39,7 @@ final class ConnectorContext: Sendable {
             if relationshipsCreated > 0 { counts["relationshipsCreated"] = String(relationshipsCreated) }
             if relationshipsDeleted > 0 { counts["relationshipsDeleted"] = String(relationshipsDeleted) }
             if classificationsChanged > 0 { counts["classificationsChanged"] = String(classificationsChanged) }
+            for (name, count) in activity { counts[name] = String(count) }
             return counts
         }
     }
@@ -51,6 +56,19 @@ final class ConnectorContext: Sendable {
     var metadataSourceQualifiedName: String? { config.metadataSourceQualifiedName }
     var endpointAddress: String? { config.connection.endpoint?.address }
     var configurationProperties: [String: JSONValue] { config.connection.configurationProperties ?? [:] }
+
+    /// Counts work that is not an element write, for the integration report of this refresh or batch.
+    func count(_ activity: String, _ amount: Int = 1) {
+        guard amount > 0 else { return }
+        recording.withLock { $0.activity[activity, default: 0] += amount }
+    }
+
+    /// Tells the daemon that this connector handled every OpenLineage event of its batch up to `seq`, so a
+    /// worker stopped or killed now does not get them again. Best effort: if it cannot be sent, stdout is gone
+    /// and the whole batch comes again to the next worker.
+    func lineageHandled(upTo seq: Int) {
+        try? client.notify(LineageProgress.self, .init(connectorName: connectorName, seq: seq))
+    }
 
     // MARK: - Metadata access
 

@@ -60,6 +60,7 @@ final class ConnectorHost: Sendable {
     @discardableResult
     func disconnect(timeoutSeconds: Double) -> Bool {
         let done = DispatchSemaphore(value: 0)
+        connector?.stopping()
         queue.async {
             if let connector = self.connector, self.status != .CONFIG_FAILED { connector.disconnect() }
             self.change(to: .SHUTDOWN)

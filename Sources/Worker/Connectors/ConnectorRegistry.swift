@@ -16,6 +16,7 @@ struct ConnectorRegistry: Sendable {
         registry.register(PostgresMonitor.providerNames) { config, _ in try PostgresMonitor(config: config, server: false) }
         registry.register(PostgresMonitor.serverProviderNames) { config, _ in try PostgresMonitor(config: config, server: true) }
         registry.register(OpenLineageFilePublisher.providerNames) { config, _ in try OpenLineageFilePublisher(config: config) }
+        registry.register(OpenLineageAPIPublisher.providerNames) { config, _ in try OpenLineageAPIPublisher(config: config) }
         registry.register(OpenLineageCataloguer.providerNames) { config, _ in OpenLineageCataloguer(config: config) }
         registry.register(["chaos"]) { config, services in
             try ChaosConnector(config: config, services: services)

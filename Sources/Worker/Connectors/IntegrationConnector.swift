@@ -8,11 +8,15 @@ import Protocol
 protocol IntegrationConnector: AnyObject, Sendable {
     func start(context: ConnectorContext) throws
     func refresh(context: ConnectorContext) throws
+    /// Called from another thread as the worker stops, before `disconnect` is queued behind the work in
+    /// progress: a connector that waits (a backoff, a retry loop) ends that work early.
+    func stopping()
     func disconnect()
 }
 
 extension IntegrationConnector {
     func start(context: ConnectorContext) throws {}
+    func stopping() {}
     func disconnect() {}
 }
 

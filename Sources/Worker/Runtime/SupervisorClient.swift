@@ -80,6 +80,13 @@ final class SupervisorClient: Sendable {
         }
     }
 
+    /// Sends a notification, which has no answer; throws when stdout is gone.
+    func notify<N: RPCNotification>(_ method: N.Type, _ params: N.Params) throws(RPCError) {
+        do { try wire.write(try encoder.notification(N.self, params: params)) } catch {
+            throw .unavailable("cannot send \(N.name): \(error)")
+        }
+    }
+
     /// Delivers a response from the supervisor; false if no call was waiting for that id.
     func complete(id: RequestID, outcome: IncomingMessage.Outcome) -> Bool {
         guard let waiter = state.withLock({ $0.pending.removeValue(forKey: id) }) else { return false }

@@ -51,6 +51,7 @@ final class OpenLineageFilePublisher: LineageConsumer {
         guard fd >= 0 else { throw ConnectorError("cannot open \(folder): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         guard shim_syncfs(fd) == 0 else { throw ConnectorError("cannot sync \(folder): \(String(cString: strerror(errno)))") }
+        context.count("openLineageEventsPublished", events.count)
     }
 
     /// One path segment from a producer's name.
@@ -59,7 +60,7 @@ final class OpenLineageFilePublisher: LineageConsumer {
         return cleaned.isEmpty || cleaned == "." || cleaned == ".." ? "_" : cleaned
     }
 
-    private static func makeFolders(_ path: String) throws {
+    static func makeFolders(_ path: String) throws {
         var built = path.hasPrefix("/") ? "" : "."
         for part in path.split(separator: "/") {
             built += "/" + part
