@@ -34,7 +34,8 @@ struct BenchCommand {
             leaks     N crashes (--crashes, default 200) of a worker whose helper holds its pipes: daemon fds and threads against baseline
             control   status latency after N abusive control connections (--connections, default 2,000)
             platform  GET /status over the REST door with N workers, one SIGSTOPped; then 1,000 idle connections: latency and memory
-            lineage   16 keep-alive clients posting small OpenLineage RunEvents: events stored durably per second, request latency
+            lineage   16 keep-alive clients posting small OpenLineage RunEvents: events stored durably per second, request latency;
+                      then 5,000 events/s while the file publisher writes each: its lag behind the door
             soak      N reports (--reports, default 1,000,000) over 100 connectors with retention: RSS growth, disk against
                       the retention bound, restart time and a query on that data, then 8 workers at once (not part of all)
             postgres  a 20 × 100 × 10 PostgreSQL database catalogued by postgres-monitor: first catalogue, unchanged and
@@ -53,7 +54,10 @@ struct BenchCommand {
             if which == "all" || which == "leaks" { try HostileBench.leaks(crashes: crashes) }
             if which == "all" || which == "control" { try HostileBench.controlAbuse(connections: connections) }
             if which == "all" || which == "platform" { try PlatformBench.run(workers: workers) }
-            if which == "all" || which == "lineage" { try LineageBench.run() }
+            if which == "all" || which == "lineage" {
+                try LineageBench.run()
+                try LineageBench.fanOut()
+            }
             if which == "postgres" { try PostgresBench.run() }
             if which == "soak" { try SoakBench.run(reports: option("--reports", in: arguments) ?? 1_000_000) }
         } catch {

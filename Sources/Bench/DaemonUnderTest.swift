@@ -83,6 +83,41 @@ final class DaemonUnderTest {
         return try? JSONDecoder().decode(JSONValue.self, from: data)
     }
 
+    /// The daemon's status straight from its control socket: for sampling many times a second, where starting
+    /// the CLI each time would take a good part of a core.
+    func statusFromSocket() -> JSONValue? {
+        guard let fd = Self.connectUnix(directory + "/data/daemon.sock") else { return nil }
+        defer { close(fd) }
+        let request = Array(#"{"command":"status"}"#.utf8) + [0x0A]
+        guard request.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == request.count else { return nil }
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while !answer.contains(0x0A) {
+            let n = read(fd, &buffer, buffer.count)
+            guard n > 0 else { return nil }
+            answer += buffer[0..<n]
+        }
+        return (try? JSONParser.parse(Data(answer)))?["result"]
+    }
+
+    static func connectUnix(_ path: String) -> Int32? {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { close(fd); return nil }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard result == 0 else { close(fd); return nil }
+        return fd
+    }
+
     /// Runs `integration-daemon ARGS --config …` and fails unless it exits 0.
     func cli(_ arguments: [String]) throws {
         let cli = Process()

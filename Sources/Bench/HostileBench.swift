@@ -119,7 +119,7 @@ enum HostileBench {
             remaining -= wave
             var fds: [Int32] = []
             for index in 0..<wave {
-                guard let fd = connectUnix(socketPath) else { continue }
+                guard let fd = DaemonUnderTest.connectUnix(socketPath) else { continue }
                 if index % 2 == 1 { _ = "{\"command\":".withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) } }
                 fds.append(fd)
             }
@@ -139,7 +139,7 @@ enum HostileBench {
     /// One `status` request over the control socket, timed from connect to the full answer.
     private static func statusMillis(_ path: String) throws -> Double {
         let started = Clock.now()
-        guard let fd = connectUnix(path) else { throw DaemonUnderTest.BenchError(description: "cannot connect to \(path): errno \(errno)") }
+        guard let fd = DaemonUnderTest.connectUnix(path) else { throw DaemonUnderTest.BenchError(description: "cannot connect to \(path): errno \(errno)") }
         defer { close(fd) }
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -154,24 +154,6 @@ enum HostileBench {
             if buffer[0..<n].contains(UInt8(ascii: "\n")) { break }
         }
         return (Clock.now() - started) * 1000
-    }
-
-    private static func connectUnix(_ path: String) -> Int32? {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { close(fd); return nil }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard result == 0 else { close(fd); return nil }
-        return fd
     }
 
     private static func openFDs(_ pid: Int32) -> Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1 }

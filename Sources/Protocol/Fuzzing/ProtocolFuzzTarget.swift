@@ -58,6 +58,7 @@ enum ProtocolFuzzTarget: String, CaseIterable, Sendable {
             _ = decoder.params(WriteElements.self, from: raw)
             _ = decoder.params(FindElements.self, from: raw)
             _ = decoder.params(ConnectorStatusChanged.self, from: raw)
+            _ = decoder.params(LineageProgress.self, from: raw)
         case .response(_, .result(let raw)):
             _ = decoder.result(Initialize.self, from: raw)
             _ = decoder.result(Heartbeat.self, from: raw)
@@ -66,6 +67,7 @@ enum ProtocolFuzzTarget: String, CaseIterable, Sendable {
             _ = decoder.result(RestartConnector.self, from: raw)
             _ = decoder.result(ConfigureConnector.self, from: raw)
             _ = decoder.result(RemoveConnector.self, from: raw)
+            _ = decoder.result(DeliverLineage.self, from: raw)
         case .response(_, .error):
             break
         }
@@ -78,6 +80,7 @@ enum ProtocolFuzzTarget: String, CaseIterable, Sendable {
             _ = decoder.params(Initialize.self, from: raw)
             _ = decoder.params(Heartbeat.self, from: raw)
             _ = decoder.params(RefreshConnectors.self, from: raw)
+            _ = DeliverLineage.Params.read(line: raw)
             _ = decoder.params(Shutdown.self, from: raw)
             _ = decoder.params(RestartConnector.self, from: raw)
             _ = decoder.params(ConfigureConnector.self, from: raw)

@@ -57,6 +57,10 @@ public struct JSONWriter {
         bytes.append(contentsOf: json)
     }
 
+    public mutating func verbatim(_ json: [UInt8]) {
+        bytes.append(contentsOf: json)
+    }
+
     /// Digits written in place: making a `String` first was a tenth of a reading thread's profile (a report's dates).
     public mutating func int(_ value: Int) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }

@@ -2,8 +2,9 @@ import Foundation
 import Protocol
 
 /// The OpenLineage fan-out: each connector that takes events gets them in store order, one batch at a time, from
-/// a cursor kept in the store. The cursor moves only after the worker acknowledged a batch, and the next batch
-/// goes only once the cursor is on disk; a worker that dies gets the unacknowledged batch again.
+/// a cursor kept in the store. The cursor moves only past what the worker acknowledged (a whole batch, or part
+/// of one through `lineage/progress`), and the next batch goes at once; a worker that dies gets what it had not
+/// acknowledged again.
 extension SupervisionLoop {
     /// Events per batch, and bytes of bodies per batch (the first event always goes).
     static let lineageBatchEvents = 256
@@ -17,37 +18,46 @@ extension SupervisionLoop {
         let now = MonotonicClock.now()
         for connector in incarnation.lineageConnectors where !incarnation.lineageInFlight.contains(connector) {
             if let retryAt = incarnation.lineageRetryAt[connector], retryAt > now { continue }
+            deliverNext(service, connector)
+        }
+    }
+
+    private func deliverNext(_ service: ServiceRuntime, _ connector: String) {
+        while true {
             let cursor = max(store.lineageCursor(of: connector), service.lineageHandled[connector] ?? 0)
             let batch = store.lineageEvents(after: cursor, limit: Self.lineageBatchEvents, maxBytes: Self.lineageBatchBytes)
-            guard let first = batch.first else { continue }
+            guard let first = batch.first else { return }
             if first.body.count > Self.lineageEventMaxBytes {
                 service.logger.warning("OpenLineage event \(first.seq) (\(first.body.count) bytes) is past what a worker reads; \(connector) passes over it")
-                saveCursor(service, connector: connector, at: first.seq)
+                moveCursor(service, connector, to: first.seq)
                 continue
             }
             // The door stored only JSON; a body that no longer reads (a damaged disk) is passed over, not resent forever.
-            let events = batch.compactMap { item -> DeliverLineage.Event? in
-                guard let value = try? JSONParser.parse(Data(item.body)) else { return nil }
-                return DeliverLineage.Event(seq: item.seq, event: value)
-            }
+            let events = batch.filter { item in
+                (try? item.body.withUnsafeBytes { raw in try JSONParser.parse(raw) }) != nil
+            }.map { (seq: $0.seq, body: $0.body) }
             guard let last = events.last?.seq else {
                 service.logger.warning("OpenLineage events \(first.seq)…\(batch.last?.seq ?? first.seq) no longer read as JSON; \(connector) passes over them")
-                saveCursor(service, connector: connector, at: batch.last?.seq ?? first.seq)
+                moveCursor(service, connector, to: batch.last?.seq ?? first.seq)
                 continue
             }
             service.incarnation?.lineageInFlight.insert(connector)
             service.incarnation?.lineageBatches[connector] = first.seq...last
-            send(DeliverLineage.self, .init(connectorName: connector, events: events), call: .lineage(connector: connector, lastSeq: last), to: service)
+            send(line: { DeliverLineage.requestLine(id: $0, connectorName: connector, events: events) },
+                 call: .lineage(connector: connector, lastSeq: last), to: service)
+            return
         }
     }
 
-    /// The worker's answer to a batch.
+    /// The worker's answer to a batch: the cursor moves, and the next batch goes at once.
     func lineageAnswered(_ service: ServiceRuntime, connector: String, lastSeq: Int, _ outcome: IncomingMessage.Outcome) {
+        service.incarnation?.lineageInFlight.remove(connector)
         switch outcome {
         case .result(let line):
             switch decoder.result(DeliverLineage.self, from: line) {
             case .success(let result) where result.connectorName == connector && result.lastSeq == lastSeq:
-                saveCursor(service, connector: connector, at: lastSeq)
+                moveCursor(service, connector, to: lastSeq)
+                deliverNext(service, connector)
             case .success(let result):
                 lineageFailed(service, connector, "acknowledged \(result.connectorName) up to \(result.lastSeq), not \(connector) up to \(lastSeq)")
             case .failure(let error):
@@ -65,20 +75,7 @@ extension SupervisionLoop {
             service.logger.warning("protocol violation: \(LineageProgress.name) for \(progress.connectorName) at \(progress.seq), which is not in a batch it was sent")
             return
         }
-        guard progress.seq > service.lineageHandled[progress.connectorName] ?? 0 else { return }
-        service.lineageHandled[progress.connectorName] = progress.seq
-        let connector = progress.connectorName, logger = service.logger
-        store.saveLineageCursor(of: connector, at: progress.seq) { result in
-            if case .failure(let error) = result { logger.warning("cannot save \(connector)'s OpenLineage cursor: \(error)") }
-        }
-    }
-
-    /// The loop's side of `.lineageCursorSaved`.
-    func lineageCursorSaved(_ service: ServiceRuntime, generation: Int, connector: String, failed: Bool) {
-        guard generation == service.generation else { return }
-        service.incarnation?.lineageInFlight.remove(connector)
-        if failed { service.incarnation?.lineageRetryAt[connector] = MonotonicClock.now() + 1 }
-        deliverLineage(service)
+        moveCursor(service, progress.connectorName, to: progress.seq)
     }
 
     private func lineageFailed(_ service: ServiceRuntime, _ connector: String, _ reason: String) {
@@ -87,12 +84,15 @@ extension SupervisionLoop {
         service.incarnation?.lineageRetryAt[connector] = MonotonicClock.now() + 1
     }
 
-    private func saveCursor(_ service: ServiceRuntime, connector: String, at seq: Int) {
-        service.incarnation?.lineageInFlight.insert(connector)
-        let id = service.id, generation = service.generation, events = self.events, logger = service.logger
+    /// Moves a connector's cursor: at once in memory, where the next batch starts, and durably in the store
+    /// behind it. Waiting for the commit before the next batch would put a disk sync between every two batches;
+    /// a daemon that dies before the commit sends the events since the last one again, as after any crash.
+    private func moveCursor(_ service: ServiceRuntime, _ connector: String, to seq: Int) {
+        guard seq > service.lineageHandled[connector] ?? 0 else { return }
+        service.lineageHandled[connector] = seq
+        let logger = service.logger
         store.saveLineageCursor(of: connector, at: seq) { result in
             if case .failure(let error) = result { logger.warning("cannot save \(connector)'s OpenLineage cursor: \(error)") }
-            events.post(.lineageCursorSaved(service: id, generation: generation, connector: connector, failed: (try? result.get()) == nil))
         }
     }
 }

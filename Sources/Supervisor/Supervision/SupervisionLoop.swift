@@ -108,9 +108,6 @@ final class SupervisionLoop {
         case .lineageStored:
             lineageKick?.taken()
             services.forEach(deliverLineage)
-        case .lineageCursorSaved(let id, let generation, let connector, let failed):
-            guard let service = service(id: id) else { return }
-            lineageCursorSaved(service, generation: generation, connector: connector, failed: failed)
         case .signal(let signal):
             switch signal {
             case SIGTERM, SIGINT: beginShutdown(signal: signal)
@@ -433,6 +430,13 @@ final class SupervisionLoop {
         } catch {
             service.logger.error("cannot encode \(M.name): \(error)")
         }
+    }
+
+    /// Sends a request whose line is written by hand (`line` gets the request's number).
+    func send(line: (Int) -> Data, call: ServiceRuntime.PendingCall, to service: ServiceRuntime) {
+        guard let connection = service.connection, case .number(let number) = service.makeRequestID() else { return }
+        connection.send(line(number))
+        service.incarnation?.pending[.number(number)] = call
     }
 
     /// Kills helpers that outlived their worker (re-parented to the daemon, its subreaper).

@@ -16,6 +16,4 @@ enum SupervisorEvent: Sendable {
     case signal(Int32)
     /// The door stored new OpenLineage events: connectors that take them and wait get the next batch.
     case lineageStored
-    /// A lineage connector's cursor is on disk past the batch it acknowledged.
-    case lineageCursorSaved(service: Int, generation: Int, connector: String, failed: Bool)
 }

@@ -96,7 +96,7 @@ final class WorkerRuntime: Sendable {
             }
             changeConnector(id: id, request.map { (name: $0.connector.connectorName, config: $0.connector) })
         case DeliverLineage.name:
-            switch decoder.params(DeliverLineage.self, from: line) {
+            switch DeliverLineage.Params.read(line: line) {
             case .success(let params):
                 guard let host = hosts.withLock({ $0?.first { $0.name == params.connectorName } }) else {
                     return answer(id, Result<Empty, RPCError>.failure(.invalidParams(DeliverLineage.name, "no connector named \(params.connectorName)")))
