@@ -176,6 +176,40 @@ extension RealProcesses {
             #expect(harness.stop() == .exited(0))
         }
 
+        @Test("over https to a door with a private CA: verified against caFile; without it the handshake is refused and retried")
+        func httpsWithPrivateCA() throws {
+            let folder = try TemporaryDirectory(prefix: "idt-forward-tls")
+            defer { withExtendedLifetime(folder) {} }
+            let pki = try PrivateCA(directory: folder.path)
+            let settings = #", "apiKeys": [ { "name": "airflow", "keyEnvironmentVariable": "TEST_LINEAGE_KEY" } ]"#
+            let receiving = try DaemonHarness(config: DaemonHarness.config(services: [DaemonHarness.chaosService(failure: "none", intervalSeconds: 3600)],
+                                                                          extra: DaemonHarness.platform(tls: pki, settings: settings)))
+            defer { receiving.cleanUp() }
+            setenv("TEST_LINEAGE_KEY", Door.key, 1)
+            let receivingPort = try receiving.startWithPlatform()
+            unsetenv("TEST_LINEAGE_KEY")
+            let url = "https://localhost:\(receivingPort)/api/v1/lineage"
+            let (sending, port) = try Door.start(services: [Self.apiPublisher(url, properties: #", "caFile": "\#(pki.caCert)""#)])
+            defer { sending.cleanUp() }
+            let runIds = try Self.post(port, count: 3)
+            #expect(eventually(timeout: 20) { ((try? Door.stored(receiving)) ?? []).count == 3 }, "\(sending.daemon!.stderrLines.suffix(5))")
+            #expect(try Door.stored(receiving).map { $0["run"]?["runId"]?.stringValue ?? "-" } == runIds)
+            #expect(sending.stop() == .exited(0))
+
+            // The system's CAs do not know this one: refused, logged, retried, nothing lost or skipped.
+            let (untrusting, untrustingPort) = try Door.start(services: [Self.apiPublisher(url)])
+            defer { untrusting.cleanUp() }
+            _ = try Self.post(untrustingPort, count: 1)
+            #expect(untrusting.daemon!.waitFor(timeout: 20) { _, stderr, _ in
+                stderr.contains { $0.contains("cannot forward OpenLineage event 1") && $0.contains("certificate verify failed") }
+            }, "\(untrusting.daemon!.stderrLines.suffix(5))")
+            let waiting = untrusting.waitForStatus(timeout: 5) { $0.integrationServiceSummaries.first?.lineageConnectors?.first?.backlog == 1 }
+            #expect(waiting.ok)
+            #expect(try Door.stored(receiving).count == 3)
+            #expect(untrusting.stop() == .exited(0))
+            #expect(receiving.stop() == .exited(0))
+        }
+
         @Test("a publisher whose address is not an HTTP URL is CONFIG_FAILED, saying which field")
         func badAddress() throws {
             let (harness, _) = try Door.start(services: [Self.apiPublisher("ftp://marquez/api/v1/lineage")])

@@ -50,7 +50,8 @@ enum ProtocolFuzzTarget: String, CaseIterable, Sendable {
         _ = SubmitReport.pull(line)
         guard case .success(let message) = IncomingMessage.decode(line) else { return }
         switch message {
-        case .request(_, _, let raw), .notification(_, let raw):
+        case .request(_, let method, let raw), .notification(let method, let raw):
+            _ = WorkerToDaemon.decode(method: method, line: raw, decoder: decoder)
             _ = decoder.params(SubmitReport.self, from: raw)
             _ = decoder.params(CreateElement.self, from: raw)
             _ = decoder.params(UpdateElement.self, from: raw)
@@ -76,7 +77,8 @@ enum ProtocolFuzzTarget: String, CaseIterable, Sendable {
     private static func fromDaemon(_ line: Data) {
         guard case .success(let message) = IncomingMessage.decode(line) else { return }
         switch message {
-        case .request(_, _, let raw), .notification(_, let raw):
+        case .request(_, let method, let raw), .notification(let method, let raw):
+            _ = DaemonToWorker.decode(method: method, line: raw, decoder: decoder)
             _ = decoder.params(Initialize.self, from: raw)
             _ = decoder.params(Heartbeat.self, from: raw)
             _ = decoder.params(RefreshConnectors.self, from: raw)

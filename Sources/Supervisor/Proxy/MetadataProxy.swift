@@ -52,27 +52,42 @@ final class MetadataProxy: Sendable {
 
     func handle(id: RequestID, method: String, line: Data) {
         let reply = Replier(connection: connection, id: id, encoder: encoder)
-        switch method {
-        case SubmitReport.name:
-            switch decoder.params(SubmitReport.self, from: line) {
-            case .success(let params): submit(params, reply: reply)
-            case .failure(let error): reply.send(Result<Empty, RPCError>.failure(error))
-            }
-        case CreateElement.name:
-            serve(CreateElement.self, line, reply) { params, done in create(params) { done($0.map(ElementResult.init)) } }
-        case UpdateElement.name:
-            serve(UpdateElement.self, line, reply) { params, done in update(params) { done($0.map(ElementResult.init)) } }
-        case DeleteElement.name:
-            serve(DeleteElement.self, line, reply) { params, done in delete(params) { done($0.map(ElementResult.init)) } }
-        case WriteElements.name:
-            serve(WriteElements.self, line, reply) { params, done in write(params, done: done) }
-        case FindElements.name:
-            switch decoder.params(FindElements.self, from: line) {
-            case .success(let params): reply.sendFindResult(params, store: store, scope: scope)
-            case .failure(let error): reply.send(Result<Empty, RPCError>.failure(error))
-            }
-        default:
-            reply.send(Result<Empty, RPCError>.failure(.methodNotFound(method)))
+        switch WorkerToDaemon.decode(method: method, line: line, decoder: decoder) {
+        case .failure(let error): reply.send(Result<Empty, RPCError>.failure(error))
+        case .success(let request): handle(request, reply: reply)
+        }
+    }
+
+    private func handle(_ request: WorkerToDaemon, reply: Replier) {
+        switch request {
+        case .submitReport(let params):
+            submit(params, reply: reply)
+        case .createElement(let params):
+            create(params) { reply.send($0.map(ElementResult.init)) }
+        case .updateElement(let params):
+            update(params) { reply.send($0.map(ElementResult.init)) }
+        case .deleteElement(let params):
+            delete(params) { reply.send($0.map(ElementResult.init)) }
+        case .writeElements(let params):
+            write(params, done: { reply.send($0) })
+        case .findElements(let params):
+            reply.sendFindResult(params, store: store, scope: scope)
+        case .connectorStatus, .lineageProgress:
+            // Notifications have no id to answer; sent as a request, they are answered as unknown.
+            reply.send(Result<Empty, RPCError>.failure(.invalidRequest("\(Self.method(of: request)) is a notification; it takes no id")))
+        }
+    }
+
+    private static func method(of request: WorkerToDaemon) -> String {
+        switch request {
+        case .connectorStatus: ConnectorStatusChanged.name
+        case .lineageProgress: LineageProgress.name
+        case .submitReport: SubmitReport.name
+        case .createElement: CreateElement.name
+        case .updateElement: UpdateElement.name
+        case .deleteElement: DeleteElement.name
+        case .writeElements: WriteElements.name
+        case .findElements: FindElements.name
         }
     }
 
@@ -157,13 +172,6 @@ final class MetadataProxy: Sendable {
     }
 
     /// Decodes `M`'s params (answering -32602 if they are malformed) and lets `body` answer, now or later.
-    private func serve<M: RPCMethod>(_ method: M.Type, _ line: Data, _ reply: Replier,
-                                     _ body: (M.Params, @escaping @Sendable (Result<M.Result, RPCError>) -> Void) -> Void) {
-        switch decoder.params(M.self, from: line) {
-        case .success(let params): body(params) { reply.send($0) }
-        case .failure(let error): reply.send(Result<M.Result, RPCError>.failure(error))
-        }
-    }
 }
 
 /// Answers one worker request from whichever thread finishes it (reader or journal commit thread).

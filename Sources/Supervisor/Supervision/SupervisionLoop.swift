@@ -141,32 +141,26 @@ final class SupervisionLoop {
     }
 
     private func handleNotification(method: String, line: Data, from service: ServiceRuntime) {
-        switch method {
-        case ConnectorStatusChanged.name:
-            switch decoder.params(ConnectorStatusChanged.self, from: line) {
-            case .success(var status):
-                // A server's error may echo the password the connector sent it: masked here, before any door shows it.
-                status.failingExceptionMessage = status.failingExceptionMessage.map(Redaction.scrub)
-                let previous = service.connectorStatus[status.connectorName]?.connectorStatus
-                service.record(status)
-                if previous != status.connectorStatus && (status.connectorStatus.isFailure || previous?.isFailure == true) {
-                    service.logger.warning("connector \(status.connectorName) is \(status.connectorStatus.rawValue)",
-                                           ["connector": .text(status.connectorName), "reason": .text(status.failingExceptionMessage ?? "")])
-                }
-            case .failure(let error):
-                service.protocolViolations += 1
-                service.logger.warning("protocol violation: \(error.message)")
-            }
-        case LineageProgress.name:
-            switch decoder.params(LineageProgress.self, from: line) {
-            case .success(let progress): lineageProgressed(service, progress)
-            case .failure(let error):
-                service.protocolViolations += 1
-                service.logger.warning("protocol violation: \(error.message)")
-            }
-        default:
+        switch WorkerToDaemon.decode(method: method, line: line, decoder: decoder) {
+        case .failure(let error):
             service.protocolViolations += 1
-            service.logger.warning("protocol violation: unknown notification \(method)")
+            service.logger.warning("protocol violation: \(error.message)")
+        case .success(.connectorStatus(var status)):
+            // A server's error may echo the password the connector sent it: masked here, before any door shows it.
+            status.failingExceptionMessage = status.failingExceptionMessage.map(Redaction.scrub)
+            let previous = service.connectorStatus[status.connectorName]?.connectorStatus
+            service.record(status)
+            if previous != status.connectorStatus && (status.connectorStatus.isFailure || previous?.isFailure == true) {
+                service.logger.warning("connector \(status.connectorName) is \(status.connectorStatus.rawValue)",
+                                       ["connector": .text(status.connectorName), "reason": .text(status.failingExceptionMessage ?? "")])
+            }
+        case .success(.lineageProgress(let progress)):
+            lineageProgressed(service, progress)
+        case .success(.submitReport), .success(.createElement), .success(.updateElement), .success(.deleteElement),
+             .success(.writeElements), .success(.findElements):
+            // A request sent without an id can never be answered.
+            service.protocolViolations += 1
+            service.logger.warning("protocol violation: \(method) sent as a notification, without an id to answer")
         }
     }
 

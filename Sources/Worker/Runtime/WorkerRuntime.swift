@@ -72,49 +72,43 @@ final class WorkerRuntime: Sendable {
     }
 
     private func handleRequest(id: RequestID, method: String, line: Data) {
-        switch method {
-        case Initialize.name:
-            answer(id, decoder.params(Initialize.self, from: line).flatMap(initialize))
-        case Heartbeat.name:
+        switch DaemonToWorker.decode(method: method, line: line, decoder: decoder) {
+        case .success(let request): handle(request, id: id)
+        case .failure(let error): answer(id, Result<Empty, RPCError>.failure(error))
+        }
+    }
+
+    private func handle(_ request: DaemonToWorker, id: RequestID) {
+        switch request {
+        case .initialize(let params):
+            answer(id, initialize(params))
+        case .heartbeat(let params):
             fence.heard()
-            answer(id, decoder.params(Heartbeat.self, from: line).map { [hostName] params in
-                Heartbeat.Result(sequence: params.sequence, pid: getpid(), hostName: hostName, residentMemoryBytes: SelfFence.residentBytes())
-            })
-        case RefreshConnectors.name:
-            switch decoder.params(RefreshConnectors.self, from: line) {
-            case .success(let params): refresh(id: id, params)
-            case .failure(let error): answer(id, Result<Empty, RPCError>.failure(error))
-            }
-        case Shutdown.name:
+            answer(id, Result<Heartbeat.Result, RPCError>.success(
+                .init(sequence: params.sequence, pid: getpid(), hostName: hostName, residentMemoryBytes: SelfFence.residentBytes())))
+        case .refresh(let params):
+            refresh(id: id, params)
+        case .shutdown:
             shutdown(id: id)
-        case RestartConnector.name:
-            changeConnector(id: id, decoder.params(RestartConnector.self, from: line).map { (name: $0.connectorName, config: nil) })
-        case ConfigureConnector.name:
-            let request = decoder.params(ConfigureConnector.self, from: line)
-            if case .success(let params) = request {
-                secrets.withLock { $0[params.connector.connectorName] = params.secret }
+        case .restartConnector(let params):
+            changeConnector(id: id, name: params.connectorName, config: nil)
+        case .configureConnector(let params):
+            secrets.withLock { $0[params.connector.connectorName] = params.secret }
+            changeConnector(id: id, name: params.connector.connectorName, config: params.connector)
+        case .removeConnector(let params):
+            changeConnector(id: id, name: params.connectorName, config: nil, remove: true)
+        case .deliverLineage(let params):
+            guard let host = hosts.withLock({ $0?.first { $0.name == params.connectorName } }) else {
+                return answer(id, Result<Empty, RPCError>.failure(.invalidParams(DeliverLineage.name, "no connector named \(params.connectorName)")))
             }
-            changeConnector(id: id, request.map { (name: $0.connector.connectorName, config: $0.connector) })
-        case DeliverLineage.name:
-            switch DeliverLineage.Params.read(line: line) {
-            case .success(let params):
-                guard let host = hosts.withLock({ $0?.first { $0.name == params.connectorName } }) else {
-                    return answer(id, Result<Empty, RPCError>.failure(.invalidParams(DeliverLineage.name, "no connector named \(params.connectorName)")))
+            let last = params.events.last?.seq ?? 0
+            host.deliver(params.events) { [self] error in
+                if let error {
+                    answer(id, Result<Empty, RPCError>.failure(.internalError("\(params.connectorName): \(error)")))
+                } else {
+                    answer(id, Result<DeliverLineage.Result, RPCError>.success(.init(connectorName: params.connectorName, lastSeq: last)))
                 }
-                let last = params.events.last?.seq ?? 0
-                host.deliver(params.events) { [self] error in
-                    if let error {
-                        answer(id, Result<Empty, RPCError>.failure(.internalError("\(params.connectorName): \(error)")))
-                    } else {
-                        answer(id, Result<DeliverLineage.Result, RPCError>.success(.init(connectorName: params.connectorName, lastSeq: last)))
-                    }
-                }
-            case .failure(let error): answer(id, Result<Empty, RPCError>.failure(error))
             }
-        case RemoveConnector.name:
-            changeConnector(id: id, decoder.params(RemoveConnector.self, from: line).map { (name: $0.connectorName, config: nil) }, remove: true)
-        default:
-            answer(id, Result<Empty, RPCError>.failure(.methodNotFound(method)))
         }
     }
 
@@ -159,12 +153,7 @@ final class WorkerRuntime: Sendable {
 
     /// Restart (config nil), reconfigure or add (config given), or remove one connector; the others are untouched.
     /// Runs off the I/O thread: disconnecting waits for a refresh that may need this thread's answers.
-    private func changeConnector(id: RequestID, _ request: Result<(name: String, config: IntegrationConnectorConfig?), RPCError>,
-                                 remove: Bool = false) {
-        guard case .success(let (name, newConfig)) = request else {
-            if case .failure(let error) = request { answer(id, Result<Empty, RPCError>.failure(error)) }
-            return
-        }
+    private func changeConnector(id: RequestID, name: String, config newConfig: IntegrationConnectorConfig?, remove: Bool = false) {
         guard let params = setup.withLock({ $0 }) else {
             return answer(id, Result<Empty, RPCError>.failure(.invalidRequest("initialize first")))
         }
