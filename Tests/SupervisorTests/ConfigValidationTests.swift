@@ -177,6 +177,22 @@ extension RealProcesses {
             #expect(!result.stderr.contains("class") && !result.stderr.contains("headerVersion"))
         }
 
+        @Test("an object missing a required field still has its unknown fields reported, in the same run")
+        func unknownBesideMissing() throws {
+            let platform = #""platform": { "adress": "127.0.0.1:0", "tokenLifetimeSecond": 5, "users": [ { "userid": "x", "passwordFile": "/p" } ] },"#
+            let (folder, path) = try write(Self.doc(extra: platform))
+            defer { withExtendedLifetime(folder) {} }
+            let result = try DaemonHarness.run([Binaries.daemon, "validate", "--json", "--config", path])
+            #expect(result.code == 64)
+            let errors = try JSONDecoder().decode(JSONValue.self, from: Data(result.stdout.utf8))["errors"]?.arrayValue ?? []
+            let byPath = Dictionary(errors.compactMap { error in error["path"]?.stringValue.map { ($0, error["message"]?.stringValue ?? "") } }) { first, _ in first }
+            #expect(byPath["platform.address"] == "is required", "\(byPath)")
+            #expect(byPath["platform.adress"] == "unknown field; did you mean \"address\"?")
+            #expect(byPath["platform.tokenLifetimeSecond"] == "unknown field; did you mean \"tokenLifetimeSeconds\"?")
+            #expect(byPath["platform.users[0].userId"] == "is required")
+            #expect(byPath["platform.users[0].userid"] == "unknown field; did you mean \"userId\"?")
+        }
+
         @Test("validate --json: {valid, errors, warnings} on stdout, errors and warnings alike as {path, message}")
         func validateJSON() throws {
             let bad = Self.doc(extra: "\"dataDirectry\": \"x\",")

@@ -46,19 +46,19 @@ enum ConfigLoader {
     }
 
     /// `store`: retention and the page cache; every number range-checked.
-    static func parseStore(_ store: [String: JSONValue], reader: inout ConfigReader) -> StoreSettings {
-        reader.checkKeys(store, "store", known: ["retention", "cacheMegabytes"])
+    static func parseStore(_ store: ConfigObject, reader: inout ConfigReader) -> StoreSettings {
+        defer { reader.finish(store) }
         var settings = StoreSettings()
-        if let cache = reader.integer(store["cacheMegabytes"], "store.cacheMegabytes", in: 1...4096) { settings.cacheMegabytes = cache }
-        if let retention = reader.object(store["retention"], "store.retention") {
-            reader.checkKeys(retention, "store.retention", known: ["maxReportsPerConnector", "maxAgeDays", "maxLineageEvents"])
-            if let count = reader.integer(retention["maxReportsPerConnector"], "store.retention.maxReportsPerConnector", in: 1...100_000_000) {
+        if let cache = reader.integer(store, "cacheMegabytes", in: 1...4096) { settings.cacheMegabytes = cache }
+        if let retention = reader.object(store, "retention") {
+            defer { reader.finish(retention) }
+            if let count = reader.integer(retention, "maxReportsPerConnector", in: 1...100_000_000) {
                 settings.retention.maxReportsPerConnector = count
             }
-            if let days = reader.number(retention["maxAgeDays"], "store.retention.maxAgeDays", in: 0.001...36_500) {
+            if let days = reader.number(retention, "maxAgeDays", in: 0.001...36_500) {
                 settings.retention.maxAgeDays = days
             }
-            if let count = reader.integer(retention["maxLineageEvents"], "store.retention.maxLineageEvents", in: 1...1_000_000_000) {
+            if let count = reader.integer(retention, "maxLineageEvents", in: 1...1_000_000_000) {
                 settings.retention.maxLineageEvents = count
             }
         }
@@ -67,31 +67,32 @@ enum ConfigLoader {
 
     static func parse(_ root: JSONValue, file: String, baseDirectory: String, workerDirectory: String,
                       reader: inout ConfigReader) -> DaemonConfig? {
-        guard let top = reader.object(root, "", required: true) else { return nil }
-        reader.checkKeys(top, "", known: ["localServerName", "localServerUserId", "dataDirectory", "accessServer",
-                                          "supervision", "metrics", "store", "platform", "integrationServices", "integrationServicesConfig"])
+        guard let top = reader.object(root, at: "", required: true) else { return nil }
+        defer { reader.finish(top) }
         var config = DaemonConfig(file: file, dataDirectory: resolve("data", against: baseDirectory))
-        if let name = reader.string(top["localServerName"], "localServerName") { config.localServerName = name }
-        if let user = reader.string(top["localServerUserId"], "localServerUserId") { config.localServerUserId = user }
-        if let data = reader.string(top["dataDirectory"], "dataDirectory") { config.dataDirectory = resolve(data, against: baseDirectory) }
+        if let name = reader.string(top, "localServerName") { config.localServerName = name }
+        if let user = reader.string(top, "localServerUserId") { config.localServerUserId = user }
+        if let data = reader.string(top, "dataDirectory") { config.dataDirectory = resolve(data, against: baseDirectory) }
         if config.controlSocketPath.utf8.count > 107 {
             reader.fail("dataDirectory", "\"\(config.dataDirectory)\" is too long for a Unix socket path (daemon.sock must fit in 107 bytes)")
         }
         config.accessServer = parseAccessServer(top["accessServer"], userId: config.localServerUserId, baseDirectory: baseDirectory, reader: &reader)
-        if let metrics = reader.object(top["metrics"], "metrics") {
-            reader.checkKeys(metrics, "metrics", known: ["textfile", "intervalSeconds"])
-            if let file = reader.string(metrics["textfile"], "metrics.textfile", required: true) {
+        if let metrics = reader.object(top, "metrics") {
+            let file = reader.string(metrics, "textfile", required: true)
+            let interval = reader.number(metrics, "intervalSeconds", in: 0.1...3600)
+            reader.finish(metrics)
+            if let file {
                 var result = MetricsConfig(textfile: resolve(file, against: baseDirectory))
                 if !file.hasSuffix(".prom") { reader.fail("metrics.textfile", "node_exporter reads only files ending in .prom, got \"\(file)\"") }
-                if let interval = reader.number(metrics["intervalSeconds"], "metrics.intervalSeconds", in: 0.1...3600) { result.intervalSeconds = interval }
+                if let interval { result.intervalSeconds = interval }
                 config.metrics = result
             }
         }
-        if let store = reader.object(top["store"], "store") { config.store = parseStore(store, reader: &reader) }
-        if let platform = reader.object(top["platform"], "platform") {
+        if let store = reader.object(top, "store") { config.store = parseStore(store, reader: &reader) }
+        if let platform = reader.object(top, "platform") {
             config.platform = parsePlatform(platform, baseDirectory: baseDirectory, reader: &reader)
         }
-        if let supervision = reader.object(top["supervision"], "supervision") {
+        if let supervision = reader.object(top, "supervision") {
             config.supervision = parseSupervision(supervision, reader: &reader)
         }
 
@@ -130,92 +131,87 @@ enum ConfigLoader {
 
     private static func parseAccessServer(_ value: JSONValue?, userId: String, baseDirectory: String,
                                           reader: inout ConfigReader) -> AccessServerConfig {
-        guard let access = reader.object(value, "accessServer") else { return .embedded }
-        guard access.count == 1, let kind = access.keys.first, kind == "embedded" || kind == "egeria" else {
-            reader.fail("accessServer", "expected {\"embedded\": {}} or {\"egeria\": {...}}, got \(JSONValue.object(access).compactDescription)")
+        guard let access = reader.object(value, at: "accessServer") else { return .embedded }
+        guard access.members.count == 1, let kind = access.members.keys.first, kind == "embedded" || kind == "egeria" else {
+            reader.fail("accessServer", "expected {\"embedded\": {}} or {\"egeria\": {...}}, got \(JSONValue.object(access.members).compactDescription)")
             return .embedded
         }
-        guard kind == "egeria", let egeria = reader.object(access["egeria"], "accessServer.egeria", required: true) else {
-            _ = reader.object(access["embedded"], "accessServer.embedded")
+        guard kind == "egeria", let egeria = reader.object(access, "egeria", required: true) else {
+            _ = reader.object(access, "embedded")
             return .embedded
         }
         let p = "accessServer.egeria"
-        reader.checkKeys(egeria, p, known: ["apiVersion", "passwordEnvironmentVariable", "passwordFile", "tokenRenewSeconds",
-                                            "omagserverPlatformRootURL", "omagserverName", "userId", "serviceURLMarker",
-                                            "secretEnvironmentVariable", "secretFile", "caFile", "requestTimeoutSeconds",
-                                            "maxInFlight", "initialRetrySeconds", "maxRetrySeconds", "spoolLimitMegabytes", "elementWrites"])
-        let root = reader.string(egeria["omagserverPlatformRootURL"], "\(p).omagserverPlatformRootURL", required: true)
+        defer { reader.finish(egeria) }
+        let root = reader.string(egeria, "omagserverPlatformRootURL", required: true)
         if let root, URL(string: root)?.scheme.map({ ["http", "https"].contains($0) }) != true {
             reader.fail("\(p).omagserverPlatformRootURL", "expected an http:// or https:// URL, got \"\(root)\"")
         }
-        let server = reader.string(egeria["omagserverName"], "\(p).omagserverName", required: true)
+        let server = reader.string(egeria, "omagserverName", required: true)
         var config = EgeriaServerConfig(omagserverPlatformRootURL: root ?? "", omagserverName: server ?? "",
-                                        userId: reader.string(egeria["userId"], "\(p).userId") ?? userId)
-        if let marker = reader.string(egeria["serviceURLMarker"], "\(p).serviceURLMarker") { config.serviceURLMarker = marker }
+                                        userId: reader.string(egeria, "userId") ?? userId)
+        if let marker = reader.string(egeria, "serviceURLMarker") { config.serviceURLMarker = marker }
         // "6" or 6: both are what an operator means.
         let version = egeria["apiVersion"].map { value -> JSONValue in if case .int(let number) = value { .string(String(number)) } else { value } }
         if let version = reader.choice(version, "\(p).apiVersion", EgeriaServerConfig.APIVersion.self) { config.apiVersion = version }
-        config.passwordEnvironmentVariable = reader.string(egeria["passwordEnvironmentVariable"], "\(p).passwordEnvironmentVariable")
-        config.passwordFile = reader.string(egeria["passwordFile"], "\(p).passwordFile").map { resolve($0, against: baseDirectory) }
+        config.passwordEnvironmentVariable = reader.string(egeria, "passwordEnvironmentVariable")
+        config.passwordFile = reader.string(egeria, "passwordFile").map { resolve($0, against: baseDirectory) }
         if config.passwordEnvironmentVariable != nil && config.passwordFile != nil {
             reader.fail("\(p).passwordFile", "give passwordEnvironmentVariable or passwordFile, not both")
         }
         if config.apiVersion == .v5 && (config.passwordEnvironmentVariable != nil || config.passwordFile != nil) {
             reader.fail("\(p).apiVersion", "a password is exchanged for a token only with apiVersion \"6\"; Egeria 5 takes secretEnvironmentVariable or secretFile as the bearer token")
         }
-        if let v = reader.number(egeria["tokenRenewSeconds"], "\(p).tokenRenewSeconds", in: 1...86_400) { config.tokenRenewSeconds = v }
-        if let target = reader.string(egeria["elementWrites"], "\(p).elementWrites") {
+        if let v = reader.number(egeria, "tokenRenewSeconds", in: 1...86_400) { config.tokenRenewSeconds = v }
+        if let target = reader.string(egeria, "elementWrites") {
             if target == "egeria" || target == "embedded" { config.elementWritesToEgeria = target == "egeria" }
             else { reader.fail("\(p).elementWrites", "expected egeria|embedded, got \"\(target)\"") }
         }
-        config.secretEnvironmentVariable = reader.string(egeria["secretEnvironmentVariable"], "\(p).secretEnvironmentVariable")
-        config.secretFile = reader.string(egeria["secretFile"], "\(p).secretFile").map { resolve($0, against: baseDirectory) }
-        if let ca = reader.string(egeria["caFile"], "\(p).caFile") {
+        config.secretEnvironmentVariable = reader.string(egeria, "secretEnvironmentVariable")
+        config.secretFile = reader.string(egeria, "secretFile").map { resolve($0, against: baseDirectory) }
+        if let ca = reader.string(egeria, "caFile") {
             let path = resolve(ca, against: baseDirectory)
             if FileManager.default.isReadableFile(atPath: path) { config.caFile = path }
             else { reader.fail("\(p).caFile", "\"\(path)\" cannot be read") }
         }
-        if let v = reader.number(egeria["requestTimeoutSeconds"], "\(p).requestTimeoutSeconds", in: 0.1...600) { config.requestTimeoutSeconds = v }
-        if let v = reader.integer(egeria["maxInFlight"], "\(p).maxInFlight", in: 1...256) { config.maxInFlight = v }
-        if let v = reader.number(egeria["initialRetrySeconds"], "\(p).initialRetrySeconds", in: 0.001...3600) { config.initialRetrySeconds = v }
-        if let v = reader.number(egeria["maxRetrySeconds"], "\(p).maxRetrySeconds", in: 0.001...86_400) { config.maxRetrySeconds = v }
-        if let v = reader.number(egeria["spoolLimitMegabytes"], "\(p).spoolLimitMegabytes", in: 0.001...1_048_576) {
+        if let v = reader.number(egeria, "requestTimeoutSeconds", in: 0.1...600) { config.requestTimeoutSeconds = v }
+        if let v = reader.integer(egeria, "maxInFlight", in: 1...256) { config.maxInFlight = v }
+        if let v = reader.number(egeria, "initialRetrySeconds", in: 0.001...3600) { config.initialRetrySeconds = v }
+        if let v = reader.number(egeria, "maxRetrySeconds", in: 0.001...86_400) { config.maxRetrySeconds = v }
+        if let v = reader.number(egeria, "spoolLimitMegabytes", in: 0.001...1_048_576) {
             config.spoolLimitBytes = Int(v * 1_048_576)
         }
         return .egeria(config)
     }
 
-    private static func parseSupervision(_ object: [String: JSONValue], reader: inout ConfigReader) -> SupervisionConfig {
-        reader.checkKeys(object, "supervision", known: ["heartbeatIntervalSeconds", "heartbeatTimeoutSeconds",
-                                                        "shutdownGraceSeconds", "killGraceSeconds", "startTimeoutSeconds", "restart"])
+    private static func parseSupervision(_ object: ConfigObject, reader: inout ConfigReader) -> SupervisionConfig {
+        defer { reader.finish(object) }
         var result = SupervisionConfig()
         let p = "supervision"
-        if let v = reader.number(object["heartbeatIntervalSeconds"], "\(p).heartbeatIntervalSeconds", in: 0.01...3600) { result.heartbeatIntervalSeconds = v }
-        if let v = reader.number(object["heartbeatTimeoutSeconds"], "\(p).heartbeatTimeoutSeconds", in: 0.01...3600) { result.heartbeatTimeoutSeconds = v }
-        if let v = reader.number(object["shutdownGraceSeconds"], "\(p).shutdownGraceSeconds", in: 0...600) { result.shutdownGraceSeconds = v }
-        if let v = reader.number(object["killGraceSeconds"], "\(p).killGraceSeconds", in: 0...600) { result.killGraceSeconds = v }
-        if let v = reader.number(object["startTimeoutSeconds"], "\(p).startTimeoutSeconds", in: 0.1...3600) { result.startTimeoutSeconds = v }
+        if let v = reader.number(object, "heartbeatIntervalSeconds", in: 0.01...3600) { result.heartbeatIntervalSeconds = v }
+        if let v = reader.number(object, "heartbeatTimeoutSeconds", in: 0.01...3600) { result.heartbeatTimeoutSeconds = v }
+        if let v = reader.number(object, "shutdownGraceSeconds", in: 0...600) { result.shutdownGraceSeconds = v }
+        if let v = reader.number(object, "killGraceSeconds", in: 0...600) { result.killGraceSeconds = v }
+        if let v = reader.number(object, "startTimeoutSeconds", in: 0.1...3600) { result.startTimeoutSeconds = v }
         if result.heartbeatTimeoutSeconds <= result.heartbeatIntervalSeconds {
             reader.fail("\(p).heartbeatTimeoutSeconds",
                         "must be greater than heartbeatIntervalSeconds (\(ConfigReader.format(result.heartbeatIntervalSeconds))), got \(ConfigReader.format(result.heartbeatTimeoutSeconds))")
         }
-        if let restart = reader.object(object["restart"], "\(p).restart") {
+        if let restart = reader.object(object, "restart") {
             result.restart = parseRestart(restart, path: "\(p).restart", defaults: RestartSettings(), reader: &reader)
         }
         return result
     }
 
-    private static func parseRestart(_ object: [String: JSONValue], path p: String, defaults: RestartSettings,
+    private static func parseRestart(_ object: ConfigObject, path p: String, defaults: RestartSettings,
                                      reader: inout ConfigReader) -> RestartSettings {
-        reader.checkKeys(object, p, known: ["policy", "maxRestarts", "withinSeconds", "initialBackoffSeconds",
-                                            "maxBackoffSeconds", "healthyAfterSeconds"])
+        defer { reader.finish(object) }
         var result = defaults
-        if let v = reader.choice(object["policy"], "\(p).policy", RestartPolicy.self) { result.policy = v }
-        if let v = reader.integer(object["maxRestarts"], "\(p).maxRestarts", in: 0...1_000_000) { result.maxRestarts = v }
-        if let v = reader.number(object["withinSeconds"], "\(p).withinSeconds", in: 0.001...86_400 * 365) { result.withinSeconds = v }
-        if let v = reader.number(object["initialBackoffSeconds"], "\(p).initialBackoffSeconds", in: 0...3600) { result.initialBackoffSeconds = v }
-        if let v = reader.number(object["maxBackoffSeconds"], "\(p).maxBackoffSeconds", in: 0...86_400) { result.maxBackoffSeconds = v }
-        if let v = reader.number(object["healthyAfterSeconds"], "\(p).healthyAfterSeconds", in: 0...86_400) { result.healthyAfterSeconds = v }
+        if let v = reader.choice(object, "policy", RestartPolicy.self) { result.policy = v }
+        if let v = reader.integer(object, "maxRestarts", in: 0...1_000_000) { result.maxRestarts = v }
+        if let v = reader.number(object, "withinSeconds", in: 0.001...86_400 * 365) { result.withinSeconds = v }
+        if let v = reader.number(object, "initialBackoffSeconds", in: 0...3600) { result.initialBackoffSeconds = v }
+        if let v = reader.number(object, "maxBackoffSeconds", in: 0...86_400) { result.maxBackoffSeconds = v }
+        if let v = reader.number(object, "healthyAfterSeconds", in: 0...86_400) { result.healthyAfterSeconds = v }
         if result.maxBackoffSeconds < result.initialBackoffSeconds {
             reader.fail("\(p).maxBackoffSeconds", "must not be less than initialBackoffSeconds (\(ConfigReader.format(result.initialBackoffSeconds))), got \(ConfigReader.format(result.maxBackoffSeconds))")
         }
@@ -225,27 +221,26 @@ enum ConfigLoader {
     private static func parseService(_ value: JSONValue, path p: String, supervision: SupervisionConfig, baseDirectory: String,
                                      workerDirectory: String, reader: inout ConfigReader) -> ServiceConfig? {
         let defaults = supervision.restart
-        guard let object = reader.object(value, p, required: true) else { return nil }
-        reader.checkKeys(object, p, known: ["integrationServiceURLMarker", "integrationServiceFullName", "integrationServiceName",
-                                            "integrationServiceId", "worker", "restart", "integrationConnectorConfigs",
-                                            "defaultPermittedSynchronization", "integrationServiceOptions",
-                                            "integrationServicePartnerOMAS", "omagserverPlatformRootURL", "omagserverName",
-                                            "integrationServiceDescription", "integrationServiceWiki"])
-        let marker = reader.string(object["integrationServiceURLMarker"], "\(p).integrationServiceURLMarker", required: true)
+        guard let object = reader.object(value, at: p, required: true) else { return nil }
+        defer { reader.finish(object) }
+        // Egeria's fields for an integration service that mean nothing here.
+        object.accept("integrationServiceName", "integrationServiceId", "integrationServiceOptions", "integrationServicePartnerOMAS",
+                      "omagserverPlatformRootURL", "omagserverName", "integrationServiceDescription", "integrationServiceWiki")
+        let marker = reader.string(object, "integrationServiceURLMarker", required: true)
         if let marker, !marker.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }) {
             reader.fail("\(p).integrationServiceURLMarker", "must be lowercase letters, digits and hyphens (e.g. files-integrator), got \"\(marker)\"")
         }
-        let fullName = reader.string(object["integrationServiceFullName"], "\(p).integrationServiceFullName")
+        let fullName = reader.string(object, "integrationServiceFullName")
         var command = [workerDirectory + "/integration-worker"]
         if object["worker"]?["command"] == nil && object["worker"]?["remote"] == nil && !ExecutableLocator.isExecutable(command[0]) {
             reader.fail("\(p).worker.command", "not given, and the default \(command[0]) does not exist; build it (swift build) or name a worker command")
         }
         var memoryLimit: Int?
         var remote: RemoteWorker?
-        if let worker = reader.object(object["worker"], "\(p).worker") {
-            reader.checkKeys(worker, "\(p).worker", known: ["command", "memoryLimitMegabytes", "remote"])
-            memoryLimit = reader.integer(worker["memoryLimitMegabytes"], "\(p).worker.memoryLimitMegabytes", in: 1...1_048_576)
-            if let settings = reader.object(worker["remote"], "\(p).worker.remote") {
+        if let worker = reader.object(object, "worker") {
+            defer { reader.finish(worker) }
+            memoryLimit = reader.integer(worker, "memoryLimitMegabytes", in: 1...1_048_576)
+            if let settings = reader.object(worker, "remote") {
                 if worker["command"] != nil { reader.fail("\(p).worker", "give command or remote, not both") }
                 remote = parseRemote(settings, path: "\(p).worker.remote", baseDirectory: baseDirectory, supervision: supervision, reader: &reader)
                 if let remote {
@@ -262,13 +257,13 @@ enum ConfigLoader {
             }
         }
         var restart = defaults
-        if let override = reader.object(object["restart"], "\(p).restart") {
+        if let override = reader.object(object, "restart") {
             restart = parseRestart(override, path: "\(p).restart", defaults: defaults, reader: &reader)
         }
-        let syncDefault = reader.choice(object["defaultPermittedSynchronization"], "\(p).defaultPermittedSynchronization",
+        let syncDefault = reader.choice(object, "defaultPermittedSynchronization",
                                         PermittedSynchronization.self)
         var connectors: [IntegrationConnectorConfig] = []
-        let list = reader.array(object["integrationConnectorConfigs"], "\(p).integrationConnectorConfigs", required: true) ?? []
+        let list = reader.array(object, "integrationConnectorConfigs", required: true) ?? []
         if list.isEmpty && object["integrationConnectorConfigs"] != nil {
             reader.fail("\(p).integrationConnectorConfigs", "must list at least one connector")
         }
@@ -339,22 +334,20 @@ enum ConfigLoader {
 
     private static func parseConnector(_ value: JSONValue, path p: String, service: String, baseDirectory: String,
                                        reader: inout ConfigReader) -> IntegrationConnectorConfig? {
-        guard let object = reader.object(value, p, required: true) else { return nil }
-        reader.checkKeys(object, p, known: ["connectorId", "connectorName", "connectorUserId", "connection", "refreshTimeInterval",
-                                            "refreshIntervalSeconds", "metadataSourceQualifiedName", "permittedSynchronization",
-                                            "generateIntegrationReports", "refreshTimeoutSeconds"])
-        let name = reader.string(object["connectorName"], "\(p).connectorName", required: true)
-        let id = reader.string(object["connectorId"], "\(p).connectorId")
-        let user = reader.string(object["connectorUserId"], "\(p).connectorUserId")
-        let minutes = reader.number(object["refreshTimeInterval"], "\(p).refreshTimeInterval", in: 0...525_600)
-        let seconds = reader.number(object["refreshIntervalSeconds"], "\(p).refreshIntervalSeconds", in: 0...31_536_000)
+        guard let object = reader.object(value, at: p, required: true) else { return nil }
+        defer { reader.finish(object) }
+        let name = reader.string(object, "connectorName", required: true)
+        let id = reader.string(object, "connectorId")
+        let user = reader.string(object, "connectorUserId")
+        let minutes = reader.number(object, "refreshTimeInterval", in: 0...525_600)
+        let seconds = reader.number(object, "refreshIntervalSeconds", in: 0...31_536_000)
         if object["refreshTimeInterval"] != nil && object["refreshIntervalSeconds"] != nil {
             reader.fail("\(p).refreshIntervalSeconds", "give refreshTimeInterval (minutes) or refreshIntervalSeconds, not both")
         }
-        let timeout = reader.number(object["refreshTimeoutSeconds"], "\(p).refreshTimeoutSeconds", in: 0.1...604_800)
-        let source = reader.string(object["metadataSourceQualifiedName"], "\(p).metadataSourceQualifiedName")
-        let sync = reader.choice(object["permittedSynchronization"], "\(p).permittedSynchronization", PermittedSynchronization.self)
-        let reports = reader.bool(object["generateIntegrationReports"], "\(p).generateIntegrationReports")
+        let timeout = reader.number(object, "refreshTimeoutSeconds", in: 0.1...604_800)
+        let source = reader.string(object, "metadataSourceQualifiedName")
+        let sync = reader.choice(object, "permittedSynchronization", PermittedSynchronization.self)
+        let reports = reader.bool(object, "generateIntegrationReports")
 
         let c = "\(p).connection"
         let connection = reader.object(object["connection"], c, required: true)

@@ -104,9 +104,50 @@ struct ConfigReader {
         return choice
     }
 
+    // MARK: - Reading through an object that records its keys
+
+    /// `value` as an object that records which of its keys are read (nil, with an issue, as ``object(_:_:required:)``).
+    mutating func object(_ value: JSONValue?, at path: String, required: Bool = false) -> ConfigObject? {
+        object(value, path, required: required).map { ConfigObject($0, path: path) }
+    }
+
+    mutating func object(_ parent: ConfigObject, _ key: String, required: Bool = false) -> ConfigObject? {
+        object(parent[key], at: parent.path(key), required: required)
+    }
+
+    mutating func array(_ parent: ConfigObject, _ key: String, required: Bool = false) -> [JSONValue]? {
+        array(parent[key], parent.path(key), required: required)
+    }
+
+    mutating func string(_ parent: ConfigObject, _ key: String, required: Bool = false, nonEmpty: Bool = true) -> String? {
+        string(parent[key], parent.path(key), required: required, nonEmpty: nonEmpty)
+    }
+
+    mutating func bool(_ parent: ConfigObject, _ key: String) -> Bool? {
+        bool(parent[key], parent.path(key))
+    }
+
+    mutating func number(_ parent: ConfigObject, _ key: String, in range: ClosedRange<Double>) -> Double? {
+        number(parent[key], parent.path(key), in: range)
+    }
+
+    mutating func integer(_ parent: ConfigObject, _ key: String, in range: ClosedRange<Int>) -> Int? {
+        integer(parent[key], parent.path(key), in: range)
+    }
+
+    mutating func choice<E: RawRepresentable & CaseIterable>(_ parent: ConfigObject, _ key: String, _ type: E.Type) -> E?
+    where E.RawValue == String {
+        choice(parent[key], parent.path(key), type)
+    }
+
+    /// Reports the keys of `object` that nothing read and nothing accepted (see ``checkKeys(_:_:known:)``).
+    mutating func finish(_ object: ConfigObject) {
+        checkKeys(object.members, object.path, known: object.known)
+    }
+
     /// Refuses keys the daemon does not know, except Egeria's document fields it tolerates: a typo in
     /// `dataDirectory` would otherwise move the store without a word. Names the nearest known key.
-    mutating func checkKeys(_ object: [String: JSONValue], _ path: String, known: Set<String>) {
+    private mutating func checkKeys(_ object: [String: JSONValue], _ path: String, known: Set<String>) {
         for key in object.keys.sorted() where !known.contains(key) && !Self.tolerated.contains(key) {
             let hint = Self.nearest(to: key, in: known).map { "; did you mean \"\($0)\"?" } ?? "; known here: \(known.sorted().joined(separator: ", "))"
             fail(Self.join(path, key), "unknown field" + hint)
@@ -148,4 +189,29 @@ struct ConfigReader {
     static func format(_ number: Double) -> String {
         number.rounded() == number && abs(number) < 1e15 ? String(Int(number)) : String(number)
     }
+}
+
+/// An object of the configuration at its path, which records each key read from it: ``ConfigReader/finish(_:)``
+/// then reports what it holds beyond those, so each key is named once, where it is read. A reference, so the
+/// reader's helpers record into it without threading it through `inout`.
+final class ConfigObject {
+    let members: [String: JSONValue]
+    let path: String
+    private(set) var known: Set<String> = []
+
+    init(_ members: [String: JSONValue], path: String) {
+        self.members = members
+        self.path = path
+    }
+
+    /// The value at `key`, which is now known.
+    subscript(key: String) -> JSONValue? {
+        known.insert(key)
+        return members[key]
+    }
+
+    /// Keys that are not read here but are not unknown either: Egeria's fields that mean nothing to the daemon.
+    func accept(_ keys: String...) { known.formUnion(keys) }
+
+    func path(_ key: String) -> String { ConfigReader.join(path, key) }
 }

@@ -53,69 +53,98 @@ struct PlatformConfig: Sendable, Equatable {
 }
 
 extension ConfigLoader {
-    static func parsePlatform(_ object: [String: JSONValue], baseDirectory: String, reader: inout ConfigReader) -> PlatformConfig? {
+    static func parsePlatform(_ object: ConfigObject, baseDirectory: String, reader: inout ConfigReader) -> PlatformConfig? {
         let p = "platform"
-        reader.checkKeys(object, p, known: ["address", "tls", "users", "apiKeys", "tokenLifetimeSeconds", "refreshWaitSeconds", "maxConnections",
-                                            "idleTimeoutSeconds", "requestTimeoutSeconds", "maxHeaderBytes", "maxBodyBytes"])
-        guard let address = reader.string(object["address"], "\(p).address", required: true) else { return nil }
+        // Every field is read, and unknown ones reported, even when the address is missing or wrong.
+        defer { reader.finish(object) }
+        let address = reader.string(object, "address", required: true)
+        let settings = (tokenLifetime: reader.number(object, "tokenLifetimeSeconds", in: 1...86_400),
+                        refreshWait: reader.number(object, "refreshWaitSeconds", in: 0...3600),
+                        maxConnections: reader.integer(object, "maxConnections", in: 1...100_000),
+                        idleTimeout: reader.number(object, "idleTimeoutSeconds", in: 0.1...86_400),
+                        requestTimeout: reader.number(object, "requestTimeoutSeconds", in: 0.1...3600),
+                        maxHeaderBytes: reader.integer(object, "maxHeaderBytes", in: 1024...1_048_576),
+                        maxBodyBytes: reader.integer(object, "maxBodyBytes", in: 1024...(64 << 20)))
+        let tls = parseTLS(object, baseDirectory: baseDirectory, reader: &reader)
+        let users = parseUsers(object, baseDirectory: baseDirectory, reader: &reader)
+        let apiKeys = parseAPIKeys(object, baseDirectory: baseDirectory, reader: &reader)
+        guard let address else { return nil }
         guard let (host, port) = Self.hostPort(address) else {
             reader.fail("\(p).address", "expected HOST:PORT (IPv6 as [ADDRESS]:PORT, port 0 to 65535), got \"\(address)\"")
             return nil
         }
-        var config = PlatformConfig(host: host, port: port, users: [])
-        if let tls = reader.object(object["tls"], "\(p).tls") {
-            reader.checkKeys(tls, "\(p).tls", known: ["certificateFile", "privateKeyFile"])
-            let certificate = reader.string(tls["certificateFile"], "\(p).tls.certificateFile", required: true).map { resolve($0, against: baseDirectory) }
-            let key = reader.string(tls["privateKeyFile"], "\(p).tls.privateKeyFile", required: true).map { resolve($0, against: baseDirectory) }
-            for (path, field) in [(certificate, "certificateFile"), (key, "privateKeyFile")] {
-                if let path, !FileManager.default.isReadableFile(atPath: path) { reader.fail("\(p).tls.\(field)", "\"\(path)\" cannot be read") }
-            }
-            if let certificate, let key { config.tls = .init(certificateFile: certificate, privateKeyFile: key) }
+        var config = PlatformConfig(host: host, port: port, users: users)
+        config.tls = tls
+        config.apiKeys = apiKeys
+        if let v = settings.tokenLifetime { config.tokenLifetimeSeconds = v }
+        if let v = settings.refreshWait { config.refreshWaitSeconds = v }
+        if let v = settings.maxConnections { config.maxConnections = v }
+        if let v = settings.idleTimeout { config.idleTimeoutSeconds = v }
+        if let v = settings.requestTimeout { config.requestTimeoutSeconds = v }
+        if let v = settings.maxHeaderBytes { config.maxHeaderBytes = v }
+        if let v = settings.maxBodyBytes { config.maxBodyBytes = v }
+        return config
+    }
+
+    private static func parseTLS(_ platform: ConfigObject, baseDirectory: String, reader: inout ConfigReader) -> PlatformConfig.TLSFiles? {
+        guard let tls = reader.object(platform, "tls") else { return nil }
+        defer { reader.finish(tls) }
+        let certificate = reader.string(tls, "certificateFile", required: true).map { resolve($0, against: baseDirectory) }
+        let key = reader.string(tls, "privateKeyFile", required: true).map { resolve($0, against: baseDirectory) }
+        for (path, field) in [(certificate, "certificateFile"), (key, "privateKeyFile")] {
+            if let path, !FileManager.default.isReadableFile(atPath: path) { reader.fail(tls.path(field), "\"\(path)\" cannot be read") }
         }
-        let users = reader.array(object["users"], "\(p).users", required: true) ?? []
-        if object["users"] != nil && users.isEmpty { reader.fail("\(p).users", "must list at least one user, or nobody can get a token") }
+        guard let certificate, let key else { return nil }
+        return .init(certificateFile: certificate, privateKeyFile: key)
+    }
+
+    private static func parseUsers(_ platform: ConfigObject, baseDirectory: String, reader: inout ConfigReader) -> [PlatformConfig.PlatformUser] {
+        let list = reader.array(platform, "users", required: true) ?? []
+        if platform["users"] != nil && list.isEmpty { reader.fail(platform.path("users"), "must list at least one user, or nobody can get a token") }
+        var users: [PlatformConfig.PlatformUser] = []
         var seen = Set<String>()
-        for (index, value) in users.enumerated() {
-            let u = "\(p).users[\(index)]"
-            guard let user = reader.object(value, u, required: true) else { continue }
-            reader.checkKeys(user, u, known: ["userId", "passwordEnvironmentVariable", "passwordFile", "role"])
-            guard let userId = reader.string(user["userId"], "\(u).userId", required: true) else { continue }
+        for (index, value) in list.enumerated() {
+            let u = "\(platform.path("users"))[\(index)]"
+            guard let user = reader.object(value, at: u, required: true) else { continue }
+            defer { reader.finish(user) }
+            let userId = reader.string(user, "userId", required: true)
+            let variable = reader.string(user, "passwordEnvironmentVariable")
+            let file = reader.string(user, "passwordFile").map { resolve($0, against: baseDirectory) }
+            let roleName = reader.string(user, "role")
+            guard let userId else { continue }
             if !seen.insert(userId).inserted { reader.fail("\(u).userId", "duplicate user \"\(userId)\"") }
-            let variable = reader.string(user["passwordEnvironmentVariable"], "\(u).passwordEnvironmentVariable")
-            let file = reader.string(user["passwordFile"], "\(u).passwordFile").map { resolve($0, against: baseDirectory) }
             if (variable == nil) == (file == nil) {
                 reader.fail(u, "needs exactly one of passwordEnvironmentVariable and passwordFile (the password itself never goes in the config)")
             }
             var role = PlatformConfig.Role.operator
-            if let name = reader.string(user["role"], "\(u).role") {
+            if let name = roleName {
                 if let given = PlatformConfig.Role(rawValue: name) { role = given } else {
                     reader.fail("\(u).role", "expected one of \(PlatformConfig.Role.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(name)\"")
                 }
             }
-            config.users.append(.init(userId: userId, passwordEnvironmentVariable: variable, passwordFile: file, role: role))
+            users.append(.init(userId: userId, passwordEnvironmentVariable: variable, passwordFile: file, role: role))
         }
+        return users
+    }
+
+    private static func parseAPIKeys(_ platform: ConfigObject, baseDirectory: String, reader: inout ConfigReader) -> [PlatformConfig.APIKey] {
+        var keys: [PlatformConfig.APIKey] = []
         var names = Set<String>()
-        for (index, value) in (reader.array(object["apiKeys"], "\(p).apiKeys") ?? []).enumerated() {
-            let k = "\(p).apiKeys[\(index)]"
-            guard let key = reader.object(value, k, required: true) else { continue }
-            reader.checkKeys(key, k, known: ["name", "keyEnvironmentVariable", "keyFile"])
-            guard let name = reader.string(key["name"], "\(k).name", required: true) else { continue }
+        for (index, value) in (reader.array(platform, "apiKeys") ?? []).enumerated() {
+            let k = "\(platform.path("apiKeys"))[\(index)]"
+            guard let key = reader.object(value, at: k, required: true) else { continue }
+            defer { reader.finish(key) }
+            let name = reader.string(key, "name", required: true)
+            let variable = reader.string(key, "keyEnvironmentVariable")
+            let file = reader.string(key, "keyFile").map { resolve($0, against: baseDirectory) }
+            guard let name else { continue }
             if !names.insert(name).inserted { reader.fail("\(k).name", "duplicate key name \"\(name)\"") }
-            let variable = reader.string(key["keyEnvironmentVariable"], "\(k).keyEnvironmentVariable")
-            let file = reader.string(key["keyFile"], "\(k).keyFile").map { resolve($0, against: baseDirectory) }
             if (variable == nil) == (file == nil) {
                 reader.fail(k, "needs exactly one of keyEnvironmentVariable and keyFile (the key itself never goes in the config)")
             }
-            config.apiKeys.append(.init(name: name, keyEnvironmentVariable: variable, keyFile: file))
+            keys.append(.init(name: name, keyEnvironmentVariable: variable, keyFile: file))
         }
-        if let v = reader.number(object["tokenLifetimeSeconds"], "\(p).tokenLifetimeSeconds", in: 1...86_400) { config.tokenLifetimeSeconds = v }
-        if let v = reader.number(object["refreshWaitSeconds"], "\(p).refreshWaitSeconds", in: 0...3600) { config.refreshWaitSeconds = v }
-        if let v = reader.integer(object["maxConnections"], "\(p).maxConnections", in: 1...100_000) { config.maxConnections = v }
-        if let v = reader.number(object["idleTimeoutSeconds"], "\(p).idleTimeoutSeconds", in: 0.1...86_400) { config.idleTimeoutSeconds = v }
-        if let v = reader.number(object["requestTimeoutSeconds"], "\(p).requestTimeoutSeconds", in: 0.1...3600) { config.requestTimeoutSeconds = v }
-        if let v = reader.integer(object["maxHeaderBytes"], "\(p).maxHeaderBytes", in: 1024...1_048_576) { config.maxHeaderBytes = v }
-        if let v = reader.integer(object["maxBodyBytes"], "\(p).maxBodyBytes", in: 1024...(64 << 20)) { config.maxBodyBytes = v }
-        return config
+        return keys
     }
 
     /// `127.0.0.1:9443`, `localhost:9443`, `[::1]:9443`.

@@ -41,19 +41,20 @@ struct RemoteWorker: Sendable, Equatable {
 
 extension ConfigLoader {
     /// `worker.remote`, every field checked; nil (with errors recorded) when it cannot be used.
-    static func parseRemote(_ object: [String: JSONValue], path p: String, baseDirectory: String, supervision: SupervisionConfig,
+    static func parseRemote(_ object: ConfigObject, path p: String, baseDirectory: String, supervision: SupervisionConfig,
                             reader: inout ConfigReader) -> RemoteWorker? {
-        reader.checkKeys(object, p, known: ["host", "user", "port", "identityFile", "knownHostsFile", "workerPath"])
-        guard let host = reader.string(object["host"], "\(p).host", required: true) else { return nil }
-        if host.hasPrefix("-") || host.contains(where: { $0.isWhitespace }) {
+        defer { reader.finish(object) }
+        // Without a host every other field is still read, so all the problems are reported at once.
+        let host = reader.string(object, "host", required: true)
+        if let host, host.hasPrefix("-") || host.contains(where: { $0.isWhitespace }) {
             reader.fail("\(p).host", "expected a host name or address, got \"\(host)\"")
         }
-        var remote = RemoteWorker(host: host)
-        remote.user = reader.string(object["user"], "\(p).user")
+        var remote = RemoteWorker(host: host ?? "")
+        remote.user = reader.string(object, "user")
         if let user = remote.user, user.hasPrefix("-") || user.contains(where: { $0.isWhitespace }) {
             reader.fail("\(p).user", "expected a user name, got \"\(user)\"")
         }
-        if let port = reader.integer(object["port"], "\(p).port", in: 1...65_535) { remote.port = port }
+        if let port = reader.integer(object, "port", in: 1...65_535) { remote.port = port }
         for (key, keyPath) in [("identityFile", \RemoteWorker.identityFile), ("knownHostsFile", \RemoteWorker.knownHostsFile)] {
             guard let file = reader.string(object[key], "\(p).\(key)") else { continue }
             let resolved = resolve(file, against: baseDirectory)
@@ -63,9 +64,10 @@ extension ConfigLoader {
         if remote.knownHostsFile == nil {
             reader.warn("\(p).knownHostsFile", "not given: the host key is checked against ~/.ssh/known_hosts of the daemon's user, and BatchMode refuses an unknown host")
         }
-        if let path = reader.string(object["workerPath"], "\(p).workerPath") {
+        if let path = reader.string(object, "workerPath") {
             if path.hasPrefix("/") { remote.workerPath = path } else { reader.fail("\(p).workerPath", "expected an absolute path on the remote host, got \"\(path)\"") }
         }
+        guard let host else { return nil }
         if supervision.startTimeoutSeconds < 3 {
             reader.warn("supervision.startTimeoutSeconds", "\(ConfigReader.format(supervision.startTimeoutSeconds)) s may be shorter than an ssh handshake to \(host); 5 or more is safer for remote workers")
         }
