@@ -94,7 +94,7 @@ enum RunCommand {
                 return error.isConfiguration ? 64 : 1
             }
         }
-        var access: any AccessServer = EmbeddedAccessServer(store: store)
+        var access = AccessServer.embedded(store)
         if let egeria = config.accessServer.egeria {
             let secret: String?
             let password: String?
@@ -114,11 +114,11 @@ enum RunCommand {
                 logger.error("\(error)")
                 return 1
             }
-            access = EgeriaAccessServer(store: store, forwarder: forwarder)
+            access = AccessServer.egeria(store: store, forwarder: forwarder)
             logger.notice("forwarding integration reports to \(client.baseURL)", ["backlog": .int(store.backlog.reports)])
         }
         let notifier = SystemdNotifier()
-        let loop = SupervisionLoop(config: config, access: access, events: events, logger: logger, notifier: notifier)
+        let loop = SupervisionLoop(config: config, access: access, store: store, events: events, logger: logger, notifier: notifier)
         loop.control = control
         loop.platform = platform
         if platform != nil { loop.lineageTally = lineageTally }

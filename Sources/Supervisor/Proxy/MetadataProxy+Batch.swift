@@ -45,7 +45,7 @@ extension MetadataProxy {
                 }
             }
         }
-        if !access.writesInOrder {
+        if !access.elements.writesInOrder {
             calls.forEach { $0({}) }
         } else {
             InOrder(calls).run()

@@ -7,7 +7,7 @@ extension MetadataProxy {
         let end1 = ownElement(end1GUID, connector: connector), end2 = ownElement(end2GUID, connector: connector)
         switch (end1, end2) {
         case (.success(let one), .success(let two)):
-            access.relate(typeName: typeName, end1: one, end2: two, properties: properties) { done($0.map(\.guid)) }
+            access.elements.relate(typeName: typeName, end1: one, end2: two, properties: properties) { done($0.map(\.guid)) }
         case (.failure(let error), _), (_, .failure(let error)):
             done(.failure(error))
         }
@@ -25,7 +25,7 @@ extension MetadataProxy {
             if let refused = scope.refusal(element: element) { return done(.failure(refuse(refused))) }
             source = source ?? element.metadataSourceQualifiedName
         }
-        access.unrelate(relationship, source: source, completion: done)
+        access.elements.unrelate(relationship, source: source, completion: done)
     }
 
     /// Classifies the element, or declassifies it when `properties` is nil; counted as an update of the element.
@@ -37,8 +37,8 @@ extension MetadataProxy {
         }
         switch ownElement(guid, connector: connector) {
         case .success(let element):
-            if let properties { access.classify(element, name: name, properties: properties, completion: finish) }
-            else { access.declassify(element, name: name, completion: finish) }
+            if let properties { access.elements.classify(element, name: name, properties: properties, completion: finish) }
+            else { access.elements.declassify(element, name: name, completion: finish) }
         case .failure(let error): finish(.failure(error))
         }
     }

@@ -9,21 +9,23 @@ import Synchronization
 /// or restarts, and workers' requests are served in parallel. Every call is held to the worker's
 /// ``ServiceScope``; a call outside it is refused and reported through `onViolation`.
 final class MetadataProxy: Sendable {
-    /// Where writes and reports go; its store is what finds read.
-    let access: any AccessServer
+    /// Where writes and reports go.
+    let access: AccessServer
+    /// What finds read: the access server itself, or its mirror of Egeria.
+    let store: EmbeddedStore
     let connection: WorkerConnection
     let tracker: RefreshTracker
     let scope: ServiceScope
-    var store: EmbeddedStore { access.store }
     /// Told (on the reader thread) of each refused call, so the loop counts and logs it.
     private let onViolation: @Sendable (String) -> Void
     private let assembly = Mutex(ReportAssembly())
     let encoder = MessageEncoder()
     private let decoder = PayloadDecoder()
 
-    init(access: any AccessServer, connection: WorkerConnection, tracker: RefreshTracker, scope: ServiceScope,
+    init(access: AccessServer, store: EmbeddedStore, connection: WorkerConnection, tracker: RefreshTracker, scope: ServiceScope,
          onViolation: @escaping @Sendable (String) -> Void) {
         self.access = access
+        self.store = store
         self.connection = connection
         self.tracker = tracker
         self.scope = scope
@@ -102,14 +104,14 @@ final class MetadataProxy: Sendable {
             return done(.failure(error))
         }
         let tracker = tracker
-        access.createElement(params, service: scope.serviceName) { done(Self.track($0, .created, params.connectorName, tracker)) }
+        access.elements.createElement(params, service: scope.serviceName) { done(Self.track($0, .created, params.connectorName, tracker)) }
     }
 
     func update(_ params: UpdateElement.Params, done: @escaping ElementDone) {
         let tracker = tracker
         let finish: ElementDone = { done(Self.track($0, .updated, params.connectorName, tracker)) }
         switch ownElement(params.guid, connector: params.connectorName) {
-        case .success(let own): access.updateElement(params, current: own, service: scope.serviceName, completion: finish)
+        case .success(let own): access.elements.updateElement(params, current: own, service: scope.serviceName, completion: finish)
         case .failure(let error): finish(.failure(error))
         }
     }
@@ -118,7 +120,7 @@ final class MetadataProxy: Sendable {
         let tracker = tracker
         let finish: ElementDone = { done(Self.track($0, .deleted, params.connectorName, tracker)) }
         switch ownElement(params.guid, connector: params.connectorName) {
-        case .success(let own): access.deleteElement(params, current: own, completion: finish)
+        case .success(let own): access.elements.deleteElement(params, current: own, completion: finish)
         case .failure(let error): finish(.failure(error))
         }
     }
@@ -141,7 +143,7 @@ final class MetadataProxy: Sendable {
             }
         }
         let reportId = report.reportId, connector = report.connectorName, tracker = tracker
-        store.submitReport(report, body: body) { result in
+        access.reports.submit(report, body: body) { result in
             switch result {
             case .success(let stored):
                 tracker.reported(connectorName: connector)

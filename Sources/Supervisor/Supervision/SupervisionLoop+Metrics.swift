@@ -58,7 +58,7 @@ extension SupervisionLoop {
         }
         out.family(p + "reports_forwarded_total", "counter", "Integration reports stored at the access server (the embedded one stores on accept).")
         for (s, name) in connectors {
-            out.sample(p + "reports_forwarded_total", [("service", s.config.urlMarker), ("connector", name)], Double(access.deliveredReports(connectorName: name)))
+            out.sample(p + "reports_forwarded_total", [("service", s.config.urlMarker), ("connector", name)], Double(access.reports.deliveredReports(connectorName: name)))
         }
         out.family(p + "reports_backlog", "gauge", "Accepted integration reports not yet at the access server.")
         for (s, name) in connectors {

@@ -21,7 +21,7 @@ extension SupervisionLoop {
                                            openConnections: figures.open, maxConnections: door.settings.maxConnections, refusedConnections: figures.refused, requests: figures.requests,
                                            lineage: lineageTally?.figures)
                           }),
-            accessServer: access.summary(),
+            accessServer: access.reports.summary(),
             integrationServiceSummaries: services.map { summary($0, totals: allTotals) })
     }
 
@@ -68,9 +68,9 @@ extension SupervisionLoop {
                 refreshOverruns: service.refreshOverruns[config.connectorName] ?? 0,
                 refreshingForSeconds: service.incarnation?.refreshingSince[config.connectorName].map { (MonotonicClock.now() - $0).rounded() },
                 lastRefreshOverrunTime: service.lastRefreshOverrun[config.connectorName],
-                reportsForwarded: access.delivered(stored: totals.reports, forwarded: forwarding.forwarded), reportsBacklog: forwarding.backlog, reportsDeadLettered: forwarding.deadLettered,
+                reportsForwarded: access.reports.delivered(stored: totals.reports, forwarded: forwarding.forwarded), reportsBacklog: forwarding.backlog, reportsDeadLettered: forwarding.deadLettered,
                 lastForwardTime: forwarding.lastForward,
-                lastForwardError: forwarding.backlog > 0 ? access.forwardError(connectorName: config.connectorName) : nil)
+                lastForwardError: forwarding.backlog > 0 ? access.reports.forwardError(connectorName: config.connectorName) : nil)
             // An unreachable remote worker's connectors wait for the host; the reason says so.
             let waiting = unreachableSince.map { since in
                 "worker unreachable since \(TextTable.time(since)): \(service.lifecycle.lastExit?.status.description ?? "no connection")"

@@ -9,9 +9,10 @@ import Protocol
 ///   thread that spawned them (parent-death signal).
 final class SupervisionLoop {
     var config: DaemonConfig
-    /// The access server chosen at start; `store` is its local store.
-    let access: any AccessServer
-    var store: EmbeddedStore { access.store }
+    /// Where element writes and reports go, chosen at start.
+    let access: AccessServer
+    /// The daemon's store: the access server itself, or Egeria's mirror and spool.
+    let store: EmbeddedStore
     let events: EventQueue
     let logger: Logger
     let notifier: SystemdNotifier?
@@ -31,9 +32,10 @@ final class SupervisionLoop {
     private var nextServiceID = 1
     private var shutdownDeadline: Double?
 
-    init(config: DaemonConfig, access: any AccessServer, events: EventQueue, logger: Logger, notifier: SystemdNotifier?) {
+    init(config: DaemonConfig, access: AccessServer, store: EmbeddedStore, events: EventQueue, logger: Logger, notifier: SystemdNotifier?) {
         self.config = config
         self.access = access
+        self.store = store
         self.events = events
         self.logger = logger
         self.notifier = notifier
@@ -266,7 +268,7 @@ final class SupervisionLoop {
             let logger = service.logger
             logger.warning("refresh of \(report.connectorName) was cut short; storing an aborted report of \(report.createdElements.count + report.updatedElements.count + report.deletedElements.count) element write(s)",
                            ["connector": .text(report.connectorName)])
-            store.submitReport(report) { result in
+            access.reports.submit(report, body: nil) { result in
                 if case .failure(let error) = result { logger.error("aborted report \(report.reportId) not stored: \(error.message)") }
             }
         }
@@ -402,7 +404,7 @@ final class SupervisionLoop {
         }
         let tracker = RefreshTracker()
         let events = events, id = service.id, generation = service.generation
-        let proxy = MetadataProxy(access: access, connection: connection, tracker: tracker, scope: service.scope,
+        let proxy = MetadataProxy(access: access, store: store, connection: connection, tracker: tracker, scope: service.scope,
                                   onViolation: { events.post(.workerRefused(service: id, generation: generation, reason: $0)) })
         do {
             try WorkerOutput.attach(process, service: id, generation: generation, name: service.config.urlMarker,
