@@ -24,8 +24,10 @@ let package = Package(
         .target(name: "Protocol", dependencies: ["SystemShims"]),
         // HTTP/1.1 on sockets: the message parser of every door and client, TLS through OpenSSL, a keep-alive client.
         .target(name: "HTTPWire", dependencies: ["Protocol", "COpenSSL"]),
+        // The embedded metadata store and report spool, on SQLite: one writer thread, group commit, retention.
+        .target(name: "Store", dependencies: ["Protocol", "CSQLite", "CWALBuffer"]),
         // integration-daemon: config, supervision, embedded access server, control socket, CLI.
-        .executableTarget(name: "Supervisor", dependencies: ["Protocol", "HTTPWire", "SystemShims", "CSQLite", "CWALBuffer", "COpenSSL"]),
+        .executableTarget(name: "Supervisor", dependencies: ["Protocol", "HTTPWire", "Store", "SystemShims", "CSQLite", "COpenSSL"]),
         // integration-worker: hosts one integration service's connectors.
         .executableTarget(name: "Worker", dependencies: ["Protocol", "HTTPWire", "SystemShims", "CLibPQ"]),
         // integration-bench: prints restart, shutdown, idle and report-throughput figures.
@@ -33,7 +35,7 @@ let package = Package(
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol"]),
         .testTarget(
             name: "SupervisorTests",
-            dependencies: ["Supervisor", "Worker", "Protocol", "HTTPWire"],
+            dependencies: ["Supervisor", "Worker", "Protocol", "HTTPWire", "Store"],
             resources: [.copy("Fixtures")]
         ),
     ],

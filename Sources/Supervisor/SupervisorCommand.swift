@@ -1,5 +1,6 @@
 import Foundation
 import Protocol
+import Store
 
 /// `integration-daemon`: parses the command line, loads the configuration and runs one subcommand.
 /// Exit codes: 0 success, 1 failure, 64 bad command line or configuration, 69 daemon not running.

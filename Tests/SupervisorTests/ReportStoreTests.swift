@@ -3,6 +3,7 @@ import Glibc
 import Protocol
 import Synchronization
 import Testing
+@testable import Store
 @testable import Supervisor
 
 extension RealProcesses {

@@ -4,6 +4,7 @@ import Glibc
 import Protocol
 import Synchronization
 import Testing
+@testable import Store
 @testable import Supervisor
 
 extension RealProcesses {
@@ -315,7 +316,7 @@ extension RealProcesses.RetentionTests {
         let (event, body) = try lineageEvent(index)
         let done = DispatchSemaphore(value: 0)
         let outcome = Mutex<Bool?>(nil)
-        store.submitLineageEvent(event, body: body) { result in
+        store.submitLineageEvent(event.record, body: body) { result in
             outcome.withLock { $0 = try? result.get() }
             done.signal()
         }

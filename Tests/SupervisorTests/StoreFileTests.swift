@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Protocol
 import Testing
+@testable import Store
 @testable import Supervisor
 
 extension RealProcesses {

@@ -3,6 +3,7 @@ import Glibc
 import Protocol
 import Synchronization
 import Testing
+@testable import Store
 @testable import Supervisor
 
 /// Relationships and classifications in the embedded store, and the find page written straight from its rows.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import Store
 @testable import Supervisor
 
 /// The store writer's WAL-buffering VFS (Sources/CWALBuffer): what a commit wrote is in the WAL file when the

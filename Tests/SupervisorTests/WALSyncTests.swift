@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import Synchronization
 import Testing
+@testable import Store
 @testable import Supervisor
 
 /// The writer commits without waiting for the disk and ``WALSync`` syncs the WAL before anything committed is

@@ -1,5 +1,6 @@
 import Foundation
 import Protocol
+import Store
 
 /// The read-only commands: validate, status, reports, elements.
 enum InspectCommands {

@@ -1,8 +1,9 @@
 import Dispatch
 import Foundation
-import Synchronization
 import Glibc
 import Protocol
+import Store
+import Synchronization
 
 /// Dispatch signal sources must stay alive or their signal is swallowed; they live here for the process's life.
 nonisolated(unsafe) private var signalSources: [any DispatchSourceSignal] = []

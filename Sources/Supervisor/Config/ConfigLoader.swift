@@ -1,5 +1,6 @@
 import Foundation
 import Protocol
+import Store
 
 /// Reads, decodes and validates `daemon.json`, reporting every problem with its JSON path at once.
 enum ConfigLoader {

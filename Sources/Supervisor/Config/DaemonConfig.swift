@@ -1,5 +1,6 @@
 import Foundation
 import Protocol
+import Store
 
 /// The daemon's validated configuration; every default lives here.
 struct DaemonConfig: Sendable, Equatable {

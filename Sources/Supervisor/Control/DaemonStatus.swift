@@ -1,5 +1,6 @@
 import Foundation
 import Protocol
+import Store
 
 /// `status --json`: Egeria's `IntegrationDaemonStatus` shape (`integrationServiceSummaries` →
 /// `integrationConnectorReports`) plus a `worker` object per service and the daemon's own facts.

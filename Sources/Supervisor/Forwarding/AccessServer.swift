@@ -1,5 +1,6 @@
 import Foundation
 import Protocol
+import Store
 
 /// Where element writes and integration reports go: a pair, chosen once at start from `accessServer`, since
 /// Egeria with `"elementWrites": "embedded"` keeps elements here and sends only reports. The proxy, status and
@@ -57,13 +58,3 @@ protocol ReportDestination: Sendable {
     /// The last error forwarding the connector's reports met, while some still wait.
     func forwardError(connectorName: String) -> String?
 }
-
-/// How full the report spool is.
-enum SpoolState: String, Codable, Sendable {
-    case ok
-    /// Above 80 % of its bound.
-    case nearLimit = "near-limit"
-    /// A report was just refused for lack of room: workers are not acknowledged until it drains.
-    case full
-}
-

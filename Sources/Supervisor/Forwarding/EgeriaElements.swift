@@ -1,5 +1,6 @@
 import Foundation
 import Protocol
+import Store
 
 /// Egeria holds the elements: each write goes to Egeria first and is mirrored in the store once Egeria has it,
 /// so the connectors' finds read the mirror.

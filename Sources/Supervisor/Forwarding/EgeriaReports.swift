@@ -1,5 +1,6 @@
 import Foundation
 import Protocol
+import Store
 
 /// Egeria is where reports go: each is spooled in the store, answered once durable there, and forwarded by the
 /// ``ReportForwarder`` in each connector's order.

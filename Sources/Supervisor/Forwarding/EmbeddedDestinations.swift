@@ -1,4 +1,5 @@
 import Protocol
+import Store
 
 /// The daemon's own store holds the elements.
 struct EmbeddedElements: ElementDestination {

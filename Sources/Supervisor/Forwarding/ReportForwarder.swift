@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Protocol
+import Store
 import Synchronization
 
 /// Forwards spooled reports to the access server: in order per connector (one in flight each), several

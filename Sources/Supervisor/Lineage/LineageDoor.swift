@@ -1,5 +1,6 @@
 import Foundation
 import Protocol
+import Store
 
 /// OpenLineage events at the platform door: the standard `POST /api/v1/lineage` and Egeria 6's
 /// `POST …/integration-daemon/publish-open-lineage-event`.
@@ -51,7 +52,7 @@ struct LineageDoor: Sendable {
                   : Self.plain(400, ["error": .string(error.description), "field": .string(error.field)]))
             return Self.wait
         }
-        store.submitLineageEvent(event, body: body) { [tally, kick] result in
+        store.submitLineageEvent(event.record, body: body) { [tally, kick] result in
             switch result {
             case .success(let new):
                 tally.count(new ? .stored : .duplicate)

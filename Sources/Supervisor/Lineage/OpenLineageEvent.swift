@@ -1,5 +1,6 @@
 import Foundation
 import Protocol
+import Store
 
 /// One OpenLineage event as the door takes it: checked against the OpenLineage 2-0-2 spec's required fields and
 /// formats, with the few fields the store indexes pulled out. The body is kept as the client sent it.
@@ -224,4 +225,12 @@ struct OpenLineageEvent: Sendable, Equatable {
 
 private extension UInt8 {
     var isASCIILetter: Bool { (self >= 0x41 && self <= 0x5A) || (self >= 0x61 && self <= 0x7A) }
+}
+
+extension OpenLineageEvent {
+    /// What the store keeps of it beside its body.
+    var record: LineageEventRecord {
+        LineageEventRecord(kind: kind.rawValue, eventType: eventType, eventTimeMillis: eventTimeMillis, runId: runId,
+                           jobNamespace: jobNamespace, jobName: jobName, key: key)
+    }
 }

@@ -18,3 +18,5 @@ struct PeriodicTasks {
 
     var nextDeadline: Double? { [nextMetrics, nextWatchdog].compactMap { $0 }.min() }
 }
+
+import Store

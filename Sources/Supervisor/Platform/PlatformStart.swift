@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Protocol
+import Store
 
 /// Sets up the platform door at start: reads the users' passwords, makes the token key, loads TLS and starts
 /// listening. Any failure is named by its config field, and the daemon does not start half-open.

@@ -1,5 +1,6 @@
 import Foundation
 import Protocol
+import Store
 import Synchronization
 
 /// Report intake and the metadata proxy for one worker incarnation: its requests are served on that worker's

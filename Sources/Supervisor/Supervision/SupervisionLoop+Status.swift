@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Protocol
+import Store
 
 /// `status`: answered by the loop from what it holds, so it never waits on a worker.
 extension SupervisionLoop {

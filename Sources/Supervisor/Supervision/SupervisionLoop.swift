@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Protocol
+import Store
 
 /// The supervisor's core: one thread, one ordered event stream, one `switch`. Each worker's lifecycle
 /// returns actions; this loop performs them (spawn, send, signal) and never blocks on a worker.

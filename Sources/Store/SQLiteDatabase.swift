@@ -6,8 +6,8 @@ import Foundation
 ///
 /// Not thread-safe by itself (opened with `SQLITE_OPEN_NOMUTEX`): each connection belongs to one thread, or
 /// sits behind a lock. The store uses one for its writer thread and one, locked, for reads.
-final class SQLiteDatabase {
-    let path: String
+package final class SQLiteDatabase {
+    package let path: String
     private let handle: OpaquePointer
     private var statements: [String: Statement] = [:]
     /// Statements handed out since the last ``resetAll()``: a stepped statement left unreset would keep its
@@ -15,20 +15,26 @@ final class SQLiteDatabase {
     private var handedOut: [Statement] = []
 
     /// A failed SQLite call: its result code, SQLite's message and the database file.
-    struct SQLiteError: Error, CustomStringConvertible {
-        let code: Int32
-        let message: String
-        let path: String
-        var description: String { "\(path): \(message) (SQLite code \(code))" }
+    package struct SQLiteError: Error, CustomStringConvertible {
+        package init(code: Int32, message: String, path: String) {
+            self.code = code
+            self.message = message
+            self.path = path
+        }
+
+        package let code: Int32
+        package let message: String
+        package let path: String
+        package var description: String { "\(path): \(message) (SQLite code \(code))" }
 
         /// The disk is full or failing: nothing in the transaction was stored, and it may work again later.
-        var isStorageFailure: Bool {
+        package var isStorageFailure: Bool {
             let primary = code & 0xFF
             return primary == SQLITE_FULL || primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY
         }
 
         /// The file is not a database, or is damaged.
-        var isCorruption: Bool {
+        package var isCorruption: Bool {
             let primary = code & 0xFF
             return primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT
         }
@@ -41,11 +47,11 @@ final class SQLiteDatabase {
     private static let walBufferRegistered: Bool = wal_buffer_register() == SQLITE_OK
 
     /// Whether SQLite counts its allocations (under its one global mutex); false once ``configured`` ran first.
-    static var countsAllocations: Bool { sqlite3_memory_highwater(0) > 0 }
+    package static var countsAllocations: Bool { sqlite3_memory_highwater(0) > 0 }
 
     /// `bufferWAL` opens the connection on the WAL-buffering VFS (the store's writer only): a commit's frames
     /// reach the WAL file in a few writes instead of two per frame, and are all there when the commit returns.
-    init(path: String, readOnly: Bool, bufferWAL: Bool = false) throws(SQLiteError) {
+    package init(path: String, readOnly: Bool, bufferWAL: Bool = false) throws(SQLiteError) {
         Self.configured
         self.path = path
         var opened: OpaquePointer?
@@ -69,7 +75,7 @@ final class SQLiteDatabase {
     }
 
     /// Runs SQL that returns no rows (pragmas, DDL, BEGIN/COMMIT), possibly several statements.
-    func execute(_ sql: String) throws(SQLiteError) {
+    package func execute(_ sql: String) throws(SQLiteError) {
         var message: UnsafeMutablePointer<CChar>?
         let code = sqlite3_exec(handle, sql, nil, nil, &message)
         guard code == SQLITE_OK else {
@@ -80,7 +86,7 @@ final class SQLiteDatabase {
     }
 
     /// The statement for `sql`, prepared on first use and reset for this one.
-    func statement(_ sql: String) throws(SQLiteError) -> Statement {
+    package func statement(_ sql: String) throws(SQLiteError) -> Statement {
         if let cached = statements[sql] {
             cached.reset()
             handedOut.append(cached)
@@ -97,23 +103,23 @@ final class SQLiteDatabase {
     }
 
     /// Resets every statement handed out since the last call, ending their reads.
-    func resetAll() {
+    package func resetAll() {
         handedOut.forEach { $0.reset() }
         handedOut.removeAll(keepingCapacity: true)
     }
 
     /// Rows changed by the last INSERT, UPDATE or DELETE.
-    var changes: Int { Int(sqlite3_changes(handle)) }
+    package var changes: Int { Int(sqlite3_changes(handle)) }
 
     /// The rowid of the last row an INSERT on this connection stored (rows an `OR IGNORE` skipped do not count).
-    var lastInsertRowID: Int { Int(sqlite3_last_insert_rowid(handle)) }
+    package var lastInsertRowID: Int { Int(sqlite3_last_insert_rowid(handle)) }
 
     /// The WAL's length in frames after this connection's last commit, once ``trackWALFrames()`` has run.
     private(set) var walFrames = 0
 
     /// Takes over SQLite's automatic checkpoint (a WAL hook replaces it): after each commit ``walFrames`` holds
     /// the WAL's length, and checkpoints are the caller's to run.
-    func trackWALFrames() {
+    package func trackWALFrames() {
         sqlite3_wal_hook(handle, { context, _, _, frames in
             if let context { Unmanaged<SQLiteDatabase>.fromOpaque(context).takeUnretainedValue().walFrames = Int(frames) }
             return SQLITE_OK
@@ -126,7 +132,7 @@ final class SQLiteDatabase {
     /// By default passive: copies the frames no reader still needs, waiting for no reader or writer, and syncs
     /// the WAL before and the file after. `everything` waits (up to the busy timeout) for readers and writers,
     /// copies every frame, syncs the file and starts the WAL over: the database file alone then holds every commit.
-    func checkpoint(everything: Bool = false) throws(SQLiteError) -> (log: Int, done: Int)? {
+    package func checkpoint(everything: Bool = false) throws(SQLiteError) -> (log: Int, done: Int)? {
         var log: Int32 = 0, done: Int32 = 0
         let code = sqlite3_wal_checkpoint_v2(handle, nil, everything ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE, &log, &done)
         if code == SQLITE_BUSY { return nil }
@@ -134,7 +140,7 @@ final class SQLiteDatabase {
         return (Int(log), Int(done))
     }
 
-    func error() -> SQLiteError {
+    package func error() -> SQLiteError {
         let code = sqlite3_extended_errcode(handle)
         var message = String(cString: sqlite3_errmsg(handle))
         // SQLite's own text for a failed system call is generic ("disk I/O error"): the system's says which.
@@ -146,7 +152,7 @@ final class SQLiteDatabase {
     }
 
     /// A prepared statement: bind by 1-based index, step through rows, read columns by 0-based index.
-    final class Statement {
+    package final class Statement {
         fileprivate let handle: OpaquePointer
         private unowned let database: SQLiteDatabase
 
@@ -155,25 +161,25 @@ final class SQLiteDatabase {
             self.database = database
         }
 
-        func reset() {
+        package func reset() {
             sqlite3_reset(handle)
             sqlite3_clear_bindings(handle)
         }
 
         @discardableResult
-        func bind(_ values: StoreValue...) throws(SQLiteError) -> Statement {
+        package func bind(_ values: StoreValue...) throws(SQLiteError) -> Statement {
             try bind(values)
         }
 
         /// Binds `values` from the first parameter on (for statements whose parameters are assembled at run time).
         @discardableResult
-        func bind(_ values: [StoreValue]) throws(SQLiteError) -> Statement {
+        package func bind(_ values: [StoreValue]) throws(SQLiteError) -> Statement {
             for (offset, value) in values.enumerated() { try bind(at: Int32(offset + 1), value) }
             return self
         }
 
         /// Binds one value at a 1-based index (for statements whose parameters are assembled at run time).
-        func bind(at index: Int32, _ value: StoreValue) throws(SQLiteError) {
+        package func bind(at index: Int32, _ value: StoreValue) throws(SQLiteError) {
             let code: Int32
             switch value {
             case .null: code = sqlite3_bind_null(handle, index)
@@ -198,7 +204,7 @@ final class SQLiteDatabase {
         }
 
         /// Advances to the next row; false when there are no more (or the statement changed data).
-        func step() throws(SQLiteError) -> Bool {
+        package func step() throws(SQLiteError) -> Bool {
             switch sqlite3_step(handle) {
             case SQLITE_ROW: return true
             case SQLITE_DONE: return false
@@ -207,29 +213,29 @@ final class SQLiteDatabase {
         }
 
         /// Runs a statement that returns no rows.
-        func run() throws(SQLiteError) {
+        package func run() throws(SQLiteError) {
             _ = try step()
         }
 
-        func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(handle, column)) }
+        package func int(_ column: Int32) -> Int { Int(sqlite3_column_int64(handle, column)) }
 
-        func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+        package func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
 
-        func text(_ column: Int32) -> String {
+        package func text(_ column: Int32) -> String {
             guard let bytes = sqlite3_column_text(handle, column) else { return "" }
             return String(decoding: UnsafeBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(handle, column))), as: UTF8.self)
         }
 
-        func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
+        package func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
 
         /// The column's bytes, lent to `body` without a copy (valid until the next step).
-        func withBytes<T>(_ column: Int32, _ body: (UnsafeRawBufferPointer) -> T) -> T {
+        package func withBytes<T>(_ column: Int32, _ body: (UnsafeRawBufferPointer) -> T) -> T {
             guard let bytes = sqlite3_column_blob(handle, column) else { return body(UnsafeRawBufferPointer(start: nil, count: 0)) }
             return body(UnsafeRawBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(handle, column))))
         }
 
         /// The column's bytes, for JSON that is parsed straight from them.
-        func data(_ column: Int32) -> Data {
+        package func data(_ column: Int32) -> Data {
             guard let bytes = sqlite3_column_blob(handle, column) else { return Data() }
             return Data(bytes: bytes, count: Int(sqlite3_column_bytes(handle, column)))
         }
@@ -237,12 +243,12 @@ final class SQLiteDatabase {
 }
 
 /// A value bound to a statement parameter.
-enum StoreValue {
+package enum StoreValue {
     case null
     case int(Int)
     case text(String)
     /// UTF-8 text already encoded (JSON written by the store), bound without another copy into a String.
     case bytes([UInt8])
 
-    static func optional(_ text: String?) -> StoreValue { text.map(StoreValue.text) ?? .null }
+    package static func optional(_ text: String?) -> StoreValue { text.map(StoreValue.text) ?? .null }
 }

@@ -4,7 +4,7 @@ import Protocol
 /// One submitted report as the writer runs it. The hottest write there is, so it is its own concrete class:
 /// through the generic ``StoreWrite`` it took two closure contexts besides, and looked up `Result<Bool, Error>`'s
 /// metadata at run time on the sync thread for every report.
-final class ReportWrite: StoreOperation, @unchecked Sendable {
+package final class ReportWrite: StoreOperation, @unchecked Sendable {
     private let store: EmbeddedStore
     private let report: IntegrationReport
     private let body: [UInt8]
@@ -13,7 +13,7 @@ final class ReportWrite: StoreOperation, @unchecked Sendable {
     /// Set by `run` on the writer thread and read by `finish` after it (see ``StoreWrite``'s `result`).
     private var outcome: Result<Bool, RPCError>?
 
-    init(store: EmbeddedStore, report: IntegrationReport, body: [UInt8]? = nil,
+    package init(store: EmbeddedStore, report: IntegrationReport, body: [UInt8]? = nil,
          completion: @escaping @Sendable (Result<Bool, RPCError>) -> Void) {
         if let body {
             self.body = body
@@ -28,7 +28,7 @@ final class ReportWrite: StoreOperation, @unchecked Sendable {
         self.completion = completion
     }
 
-    func run(_ database: SQLiteDatabase) -> SQLiteDatabase.SQLiteError? {
+    package func run(_ database: SQLiteDatabase) -> SQLiteDatabase.SQLiteError? {
         // Every check comes before the one write, and that write fails only with the whole transaction: no
         // savepoint needed, which is a fifth of the cost of a report.
         defer { database.resetAll() }
@@ -46,7 +46,7 @@ final class ReportWrite: StoreOperation, @unchecked Sendable {
 
     /// Runs reports that wait together, in order, as `run` would run each, but several to an INSERT statement.
     /// In forwarding mode each checks the spool before it is stored, so each runs alone.
-    static func run(_ writes: [ReportWrite], in database: SQLiteDatabase) -> SQLiteDatabase.SQLiteError? {
+    package static func run(_ writes: [ReportWrite], in database: SQLiteDatabase) -> SQLiteDatabase.SQLiteError? {
         guard writes.count > 1, let store = writes.first?.store, !store.forwarding else {
             for write in writes { if let failure = write.run(database) { return failure } }
             return nil
@@ -117,7 +117,7 @@ final class ReportWrite: StoreOperation, @unchecked Sendable {
                                         in: database, tally: &store.intakeTally.value)
     }
 
-    func finish(_ transactionError: Error?) {
+    package func finish(_ transactionError: Error?) {
         // A failed transaction stored nothing, whatever the insert itself made of it.
         let result: Result<Bool, RPCError>
         switch (transactionError, outcome) {

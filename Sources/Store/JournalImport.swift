@@ -4,11 +4,11 @@ import Protocol
 /// The one-time move from the JSON-lines journal (`store/journal.jsonl`, written before the store moved to
 /// SQLite) into the database: every record applied in one transaction, then the file renamed to
 /// `journal.jsonl.imported`, so a second start never imports it twice and nothing is lost if it stops midway.
-enum JournalImport {
-    static let journalName = "journal.jsonl"
-    static let importedSuffix = ".imported"
+package enum JournalImport {
+    package static let journalName = "journal.jsonl"
+    package static let importedSuffix = ".imported"
 
-    static func importIfPresent(directory: String, into database: SQLiteDatabase, forwarding: Bool, logger: Logger?) throws {
+    package static func importIfPresent(directory: String, into database: SQLiteDatabase, forwarding: Bool, logger: Logger?) throws {
         let journal = directory + "/" + journalName
         guard FileManager.default.fileExists(atPath: journal) else { return }
         // A crash after the commit but before the rename: the records are in; only the rename is left.

@@ -19,8 +19,8 @@ import Synchronization
 /// writer still has open: syncing the path would vouch for nothing. Then ``walLost`` is set, that round fails
 /// (its reports stay with their workers), and the writer copies each transaction into the database file
 /// before it is acknowledged (see ``StoreWriter``).
-final class WALSync: Sendable {
-    typealias Acknowledge = @Sendable (SQLiteDatabase.SQLiteError?) -> Void
+package final class WALSync: Sendable {
+    package typealias Acknowledge = @Sendable (SQLiteDatabase.SQLiteError?) -> Void
 
     private let walPath: String
     private let databasePath: String
@@ -31,7 +31,7 @@ final class WALSync: Sendable {
     /// `fdatasync`, or a stand-in that fails or blocks, for tests.
     private let syncFile: @Sendable (Int32) -> Int32
 
-    init(databasePath: String, syncFile: @escaping @Sendable (Int32) -> Int32 = { fdatasync($0) }) throws(OSThread.StartError) {
+    package init(databasePath: String, syncFile: @escaping @Sendable (Int32) -> Int32 = { fdatasync($0) }) throws(OSThread.StartError) {
         self.databasePath = databasePath
         self.walPath = databasePath + "-wal"
         self.syncFile = syncFile
@@ -39,17 +39,17 @@ final class WALSync: Sendable {
     }
 
     /// The failed sync that stopped durable writes, if one did.
-    var failure: SQLiteDatabase.SQLiteError? { stopped.withLock { $0 } }
+    package var failure: SQLiteDatabase.SQLiteError? { stopped.withLock { $0 } }
 
     /// Whether the WAL went missing or was replaced while the store was open: from then on syncing it vouches for
     /// nothing, until the daemon restarts.
-    var walLost: Bool { lost.load(ordering: .acquiring) }
+    package var walLost: Bool { lost.load(ordering: .acquiring) }
 
     /// Transactions committed and waiting for the next sync to begin.
-    var waiting: Int { queue.count }
+    package var waiting: Int { queue.count }
 
     /// Calls `acknowledge` once a sync that began after this call has finished (or failed).
-    func submit(_ acknowledge: @escaping Acknowledge) {
+    package func submit(_ acknowledge: @escaping Acknowledge) {
         if queue.append(acknowledge) { wake.signal() }
     }
 

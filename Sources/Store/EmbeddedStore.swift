@@ -10,50 +10,59 @@ import Synchronization
 /// acknowledged (its completion called) only once its transaction is durable. Reads use a second connection
 /// and see committed data. Nothing of the history is held in memory: memory stays flat however many reports
 /// are stored, and start-up reads only per-connector backlog figures.
-final class EmbeddedStore: Sendable {
-    let path: String
+package final class EmbeddedStore: Sendable {
+    package let path: String
     /// Accepted reports not yet forwarded may take this many bytes (forwarding mode only).
-    let spoolLimitBytes: Int?
-    let forwarding: Bool
-    let retention: RetentionSettings
-    let writer: StoreWriter?
-    let reader: ReadConnection
-    let logger: Logger?
+    package let spoolLimitBytes: Int?
+    package let forwarding: Bool
+    package let retention: RetentionSettings
+    package let writer: StoreWriter?
+    package let reader: ReadConnection
+    package let logger: Logger?
     /// Per connector, the reports waiting for the forwarder: kept in memory (one entry per connector) so the
     /// forwarder and status never count rows.
-    let spool = Mutex(Spool())
+    package let spool = Mutex(Spool())
     /// Called (on the writer thread) after a report is accepted, so a forwarder can wake.
-    let onAccepted = Mutex<Callback?>(nil)
+    package let onAccepted = Mutex<Callback?>(nil)
     /// Set while writes fail (disk full, I/O error): one episode, logged once at each end.
-    let episode: WriteEpisode
+    package let episode: WriteEpisode
     /// The reports accepted in the open transaction, totalled per connector at its commit (writer thread only).
-    let intakeTally = ThreadConfined(ReportTally())
+    package let intakeTally = ThreadConfined(ReportTally())
 
-    typealias WriteFailure = WriteEpisode.Failure
+    package typealias WriteFailure = WriteEpisode.Failure
 
     /// Reports waiting to be forwarded, per connector.
-    struct Spool: Sendable {
-        var pending: [String: (count: Int, bytes: Int)] = [:]
+    package struct Spool: Sendable {
+        package init(pending: [String: (count: Int, bytes: Int)] = [:], full: Bool = false) {
+            self.pending = pending
+            self.full = full
+        }
+
+        package var pending: [String: (count: Int, bytes: Int)] = [:]
         /// The last report offered was refused for lack of room (cleared by the next one accepted).
-        var full = false
-        var bytes: Int { pending.values.reduce(0) { $0 + $1.bytes } }
+        package var full = false
+        package var bytes: Int { pending.values.reduce(0) { $0 + $1.bytes } }
     }
 
     /// A closure in a box: a bare closure in a `Mutex` is re-abstracted on every access through the `inout`.
-    final class Callback: Sendable {
-        let run: @Sendable () -> Void
-        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
+    package final class Callback: Sendable {
+        package let run: @Sendable () -> Void
+        package init(_ run: @escaping @Sendable () -> Void) { self.run = run }
     }
 
     /// A store that cannot be opened, naming the file and what to do.
-    struct LoadError: Error, CustomStringConvertible {
-        let description: String
+    package struct LoadError: Error, CustomStringConvertible {
+        package init(description: String) {
+            self.description = description
+        }
+
+        package let description: String
     }
 
     /// Opens (creating, unless `readOnly`) the store in `directory`; at the first start, imports a
     /// `journal.jsonl` left by an earlier version and renames it. `topUpSeconds` is the writer's (tests set 0 to
     /// know which operations share a transaction).
-    init(directory: String, readOnly: Bool = false, forwarding: Bool = false, spoolLimitBytes: Int? = nil,
+    package init(directory: String, readOnly: Bool = false, forwarding: Bool = false, spoolLimitBytes: Int? = nil,
          settings: StoreSettings = StoreSettings(), logger: Logger? = nil,
          topUpSeconds: Double = StoreWriter.defaultTopUpSeconds) throws {
         path = directory + "/" + StoreSchema.fileName
@@ -167,7 +176,7 @@ final class EmbeddedStore: Sendable {
     /// Queues `body` for the writer thread, inside its own savepoint unless `savepoint` is false (a body that
     /// checks before it writes, and whose writes can fail only with the whole transaction); `completion` gets
     /// its value once the transaction is durable, or the error that kept it from being stored.
-    func write<T: Sendable>(savepoint: Bool = true, _ body: @escaping @Sendable (SQLiteDatabase) throws -> T,
+    package func write<T: Sendable>(savepoint: Bool = true, _ body: @escaping @Sendable (SQLiteDatabase) throws -> T,
                             completion: @escaping @Sendable (Result<T, Error>) -> Void) {
         guard let writer else { return completion(.failure(LoadError(description: "the store is open read-only"))) }
         if let refusal = episode.refusal() { return completion(.failure(refusal)) }
@@ -177,7 +186,7 @@ final class EmbeddedStore: Sendable {
     /// Runs a read on the reading connection; a failure is logged and gives `fallback`.
     /// As ``read(_:_:)``, with the failure the caller's to answer: a find cut short must not pass for a whole one
     /// (a connector would delete what it did not see).
-    func tryRead<T>(_ body: (SQLiteDatabase) throws -> T) -> Result<T, any Error> {
+    package func tryRead<T>(_ body: (SQLiteDatabase) throws -> T) -> Result<T, any Error> {
         reader.use { database in
             defer { database.resetAll() }
             do { return .success(try body(database)) } catch {
@@ -187,7 +196,7 @@ final class EmbeddedStore: Sendable {
         }
     }
 
-    func read<T>(_ fallback: T, _ body: (SQLiteDatabase) throws -> T) -> T {
+    package func read<T>(_ fallback: T, _ body: (SQLiteDatabase) throws -> T) -> T {
         reader.use { database in
             defer { database.resetAll() }
             do { return try body(database) } catch {
@@ -198,12 +207,12 @@ final class EmbeddedStore: Sendable {
     }
 
     /// Blocks until every acknowledged-or-pending write is durable.
-    func flush() { writer?.drain() }
+    package func flush() { writer?.drain() }
 
     /// At a clean stop: everything queued is committed, then the WAL is copied into the database file and emptied,
     /// so `store.sqlite` alone holds the data and a copy of it taken after the stop is whole. The store must take
     /// no more writes after this.
-    func close() {
+    package func close() {
         guard writer != nil else { return }
         flush()
         guard writeProblem == nil else {
@@ -226,10 +235,10 @@ final class EmbeddedStore: Sendable {
     }
 
     /// The current write failure, if the store cannot be written.
-    var writeProblem: WriteFailure? { episode.current }
+    package var writeProblem: WriteFailure? { episode.current }
 
     /// The database and its WAL on disk, in bytes.
-    var sizeBytes: Int {
+    package var sizeBytes: Int {
         [path, path + "-wal"].reduce(0) { total, file in
             var info = stat()
             return total + (stat(file, &info) == 0 ? Int(info.st_size) : 0)
@@ -239,13 +248,13 @@ final class EmbeddedStore: Sendable {
 
 /// The daemon's reading connection, one reader at a time: SQLite connections are not to be shared between
 /// threads unlocked, and a read is short (an indexed lookup or one page of a query).
-final class ReadConnection: @unchecked Sendable {
+package final class ReadConnection: @unchecked Sendable {
     private let database: SQLiteDatabase
     private let lock = NSLock()
 
-    init(_ database: SQLiteDatabase) { self.database = database }
+    package init(_ database: SQLiteDatabase) { self.database = database }
 
-    func use<T>(_ body: (SQLiteDatabase) -> T) -> T {
+    package func use<T>(_ body: (SQLiteDatabase) -> T) -> T {
         lock.lock()
         defer { lock.unlock() }
         return body(database)
@@ -253,16 +262,27 @@ final class ReadConnection: @unchecked Sendable {
 }
 
 /// `store` settings from the config: retention and the page cache.
-struct StoreSettings: Sendable, Equatable {
-    var retention = RetentionSettings()
+package struct StoreSettings: Sendable, Equatable {
+    package init(retention: RetentionSettings = RetentionSettings(), cacheMegabytes: Int = 8) {
+        self.retention = retention
+        self.cacheMegabytes = cacheMegabytes
+    }
+
+    package var retention = RetentionSettings()
     /// SQLite's page cache per connection (the daemon has two); the store's memory does not grow past it.
-    var cacheMegabytes = 8
+    package var cacheMegabytes = 8
 }
 
 /// `store.retention`: how many reports are kept, per connector and by age (reports not yet forwarded are kept
 /// regardless), and how many OpenLineage events, by the same age counted from when each was stored.
-struct RetentionSettings: Sendable, Equatable {
-    var maxReportsPerConnector = 10_000
-    var maxAgeDays = 90.0
-    var maxLineageEvents = 1_000_000
+package struct RetentionSettings: Sendable, Equatable {
+    package init(maxReportsPerConnector: Int = 10_000, maxAgeDays: Double = 90.0, maxLineageEvents: Int = 1_000_000) {
+        self.maxReportsPerConnector = maxReportsPerConnector
+        self.maxAgeDays = maxAgeDays
+        self.maxLineageEvents = maxLineageEvents
+    }
+
+    package var maxReportsPerConnector = 10_000
+    package var maxAgeDays = 90.0
+    package var maxLineageEvents = 1_000_000
 }

@@ -3,18 +3,40 @@ import Foundation
 import Protocol
 import Synchronization
 
+/// What the store keeps of a validated OpenLineage event beside its body: the columns `lineage` lists and the
+/// key that makes a client's retry the same event.
+package struct LineageEventRecord: Sendable {
+    package let kind: String
+    package let eventType: String?
+    package let eventTimeMillis: Int64
+    package let runId: String?
+    package let jobNamespace: String?
+    package let jobName: String?
+    package let key: String
+
+    package init(kind: String, eventType: String?, eventTimeMillis: Int64, runId: String?, jobNamespace: String?, jobName: String?, key: String) {
+        self.kind = kind
+        self.eventType = eventType
+        self.eventTimeMillis = eventTimeMillis
+        self.runId = runId
+        self.jobNamespace = jobNamespace
+        self.jobName = jobName
+        self.key = key
+    }
+}
+
 extension EmbeddedStore {
     /// Stores an OpenLineage event as its client sent it; `completion(.success(true))` once durable (group-committed
     /// with reports, synced before it is told), `.success(false)` for a retry of an event stored already (same
-    /// ``OpenLineageEvent/key``), a failure when the store cannot take it now.
-    func submitLineageEvent(_ event: OpenLineageEvent, body: [UInt8], completion: @escaping @Sendable (Result<Bool, any Error>) -> Void) {
+    /// `key`), a failure when the store cannot take it now.
+    package func submitLineageEvent(_ event: LineageEventRecord, body: [UInt8], completion: @escaping @Sendable (Result<Bool, any Error>) -> Void) {
         let stored = Int(EpochMillis.int64(Date()))
         write(savepoint: false, { database -> Bool in
             let insert = try database.statement("""
                 INSERT OR IGNORE INTO lineage_events (event_key, kind, event_type, run_id, job_namespace, job_name, event_ms, stored_ms, bytes, body)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-            try insert.bind(.text(event.key), .text(event.kind.rawValue), event.eventType.map { .text($0) } ?? .null,
+            try insert.bind(.text(event.key), .text(event.kind), event.eventType.map { .text($0) } ?? .null,
                             event.runId.map { .text($0) } ?? .null, event.jobNamespace.map { .text($0) } ?? .null,
                             event.jobName.map { .text($0) } ?? .null, .int(Int(event.eventTimeMillis)), .int(stored),
                             .int(body.count), .bytes(body)).run()
@@ -23,20 +45,32 @@ extension EmbeddedStore {
     }
 
     /// One stored OpenLineage event, for `lineage` and the tests.
-    struct StoredLineageEvent: Sendable, Equatable {
-        let seq: Int
-        let kind: String
-        let eventType: String?
-        let runId: String?
-        let jobNamespace: String?
-        let jobName: String?
-        let eventTime: Date
-        let stored: Date
-        let body: [UInt8]
+    package struct StoredLineageEvent: Sendable, Equatable {
+        package init(seq: Int, kind: String, eventType: String? = nil, runId: String? = nil, jobNamespace: String? = nil, jobName: String? = nil, eventTime: Date, stored: Date, body: [UInt8]) {
+            self.seq = seq
+            self.kind = kind
+            self.eventType = eventType
+            self.runId = runId
+            self.jobNamespace = jobNamespace
+            self.jobName = jobName
+            self.eventTime = eventTime
+            self.stored = stored
+            self.body = body
+        }
+
+        package let seq: Int
+        package let kind: String
+        package let eventType: String?
+        package let runId: String?
+        package let jobNamespace: String?
+        package let jobName: String?
+        package let eventTime: Date
+        package let stored: Date
+        package let body: [UInt8]
     }
 
     /// The newest `limit` events (all with nil) after skipping `offset`, oldest first.
-    func lineageEvents(limit: Int? = nil, offset: Int = 0) -> [StoredLineageEvent] {
+    package func lineageEvents(limit: Int? = nil, offset: Int = 0) -> [StoredLineageEvent] {
         read([]) { database in
             let statement = try database.statement("""
                 SELECT seq, kind, event_type, run_id, job_namespace, job_name, event_ms, stored_ms, body
@@ -56,7 +90,7 @@ extension EmbeddedStore {
     }
 
     /// How many events are kept.
-    var lineageEventCount: Int {
+    package var lineageEventCount: Int {
         read(0) { database in
             let statement = try database.statement("SELECT COUNT(*) FROM lineage_events")
             return try statement.step() ? statement.int(0) : 0
@@ -65,7 +99,7 @@ extension EmbeddedStore {
 
     /// Deletes up to one batch of events past retention (older than `maxAgeDays` since stored, or beyond
     /// `maxLineageEvents`, oldest first) and waits until that is committed; how many went.
-    func pruneLineageBatch(now: Date = Date()) -> Int {
+    package func pruneLineageBatch(now: Date = Date()) -> Int {
         let cutoff = Int(EpochMillis.int64(now.addingTimeInterval(-retention.maxAgeDays * 86_400)))
         let maxKept = retention.maxLineageEvents, limit = StoreRetention.batchSize
         // A read first, so an idle second costs no commit and no sync. Events are deleted oldest first, so the
@@ -99,7 +133,7 @@ extension EmbeddedStore {
     // MARK: - Fan-out
 
     /// The last event `connector` acknowledged (0: none yet, so it gets every event kept).
-    func lineageCursor(of connector: String) -> Int {
+    package func lineageCursor(of connector: String) -> Int {
         read(0) { database in
             let statement = try database.statement("SELECT seq FROM lineage_cursors WHERE connector = ?").bind(.text(connector))
             return try statement.step() ? statement.int(0) : 0
@@ -107,7 +141,7 @@ extension EmbeddedStore {
     }
 
     /// The newest event's position (0 with none).
-    var lineageLastSeq: Int {
+    package var lineageLastSeq: Int {
         read(0) { database in
             let statement = try database.statement("SELECT MAX(seq) FROM lineage_events")
             return try statement.step() && !statement.isNull(0) ? statement.int(0) : 0
@@ -115,7 +149,7 @@ extension EmbeddedStore {
     }
 
     /// The events after `seq`, oldest first: at most `limit`, and no more than `maxBytes` of bodies but the first.
-    func lineageEvents(after seq: Int, limit: Int, maxBytes: Int) -> [(seq: Int, body: [UInt8])] {
+    package func lineageEvents(after seq: Int, limit: Int, maxBytes: Int) -> [(seq: Int, body: [UInt8])] {
         read([]) { database in
             let statement = try database.statement("SELECT seq, body FROM lineage_events WHERE seq > ? ORDER BY seq LIMIT ?").bind(.int(seq), .int(limit))
             var found: [(seq: Int, body: [UInt8])] = []
@@ -131,7 +165,7 @@ extension EmbeddedStore {
     }
 
     /// Moves `connector`'s cursor to `seq` (never back); `completion` once that is durable.
-    func saveLineageCursor(of connector: String, at seq: Int, completion: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+    package func saveLineageCursor(of connector: String, at seq: Int, completion: @escaping @Sendable (Result<Void, any Error>) -> Void) {
         write(savepoint: false, { database in
             try database.statement("""
                 INSERT INTO lineage_cursors (connector, seq) VALUES (?, ?)
@@ -141,7 +175,7 @@ extension EmbeddedStore {
     }
 
     /// How many events are stored after `seq`: counted through the primary key, and capped so status stays quick.
-    func lineageBacklog(after seq: Int, upTo latest: Int) -> Int {
+    package func lineageBacklog(after seq: Int, upTo latest: Int) -> Int {
         guard latest > seq else { return 0 }
         return read(latest - seq) { database in
             let statement = try database.statement("SELECT COUNT(*) FROM (SELECT 1 FROM lineage_events WHERE seq > ? LIMIT 1000000)").bind(.int(seq))

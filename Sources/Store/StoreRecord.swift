@@ -2,7 +2,7 @@ import Foundation
 import Protocol
 
 /// One line of the JSON-lines journal that held the embedded store before SQLite; read once, by ``JournalImport``.
-enum StoreRecord: Codable, Sendable {
+package enum StoreRecord: Codable, Sendable {
     case report(IntegrationReport)
     case element(MetadataElement)
     case deleted(guid: String, time: Date)
@@ -13,7 +13,7 @@ enum StoreRecord: Codable, Sendable {
 
     private enum CodingKeys: String, CodingKey { case op, report, element, guid, time, reportId, reason }
 
-    init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         switch try container.decode(String.self, forKey: .op) {
         case "report": self = .report(try container.decode(IntegrationReport.self, forKey: .report))
@@ -30,7 +30,7 @@ enum StoreRecord: Codable, Sendable {
         }
     }
 
-    func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         switch self {
         case .report(let report):

@@ -6,16 +6,25 @@ import Protocol
 ///
 /// Per report, the totals upsert and the cap check were three more statements than the insert itself; per
 /// transaction (hundreds of reports under load) they cost next to nothing. Confined to the writer thread.
-struct ReportTally {
+package struct ReportTally {
     /// What one connector's inserted reports add.
-    struct Delta {
-        var reports = 0
-        var created = 0
-        var updated = 0
-        var deleted = 0
-        var lastReportId = ""
+    package struct Delta {
+        package init(reports: Int = 0, created: Int = 0, updated: Int = 0, deleted: Int = 0, lastReportId: String = "", pruned: Int = 0) {
+            self.reports = reports
+            self.created = created
+            self.updated = updated
+            self.deleted = deleted
+            self.lastReportId = lastReportId
+            self.pruned = pruned
+        }
+
+        package var reports = 0
+        package var created = 0
+        package var updated = 0
+        package var deleted = 0
+        package var lastReportId = ""
         /// Reports of this connector that retention deleted in this transaction.
-        var pruned = 0
+        package var pruned = 0
     }
 
     private(set) var deltas: [String: Delta] = [:]
@@ -23,19 +32,19 @@ struct ReportTally {
     private(set) var owed: [String: Int] = [:]
 
     /// What the open transaction has added to the connector's kept count so far, not yet in `connector_totals`.
-    func unflushedKept(of connector: String) -> Int {
+    package func unflushedKept(of connector: String) -> Int {
         deltas[connector].map { $0.reports - $0.pruned } ?? 0
     }
 
-    mutating func add(_ report: IntegrationReport) {
+    package mutating func add(_ report: IntegrationReport) {
         deltas[report.connectorName, default: Delta()].add(report)
     }
 
-    mutating func reset() { deltas.removeAll(keepingCapacity: true) }
+    package mutating func reset() { deltas.removeAll(keepingCapacity: true) }
 
     /// Forgets the transaction's deltas and what is owed: after a rollback the owed deletes are undone and their
     /// count is unknown; retention's own pass (``StoreRetention``) finds any connector left past its cap.
-    mutating func rollBack() {
+    package mutating func rollBack() {
         reset()
         owed.removeAll()
     }
@@ -50,7 +59,7 @@ struct ReportTally {
     /// One worker rotating over 100 connectors at their cap, interleaved runs: 38,900 against 34,800 reports/s
     /// (medians of 6); eight workers at their caps: 76,800 against 62,300 (medians of 4). The price is that a
     /// connector may keep what one transaction added past its cap until the next commit, a few milliseconds.
-    mutating func prune(in database: SQLiteDatabase) throws(SQLiteDatabase.SQLiteError) {
+    package mutating func prune(in database: SQLiteDatabase) throws(SQLiteDatabase.SQLiteError) {
         guard !owed.isEmpty else { return }
         let deadLetters = try Self.anyDeadLetters(in: database)
         for (connector, excess) in owed {
@@ -71,7 +80,7 @@ struct ReportTally {
     /// Deleting further below the cap, so that a connector deletes a run of rows once every so many reports,
     /// took less CPU but made one transaction in many delete for every connector at once; one worker, whose
     /// reports wait for each commit, measured no faster.
-    mutating func flush(into database: SQLiteDatabase, maxKept: Int?) throws(SQLiteDatabase.SQLiteError) {
+    package mutating func flush(into database: SQLiteDatabase, maxKept: Int?) throws(SQLiteDatabase.SQLiteError) {
         defer { reset() }
         var rest = deltas[...]
         while !rest.isEmpty {
@@ -102,7 +111,7 @@ struct ReportTally {
 
     /// Adds each row's counts to its connector's totals (`kept` by the reports added less those retention
     /// deleted; `last_report_id` only when the row names one) and returns the connector and its new kept count.
-    static let upsert = MultiRowSQL(
+    package static let upsert = MultiRowSQL(
         "INSERT INTO connector_totals (connector, reports, kept, created, updated, deleted, last_report_id) VALUES ", columns: 7, tail: """
             ON CONFLICT(connector) DO UPDATE SET reports = reports + excluded.reports, kept = kept + excluded.kept,
                 created = created + excluded.created, updated = updated + excluded.updated, deleted = deleted + excluded.deleted,
@@ -112,11 +121,11 @@ struct ReportTally {
 
     /// A connector's (`?1`) oldest `?2` reports no longer waiting for the access server, read from
     /// `reports_by_connector_time` in order.
-    static let oldestDelivered = "SELECT seq, time_ms FROM reports WHERE connector = ?1 AND state != 0 ORDER BY time_ms, seq LIMIT ?2"
+    package static let oldestDelivered = "SELECT seq, time_ms FROM reports WHERE connector = ?1 AND state != 0 ORDER BY time_ms, seq LIMIT ?2"
 
     /// A connector's (`?1`) delivered reports up to and including the one completed at `?2` with seq `?3`, in
     /// `reports_by_connector_time` order: one range of that index.
-    static let deliveredThrough = "connector = ?1 AND state != 0 AND time_ms <= ?2 AND (time_ms < ?2 OR seq <= ?3)"
+    package static let deliveredThrough = "connector = ?1 AND state != 0 AND time_ms <= ?2 AND (time_ms < ?2 OR seq <= ?3)"
 
     private static func anyDeadLetters(in database: SQLiteDatabase) throws(SQLiteDatabase.SQLiteError) -> Bool {
         let any = try database.statement("SELECT EXISTS (SELECT 1 FROM dead_letters)")
@@ -132,7 +141,7 @@ struct ReportTally {
     /// B-tree first, for every connector in every transaction: eight workers at their caps measured the writer
     /// at 8.8–9.9 against 10.2–11.2 µs a report (3 of 3 interleaved pairs), one worker over 100 connectors 4 %
     /// lighter.
-    static func deleteOldestDelivered(_ count: Int, connector: String, deadLetters: Bool,
+    package static func deleteOldestDelivered(_ count: Int, connector: String, deadLetters: Bool,
                                       in database: SQLiteDatabase) throws(SQLiteDatabase.SQLiteError) -> Int {
         guard count > 0 else { return 0 }
         let last = try database.statement(oldestDelivered + " OFFSET ?3").bind(.text(connector), .int(1), .int(count - 1))
@@ -152,7 +161,7 @@ struct ReportTally {
 }
 
 extension ReportTally.Delta {
-    mutating func add(_ report: IntegrationReport) {
+    package mutating func add(_ report: IntegrationReport) {
         reports += 1
         created += report.createdElements.count
         updated += report.updatedElements.count

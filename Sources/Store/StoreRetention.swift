@@ -9,18 +9,18 @@ import Synchronization
 /// Age counts from the refresh's completion time. Per connector, the newest `maxReportsPerConnector`
 /// forwarded (or embedded-stored) reports are kept (newest by completion time, then arrival), besides any still
 /// waiting for the access server.
-final class StoreRetention: Sendable {
-    static let batchSize = 500
+package final class StoreRetention: Sendable {
+    package static let batchSize = 500
     /// How often retention looks for work when the last pass found none.
-    static let idleSeconds = 1.0
+    package static let idleSeconds = 1.0
 
     private let store: EmbeddedStore
     private let stop = DispatchSemaphore(value: 0)
 
-    init(store: EmbeddedStore) { self.store = store }
+    package init(store: EmbeddedStore) { self.store = store }
 
     /// Starts the retention thread; a daemon that cannot start it runs on, logging that disk is unbounded.
-    func start() {
+    package func start() {
         do { try OSThread.start(name: "store-retention") { [self] in loop() } } catch {
             store.logger?.error("cannot start store retention (\(error)); reports past retention will not be deleted")
         }
@@ -40,7 +40,7 @@ final class StoreRetention: Sendable {
 
 extension EmbeddedStore {
     /// Deletes up to one batch of reports past retention and waits until that is committed; how many.
-    func pruneBatch(now: Date = Date()) -> Int {
+    package func pruneBatch(now: Date = Date()) -> Int {
         let done = DispatchSemaphore(value: 0)
         let count = Mutex(0)
         queuePruneBatch(now: now) { deleted in
@@ -52,7 +52,7 @@ extension EmbeddedStore {
     }
 
     /// Queues ``pruneBatch(now:)``'s work on the writer; `completion` gets how many went once that is committed.
-    func queuePruneBatch(now: Date = Date(), completion: @escaping @Sendable (Int) -> Void) {
+    package func queuePruneBatch(now: Date = Date(), completion: @escaping @Sendable (Int) -> Void) {
         let cutoff = Int(EpochMillis.int64(now.addingTimeInterval(-retention.maxAgeDays * 86_400)))
         let maxKept = retention.maxReportsPerConnector, limit = StoreRetention.batchSize
         write({ database -> Int in
@@ -90,7 +90,7 @@ extension EmbeddedStore {
     /// Gives up to 1,024 free pages (4 MiB) back to the file system when they are more than a tenth of the
     /// file, and only once retention has caught up: a steady stream reuses freed pages in place, and moving
     /// pages while a backlog of deletions waits would slow retention below the intake rate.
-    func returnFreePages() {
+    package func returnFreePages() {
         let done = DispatchSemaphore(value: 0)
         write({ database -> Bool in
             let free = try database.statement("PRAGMA freelist_count")

@@ -3,19 +3,29 @@ import Protocol
 
 extension EmbeddedStore {
     /// Which elements a query wants; every filter is optional, and all given must match.
-    struct ElementQuery: Sendable {
-        var typeName: String?
-        var metadataSourceQualifiedName: String?
-        var qualifiedNamePrefix: String?
-        var limit: Int?
-        var withRelationships = false
+    package struct ElementQuery: Sendable {
+        package init(typeName: String? = nil, metadataSourceQualifiedName: String? = nil, qualifiedNamePrefix: String? = nil, limit: Int? = nil, withRelationships: Bool = false, after: String? = nil, relationshipTypeName: String? = nil) {
+            self.typeName = typeName
+            self.metadataSourceQualifiedName = metadataSourceQualifiedName
+            self.qualifiedNamePrefix = qualifiedNamePrefix
+            self.limit = limit
+            self.withRelationships = withRelationships
+            self.after = after
+            self.relationshipTypeName = relationshipTypeName
+        }
+
+        package var typeName: String?
+        package var metadataSourceQualifiedName: String?
+        package var qualifiedNamePrefix: String?
+        package var limit: Int?
+        package var withRelationships = false
         /// Only qualifiedNames sorting after this one (paging).
-        var after: String?
+        package var after: String?
         /// Only relationships of this type, when relationships are asked for.
-        var relationshipTypeName: String?
+        package var relationshipTypeName: String?
 
         /// The WHERE clause (empty when nothing filters) and its values, in order.
-        func whereClause() -> (String, [StoreValue]) {
+        package func whereClause() -> (String, [StoreValue]) {
             var conditions: [String] = [], values: [StoreValue] = []
             if let type = typeName { conditions.append("type_name = ?"); values.append(.text(type)) }
             if let source = metadataSourceQualifiedName { conditions.append("metadata_source = ?"); values.append(.text(source)) }
@@ -37,7 +47,7 @@ extension EmbeddedStore {
 
     /// Creates an element; `guid` is the access server's when the store mirrors Egeria, otherwise a new one.
     /// The name check runs in the writer's transaction, so it sees every write queued before this one.
-    func createElement(_ params: CreateElement.Params, service: String, guid: String? = nil, parentRelationshipGUID: String? = nil,
+    package func createElement(_ params: CreateElement.Params, service: String, guid: String? = nil, parentRelationshipGUID: String? = nil,
                        completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void) {
         let now = Date()
         write({ database -> MetadataElement in
@@ -64,7 +74,7 @@ extension EmbeddedStore {
     }
 
     /// Updates an element; one written before services were kept apart is claimed by `service`.
-    func updateElement(_ params: UpdateElement.Params, service: String, completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void) {
+    package func updateElement(_ params: UpdateElement.Params, service: String, completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void) {
         write({ database -> MetadataElement in
             guard var element = try Self.element(guid: params.guid, in: database) else {
                 throw RPCError.notFound("no element with guid \(params.guid)")
@@ -79,7 +89,7 @@ extension EmbeddedStore {
         }, completion: { completion(Self.rpc($0, "element write")) })
     }
 
-    func deleteElement(_ params: DeleteElement.Params, completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void) {
+    package func deleteElement(_ params: DeleteElement.Params, completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void) {
         write({ database -> MetadataElement in
             guard let element = try Self.element(guid: params.guid, in: database) else {
                 throw RPCError.notFound("no element with guid \(params.guid)")
@@ -90,7 +100,7 @@ extension EmbeddedStore {
         }, completion: { completion(Self.rpc($0, "element write")) })
     }
 
-    func findElements(_ query: ElementQuery) -> [MetadataElement] {
+    package func findElements(_ query: ElementQuery) -> [MetadataElement] {
         var (filter, values) = query.whereClause()
         let sql = "SELECT \(Self.columns) FROM elements \(filter) ORDER BY qualified_name LIMIT ?"
         values.append(.int(query.limit ?? -1))
@@ -103,21 +113,21 @@ extension EmbeddedStore {
         }
     }
 
-    func elements() -> [MetadataElement] { findElements(ElementQuery()) }
+    package func elements() -> [MetadataElement] { findElements(ElementQuery()) }
 
-    func element(guid: String) -> MetadataElement? { read(nil) { try Self.element(guid: guid, in: $0) } }
+    package func element(guid: String) -> MetadataElement? { read(nil) { try Self.element(guid: guid, in: $0) } }
 
     /// The GUID of the element with this qualifiedName, if any.
-    func guid(qualifiedName: String) -> String? { read(nil) { try Self.guid(qualifiedName: qualifiedName, in: $0) } }
+    package func guid(qualifiedName: String) -> String? { read(nil) { try Self.guid(qualifiedName: qualifiedName, in: $0) } }
 
     // MARK: - Rows
 
-    static func guid(qualifiedName: String, in database: SQLiteDatabase) throws -> String? {
+    package static func guid(qualifiedName: String, in database: SQLiteDatabase) throws -> String? {
         let statement = try database.statement("SELECT guid FROM elements WHERE qualified_name = ?").bind(.text(qualifiedName))
         return try statement.step() ? statement.text(0) : nil
     }
 
-    static func element(guid: String, in database: SQLiteDatabase) throws -> MetadataElement? {
+    package static func element(guid: String, in database: SQLiteDatabase) throws -> MetadataElement? {
         let statement = try database.statement("SELECT \(columns) FROM elements WHERE guid = ?").bind(.text(guid))
         guard try statement.step() else { return nil }
         var element = element(from: statement)
@@ -126,7 +136,7 @@ extension EmbeddedStore {
     }
 
     /// Writes the element's row; its properties are JSON written by hand (``JSONWriter``).
-    static func save(_ element: MetadataElement, in database: SQLiteDatabase, insert: Bool) throws {
+    package static func save(_ element: MetadataElement, in database: SQLiteDatabase, insert: Bool) throws {
         var writer = JSONWriter(capacity: 256)
         writer.object(element.properties)
         let sql = insert
@@ -138,7 +148,7 @@ extension EmbeddedStore {
             .int(Int(EpochMillis.int64(element.updateTime))), .int(element.version), .bytes(writer.bytes)).run()
     }
 
-    static func element(from row: SQLiteDatabase.Statement) -> MetadataElement {
+    package static func element(from row: SQLiteDatabase.Statement) -> MetadataElement {
         let properties: [String: JSONValue]
         if case .object(let members)? = try? JSONParser.parse(row.data(8)) { properties = members } else { properties = [:] }
         return MetadataElement(guid: row.text(0), typeName: row.text(2), qualifiedName: row.text(1), properties: properties,
@@ -149,7 +159,7 @@ extension EmbeddedStore {
     }
 
     /// A store outcome as the worker sees it: its own refusal as is, a storage failure as retryable.
-    static func rpc<T>(_ result: Result<T, Error>, _ what: String) -> Result<T, RPCError> {
+    package static func rpc<T>(_ result: Result<T, Error>, _ what: String) -> Result<T, RPCError> {
         result.mapError { error in (error as? RPCError) ?? .unavailable("\(what) not stored: \(error)") }
     }
 }
@@ -157,7 +167,7 @@ extension EmbeddedStore {
 extension EmbeddedStore.ElementQuery {
     /// A worker's `metadata/findElements`, one page at most. (Here, not in the type, so the memberwise
     /// initializer stays.)
-    init(_ params: FindElements.Params) {
+    package init(_ params: FindElements.Params) {
         self.init(typeName: params.typeName, metadataSourceQualifiedName: params.metadataSourceQualifiedName,
                   qualifiedNamePrefix: params.qualifiedNamePrefix, limit: FindElements.pageLimit,
                   withRelationships: params.withRelationships == true, after: params.after,

@@ -3,12 +3,12 @@ import Protocol
 
 extension EmbeddedStore {
     /// Where a report is on its way to the access server.
-    enum ForwardState: Sendable, Equatable {
+    package enum ForwardState: Sendable, Equatable {
         case pending
         case forwarded(Date)
         case deadLettered(String)
 
-        var name: String {
+        package var name: String {
             switch self {
             case .pending: "pending"
             case .forwarded: "forwarded"
@@ -18,28 +18,42 @@ extension EmbeddedStore {
     }
 
     /// Per-connector forwarding figures; the backlog is read off the in-memory spool counts.
-    struct ForwardTotals: Sendable, Equatable {
-        var backlog = 0
-        var backlogBytes = 0
-        var forwarded = 0
-        var deadLettered = 0
-        var lastForward: Date?
+    package struct ForwardTotals: Sendable, Equatable {
+        package init(backlog: Int = 0, backlogBytes: Int = 0, forwarded: Int = 0, deadLettered: Int = 0, lastForward: Date? = nil) {
+            self.backlog = backlog
+            self.backlogBytes = backlogBytes
+            self.forwarded = forwarded
+            self.deadLettered = deadLettered
+            self.lastForward = lastForward
+        }
+
+        package var backlog = 0
+        package var backlogBytes = 0
+        package var forwarded = 0
+        package var deadLettered = 0
+        package var lastForward: Date?
     }
 
     /// Runs `callback` after each accepted report is durable (the forwarder's wake-up).
-    func setOnAccepted(_ callback: @escaping @Sendable () -> Void) { onAccepted.withLock { $0 = Callback(callback) } }
+    package func setOnAccepted(_ callback: @escaping @Sendable () -> Void) { onAccepted.withLock { $0 = Callback(callback) } }
 
     /// The oldest unforwarded report of each connector, except those in `busy`: one indexed lookup each.
     /// A report waiting to be forwarded, with when it was stored (epoch ms).
-    struct PendingReport: Sendable {
-        var report: IntegrationReport
-        var storedMillis: Int64
-        var seq: Int64
+    package struct PendingReport: Sendable {
+        package init(report: IntegrationReport, storedMillis: Int64, seq: Int64) {
+            self.report = report
+            self.storedMillis = storedMillis
+            self.seq = seq
+        }
+
+        package var report: IntegrationReport
+        package var storedMillis: Int64
+        package var seq: Int64
     }
 
     /// Each connector's oldest pending report, skipping connectors in `busy` and, per connector, reports up to
     /// `after[connector]` (delivered, their forwarded record not yet written).
-    func pendingHeads(excluding busy: Set<String>, after: [String: Int64] = [:]) -> [PendingReport] {
+    package func pendingHeads(excluding busy: Set<String>, after: [String: Int64] = [:]) -> [PendingReport] {
         let connectors = spool.withLock { $0.pending.filter { $0.value.count > 0 && !busy.contains($0.key) }.map(\.key) }
         return read([]) { database in
             let statement = try database.statement("SELECT body, stored_ms, seq FROM reports WHERE connector = ? AND state = 0 AND seq > ? ORDER BY seq LIMIT 1")
@@ -57,12 +71,12 @@ extension EmbeddedStore {
     }
 
     /// Records durably that the report reached the access server.
-    func markForwarded(_ reportId: String, completion: @escaping @Sendable (Error?) -> Void) {
+    package func markForwarded(_ reportId: String, completion: @escaping @Sendable (Error?) -> Void) {
         leaveSpool(reportId, state: .delivered, reason: nil, completion: completion)
     }
 
     /// Records durably that the report was rejected and dead-lettered.
-    func markDeadLettered(_ reportId: String, reason: String, completion: @escaping @Sendable (Error?) -> Void) {
+    package func markDeadLettered(_ reportId: String, reason: String, completion: @escaping @Sendable (Error?) -> Void) {
         leaveSpool(reportId, state: .deadLettered, reason: reason, completion: completion)
     }
 
@@ -103,7 +117,7 @@ extension EmbeddedStore {
         })
     }
 
-    func forwardState(of reportId: String) -> ForwardState? {
+    package func forwardState(of reportId: String) -> ForwardState? {
         read(nil) { database in
             let statement = try database.statement("""
                 SELECT r.state, r.forwarded_ms, d.reason FROM reports r LEFT JOIN dead_letters d ON d.report_id = r.report_id
@@ -120,7 +134,7 @@ extension EmbeddedStore {
 
     /// Every connector's report and forwarding totals in one read: status asks for all of them at once, and 50
     /// connectors' worth of single-row reads cost more than the status itself.
-    func allTotals() -> [String: (reports: ConnectorTotals, forwarding: ForwardTotals)] {
+    package func allTotals() -> [String: (reports: ConnectorTotals, forwarding: ForwardTotals)] {
         var all = read([String: (reports: ConnectorTotals, forwarding: ForwardTotals)]()) { database in
             let statement = try database.statement(
                 "SELECT connector, reports, created, updated, deleted, last_report_id, forwarded, dead_lettered, last_forward_ms FROM connector_totals")
@@ -144,7 +158,7 @@ extension EmbeddedStore {
         return all
     }
 
-    func forwardTotals(connectorName: String) -> ForwardTotals {
+    package func forwardTotals(connectorName: String) -> ForwardTotals {
         var totals = read(ForwardTotals()) { database in
             let statement = try database.statement("SELECT forwarded, dead_lettered, last_forward_ms FROM connector_totals WHERE connector = ?")
                 .bind(.text(connectorName))
@@ -159,7 +173,7 @@ extension EmbeddedStore {
     }
 
     /// Reports dead-lettered over all connectors, configured now or not.
-    var deadLetteredTotal: Int {
+    package var deadLetteredTotal: Int {
         read(0) { database in
             let statement = try database.statement("SELECT COALESCE(SUM(dead_lettered), 0) FROM connector_totals")
             return try statement.step() ? statement.int(0) : 0
@@ -167,7 +181,7 @@ extension EmbeddedStore {
     }
 
     /// How full the spool is: full means a report was just refused for lack of room.
-    var spoolState: SpoolState {
+    package var spoolState: SpoolState {
         spool.withLock { spool in
             guard let limit = spoolLimitBytes else { return .ok }
             let bytes = spool.bytes
@@ -177,7 +191,7 @@ extension EmbeddedStore {
     }
 
     /// Reports and bytes waiting in the spool, over all connectors.
-    var backlog: (reports: Int, bytes: Int) {
+    package var backlog: (reports: Int, bytes: Int) {
         spool.withLock { spool in (spool.pending.values.reduce(0) { $0 + $1.count }, spool.bytes) }
     }
 }

@@ -1,7 +1,7 @@
 /// One ``EmbeddedStore/write(savepoint:_:completion:)`` as the writer runs it: the body, the completion and the
 /// result between them in one object. Built from closures around a shared box, the same took five allocations
 /// for every write. Reports, the most frequent write, have their own concrete ``ReportWrite``.
-final class StoreWrite<T: Sendable>: StoreOperation, @unchecked Sendable {
+package final class StoreWrite<T: Sendable>: StoreOperation, @unchecked Sendable {
     private let savepoint: Bool
     private let body: @Sendable (SQLiteDatabase) throws -> T
     private let completion: @Sendable (Result<T, Error>) -> Void
@@ -9,13 +9,13 @@ final class StoreWrite<T: Sendable>: StoreOperation, @unchecked Sendable {
     /// ``WALSync``'s, which takes the operation through a locked queue, so no lock of its own is needed.
     private var result: Result<T, Error>?
 
-    init(savepoint: Bool, body: @escaping @Sendable (SQLiteDatabase) throws -> T, completion: @escaping @Sendable (Result<T, Error>) -> Void) {
+    package init(savepoint: Bool, body: @escaping @Sendable (SQLiteDatabase) throws -> T, completion: @escaping @Sendable (Result<T, Error>) -> Void) {
         self.savepoint = savepoint
         self.body = body
         self.completion = completion
     }
 
-    func run(_ database: SQLiteDatabase) -> SQLiteDatabase.SQLiteError? {
+    package func run(_ database: SQLiteDatabase) -> SQLiteDatabase.SQLiteError? {
         do {
             if savepoint {
                 try StoreWriter.inSavepoint(database) { result = .success(try body(database)) }
@@ -31,7 +31,7 @@ final class StoreWrite<T: Sendable>: StoreOperation, @unchecked Sendable {
         return nil
     }
 
-    func finish(_ transactionError: Error?) {
+    package func finish(_ transactionError: Error?) {
         // A failed transaction stored nothing, whatever the operation itself made of it.
         if let transactionError { return completion(.failure(transactionError)) }
         completion(result ?? .failure(EmbeddedStore.LoadError(description: "the store's writer never ran this write")))

@@ -3,13 +3,13 @@ import Foundation
 /// A queue handed from producers to one consuming thread, which sleeps when it is empty. A class with a plain
 /// lock: the same queue as a `Mutex`-held tuple leaked every operation in optimized builds on this toolchain
 /// (found with a probe that measured resident memory).
-final class PendingQueue<Item>: @unchecked Sendable {
+package final class PendingQueue<Item>: @unchecked Sendable {
     private var items: [Item] = []
     private var awake = false
     private let lock = NSLock()
 
     /// Queues one; true when the consumer sleeps and must be woken.
-    func append(_ item: Item) -> Bool {
+    package func append(_ item: Item) -> Bool {
         lock.lock()
         defer { lock.unlock() }
         items.append(item)
@@ -18,19 +18,19 @@ final class PendingQueue<Item>: @unchecked Sendable {
     }
 
     /// How many are queued now.
-    var count: Int {
+    package var count: Int {
         lock.lock()
         defer { lock.unlock() }
         return items.count
     }
 
     /// Takes up to `max` in order; an empty answer means the consumer goes to sleep.
-    func take(max: Int) -> [Item] {
+    package func take(max: Int) -> [Item] {
         takeUpTo(max, sleepingIfEmpty: true)
     }
 
     /// Takes up to `max` in order, for a consumer that stays awake whatever the answer.
-    func takeMore(max: Int) -> [Item] {
+    package func takeMore(max: Int) -> [Item] {
         takeUpTo(max, sleepingIfEmpty: false)
     }
 

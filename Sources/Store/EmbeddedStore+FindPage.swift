@@ -3,9 +3,14 @@ import Protocol
 
 extension EmbeddedStore {
     /// How much of a find the page took: elements looked at (the cursor moves past them) and the last one's name.
-    struct PageProgress {
-        var scanned = 0
-        var last: String?
+    package struct PageProgress {
+        package init(scanned: Int = 0, last: String? = nil) {
+            self.scanned = scanned
+            self.last = last
+        }
+
+        package var scanned = 0
+        package var last: String?
     }
 
     /// Writes the elements of `query` (from `query.after` on, at most `limit`) as `metadata/findElements` answers
@@ -13,7 +18,7 @@ extension EmbeddedStore {
     /// halves the cost of a page. `mayTouch` sees each element's source and service (the worker's scope).
     /// `stop` is asked before each element whether the page is full, given the elements and bytes it holds so far.
     /// A failed read is an error, never a short page.
-    func writeFindPage(_ query: ElementQuery, limit: Int, into writer: inout JSONWriter, first: inout Bool,
+    package func writeFindPage(_ query: ElementQuery, limit: Int, into writer: inout JSONWriter, first: inout Bool,
                        mayTouch: (_ source: String?, _ service: String?) -> Bool,
                        stop: (_ scanned: Int, _ bytes: Int) -> Bool) -> Result<PageProgress, any Error> {
         var (filter, values) = query.whereClause()

@@ -13,23 +13,23 @@ import Synchronization
 /// A committed transaction's operations finish only once ``WALSync`` has synced the WAL after the commit; the
 /// writer goes on with the next transaction meanwhile, and starts it at once with work an earlier one left
 /// (`afterBegin`), so that work mostly fills time the writer would otherwise wait for operations.
-final class StoreWriter: Sendable {
+package final class StoreWriter: Sendable {
     /// An operation made of two closures, for the writer's own markers and for tests.
-    final class Operation: StoreOperation {
+    package final class Operation: StoreOperation {
         private let body: @Sendable (SQLiteDatabase) -> SQLiteDatabase.SQLiteError?
         private let done: @Sendable (Error?) -> Void
 
-        init(run: @escaping @Sendable (SQLiteDatabase) -> SQLiteDatabase.SQLiteError?, finish: @escaping @Sendable (Error?) -> Void) {
+        package init(run: @escaping @Sendable (SQLiteDatabase) -> SQLiteDatabase.SQLiteError?, finish: @escaping @Sendable (Error?) -> Void) {
             body = run
             done = finish
         }
 
-        func run(_ database: SQLiteDatabase) -> SQLiteDatabase.SQLiteError? { body(database) }
-        func finish(_ error: Error?) { done(error) }
+        package func run(_ database: SQLiteDatabase) -> SQLiteDatabase.SQLiteError? { body(database) }
+        package func finish(_ error: Error?) { done(error) }
     }
 
     /// At most this many operations share one transaction, so a flood cannot make one commit huge.
-    static let maxBatch = 8_192
+    package static let maxBatch = 8_192
 
     /// How long a transaction goes on taking in operations that queue while it runs, by default.
     ///
@@ -41,7 +41,7 @@ final class StoreWriter: Sendable {
     /// in whatever queues measured better for one worker over 100 connectors (36,800 against 34,100 reports/s,
     /// writer 18.9 against 21.0 µs a report, medians of 5 interleaved runs) and the same for eight workers.
     /// Bounded, so an operation waits at most this long (and ``maxBatch``) past its turn for its commit.
-    static let defaultTopUpSeconds = 0.010
+    package static let defaultTopUpSeconds = 0.010
 
     private let queue = PendingQueue<any StoreOperation>()
     private let wake = DispatchSemaphore(value: 0)
@@ -70,7 +70,7 @@ final class StoreWriter: Sendable {
 
     /// `syncFile` stands in for `fdatasync` in tests; `checkpointThread` false leaves checkpoints to the writer, as
     /// when that thread cannot start; `topUpSeconds` 0 commits each transaction with what it found queued.
-    init(database: SQLiteDatabase, afterBegin: @escaping @Sendable (SQLiteDatabase) -> SQLiteDatabase.SQLiteError? = { _ in nil },
+    package init(database: SQLiteDatabase, afterBegin: @escaping @Sendable (SQLiteDatabase) -> SQLiteDatabase.SQLiteError? = { _ in nil },
          owesWork: @escaping @Sendable () -> Bool = { false }, beforeCommit: @escaping @Sendable (SQLiteDatabase) -> SQLiteDatabase.SQLiteError? = { _ in nil },
          onRollback: @escaping @Sendable () -> Void = {}, onDurable: @escaping @Sendable (SQLiteDatabase.SQLiteError?) -> Void,
          syncFile: @escaping @Sendable (Int32) -> Int32 = { fdatasync($0) }, logger: Logger? = nil,
@@ -89,25 +89,25 @@ final class StoreWriter: Sendable {
     }
 
     /// Queues an operation; it runs on the writer thread, in order with every other.
-    func submit(_ operation: any StoreOperation) {
+    package func submit(_ operation: any StoreOperation) {
         if queue.append(operation) { wake.signal() }
     }
 
     /// Committed transactions waiting for their sync to begin.
-    var waitingForSync: Int { sync.waiting }
+    package var waitingForSync: Int { sync.waiting }
 
     /// The last checkpoint that finished, by either thread.
-    var lastCheckpoint: WALCheckpointer.Pass? { checkpointer.lastPass }
+    package var lastCheckpoint: WALCheckpointer.Pass? { checkpointer.lastPass }
 
     /// Blocks until everything queued so far has been committed and synced (or has failed).
-    func drain() {
+    package func drain() {
         let done = DispatchSemaphore(value: 0)
         submit(Operation(run: { _ in nil }, finish: { _ in done.signal() }))
         done.wait()
     }
 
     /// Runs `body` inside a savepoint: its error undoes just its own writes.
-    static func inSavepoint(_ database: SQLiteDatabase, _ body: () throws -> Void) throws {
+    package static func inSavepoint(_ database: SQLiteDatabase, _ body: () throws -> Void) throws {
         defer { database.resetAll() }
         try database.statement("SAVEPOINT op").run()
         do {
@@ -232,14 +232,14 @@ extension StoreWriter {
 /// transaction), then `finish` with how the transaction ended (nil: committed and synced). An operation the
 /// transaction never reached gets only `finish`, with the failure. A class, so that queueing one copies a
 /// reference and an operation keeps what it needs in one object.
-protocol StoreOperation: AnyObject, Sendable {
+package protocol StoreOperation: AnyObject, Sendable {
     func run(_ database: SQLiteDatabase) -> SQLiteDatabase.SQLiteError?
     func finish(_ error: Error?)
 }
 
 /// State that only one thread touches (the writer's connection and intake tally, the checkpointer's
 /// connection): it needs no lock.
-final class ThreadConfined<Value>: @unchecked Sendable {
-    var value: Value
-    init(_ value: Value) { self.value = value }
+package final class ThreadConfined<Value>: @unchecked Sendable {
+    package var value: Value
+    package init(_ value: Value) { self.value = value }
 }

@@ -14,23 +14,29 @@ import Synchronization
 /// most ``tailFrames`` behind, the writer stops asking for passes and copies that tail itself, a few
 /// milliseconds, and its next transaction starts the WAL over. Should this thread fall behind (or fail to
 /// start), the writer checkpoints everything itself at ``limitFrames``, as SQLite did, so the WAL stays bounded.
-final class WALCheckpointer: Sendable {
+package final class WALCheckpointer: Sendable {
     /// A WAL this long (16 MiB) asks for a pass.
-    static let startFrames = 4_096
+    package static let startFrames = 4_096
     /// What the writer copies itself (4 MiB at most) to let the WAL start over.
-    static let tailFrames = 1_024
+    package static let tailFrames = 1_024
     /// A WAL this long (48 MiB) is checkpointed by the writer whatever this thread is doing.
     ///
     /// Passes from 8 MiB kept the WAL near 16 MB but cost one worker a tenth of its intake: each pass syncs the
     /// WAL and the database file, and the store-sync thread's syncs, which every acknowledgement waits for,
     /// queued behind them. From 16 MiB one worker measured as with SQLite's own checkpoints.
-    static let limitFrames = 12_288
+    package static let limitFrames = 12_288
 
     /// How far a pass got: `done` of the WAL's `log` frames, in the WAL `generation` it ran in.
-    struct Pass: Sendable, Equatable {
-        let generation: Int
-        let log: Int
-        let done: Int
+    package struct Pass: Sendable, Equatable {
+        package init(generation: Int, log: Int, done: Int) {
+            self.generation = generation
+            self.log = log
+            self.done = done
+        }
+
+        package let generation: Int
+        package let log: Int
+        package let done: Int
     }
 
     /// What only the writer thread keeps between its commits.
@@ -53,7 +59,7 @@ final class WALCheckpointer: Sendable {
 
     /// Opens a connection of its own on `path` and starts the thread; without either (or with `thread` false, for
     /// tests) the writer checkpoints alone.
-    init(path: String, logger: Logger?, thread: Bool = true) {
+    package init(path: String, logger: Logger?, thread: Bool = true) {
         self.logger = logger
         guard thread else { return }
         var opened: SQLiteDatabase?
@@ -76,10 +82,10 @@ final class WALCheckpointer: Sendable {
     }
 
     /// The last pass that finished, by either thread.
-    var lastPass: Pass? { last.withLock { $0 } }
+    package var lastPass: Pass? { last.withLock { $0 } }
 
     /// Called by the writer after each commit, with its connection: asks for a pass, or checkpoints itself.
-    func afterCommit(_ writer: SQLiteDatabase) {
+    package func afterCommit(_ writer: SQLiteDatabase) {
         var state = view.value
         defer { view.value = state }
         let frames = writer.walFrames

@@ -1,12 +1,12 @@
 /// The embedded store's SQLite schema and connection settings, in one place so docs/operations.md can quote it.
-enum StoreSchema {
-    static let fileName = "store.sqlite"
+package enum StoreSchema {
+    package static let fileName = "store.sqlite"
     /// 2 added relationships and classifications (new tables only: a version 1 store is opened as is).
     /// 3 dropped `reports_by_connector (connector, seq)`: `reports_by_connector_time`, whose entries end in the
     /// rowid (`seq`), serves a connector's reports newest first and retention's oldest first, and each index
     /// less is a B-tree less to write for every report.
     /// 4 added `lineage_events` and `lineage_cursors` (new tables only: a version 3 store is opened as is).
-    static let version = 4
+    package static let version = 4
 
     /// Settings of the writer connection.
     ///
@@ -21,7 +21,7 @@ enum StoreSchema {
     /// `secure_delete = FAST`: Debian builds SQLite with secure delete on, which also writes every page retention
     /// frees, zeroed, through the WAL; FAST still zeroes deleted reports inside the pages a delete writes anyway,
     /// at no extra I/O.
-    static func writerPragmas(cacheKiB: Int) -> String {
+    package static func writerPragmas(cacheKiB: Int) -> String {
         """
         PRAGMA auto_vacuum = INCREMENTAL;
         PRAGMA journal_mode = WAL;
@@ -36,12 +36,12 @@ enum StoreSchema {
     }
 
     /// Settings of a reading connection (the daemon's own, and the CLI's while the daemon runs).
-    static func readerPragmas(cacheKiB: Int) -> String {
+    package static func readerPragmas(cacheKiB: Int) -> String {
         "PRAGMA query_only = 1; PRAGMA cache_size = -\(cacheKiB); PRAGMA mmap_size = 0;"
     }
 
     /// Report states (`reports.state`).
-    enum ReportState: Int {
+    package enum ReportState: Int {
         /// Waiting for the forwarder (Egeria mode).
         case pending = 0
         /// At the access server: forwarded to Egeria, or stored by the embedded one.
@@ -49,7 +49,7 @@ enum StoreSchema {
         case deadLettered = 2
     }
 
-    static let tables = """
+    package static let tables = """
         CREATE TABLE IF NOT EXISTS elements (
             guid TEXT PRIMARY KEY,
             qualified_name TEXT NOT NULL UNIQUE,

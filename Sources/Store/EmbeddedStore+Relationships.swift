@@ -3,7 +3,7 @@ import Protocol
 
 extension EmbeddedStore {
     /// Relates two elements; `guid` is the access server's when the store mirrors Egeria, otherwise a new one.
-    func relate(typeName: String, end1GUID: String, end2GUID: String, properties: [String: JSONValue], guid: String? = nil,
+    package func relate(typeName: String, end1GUID: String, end2GUID: String, properties: [String: JSONValue], guid: String? = nil,
                 completion: @escaping @Sendable (Result<MetadataRelationship, RPCError>) -> Void) {
         write({ database -> MetadataRelationship in
             try Self.insertRelationship(MetadataRelationship(guid: guid ?? GUID.random(), typeName: typeName, end1GUID: end1GUID,
@@ -11,7 +11,7 @@ extension EmbeddedStore {
         }, completion: { completion(Self.rpc($0, "relationship write")) })
     }
 
-    func unrelate(relationshipGUID: String, completion: @escaping @Sendable (Result<MetadataRelationship, RPCError>) -> Void) {
+    package func unrelate(relationshipGUID: String, completion: @escaping @Sendable (Result<MetadataRelationship, RPCError>) -> Void) {
         write({ database -> MetadataRelationship in
             guard let relationship = try Self.relationship(guid: relationshipGUID, in: database) else {
                 throw RPCError.notFound("no relationship with guid \(relationshipGUID)")
@@ -23,7 +23,7 @@ extension EmbeddedStore {
 
     /// Adds the classification or replaces its properties; the element's version and update time move on, as
     /// in Egeria, where a classification is part of the element.
-    func classify(guid: String, name: String, properties: [String: JSONValue],
+    package func classify(guid: String, name: String, properties: [String: JSONValue],
                   completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void) {
         changeClassification(guid: guid, name: name, completion: completion) { database in
             var writer = JSONWriter(capacity: 64)
@@ -33,7 +33,7 @@ extension EmbeddedStore {
         }
     }
 
-    func declassify(guid: String, name: String, completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void) {
+    package func declassify(guid: String, name: String, completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void) {
         changeClassification(guid: guid, name: name, completion: completion) { database in
             let statement = try database.statement("DELETE FROM classifications WHERE element_guid = ? AND name = ?")
             try statement.bind(.text(guid), .text(name)).run()
@@ -44,7 +44,7 @@ extension EmbeddedStore {
     }
 
     /// The relationship with this GUID, if any.
-    func relationship(guid: String) -> MetadataRelationship? { read(nil) { try Self.relationship(guid: guid, in: $0) } }
+    package func relationship(guid: String) -> MetadataRelationship? { read(nil) { try Self.relationship(guid: guid, in: $0) } }
 
     private func changeClassification(guid: String, name: String, completion: @escaping @Sendable (Result<MetadataElement, RPCError>) -> Void,
                                       _ change: @escaping @Sendable (SQLiteDatabase) throws -> Void) {
@@ -66,7 +66,7 @@ extension EmbeddedStore {
     /// Both ends must exist; a second relationship of one type between the same ends is refused, as Egeria
     /// refuses it for the types that are not multi-link.
     @discardableResult
-    static func insertRelationship(_ relationship: MetadataRelationship, in database: SQLiteDatabase) throws -> MetadataRelationship {
+    package static func insertRelationship(_ relationship: MetadataRelationship, in database: SQLiteDatabase) throws -> MetadataRelationship {
         for (end, guid) in [("end1GUID", relationship.end1GUID), ("end2GUID", relationship.end2GUID)] where try element(guid: guid, in: database) == nil {
             throw RPCError.notFound("\(relationship.typeName) \(end): no element with guid \(guid)")
         }
@@ -83,7 +83,7 @@ extension EmbeddedStore {
         return relationship
     }
 
-    static func insertClassifications(_ classifications: Classifications, of guid: String, in database: SQLiteDatabase) throws {
+    package static func insertClassifications(_ classifications: Classifications, of guid: String, in database: SQLiteDatabase) throws {
         for (name, properties) in classifications {
             var writer = JSONWriter(capacity: 64)
             writer.object(properties)
@@ -93,19 +93,19 @@ extension EmbeddedStore {
     }
 
     /// An element's relationships and classifications go with it, as they do in Egeria.
-    static func deleteLinks(of guid: String, in database: SQLiteDatabase) throws {
+    package static func deleteLinks(of guid: String, in database: SQLiteDatabase) throws {
         try database.statement("DELETE FROM relationships WHERE end1_guid = ?").bind(.text(guid)).run()
         try database.statement("DELETE FROM relationships WHERE end2_guid = ?").bind(.text(guid)).run()
         try database.statement("DELETE FROM classifications WHERE element_guid = ?").bind(.text(guid)).run()
     }
 
-    static func relationship(guid: String, in database: SQLiteDatabase) throws -> MetadataRelationship? {
+    package static func relationship(guid: String, in database: SQLiteDatabase) throws -> MetadataRelationship? {
         let statement = try database.statement("SELECT guid, type_name, end1_guid, end2_guid, properties FROM relationships WHERE guid = ?")
             .bind(.text(guid))
         return try statement.step() ? relationship(from: statement) : nil
     }
 
-    static func classifications(of guid: String, in database: SQLiteDatabase) throws -> Classifications? {
+    package static func classifications(of guid: String, in database: SQLiteDatabase) throws -> Classifications? {
         let statement = try database.statement("SELECT name, properties FROM classifications WHERE element_guid = ?").bind(.text(guid))
         var found: Classifications = [:]
         while try statement.step() { found[statement.text(0)] = object(statement.data(1)) }
@@ -113,7 +113,7 @@ extension EmbeddedStore {
     }
 
     /// Fills in the classifications (and, if asked, the relationships) of found elements (see ``eachLink``).
-    static func attachLinks(to elements: inout [MetadataElement], relationships: Bool, ofType type: String?,
+    package static func attachLinks(to elements: inout [MetadataElement], relationships: Bool, ofType type: String?,
                             in database: SQLiteDatabase) throws {
         var index: [String: Int] = [:]
         for (position, element) in elements.enumerated() { index[element.guid] = position }
@@ -132,7 +132,7 @@ extension EmbeddedStore {
     /// than one per element. `classification` gets each row (element_guid, name, properties) in GUID and name
     /// order; `relationship` each row (guid, type_name, end1_guid, end2_guid, properties) with the GUID of the
     /// element it is listed under, a relationship to itself once.
-    static func eachLink(of guids: [String], relationships: Bool, ofType type: String?, in database: SQLiteDatabase,
+    package static func eachLink(of guids: [String], relationships: Bool, ofType type: String?, in database: SQLiteDatabase,
                          classification: (SQLiteDatabase.Statement) -> Void,
                          relationship: (_ owner: String, SQLiteDatabase.Statement) -> Void) throws {
         var start = 0
@@ -167,7 +167,7 @@ extension EmbeddedStore {
                              properties: object(row.data(4)))
     }
 
-    static func object(_ data: Data) -> [String: JSONValue] {
+    package static func object(_ data: Data) -> [String: JSONValue] {
         if case .object(let members)? = try? JSONParser.parse(data) { return members }
         return [:]
     }

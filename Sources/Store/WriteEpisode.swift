@@ -5,17 +5,23 @@ import Synchronization
 /// A run of failed store writes (disk full, I/O error), from the first failure to the first success after it:
 /// logged once at each end, shown in status, and meanwhile writes are refused at once but for one probe a
 /// second that finds out whether space is back.
-final class WriteEpisode: Sendable {
+package final class WriteEpisode: Sendable {
     /// Why the store cannot be written, since when.
-    struct Failure: Sendable, Equatable {
-        var since: Date
-        var reason: String
+    package struct Failure: Sendable, Equatable {
+        package init(since: Date, reason: String, lastAttempt: Double) {
+            self.since = since
+            self.reason = reason
+            self.lastAttempt = lastAttempt
+        }
+
+        package var since: Date
+        package var reason: String
         /// Monotonic time of the last write tried.
-        var lastAttempt: Double
+        package var lastAttempt: Double
     }
 
     /// While writes fail, how often one is let through.
-    static let probeIntervalSeconds = 1.0
+    package static let probeIntervalSeconds = 1.0
 
     private let failure = Mutex<Failure?>(nil)
     /// Whether `failure` is set, readable without its lock: every report asks, from each worker's reading
@@ -25,15 +31,15 @@ final class WriteEpisode: Sendable {
     private let logger: Logger?
     private let path: String
 
-    init(logger: Logger?, path: String) {
+    package init(logger: Logger?, path: String) {
         self.logger = logger
         self.path = path
     }
 
-    var current: Failure? { failure.withLock { $0 } }
+    package var current: Failure? { failure.withLock { $0 } }
 
     /// nil when a write may go ahead; while writes fail, a retryable refusal except for one probe a second.
-    func refusal() -> RPCError? {
+    package func refusal() -> RPCError? {
         // A write that slips past as an episode begins is tried and fails with its transaction: still refused.
         guard failing.load(ordering: .acquiring) else { return nil }
         return failure.withLock { failure -> RPCError? in
@@ -49,7 +55,7 @@ final class WriteEpisode: Sendable {
     }
 
     /// How a transaction ended (nil: committed).
-    func note(_ error: SQLiteDatabase.SQLiteError?) {
+    package func note(_ error: SQLiteDatabase.SQLiteError?) {
         // A commit in a healthy store changes nothing. Read as unset while another thread starts an episode, it
         // is ordered before that start, as it would be had it taken the lock first.
         if error == nil && !failing.load(ordering: .acquiring) { return }

@@ -3,11 +3,11 @@ import Glibc
 /// Whether a folder the daemon keeps its files in could be changed under it by another user: then a planted
 /// link could make the daemon overwrite (`daemon.lock`) or turn into a database (`store.sqlite`) any file it can
 /// write. The daemon's own files are opened without following links as well; this check is what makes that enough.
-enum DataDirectoryCheck {
+package enum DataDirectoryCheck {
     /// What is wrong with `path` as one of the daemon's folders, or nil. `field` names it in the message.
     /// `mayBeLink` allows the folder itself to be a symbolic link (the operator's `dataDirectory`), whose target is
     /// then checked; folders the daemon makes inside it may not be links.
-    static func problem(_ path: String, field: String, mayBeLink: Bool) -> String? {
+    package static func problem(_ path: String, field: String, mayBeLink: Bool) -> String? {
         var info = stat()
         guard (mayBeLink ? stat(path, &info) : lstat(path, &info)) == 0 else {
             return "\(field) \(path) cannot be examined: \(String(cString: strerror(errno)))"
