@@ -86,6 +86,11 @@ extension RealProcesses {
                 stderr.filter { $0.contains("cannot forward OpenLineage event") }.count >= 4
             }
             #expect(retried, "no retries logged")
+            let why = sending.waitForStatus(timeout: 5) { status in
+                sending.connector(status, "lineage-forward")?.failingExceptionMessage?.contains("cannot forward OpenLineage events to http://127.0.0.1:\(receivingPort)/api/v1/lineage") == true
+            }
+            #expect(why.ok, "status does not say why the publisher waits: \(String(describing: why.status.flatMap { sending.connector($0, "lineage-forward") }))")
+            #expect(why.status.flatMap { sending.connector($0, "lineage-forward")?.connectorStatus } == .WAITING)
             while Date().timeIntervalSince(down) < 10 {
                 let backlog = sending.waitForStatus(timeout: 1) { _ in true }.status?.integrationServiceSummaries.first?.lineageConnectors?.first?.backlog
                 #expect(backlog == 20, "nothing can be forwarded while the receiver is down")
@@ -104,6 +109,8 @@ extension RealProcesses {
             let sendingDrained = sending.waitForStatus(timeout: 10) { $0.integrationServiceSummaries.first?.lineageConnectors?.first?.backlog == 0 }
             #expect(sendingDrained.ok)
             #expect(try Self.counts(sending, "openLineageEventsForwarded") == 26)
+            let cleared = sending.waitForStatus(timeout: 5) { sending.connector($0, "lineage-forward")?.failingExceptionMessage == nil }
+            #expect(cleared.ok, "the reason stays after the receiver is back")
             let delays = sending.daemon!.stderrLines.compactMap { line -> Double? in
                 guard let range = line.range(of: #"retrying in [0-9.]+ s"#, options: .regularExpression) else { return nil }
                 return Double(line[range].dropFirst("retrying in ".count).dropLast(2))

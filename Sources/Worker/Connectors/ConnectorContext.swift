@@ -11,6 +11,8 @@ final class ConnectorContext: Sendable {
     let secret: String?
     private let client: SupervisorClient
     private let recording = Mutex(Recording())
+    /// Set by the host: shows why the connector is waiting on a third party, beside its WAITING status.
+    private let waitingHandler = Mutex<(@Sendable (String?) -> Void)?>(nil)
 
     /// Element GUIDs written since `startRecording`, in order, each at most once per list.
     struct Recording {
@@ -56,6 +58,14 @@ final class ConnectorContext: Sendable {
     var metadataSourceQualifiedName: String? { config.metadataSourceQualifiedName }
     var endpointAddress: String? { config.connection.endpoint?.address }
     var configurationProperties: [String: JSONValue] { config.connection.configurationProperties ?? [:] }
+
+    func setWaitingHandler(_ handler: @escaping @Sendable (String?) -> Void) { waitingHandler.withLock { $0 = handler } }
+
+    /// Says, while the connector keeps working, that it waits on a third party and why (nil: no longer):
+    /// status shows it as WAITING with the reason, as for a refresh whose third party is unreachable.
+    func waiting(_ reason: String?) {
+        waitingHandler.withLock { $0 }?(reason)
+    }
 
     /// Counts work that is not an element write, for the integration report of this refresh or batch.
     func count(_ activity: String, _ amount: Int = 1) {

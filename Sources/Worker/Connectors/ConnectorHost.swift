@@ -43,6 +43,15 @@ final class ConnectorHost: Sendable {
             state = Mutex(State(status: .CONFIG_FAILED, failingExceptionMessage: "\(error)"))
             self.logger.error("connector configuration failed: \(error)")
         }
+        context.setWaitingHandler { [weak self] reason in self?.noteWaiting(reason) }
+    }
+
+    /// A connector at work (on its queue) says it waits on a third party, or no longer: only a WAITING status
+    /// carries the reason, and only a change is published.
+    private func noteWaiting(_ reason: String?) {
+        let current = state.withLock { ($0.status, $0.failingExceptionMessage) }
+        guard current.0 == .WAITING, current.1 != reason else { return }
+        change(to: .WAITING, message: reason)
     }
 
     var name: String { config.connectorName }

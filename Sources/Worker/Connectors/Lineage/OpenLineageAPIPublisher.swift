@@ -76,6 +76,8 @@ final class OpenLineageAPIPublisher: LineageConsumer {
     }
 
     func publish(_ events: [DeliverLineage.Event], context: ConnectorContext) throws {
+        var waiting = false
+        defer { if waiting { context.waiting(nil) } }
         var headers: [(String, String)] = []
         if let key = context.secret { headers.append(("Authorization", "Bearer " + key)) }
         for item in events {
@@ -92,6 +94,10 @@ final class OpenLineageAPIPublisher: LineageConsumer {
                 switch send(body, headers: headers) {
                 case .taken:
                     context.count("openLineageEventsForwarded")
+                    if waiting {
+                        waiting = false
+                        context.waiting(nil)
+                    }
                     break sending
                 case .refused(let status, let answer):
                     try deadLetter(item, status: status, answer: answer)
@@ -99,6 +105,8 @@ final class OpenLineageAPIPublisher: LineageConsumer {
                     context.count("openLineageEventsDeadLettered")
                     break sending
                 case .retry(let reason):
+                    waiting = true
+                    context.waiting("cannot forward OpenLineage events to \(target): \(reason); retrying")
                     context.logger.warning("cannot forward OpenLineage event \(item.seq) to \(target) (attempt \(attempts)): \(reason); retrying in \((delay * 10).rounded() / 10) s")
                     _ = wake.wait(timeout: .now() + delay * Double.random(in: 0.8...1.0))
                     delay = min(delay * 2, maxBackoffSeconds)
