@@ -79,8 +79,7 @@ extension RealProcesses {
 
         @Test("a refresh that stalls forever while heartbeats are answered (chaos stall) overruns refreshTimeoutSeconds: counted, an incident, worker replaced")
         func stalledRefreshIsReplaced() throws {
-            let service = DaemonHarness.chaosService(failure: "stall", afterRefreshes: 2, intervalSeconds: 0.1)
-                .replacingOccurrences(of: "\"refreshIntervalSeconds\": 0.1,", with: "\"refreshIntervalSeconds\": 0.1, \"refreshTimeoutSeconds\": 1,")
+            let service = DaemonHarness.chaosService(failure: "stall", afterRefreshes: 2, intervalSeconds: 0.1, refreshTimeoutSeconds: 1)
             let harness = try DaemonHarness(services: [service])
             defer { harness.cleanUp() }
             try harness.start()
@@ -106,7 +105,7 @@ extension RealProcesses {
 
         @Test("a crash-looping service goes FAILED after its limit while the files service keeps producing reports")
         func crashLoopIsContained() throws {
-            let restart = "{ \"maxRestarts\": 3, \"withinSeconds\": 60, \"initialBackoffSeconds\": 0.05, \"maxBackoffSeconds\": 0.2 }"
+            let restart = ServiceFixture.restart(maxRestarts: 3, withinSeconds: 60, initialBackoffSeconds: 0.05, maxBackoffSeconds: 0.2)
             let harness = try DaemonHarness(services: [
                 DaemonHarness.filesService(folder: "watched", intervalSeconds: 0.2),
                 DaemonHarness.chaosService(failure: "exit", afterRefreshes: 1, restart: restart),

@@ -17,12 +17,9 @@ extension RealProcesses {
             let harness = try DaemonHarness(config: "{}")
             let secret = harness.directory + "/chaos.password"
             try "s3cret for chaos".write(toFile: secret, atomically: true, encoding: .utf8)
-            let service = """
-            { "integrationServiceURLMarker": "chaos-integrator", "integrationConnectorConfigs": [ {
-                "connectorName": "chaos", "refreshIntervalSeconds": 3600, "metadataSourceQualifiedName": "chaos",
-                "connection": { "connectorType": { "connectorProviderClassName": "chaos" }, "endpoint": { "address": "https://db.example.com" },
-                                "configurationProperties": { "failure": "none", "passwordFile": "\(secret)" } } } ] }
-            """
+            let service = ServiceFixture("chaos-integrator", connectors: [ConnectorFixture(
+                "chaos", provider: "chaos", address: "https://db.example.com", properties: ["failure": .string("none"), "passwordFile": .string(secret)],
+                refreshIntervalSeconds: 3600, metadataSource: "chaos")]).json
             let users = """
             "platform": { "address": "127.0.0.1:0", "maxBodyBytes": 4194304, "users": [
                 { "userId": "garygeeke", "passwordEnvironmentVariable": "TEST_PLATFORM_PASSWORD" },
@@ -213,13 +210,10 @@ extension RealProcesses.DoorSecretsTests {
         defer { harness.cleanUp() }
         let secret = harness.directory + "/chaos.password"
         try password.write(toFile: secret, atomically: true, encoding: .utf8)
-        let service = """
-        { "integrationServiceURLMarker": "chaos-integrator", "integrationConnectorConfigs": [ {
-            "connectorName": "chaos", "refreshIntervalSeconds": 3600, "metadataSourceQualifiedName": "chaos",
-            "connection": { "connectorType": { "connectorProviderClassName": "chaos" },
-                            "configurationProperties": { "failure": "throw", "afterRefreshes": 1, "passwordFile": "\(secret)",
-                                                         "message": "FATAL: password authentication failed, got {secret}" } } } ] }
-        """
+        let service = ServiceFixture("chaos-integrator", connectors: [ConnectorFixture(
+            "chaos", provider: "chaos", properties: ["failure": .string("throw"), "afterRefreshes": .int(1), "passwordFile": .string(secret),
+                                                    "message": .string("FATAL: password authentication failed, got {secret}")],
+            refreshIntervalSeconds: 3600, metadataSource: "chaos")]).json
         try DaemonHarness.config(services: [service], extra: DaemonHarness.platform()).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
         let child = try harness.start(arguments: ["--log-format", "json"], environment: ["TEST_PLATFORM_PASSWORD": DaemonHarness.platformPassword])
         let failed = harness.waitForStatus(timeout: 10) { harness.connector($0, "chaos")?.failingExceptionMessage?.contains("authentication failed") == true }

@@ -182,13 +182,9 @@ extension RealProcesses {
 
         /// A service whose one connector is Egeria's OpenLineage file publisher, writing under `folder`.
         static func filePublisher(_ folder: String) -> String {
-            """
-            { "integrationServiceURLMarker": "lineage-integrator",
-              "integrationConnectorConfigs": [ { "connectorName": "lineage-files", "metadataSourceQualifiedName": "lineage",
-                "refreshIntervalSeconds": 3600,
-                "connection": { "connectorType": { "connectorProviderClassName": "org.odpi.openmetadata.adapters.connectors.integration.openlineage.FileBasedOpenLineageLogStoreProvider" },
-                                "endpoint": { "address": "\(folder)" } } } ] }
-            """
+            ServiceFixture("lineage-integrator", connectors: [ConnectorFixture(
+                "lineage-files", provider: "org.odpi.openmetadata.adapters.connectors.integration.openlineage.FileBasedOpenLineageLogStoreProvider",
+                address: folder, refreshIntervalSeconds: 3600, metadataSource: "lineage")]).json
         }
 
         /// Every event file under `folder`, relative to it.
@@ -270,12 +266,9 @@ extension RealProcesses {
 
         @Test("the cataloguer makes Egeria's process, dataset and lineage elements once; a re-run job changes nothing", .lab(.openlineage))
         func cataloguer() throws {
-            let service = """
-            { "integrationServiceURLMarker": "lineage-integrator",
-              "integrationConnectorConfigs": [ { "connectorName": "lineage-catalogue", "metadataSourceQualifiedName": "openlineage",
-                "refreshIntervalSeconds": 3600,
-                "connection": { "connectorType": { "connectorProviderClassName": "org.odpi.openmetadata.adapters.connectors.integration.openlineage.OpenLineageCataloguerIntegrationProvider" } } } ] }
-            """
+            let service = ServiceFixture("lineage-integrator", connectors: [ConnectorFixture(
+                "lineage-catalogue", provider: "org.odpi.openmetadata.adapters.connectors.integration.openlineage.OpenLineageCataloguerIntegrationProvider",
+                refreshIntervalSeconds: 3600, metadataSource: "openlineage")]).json
             let (harness, port) = try Self.start(services: [service])
             defer { harness.cleanUp() }
             func run(_ runId: String) -> String {

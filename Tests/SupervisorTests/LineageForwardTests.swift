@@ -12,15 +12,11 @@ extension RealProcesses {
         typealias Door = LineageDoorTests
 
         /// A service whose one connector forwards to `url` (Egeria's provider name), with the door's key as its own.
-        static func apiPublisher(_ url: String, properties: String = "") -> String {
-            """
-            { "integrationServiceURLMarker": "lineage-integrator",
-              "integrationConnectorConfigs": [ { "connectorName": "lineage-forward", "metadataSourceQualifiedName": "lineage",
-                "refreshIntervalSeconds": 3600,
-                "connection": { "connectorType": { "connectorProviderClassName": "org.odpi.openmetadata.adapters.connectors.integration.openlineage.APIBasedOpenLineageLogStoreProvider" },
-                                "endpoint": { "address": "\(url)" },
-                                "configurationProperties": { "passwordEnvironmentVariable": "TEST_LINEAGE_KEY", "maxBackoffSeconds": 2 \(properties) } } } ] }
-            """
+        static func apiPublisher(_ url: String, properties: [String: JSONValue] = [:]) -> String {
+            let base: [String: JSONValue] = ["passwordEnvironmentVariable": .string("TEST_LINEAGE_KEY"), "maxBackoffSeconds": .int(2)]
+            return ServiceFixture("lineage-integrator", connectors: [ConnectorFixture(
+                "lineage-forward", provider: "org.odpi.openmetadata.adapters.connectors.integration.openlineage.APIBasedOpenLineageLogStoreProvider",
+                address: url, properties: base.merging(properties) { _, given in given }, refreshIntervalSeconds: 3600, metadataSource: "lineage")]).json
         }
 
         /// The Marquez-shaped receiver, and the port it listens on.
@@ -128,7 +124,7 @@ extension RealProcesses {
             defer { withExtendedLifetime(folder) {} }
             let deadLetters = folder.path + "/dead/letters.jsonl"
             let (harness, port) = try Door.start(services: [Self.apiPublisher("http://127.0.0.1:\(receiverPort)/api/v1/lineage",
-                                                                              properties: #", "deadLetterFile": "\#(deadLetters)""#)])
+                                                                              properties: ["deadLetterFile": .string(deadLetters)])])
             defer { harness.cleanUp() }
             var runIds = try Self.post(port, count: 4)
             let refused = try Self.post(port, count: 1, job: "bad")
@@ -196,7 +192,7 @@ extension RealProcesses {
             let receivingPort = try receiving.startWithPlatform()
             unsetenv("TEST_LINEAGE_KEY")
             let url = "https://localhost:\(receivingPort)/api/v1/lineage"
-            let (sending, port) = try Door.start(services: [Self.apiPublisher(url, properties: #", "caFile": "\#(pki.caCert)""#)])
+            let (sending, port) = try Door.start(services: [Self.apiPublisher(url, properties: ["caFile": .string(pki.caCert)])])
             defer { sending.cleanUp() }
             let runIds = try Self.post(port, count: 3)
             #expect(eventually(timeout: 20) { ((try? Door.stored(receiving)) ?? []).count == 3 }, "\(sending.daemon!.stderrLines.suffix(5))")

@@ -9,13 +9,9 @@ extension RealProcesses {
     @Suite("Live operations", .serialized)
     struct LiveOperationsTests {
         /// One worker hosting two chaos connectors, so a change to one can be seen not to touch the other.
-        static let twoConnectors = """
-        { "integrationServiceURLMarker": "chaos-integrator", "integrationConnectorConfigs": [
-            { "connectorName": "alpha", "refreshIntervalSeconds": 0.2, "connection": { "connectorType": { "connectorProviderClassName": "chaos" },
-              "configurationProperties": { "failure": "none" } } },
-            { "connectorName": "beta", "refreshIntervalSeconds": 0.2, "connection": { "connectorType": { "connectorProviderClassName": "chaos" },
-              "configurationProperties": { "failure": "none" } } } ] }
-        """
+        static let twoConnectors = ServiceFixture("chaos-integrator", connectors: ["alpha", "beta"].map {
+            ConnectorFixture($0, provider: "chaos", properties: ["failure": .string("none")], refreshIntervalSeconds: 0.2)
+        }).json
 
         func refreshCount(_ harness: DaemonHarness, _ status: DaemonStatus, _ name: String) -> Int {
             harness.connector(status, name)?.statistics.refreshCount ?? 0
@@ -72,7 +68,7 @@ extension RealProcesses {
 
         @Test("restart --service replaces the worker process at once, and revives a FAILED service")
         func restartService() throws {
-            let restart = "{ \"maxRestarts\": 1, \"withinSeconds\": 60, \"initialBackoffSeconds\": 0.01, \"maxBackoffSeconds\": 0.01 }"
+            let restart = ServiceFixture.restart(maxRestarts: 1, withinSeconds: 60, initialBackoffSeconds: 0.01, maxBackoffSeconds: 0.01)
             let harness = try DaemonHarness(services: [
                 DaemonHarness.chaosService(failure: "none"),
                 DaemonHarness.chaosService("doomed", connector: "doomed", failure: "exit", restart: restart),

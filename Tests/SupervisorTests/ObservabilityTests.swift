@@ -83,8 +83,8 @@ extension RealProcesses {
 
         @Test("a worker over its memory limit is replaced with cause memory, and an incident report is raised")
         func memoryGuard() throws {
-            let service = DaemonHarness.chaosService(failure: "leak", afterRefreshes: 1, intervalSeconds: 0.1, extraProperties: ", \"leakMegabytes\": 48")
-                .replacingOccurrences(of: "\"integrationConnectorConfigs\"", with: "\"worker\": { \"memoryLimitMegabytes\": 32 }, \"integrationConnectorConfigs\"")
+            let service = DaemonHarness.chaosService(failure: "leak", afterRefreshes: 1, intervalSeconds: 0.1, extraProperties: ["leakMegabytes": .int(48)],
+                                                     memoryLimitMegabytes: 32)
             let harness = try DaemonHarness(services: [service])
             defer { harness.cleanUp() }
             try harness.start()
@@ -102,7 +102,7 @@ extension RealProcesses {
 
         @Test("a service that goes FAILED raises an incident report")
         func failedServiceIncident() throws {
-            let restart = "{ \"maxRestarts\": 1, \"withinSeconds\": 60, \"initialBackoffSeconds\": 0.01, \"maxBackoffSeconds\": 0.01 }"
+            let restart = ServiceFixture.restart(maxRestarts: 1, withinSeconds: 60, initialBackoffSeconds: 0.01, maxBackoffSeconds: 0.01)
             let harness = try DaemonHarness(services: [DaemonHarness.chaosService(failure: "exit", restart: restart)])
             defer { harness.cleanUp() }
             try harness.start()

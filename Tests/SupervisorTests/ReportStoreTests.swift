@@ -99,7 +99,7 @@ extension RealProcesses {
         @Test("a refresh cut short by a worker crash gets an aborted report; a throwing refresh a failed one")
         func abortedAndFailedReports() throws {
             let harness = try DaemonHarness(services: [
-                DaemonHarness.chaosService(failure: "exit", afterRefreshes: 2, restart: "{ \"policy\": \"temporary\" }"),
+                DaemonHarness.chaosService(failure: "exit", afterRefreshes: 2, restart: ServiceFixture.restart(policy: "temporary")),
                 DaemonHarness.chaosService("thrower", connector: "thrower", failure: "throw", afterRefreshes: 1),
             ])
             defer { harness.cleanUp() }
@@ -125,8 +125,7 @@ extension RealProcesses {
 
         @Test("generateIntegrationReports false: elements are written, no report is stored")
         func reportsCanBeTurnedOff() throws {
-            let service = DaemonHarness.filesService(folder: "quiet").replacingOccurrences(
-                of: "\"connectorName\": \"files\",", with: "\"connectorName\": \"files\", \"generateIntegrationReports\": false,")
+            let service = DaemonHarness.filesService(folder: "quiet", reports: false)
             let harness = try DaemonHarness(services: [service])
             defer { harness.cleanUp() }
             let root = try harness.makeFolder("quiet")

@@ -9,13 +9,10 @@ extension RealProcesses {
     @Suite("Worker self-fencing", .serialized)
     struct SelfFenceTests {
         /// One worker with a healthy connector and one wedged in its second refresh.
-        static let wedged = """
-        { "integrationServiceURLMarker": "chaos-integrator", "integrationConnectorConfigs": [
-            { "connectorName": "healthy", "refreshIntervalSeconds": 0.2, "connection": { "connectorType": { "connectorProviderClassName": "chaos" },
-              "configurationProperties": { "failure": "none" } } },
-            { "connectorName": "wedged", "refreshIntervalSeconds": 0.2, "connection": { "connectorType": { "connectorProviderClassName": "chaos" },
-              "configurationProperties": { "failure": "stall", "afterRefreshes": 1 } } } ] }
-        """
+        static let wedged = ServiceFixture("chaos-integrator", connectors: [
+            ConnectorFixture("healthy", provider: "chaos", properties: ["failure": .string("none")], refreshIntervalSeconds: 0.2),
+            ConnectorFixture("wedged", provider: "chaos", properties: ["failure": .string("stall"), "afterRefreshes": .int(1)], refreshIntervalSeconds: 0.2),
+        ]).json
 
         @Test("a stopped daemon: the worker fences itself within heartbeat timeout + 2 s, wedged connector and all; the daemon then replaces it")
         func stoppedDaemon() throws {
@@ -47,8 +44,8 @@ extension RealProcesses {
 
         @Test("a worker over its memory limit ends itself with its own exit code, and reports its pid, host and memory")
         func memoryLimitAndFacts() throws {
-            let leaky = DaemonHarness.chaosService(failure: "leak", afterRefreshes: 2, intervalSeconds: 0.2, extraProperties: #", "leakMegabytes": 96"#)
-                .replacingOccurrences(of: "\"integrationConnectorConfigs\"", with: "\"worker\": { \"memoryLimitMegabytes\": 64 }, \"integrationConnectorConfigs\"")
+            let leaky = DaemonHarness.chaosService(failure: "leak", afterRefreshes: 2, intervalSeconds: 0.2, extraProperties: ["leakMegabytes": .int(96)],
+                                                   memoryLimitMegabytes: 64)
             // Heartbeats every 2 s: the daemon's own check comes late, so the worker's is what ends it.
             let supervision = DaemonHarness.fastSupervision.replacingOccurrences(of: #""heartbeatIntervalSeconds": 0.2, "heartbeatTimeoutSeconds": 1.0"#,
                                                                                  with: #""heartbeatIntervalSeconds": 2, "heartbeatTimeoutSeconds": 6"#)

@@ -52,34 +52,26 @@ final class DaemonHarness: @unchecked Sendable {
     }
 
     static func filesService(_ marker: String = "files-integrator", connector: String = "files", folder: String,
-                             intervalSeconds: Double = 0.3) -> String {
-        """
-        { "integrationServiceURLMarker": "\(marker)", "integrationConnectorConfigs": [ {
-            "connectorName": "\(connector)", "refreshIntervalSeconds": \(intervalSeconds), "metadataSourceQualifiedName": "\(connector)",
-            "connection": { "connectorType": { "connectorProviderClassName": "data-files-monitor" }, "endpoint": { "address": "\(folder)" } } } ] }
-        """
+                             intervalSeconds: Double = 0.3, reports: Bool? = nil) -> String {
+        ServiceFixture(marker, connectors: [ConnectorFixture(connector, provider: "data-files-monitor", address: folder,
+                                                             refreshIntervalSeconds: intervalSeconds, metadataSource: connector,
+                                                             generateIntegrationReports: reports)]).json
     }
 
     /// The hostile worker in `flood` mode: reports without end, each acknowledged id appended to `acked`.
     static func floodService(acked: String) -> String {
-        """
-        { "integrationServiceURLMarker": "flood-integrator",
-          "worker": { "command": ["python3", "\(Binaries.fixtures)/hostile_worker.py", "flood", "\(acked)"] },
-          "integrationConnectorConfigs": [ { "connectorName": "hostile", "metadataSourceQualifiedName": "hostile",
-            "connection": { "connectorType": { "connectorProviderClassName": "hostile" } } } ] }
-        """
+        ServiceFixture("flood-integrator", connectors: [ConnectorFixture("hostile", provider: "hostile", metadataSource: "hostile")],
+                       command: ["python3", "\(Binaries.fixtures)/hostile_worker.py", "flood", acked]).json
     }
 
     static func chaosService(_ marker: String = "chaos-integrator", connector: String = "chaos", failure: String,
-                             afterRefreshes: Int = 1, intervalSeconds: Double = 0.2, extraProperties: String = "",
-                             restart: String? = nil) -> String {
-        """
-        { "integrationServiceURLMarker": "\(marker)", \(restart.map { "\"restart\": \($0)," } ?? "")
-          "integrationConnectorConfigs": [ {
-            "connectorName": "\(connector)", "refreshIntervalSeconds": \(intervalSeconds), "metadataSourceQualifiedName": "\(connector)",
-            "connection": { "connectorType": { "connectorProviderClassName": "chaos" },
-                            "configurationProperties": { "failure": "\(failure)", "afterRefreshes": \(afterRefreshes) \(extraProperties) } } } ] }
-        """
+                             afterRefreshes: Int = 1, intervalSeconds: Double = 0.2, extraProperties: [String: JSONValue] = [:],
+                             restart: JSONValue? = nil, refreshTimeoutSeconds: Double? = nil, memoryLimitMegabytes: Int? = nil) -> String {
+        let properties: [String: JSONValue] = ["failure": .string(failure), "afterRefreshes": .int(afterRefreshes)]
+        return ServiceFixture(marker, connectors: [ConnectorFixture(connector, provider: "chaos", properties: properties.merging(extraProperties) { _, extra in extra },
+                                                                    refreshIntervalSeconds: intervalSeconds, metadataSource: connector,
+                                                                    refreshTimeoutSeconds: refreshTimeoutSeconds)],
+                              restart: restart, memoryLimitMegabytes: memoryLimitMegabytes).json
     }
 
     /// Replaces the configuration file (for tests that need the harness's folder before they can write it).
