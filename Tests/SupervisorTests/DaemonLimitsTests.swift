@@ -53,14 +53,12 @@ extension RealProcesses {
             let harness = try DaemonHarness(config: "{}")
             defer { harness.cleanUp() }
             let marker = "7\(getpid() % 1000)7"
-            let service = """
-            { "integrationServiceURLMarker": "leaky-integrator",
-              "worker": { "command": ["/bin/sh", "-c", "setsid sleep \(marker) & exec \(Binaries.worker)"] },
-              "restart": { "maxRestarts": 40, "withinSeconds": 600 },
-              "integrationConnectorConfigs": [ { "connectorName": "leaky", "refreshIntervalSeconds": 0.05,
-                "connection": { "connectorType": { "connectorProviderClassName": "chaos" },
-                                "configurationProperties": { "failure": "exit", "afterRefreshes": 1 } } } ] }
-            """
+            let service = ServiceFixture(
+                "leaky-integrator",
+                connectors: [ConnectorFixture("leaky", provider: "chaos", properties: ["failure": .string("exit"), "afterRefreshes": .int(1)],
+                                              refreshIntervalSeconds: 0.05)],
+                command: ["/bin/sh", "-c", "setsid sleep \(marker) & exec \(Binaries.worker)"],
+                restart: ServiceFixture.restart(maxRestarts: 40, withinSeconds: 600)).json
             try harness.writeConfig(services: [service])
             let daemon = try harness.start()
             // A worker here lives ~20 ms: wait for the first restart, which stays seen, not for "running", which a
@@ -244,13 +242,10 @@ extension RealProcesses {
         func stalledStderr() throws {
             let harness = try DaemonHarness(config: "{}")
             defer { harness.cleanUp() }
-            let service = """
-            { "integrationServiceURLMarker": "chatty-integrator",
-              "worker": { "command": ["/bin/sh", "-c", "yes chatty-worker-line >&2 & exec \(Binaries.worker)"] },
-              "integrationConnectorConfigs": [ { "connectorName": "chatty", "refreshIntervalSeconds": 0.2,
-                "connection": { "connectorType": { "connectorProviderClassName": "chaos" },
-                                "configurationProperties": { "failure": "none" } } } ] }
-            """
+            let service = ServiceFixture(
+                "chatty-integrator",
+                connectors: [ConnectorFixture("chatty", provider: "chaos", properties: ["failure": .string("none")], refreshIntervalSeconds: 0.2)],
+                command: ["/bin/sh", "-c", "yes chatty-worker-line >&2 & exec \(Binaries.worker)"]).json
             try harness.writeConfig(services: [service])
             let fifo = harness.directory + "/stderr.fifo"
             #expect(mkfifo(fifo, 0o600) == 0)

@@ -11,13 +11,8 @@ extension RealProcesses {
     @Suite("Hostile workers", .serialized, .timeLimit(.minutes(3)))
     struct HostileWorkerTests {
         static func hostileService(_ mode: String, verdict: String, extra: String? = nil) -> String {
-            let argv = ["python3", Binaries.fixtures + "/hostile_worker.py", mode, verdict] + (extra.map { [$0] } ?? [])
-            let command = argv.map { "\"\($0)\"" }.joined(separator: ", ")
-            return """
-            { "integrationServiceURLMarker": "hostile-integrator", "worker": { "command": [\(command)] },
-              "integrationConnectorConfigs": [ { "connectorName": "hostile", "metadataSourceQualifiedName": "hostile",
-                "connection": { "connectorType": { "connectorProviderClassName": "hostile" } } } ] }
-            """
+            ServiceFixture("hostile-integrator", connectors: [ConnectorFixture("hostile", provider: "hostile", metadataSource: "hostile")],
+                           command: ["python3", Binaries.fixtures + "/hostile_worker.py", mode, verdict] + (extra.map { [$0] } ?? [])).json
         }
 
         /// Waits for the hostile worker's verdict file and returns its answers by name.

@@ -17,10 +17,8 @@ extension RealProcesses {
             defer { harness.cleanUp() }
             let verdict = harness.directory + "/verdict.json"
             let database = harness.directory + "/data/store/store.sqlite"
-            let service = """
-            { "integrationServiceURLMarker": "python-integrator", "worker": { "command": ["python3", "\(probe)", "\(database)", "\(verdict)"] },
-              "integrationConnectorConfigs": [ { "connectorName": "probe", "connection": { "connectorType": { "connectorProviderClassName": "probe" } } } ] }
-            """
+            let service = ServiceFixture("python-integrator", connectors: [ConnectorFixture("probe", provider: "probe")],
+                                         command: ["python3", probe, database, verdict]).json
             try DaemonHarness.config(services: [service]).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
             try harness.start()
             eventually(timeout: 10, interval: 0.01) { FileManager.default.fileExists(atPath: verdict) }
