@@ -19,19 +19,17 @@ extension RealProcesses {
         }
 
         /// One Database Integrator with one JDBC connector (refreshed on request only); the password in a file.
-        static func service(server: PostgresServer, harness: DaemonHarness, database: String = "shop", address: String? = nil, properties: String = "",
+        static func service(server: PostgresServer, harness: DaemonHarness, database: String = "shop", address: String? = nil,
+                            properties: [String: JSONValue] = [:], passwordVariable: String? = nil,
                             password: String = password, provider: String = "org.odpi.openmetadata.adapters.connectors.integration.jdbc.JDBCIntegrationConnectorProvider",
                             interval: Double = 0) throws -> String {
             let file = harness.directory + "/db-password"
             try password.write(toFile: file, atomically: true, encoding: .utf8)
-            return """
-            { "integrationServiceURLMarker": "database-integrator", "integrationConnectorConfigs": [ {
-                "connectorName": "shopdb", "refreshIntervalSeconds": \(interval), "metadataSourceQualifiedName": "shopdb",
-                "connection": { "connectorType": { "connectorProviderClassName": "\(provider)" },
-                                "endpoint": { "address": "\(address ?? server.jdbcURL(database))" }, "userId": "cataloguer",
-                                "configurationProperties": { "passwordFile": "\(file)", "serverName": "pg1", "connectTimeoutSeconds": 2,
-                                                             "statementTimeoutSeconds": 3 \(properties) } } } ] }
-            """
+            var settings: [String: JSONValue] = ["serverName": .string("pg1"), "connectTimeoutSeconds": .int(2), "statementTimeoutSeconds": .int(3)]
+            settings[passwordVariable == nil ? "passwordFile" : "passwordEnvironmentVariable"] = .string(passwordVariable ?? file)
+            return ServiceFixture("database-integrator", connectors: [ConnectorFixture(
+                "shopdb", provider: provider, address: address ?? server.jdbcURL(database), properties: settings.merging(properties) { _, given in given },
+                refreshIntervalSeconds: interval, metadataSource: "shopdb", userId: "cataloguer")]).json
         }
 
         static func refresh(_ harness: DaemonHarness, _ connector: String = "shopdb") throws -> RefreshOutcome {
@@ -212,10 +210,9 @@ extension RealProcesses {
             let harness = try DaemonHarness(config: "{}")
             defer { harness.cleanUp() }
             // libpq's own URI form, its port given as a parameter: nothing listens on 5432 here.
-            try harness.writeConfig(services: [try Self.service(server: server, harness: harness, address: "postgresql://127.0.0.1/shop?port=\(server.port)", properties: """
-                , "includeSchemaNames": ["sales"], "excludeSchemaNames": ["sales"], "excludeTableNames": "b",
-                  "includeViewNames": ["v2"], "excludeColumnNames": ["secret_note"]
-                """)])
+            try harness.writeConfig(services: [try Self.service(server: server, harness: harness, address: "postgresql://127.0.0.1/shop?port=\(server.port)", properties: [
+                "includeSchemaNames": .array([.string("sales")]), "excludeSchemaNames": .array([.string("sales")]), "excludeTableNames": .string("b"),
+                "includeViewNames": .array([.string("v2")]), "excludeColumnNames": .array([.string("secret_note")])])])
             try harness.start()
             let outcome = try Self.settle(harness)
             #expect(outcome.connectorStatus == .WAITING && outcome.failingExceptionMessage == nil, "\(outcome.failingExceptionMessage ?? "")")
@@ -231,8 +228,7 @@ extension RealProcesses {
             try server.sql("CREATE TABLE t1 (a int PRIMARY KEY, b text); CREATE TABLE t2 (c int REFERENCES t1(a));", database: "shop")
             let harness = try DaemonHarness(config: "{}")
             defer { harness.cleanUp() }
-            let service = try Self.service(server: server, harness: harness)
-                .replacingOccurrences(of: "\"passwordFile\": \"\(harness.directory)/db-password\"", with: "\"passwordEnvironmentVariable\": \"SHOP_DB_PASSWORD\"")
+            let service = try Self.service(server: server, harness: harness, passwordVariable: "SHOP_DB_PASSWORD")
             try harness.writeConfig(services: [service])
             try harness.start(environment: ["SHOP_DB_PASSWORD": Self.password])
             let first = try Self.settle(harness)
@@ -385,7 +381,7 @@ extension RealProcesses {
             let harness = try DaemonHarness(config: "{}")
             defer { harness.cleanUp() }
             try harness.writeConfig(services: [try Self.service(server: server, harness: harness, database: "postgres",
-                properties: ", \"excludeDatabaseList\": \"postgres, scratch\"",
+                properties: ["excludeDatabaseList": .string("postgres, scratch")],
                 provider: "org.odpi.openmetadata.adapters.connectors.postgres.catalog.PostgresServerIntegrationProvider")])
             try harness.start()
             let first = try Self.settle(harness)

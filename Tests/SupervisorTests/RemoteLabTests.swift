@@ -8,13 +8,9 @@ extension RealProcesses {
     /// Remote workers over real ssh to a real sshd in a network namespace: the two-host lab.
     @Suite("Remote workers in a network-namespace lab", .serialized, .lab(.root, .sshd))
     struct RemoteLabTests {
-        static func service(_ lab: NetnsLab) -> String {
-            """
-            { "integrationServiceURLMarker": "remote-integrator",
-              "worker": { "remote": \(lab.remoteBlock(workerPath: Binaries.worker)) },
-              "integrationConnectorConfigs": [ { "connectorName": "far", "refreshIntervalSeconds": 0.2,
-                "connection": { "connectorType": { "connectorProviderClassName": "chaos" }, "configurationProperties": { "failure": "none" } } } ] }
-            """
+        static func service(_ lab: NetnsLab, failure: [String: JSONValue] = ["failure": .string("none")], memoryLimitMegabytes: Int? = nil) -> String {
+            ServiceFixture("remote-integrator", connectors: [ConnectorFixture("far", provider: "chaos", properties: failure, refreshIntervalSeconds: 0.2)],
+                           memoryLimitMegabytes: memoryLimitMegabytes, remote: lab.remoteBlock(workerPath: Binaries.worker)).json
         }
 
         static func worker(_ status: DaemonStatus?) -> DaemonStatus.WorkerSummary? { status?.integrationServiceSummaries.first?.worker }
@@ -108,11 +104,8 @@ extension RealProcesses {
             let labTwo = try NetnsLab(directory: harness.directory + "/lab2", index: 2, hostName: "remote-two", bind: (two, landing))
             defer { labTwo.tearDown() }
             func service(_ marker: String, _ lab: NetnsLab) -> String {
-                """
-                { "integrationServiceURLMarker": "\(marker)", "worker": { "remote": \(lab.remoteBlock(workerPath: Binaries.worker)) },
-                  "integrationConnectorConfigs": [ { "connectorName": "\(marker)-files", "refreshIntervalSeconds": 0.3,
-                    "connection": { "connectorType": { "connectorProviderClassName": "data-files-monitor" }, "endpoint": { "address": "\(landing)" } } } ] }
-                """
+                ServiceFixture(marker, connectors: [ConnectorFixture("\(marker)-files", provider: "data-files-monitor", address: landing, refreshIntervalSeconds: 0.3)],
+                               remote: lab.remoteBlock(workerPath: Binaries.worker)).json
             }
             try DaemonHarness.config(services: [service("one", labOne), service("two", labTwo)]).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
             try harness.start()
@@ -167,9 +160,7 @@ extension RealProcesses {
             try lab.link(up: true)
 
             // A leaking remote worker: it enforces its limit itself (exit 4 through ssh) and is replaced.
-            let leaky = Self.service(lab)
-                .replacingOccurrences(of: "\"worker\": {", with: "\"worker\": { \"memoryLimitMegabytes\": 64,")
-                .replacingOccurrences(of: "\"failure\": \"none\"", with: "\"failure\": \"leak\", \"afterRefreshes\": 2, \"leakMegabytes\": 96")
+            let leaky = Self.service(lab, failure: ["failure": .string("leak"), "afterRefreshes": .int(2), "leakMegabytes": .int(96)], memoryLimitMegabytes: 64)
             try DaemonHarness.config(services: [leaky]).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
             daemon = try harness.start()
             let (replaced, leaked) = harness.waitForStatus(timeout: 20) { Self.worker($0)?.lastExit?.exitCode == WorkerExitCode.memoryLimit }

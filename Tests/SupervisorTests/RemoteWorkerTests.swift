@@ -47,12 +47,10 @@ extension RealProcesses {
             close(probe)
             let knownHosts = harness.directory + "/known_hosts"
             try "".write(toFile: knownHosts, atomically: true, encoding: .utf8)
-            let service = """
-            { "integrationServiceURLMarker": "remote-integrator",
-              "worker": { "remote": { "host": "127.0.0.1", "port": \(port), "user": "nobody", "knownHostsFile": "\(knownHosts)" } },
-              "restart": { "maxRestarts": 2, "withinSeconds": 60, "initialBackoffSeconds": 0.05, "maxBackoffSeconds": 0.3 },
-              "integrationConnectorConfigs": [ { "connectorName": "far", "connection": { "connectorType": { "connectorProviderClassName": "chaos" } } } ] }
-            """
+            let service = ServiceFixture(
+                "remote-integrator", connectors: [ConnectorFixture("far", provider: "chaos")],
+                restart: ServiceFixture.restart(maxRestarts: 2, withinSeconds: 60, initialBackoffSeconds: 0.05, maxBackoffSeconds: 0.3),
+                remote: ["host": .string("127.0.0.1"), "port": .int(Int(port)), "user": .string("nobody"), "knownHostsFile": .string(knownHosts)]).json
             try DaemonHarness.config(services: [service]).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
             try harness.start()
             let (retried, status) = harness.waitForStatus(timeout: 20) { ($0.integrationServiceSummaries.first?.worker.restartCount ?? 0) >= 8 }

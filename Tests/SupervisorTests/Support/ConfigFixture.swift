@@ -12,8 +12,12 @@ struct ServiceFixture: Sendable {
     var restart: JSONValue?
     /// `worker.memoryLimitMegabytes`.
     var memoryLimitMegabytes: Int?
+    /// `worker.remote`: the host the worker runs on, over ssh.
+    var remote: [String: JSONValue]?
 
-    init(_ marker: String, connectors: [ConnectorFixture], command: [String]? = nil, restart: JSONValue? = nil, memoryLimitMegabytes: Int? = nil) {
+    init(_ marker: String, connectors: [ConnectorFixture], command: [String]? = nil, restart: JSONValue? = nil, memoryLimitMegabytes: Int? = nil,
+         remote: [String: JSONValue]? = nil) {
+        self.remote = remote
         self.marker = marker
         self.connectors = connectors
         self.command = command
@@ -27,6 +31,7 @@ struct ServiceFixture: Sendable {
         var worker: [String: JSONValue] = [:]
         if let command { worker["command"] = .array(command.map(JSONValue.string)) }
         if let memoryLimitMegabytes { worker["memoryLimitMegabytes"] = .int(memoryLimitMegabytes) }
+        if let remote { worker["remote"] = .object(remote) }
         if !worker.isEmpty { members["worker"] = .object(worker) }
         if let restart { members["restart"] = restart }
         return .object(members)
@@ -58,10 +63,13 @@ struct ConnectorFixture: Sendable {
     var metadataSource: String?
     var refreshTimeoutSeconds: Double?
     var generateIntegrationReports: Bool?
+    /// `connection.userId`: the role it signs in to the third party as.
+    var userId: String?
 
     init(_ name: String, provider: String, address: String? = nil, properties: [String: JSONValue]? = nil,
          refreshIntervalSeconds: Double? = nil, metadataSource: String? = nil, refreshTimeoutSeconds: Double? = nil,
-         generateIntegrationReports: Bool? = nil) {
+         generateIntegrationReports: Bool? = nil, userId: String? = nil) {
+        self.userId = userId
         self.refreshTimeoutSeconds = refreshTimeoutSeconds
         self.generateIntegrationReports = generateIntegrationReports
         self.name = name
@@ -76,6 +84,7 @@ struct ConnectorFixture: Sendable {
         var connection: [String: JSONValue] = ["connectorType": .object(["connectorProviderClassName": .string(provider)])]
         if let address { connection["endpoint"] = .object(["address": .string(address)]) }
         if let properties { connection["configurationProperties"] = .object(properties) }
+        if let userId { connection["userId"] = .string(userId) }
         var members: [String: JSONValue] = ["connectorName": .string(name), "connection": .object(connection)]
         if let refreshIntervalSeconds { members["refreshIntervalSeconds"] = .double(refreshIntervalSeconds) }
         if let metadataSource { members["metadataSourceQualifiedName"] = .string(metadataSource) }

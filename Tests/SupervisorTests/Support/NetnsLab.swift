@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Protocol
 
 /// A remote host for tests: a network namespace joined to this one by a veth pair, with its own host name (UTS
 /// namespace) and a real OpenSSH sshd (key-only, its own host key) on 10.201.N.2. The worker binary is reached at
@@ -76,10 +77,9 @@ final class NetnsLab {
     }
 
     /// The `worker.remote` block for this host.
-    func remoteBlock(workerPath: String) -> String {
-        """
-        { "host": "\(address)", "user": "root", "identityFile": "\(identityFile)", "knownHostsFile": "\(knownHostsFile)", "workerPath": "\(workerPath)" }
-        """
+    func remoteBlock(workerPath: String) -> [String: JSONValue] {
+        ["host": .string(address), "user": .string("root"), "identityFile": .string(identityFile), "knownHostsFile": .string(knownHostsFile),
+         "workerPath": .string(workerPath)]
     }
 
     /// Takes the link down (the route goes with it: "Network is unreachable") or brings it back.
