@@ -30,19 +30,24 @@ public final class SocketHTTPTransport: Sendable {
     private let tls: OpenSSL?
     private let timeoutSeconds: Double
     private let connections: Int
+    /// The largest response body taken; a larger one fails its request.
+    private let maxResponseBytes: Int
     /// The fixed part of every request's head after the path.
     private let hostHeader: [UInt8]
     private let jobs = Mutex<(queue: [Job], closed: Bool)>(([], false))
     private let available = DispatchSemaphore(value: 0)
 
     /// nil for a URL that is not http(s); throws when TLS cannot be set up (no libssl, unreadable CA file).
-    public init?(root: URL, connections: Int, timeoutSeconds: Double, caFile: String?) throws {
+    /// `maxResponseBytes`: an access server's page of search results can be large, but not unbounded; a client
+    /// that reads only a status and a short reason takes far less.
+    public init?(root: URL, connections: Int, timeoutSeconds: Double, caFile: String?, maxResponseBytes: Int = 64 << 20) throws {
         guard let scheme = root.scheme, scheme == "http" || scheme == "https", let host = root.host,
               let port = UInt16(exactly: root.port ?? (scheme == "https" ? 443 : 80)) else { return nil }
         self.host = host
         self.port = port
         self.tls = scheme == "https" ? try OpenSSL(caFile: caFile) : nil
         self.timeoutSeconds = timeoutSeconds
+        self.maxResponseBytes = maxResponseBytes
         self.hostHeader = Array(" HTTP/1.1\r\nHost: \(host.contains(":") ? "[\(host)]" : host):\(port)\r\nContent-Type: application/json\r\nAccept: application/json\r\n".utf8)
         self.connections = max(1, connections)
         for index in 0..<self.connections {
@@ -120,7 +125,7 @@ public final class SocketHTTPTransport: Sendable {
 
     private func connectionLoop() {
         var channel: Channel?
-        var parser = Self.responseParser()
+        var parser = responseParser()
         while true {
             available.wait()
             let (next, closed) = jobs.withLock { jobs in (jobs.queue.isEmpty ? nil : jobs.queue.removeFirst(), jobs.closed) }
@@ -137,15 +142,14 @@ public final class SocketHTTPTransport: Sendable {
             if case .success(let response) = result { mustClose = response.close } else { mustClose = true }
             if mustClose {
                 channel = nil
-                parser = Self.responseParser()
+                parser = responseParser()
             }
             job.completion(result.map { (status: $0.status, body: $0.body) })
         }
     }
 
-    /// Responses from an access server: a page of search results can be large, but not unbounded.
-    private static func responseParser() -> HTTPMessageParser {
-        HTTPMessageParser(kind: .response, limits: .init(maxHeaderBytes: 64 * 1024, maxBodyBytes: 64 << 20))
+    private func responseParser() -> HTTPMessageParser {
+        HTTPMessageParser(kind: .response, limits: .init(maxHeaderBytes: 64 * 1024, maxBodyBytes: maxResponseBytes))
     }
 
     private func exchange(_ job: Job, channel: inout Channel?, parser: inout HTTPMessageParser) -> Result<(status: Int, body: Data, close: Bool), TransportError> {

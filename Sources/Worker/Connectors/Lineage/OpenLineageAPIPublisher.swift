@@ -20,6 +20,9 @@ final class OpenLineageAPIPublisher: LineageConsumer {
     /// Answers that say the event can never be taken: sending it again would get the same.
     static let refusalStatuses: Set<Int> = [400, 413, 415, 422]
     static let firstBackoffSeconds = 0.5
+    /// Only the status and the start of a refusal's reason matter, but a receiver may echo the event (at most a
+    /// line, 1 MiB): past this the answer is a failure, never held in memory.
+    static let maxAnswerBytes = 4 << 20
 
     private let target: String
     private let path: String
@@ -47,7 +50,8 @@ final class OpenLineageAPIPublisher: LineageConsumer {
         self.path = path
         let root = URL(string: "\(scheme)://\(address.dropFirst(scheme.count + 3).prefix { $0 != "/" && $0 != "?" })")
         do {
-            guard let root, let transport = try SocketHTTPTransport(root: root, connections: 1, timeoutSeconds: timeout, caFile: caFile) else {
+            guard let root, let transport = try SocketHTTPTransport(root: root, connections: 1, timeoutSeconds: timeout, caFile: caFile,
+                                                                         maxResponseBytes: Self.maxAnswerBytes) else {
                 throw ConnectorError("cannot use \(address) as an endpoint", kind: .configFailed)
             }
             self.transport = transport
