@@ -57,7 +57,8 @@ extension SupervisionLoop {
             switch decoder.result(DeliverLineage.self, from: line) {
             case .success(let result) where result.connectorName == connector && result.lastSeq == lastSeq:
                 moveCursor(service, connector, to: lastSeq)
-                deliverNext(service, connector)
+                // Not to a worker being stopped: the next one starts from the cursor.
+                if service.lifecycle.isReady { deliverNext(service, connector) }
             case .success(let result):
                 lineageFailed(service, connector, "acknowledged \(result.connectorName) up to \(result.lastSeq), not \(connector) up to \(lastSeq)")
             case .failure(let error):
