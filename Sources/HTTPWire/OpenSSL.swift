@@ -1,4 +1,5 @@
 import COpenSSL
+import Glibc
 import Protocol
 
 /// TLS for the keep-alive transport, through the system's OpenSSL 3 (the `COpenSSL` module map over its
@@ -60,7 +61,10 @@ public final class OpenSSL: @unchecked Sendable {
                 var offset = 0
                 while offset < raw.count {
                     let n = SSL_write(ssl, base + offset, Int32(clamping: raw.count - offset))
-                    if n <= 0 { return false }
+                    if n <= 0 {
+                        if interrupted(n) { continue }
+                        return false
+                    }
                     offset += Int(n)
                 }
                 return true
@@ -68,7 +72,16 @@ public final class OpenSSL: @unchecked Sendable {
         }
 
         public func read(into buffer: UnsafeMutableRawBufferPointer) -> Int {
-            Int(SSL_read(ssl, buffer.baseAddress, Int32(clamping: buffer.count)))
+            while true {
+                let n = SSL_read(ssl, buffer.baseAddress, Int32(clamping: buffer.count))
+                if n <= 0 && interrupted(n) { continue }
+                return Int(n)
+            }
+        }
+
+        /// A signal cut the socket call short: try again, as the plain-socket path does.
+        private func interrupted(_ result: Int32) -> Bool {
+            SSL_get_error(ssl, result) == SSL_ERROR_SYSCALL && errno == EINTR
         }
 
         deinit {

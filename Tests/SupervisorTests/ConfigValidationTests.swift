@@ -177,6 +177,22 @@ extension RealProcesses {
             #expect(!result.stderr.contains("class") && !result.stderr.contains("headerVersion"))
         }
 
+        @Test("a connector's file properties (passwordFile, deadLetterFile, caFile) resolve against the configuration's folder")
+        func connectorFilesResolve() throws {
+            let service = ServiceFixture("lineage-integrator", connectors: [ConnectorFixture(
+                "forward", provider: "open-lineage-api-publisher", address: "http://marquez:5000/api/v1/lineage",
+                properties: ["deadLetterFile": .string("lineage/dead.jsonl"), "caFile": .string("/etc/ssl/ca.pem"),
+                             "passwordFile": .string("secrets/marquez.key")])]).json
+            let (folder, path) = try write(Self.doc(services: service))
+            defer { withExtendedLifetime(folder) {} }
+            let (config, _) = try ConfigLoader.load(path: path, workerDirectory: Binaries.directory, checkProviders: false)
+            let properties = try #require(config.integrationServices.first?.connectors.first?.connection.configurationProperties)
+            let base = URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL.path
+            #expect(properties["deadLetterFile"] == .string(base + "/lineage/dead.jsonl"))
+            #expect(properties["passwordFile"] == .string(base + "/secrets/marquez.key"))
+            #expect(properties["caFile"] == .string("/etc/ssl/ca.pem"))
+        }
+
         @Test("an object missing a required field still has its unknown fields reported, in the same run")
         func unknownBesideMissing() throws {
             let platform = #""platform": { "adress": "127.0.0.1:0", "tokenLifetimeSecond": 5, "users": [ { "userid": "x", "passwordFile": "/p" } ] },"#

@@ -367,8 +367,9 @@ enum ConfigLoader {
         if let given = address, !given.contains("://"), !given.hasPrefix("/"), !given.hasPrefix("jdbc:") {
             address = resolve(given, against: baseDirectory)
         }
-        if case .string(let file)? = properties?["passwordFile"] {
-            properties?["passwordFile"] = .string(resolve(file, against: baseDirectory))
+        // Files a connector reads or writes, relative to the configuration like every other path in it.
+        for key in ConfigLoader.connectorFileProperties {
+            if case .string(let file)? = properties?[key] { properties?[key] = .string(resolve(file, against: baseDirectory)) }
         }
         if let properties, let problem = ConnectorSecret.shapeProblem(properties, path: "\(c).configurationProperties") {
             reader.fail(problem.field, problem.problem)
@@ -382,6 +383,10 @@ enum ConfigLoader {
             refreshTimeInterval: minutes, refreshIntervalSeconds: seconds, metadataSourceQualifiedName: source,
             permittedSynchronization: sync, generateIntegrationReports: reports, refreshTimeoutSeconds: timeout)
     }
+
+    /// `configurationProperties` that name a file: the password's, and the OpenLineage API publisher's dead letters
+    /// and CA.
+    static let connectorFileProperties = ["passwordFile", "deadLetterFile", "caFile"]
 
     static func resolve(_ path: String, against base: String) -> String {
         path.hasPrefix("/") ? path : URL(fileURLWithPath: base).appendingPathComponent(path).standardizedFileURL.path
