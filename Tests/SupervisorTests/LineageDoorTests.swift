@@ -236,6 +236,32 @@ extension RealProcesses {
             #expect(harness.stop() == .exited(0))
         }
 
+        @Test("a file publisher added by reload to a running worker takes events at once, without a worker restart")
+        func publisherAddedByReload() throws {
+            let folder = try TemporaryDirectory(prefix: "idt-lineage")
+            defer { withExtendedLifetime(folder) {} }
+            let chaos = ConnectorFixture("steady", provider: "chaos", properties: ["failure": .string("none")], refreshIntervalSeconds: 3600)
+            let (harness, port) = try Self.start(services: [ServiceFixture("lineage-integrator", connectors: [chaos]).json])
+            defer { harness.cleanUp() }
+            let pid = try #require(harness.waitForStatus(timeout: 10) { $0.integrationServiceSummaries.first?.worker.pid != nil }.status?
+                .integrationServiceSummaries.first?.worker.pid)
+            let runId = UUID().uuidString.lowercased()
+            #expect(try Self.post(port, "/api/v1/lineage", Self.event(runId: runId))?.head.status == 200)
+            let publisher = ConnectorFixture("lineage-files", provider: "open-lineage-file-publisher", address: folder.path + "/out", refreshIntervalSeconds: 3600)
+            let settings = #", "apiKeys": [ { "name": "airflow", "keyEnvironmentVariable": "TEST_LINEAGE_KEY" } ]"#
+            try harness.writeConfig(services: [ServiceFixture("lineage-integrator", connectors: [chaos, publisher]).json],
+                                    extra: DaemonHarness.platform(settings: settings))
+            let reloaded = try harness.cli("reload")
+            #expect(reloaded.code == 0, "\(reloaded.stderr)")
+            // The event stored before the publisher existed reaches it too: it starts from the oldest kept.
+            #expect(eventually(timeout: 10) { Self.files(folder.path + "/out").contains(Self.file(job: "daily_orders", runId: runId)) },
+                    "\(Self.files(folder.path + "/out"))")
+            let status = try harness.status()
+            #expect(status.integrationServiceSummaries.first?.worker.pid == pid && status.integrationServiceSummaries.first?.worker.restartCount == 0)
+            #expect(status.integrationServiceSummaries.first?.lineageConnectors?.map(\.connectorName) == ["lineage-files"])
+            #expect(harness.stop() == .exited(0))
+        }
+
         @Test("the publisher's cursor survives a daemon restart: what it acknowledged is not sent again", .lab(.openlineage))
         func cursorSurvivesRestart() throws {
             let folder = try TemporaryDirectory(prefix: "idt-lineage")

@@ -45,10 +45,14 @@ public struct ConnectorChangeResult: Codable, Sendable, Equatable {
     /// false when the old instance was stuck in a refresh and did not disconnect in time; it is abandoned
     /// (restart the service to get rid of it).
     public var previousInstanceStopped: Bool
+    /// Whether the new instance takes OpenLineage events (`lineage/deliver`), so a connector added or changed
+    /// while its worker runs gets them at once; absent is false.
+    public var takesLineage: Bool?
 
-    public init(connectorName: String, connectorStatus: IntegrationConnectorStatus, previousInstanceStopped: Bool) {
+    public init(connectorName: String, connectorStatus: IntegrationConnectorStatus, previousInstanceStopped: Bool, takesLineage: Bool? = nil) {
         self.connectorName = connectorName
         self.connectorStatus = connectorStatus
         self.previousInstanceStopped = previousInstanceStopped
+        self.takesLineage = takesLineage
     }
 }

@@ -69,6 +69,20 @@ extension SupervisionLoop {
         }
     }
 
+    /// A connector was added, re-created or removed in a running worker: it takes events from now on, or no
+    /// longer (a batch out to its old instance is still answered).
+    func lineageConnectorChanged(_ service: ServiceRuntime, _ change: ConnectorChangeResult) {
+        let name = change.connectorName
+        let configured = service.config.connectors.contains { $0.connectorName == name }
+        if change.takesLineage == true && configured && change.connectorStatus != .SHUTDOWN {
+            guard service.incarnation?.lineageConnectors.contains(name) == false else { return }
+            service.incarnation?.lineageConnectors.append(name)
+            deliverLineage(service)
+        } else {
+            service.incarnation?.lineageConnectors.removeAll { $0 == name }
+        }
+    }
+
     /// A connector handled part of its batch: its cursor moves there now, without waiting for the rest.
     func lineageProgressed(_ service: ServiceRuntime, _ progress: LineageProgress.Params) {
         guard let batch = service.incarnation?.lineageBatches[progress.connectorName], batch.contains(progress.seq) else {

@@ -218,7 +218,9 @@ final class SupervisionLoop {
         case (.refresh(let collector), .error(let error)):
             collector.fail(service: service.config.urlMarker, Redaction.scrub(error.message))
         case (.connectorChange(let reply), .result(let line)):
-            reply(decoder.result(ConfigureConnector.self, from: line))
+            let result = decoder.result(ConfigureConnector.self, from: line)
+            if case .success(let change) = result { lineageConnectorChanged(service, change) }
+            reply(result)
         case (.lineage(let connector, let lastSeq), let outcome):
             lineageAnswered(service, connector: connector, lastSeq: lastSeq, outcome)
         case (.connectorChange(let reply), .error(let error)):

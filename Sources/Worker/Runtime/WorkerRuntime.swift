@@ -177,7 +177,7 @@ final class WorkerRuntime: Sendable {
             if host.status != .CONFIG_FAILED { scheduler.schedule(host, at: .now()) }
             logger.info(existing == nil ? "connector added" : "connector re-created", ["connector": .text(name)])
             answer(id, Result<ConnectorChangeResult, RPCError>.success(
-                .init(connectorName: name, connectorStatus: host.status, previousInstanceStopped: stopped)))
+                .init(connectorName: name, connectorStatus: host.status, previousInstanceStopped: stopped, takesLineage: host.takesLineage)))
         }
     }
 
