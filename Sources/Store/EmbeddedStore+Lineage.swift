@@ -99,6 +99,9 @@ extension EmbeddedStore {
 
     /// Deletes up to one batch of events past retention (older than `maxAgeDays` since stored, or beyond
     /// `maxLineageEvents`, oldest first) and waits until that is committed; how many went.
+    ///
+    /// The newest event always stays: a new event takes the rowid after the largest, and an emptied table would
+    /// number the next one 1 again, below every connector's cursor, so no connector would ever get it.
     package func pruneLineageBatch(now: Date = Date()) -> Int {
         let cutoff = Int(EpochMillis.int64(now.addingTimeInterval(-retention.maxAgeDays * 86_400)))
         let maxKept = retention.maxLineageEvents, limit = StoreRetention.batchSize
@@ -106,7 +109,7 @@ extension EmbeddedStore {
         // rowids kept are nearly contiguous and their span bounds the count.
         let due = read(false) { database -> Bool in
             let ends = try database.statement("SELECT MIN(seq), MAX(seq), (SELECT stored_ms FROM lineage_events ORDER BY seq LIMIT 1) FROM lineage_events")
-            guard try ends.step(), !ends.isNull(0) else { return false }
+            guard try ends.step(), !ends.isNull(0), ends.int(0) < ends.int(1) else { return false }
             return ends.int(1) - ends.int(0) + 1 > maxKept || ends.int(2) < cutoff
         }
         guard due else { return 0 }
@@ -118,7 +121,8 @@ extension EmbeddedStore {
             let floor = try keep.step() ? keep.int(0) : 0
             let delete = try database.statement("""
                 DELETE FROM lineage_events WHERE seq IN
-                (SELECT seq FROM lineage_events WHERE seq < ? OR stored_ms < ? ORDER BY seq LIMIT ?)
+                (SELECT seq FROM lineage_events WHERE (seq < ? OR stored_ms < ?) AND seq < (SELECT MAX(seq) FROM lineage_events)
+                 ORDER BY seq LIMIT ?)
                 """).bind(.int(floor), .int(cutoff), .int(limit))
             try delete.run()
             return database.changes
@@ -174,12 +178,15 @@ extension EmbeddedStore {
         }, completion: completion)
     }
 
-    /// How many events are stored after `seq`: counted through the primary key, and capped so status stays quick.
+    /// How many events are stored after `seq`, up to `latest`. A new event takes the next rowid and retention
+    /// deletes only the oldest, so those after a cursor are one run: two ends of the primary key, not a count of
+    /// rows (a connector a million events behind made status count a million).
     package func lineageBacklog(after seq: Int, upTo latest: Int) -> Int {
         guard latest > seq else { return 0 }
         return read(latest - seq) { database in
-            let statement = try database.statement("SELECT COUNT(*) FROM (SELECT 1 FROM lineage_events WHERE seq > ? LIMIT 1000000)").bind(.int(seq))
-            return try statement.step() ? statement.int(0) : latest - seq
+            let oldest = try database.statement("SELECT MIN(seq) FROM lineage_events")
+            guard try oldest.step(), !oldest.isNull(0) else { return 0 }
+            return max(0, latest - max(seq, oldest.int(0) - 1))
         }
     }
 }

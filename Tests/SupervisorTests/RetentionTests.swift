@@ -324,7 +324,7 @@ extension RealProcesses.RetentionTests {
         #expect(outcome.withLock { $0 } == expectNew)
     }
 
-    @Test("OpenLineage events over maxLineageEvents go oldest first; one older than maxAgeDays goes; a replay is not stored twice")
+    @Test("OpenLineage events over maxLineageEvents go oldest first; one older than maxAgeDays goes, but never the newest; a replay is not stored twice")
     func lineageRetention() throws {
         let folder = try Self.temporaryDirectory()
         defer { withExtendedLifetime(folder) {} }
@@ -339,8 +339,12 @@ extension RealProcesses.RetentionTests {
         #expect(store.lineageEvents().map(\.jobName) == (7..<12).map { "j\($0)" })
         // Nothing is due: no write at all.
         #expect(store.pruneLineageBatch() == 0)
-        // Two days on, every one of them is past maxAgeDays.
+        // Two days on, every one of them is past maxAgeDays, and all but the newest go: it keeps the numbering,
+        // so the next event comes after every cursor (an empty table would number it 1 again).
         while store.pruneLineageBatch(now: Date().addingTimeInterval(2 * 86_400)) > 0 {}
-        #expect(store.lineageEventCount == 0)
+        #expect(store.lineageEvents().map(\.jobName) == ["j11"])
+        #expect(store.pruneLineageBatch(now: Date().addingTimeInterval(2 * 86_400)) == 0, "the newest alone is never due")
+        try Self.submit(store, lineage: 12)
+        #expect(store.lineageEvents(after: 12, limit: 10, maxBytes: 1 << 20).map(\.seq) == [13])
     }
 }
