@@ -4,11 +4,6 @@ import Protocol
 extension EmbeddedStore {
     /// How much of a find the page took: elements looked at (the cursor moves past them) and the last one's name.
     package struct PageProgress {
-        package init(scanned: Int = 0, last: String? = nil) {
-            self.scanned = scanned
-            self.last = last
-        }
-
         package var scanned = 0
         package var last: String?
     }

@@ -40,12 +40,6 @@ extension EmbeddedStore {
     /// The oldest unforwarded report of each connector, except those in `busy`: one indexed lookup each.
     /// A report waiting to be forwarded, with when it was stored (epoch ms).
     package struct PendingReport: Sendable {
-        package init(report: IntegrationReport, storedMillis: Int64, seq: Int64) {
-            self.report = report
-            self.storedMillis = storedMillis
-            self.seq = seq
-        }
-
         package var report: IntegrationReport
         package var storedMillis: Int64
         package var seq: Int64
@@ -83,27 +77,7 @@ extension EmbeddedStore {
     private func leaveSpool(_ reportId: String, state: StoreSchema.ReportState, reason: String?,
                             completion: @escaping @Sendable (Error?) -> Void) {
         let now = Int(EpochMillis.int64(Date()))
-        write({ database -> (connector: String, bytes: Int)? in
-            let pending = try database.statement("SELECT connector, bytes FROM reports WHERE report_id = ? AND state = 0").bind(.text(reportId))
-            guard try pending.step() else { return nil }
-            let connector = pending.text(0), bytes = pending.int(1)
-            try database.statement("UPDATE reports SET state = ?, forwarded_ms = ? WHERE report_id = ?")
-                .bind(.int(state.rawValue), .int(now), .text(reportId)).run()
-            if let reason {
-                try database.statement("INSERT OR REPLACE INTO dead_letters (report_id, connector, reason, time_ms) VALUES (?, ?, ?, ?)")
-                    .bind(.text(reportId), .text(connector), .text(reason), .int(now)).run()
-                try database.statement("""
-                    INSERT INTO connector_totals (connector, dead_lettered) VALUES (?, 1)
-                    ON CONFLICT(connector) DO UPDATE SET dead_lettered = dead_lettered + 1
-                    """).bind(.text(connector)).run()
-            } else {
-                try database.statement("""
-                    INSERT INTO connector_totals (connector, forwarded, last_forward_ms) VALUES (?, 1, ?)
-                    ON CONFLICT(connector) DO UPDATE SET forwarded = forwarded + 1, last_forward_ms = excluded.last_forward_ms
-                    """).bind(.text(connector), .int(now)).run()
-            }
-            return (connector, bytes)
-        }, completion: { [self] result in
+        write({ database in try Self.leaveSpool(reportId, state: state, reason: reason, at: now, in: database) }, completion: { [self] result in
             switch result {
             case .success(let left?):
                 spool.withLock { spool in
@@ -115,6 +89,31 @@ extension EmbeddedStore {
             case .failure(let error): completion(error)
             }
         })
+    }
+
+    /// Marks a pending report forwarded (`reason` nil) or dead-lettered at `millis`, with its connector's totals;
+    /// its connector and size, or nil when it is not pending. The journal import marks through here too.
+    static func leaveSpool(_ reportId: String, state: StoreSchema.ReportState, reason: String?, at millis: Int,
+                           in database: SQLiteDatabase) throws -> (connector: String, bytes: Int)? {
+        let pending = try database.statement("SELECT connector, bytes FROM reports WHERE report_id = ? AND state = 0").bind(.text(reportId))
+        guard try pending.step() else { return nil }
+        let connector = pending.text(0), bytes = pending.int(1)
+        try database.statement("UPDATE reports SET state = ?, forwarded_ms = ? WHERE report_id = ?")
+            .bind(.int(state.rawValue), .int(millis), .text(reportId)).run()
+        if let reason {
+            try database.statement("INSERT OR REPLACE INTO dead_letters (report_id, connector, reason, time_ms) VALUES (?, ?, ?, ?)")
+                .bind(.text(reportId), .text(connector), .text(reason), .int(millis)).run()
+            try database.statement("""
+                INSERT INTO connector_totals (connector, dead_lettered) VALUES (?, 1)
+                ON CONFLICT(connector) DO UPDATE SET dead_lettered = dead_lettered + 1
+                """).bind(.text(connector)).run()
+        } else {
+            try database.statement("""
+                INSERT INTO connector_totals (connector, forwarded, last_forward_ms) VALUES (?, 1, ?)
+                ON CONFLICT(connector) DO UPDATE SET forwarded = forwarded + 1, last_forward_ms = excluded.last_forward_ms
+                """).bind(.text(connector), .int(millis)).run()
+        }
+        return (connector, bytes)
     }
 
     package func forwardState(of reportId: String) -> ForwardState? {

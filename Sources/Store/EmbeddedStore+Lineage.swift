@@ -46,18 +46,6 @@ extension EmbeddedStore {
 
     /// One stored OpenLineage event, for `lineage` and the tests.
     package struct StoredLineageEvent: Sendable, Equatable {
-        package init(seq: Int, kind: String, eventType: String? = nil, runId: String? = nil, jobNamespace: String? = nil, jobName: String? = nil, eventTime: Date, stored: Date, body: [UInt8]) {
-            self.seq = seq
-            self.kind = kind
-            self.eventType = eventType
-            self.runId = runId
-            self.jobNamespace = jobNamespace
-            self.jobName = jobName
-            self.eventTime = eventTime
-            self.stored = stored
-            self.body = body
-        }
-
         package let seq: Int
         package let kind: String
         package let eventType: String?

@@ -33,11 +33,6 @@ package final class EmbeddedStore: Sendable {
 
     /// Reports waiting to be forwarded, per connector.
     package struct Spool: Sendable {
-        package init(pending: [String: (count: Int, bytes: Int)] = [:], full: Bool = false) {
-            self.pending = pending
-            self.full = full
-        }
-
         package var pending: [String: (count: Int, bytes: Int)] = [:]
         /// The last report offered was refused for lack of room (cleared by the next one accepted).
         package var full = false
@@ -52,10 +47,6 @@ package final class EmbeddedStore: Sendable {
 
     /// A store that cannot be opened, naming the file and what to do.
     package struct LoadError: Error, CustomStringConvertible {
-        package init(description: String) {
-            self.description = description
-        }
-
         package let description: String
     }
 

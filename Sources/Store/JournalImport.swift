@@ -96,25 +96,7 @@ package enum JournalImport {
     }
 
     private static func mark(_ reportId: String, state: StoreSchema.ReportState, time: Date, reason: String?, in database: SQLiteDatabase) throws {
-        let millis = Int(EpochMillis.int64(time))
-        let pending = try database.statement("SELECT connector FROM reports WHERE report_id = ? AND state = 0").bind(.text(reportId))
-        guard try pending.step() else { return }
-        let connector = pending.text(0)
-        try database.statement("UPDATE reports SET state = ?, forwarded_ms = ? WHERE report_id = ?")
-            .bind(.int(state.rawValue), .int(millis), .text(reportId)).run()
-        if let reason {
-            try database.statement("INSERT OR REPLACE INTO dead_letters (report_id, connector, reason, time_ms) VALUES (?, ?, ?, ?)")
-                .bind(.text(reportId), .text(connector), .text(reason), .int(millis)).run()
-            // Upserts: the connector's row is written from the tally only at the end of the import.
-            try database.statement("""
-                INSERT INTO connector_totals (connector, dead_lettered) VALUES (?, 1)
-                ON CONFLICT(connector) DO UPDATE SET dead_lettered = dead_lettered + 1
-                """).bind(.text(connector)).run()
-        } else {
-            try database.statement("""
-                INSERT INTO connector_totals (connector, forwarded, last_forward_ms) VALUES (?, 1, ?)
-                ON CONFLICT(connector) DO UPDATE SET forwarded = forwarded + 1, last_forward_ms = excluded.last_forward_ms
-                """).bind(.text(connector), .int(millis)).run()
-        }
+        // Upserts: the connector's row is written from the tally only at the end of the import.
+        _ = try EmbeddedStore.leaveSpool(reportId, state: state, reason: reason, at: Int(EpochMillis.int64(time)), in: database)
     }
 }

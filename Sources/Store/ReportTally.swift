@@ -9,15 +9,6 @@ import Protocol
 package struct ReportTally {
     /// What one connector's inserted reports add.
     package struct Delta {
-        package init(reports: Int = 0, created: Int = 0, updated: Int = 0, deleted: Int = 0, lastReportId: String = "", pruned: Int = 0) {
-            self.reports = reports
-            self.created = created
-            self.updated = updated
-            self.deleted = deleted
-            self.lastReportId = lastReportId
-            self.pruned = pruned
-        }
-
         package var reports = 0
         package var created = 0
         package var updated = 0

@@ -16,12 +16,6 @@ package final class SQLiteDatabase {
 
     /// A failed SQLite call: its result code, SQLite's message and the database file.
     package struct SQLiteError: Error, CustomStringConvertible {
-        package init(code: Int32, message: String, path: String) {
-            self.code = code
-            self.message = message
-            self.path = path
-        }
-
         package let code: Int32
         package let message: String
         package let path: String

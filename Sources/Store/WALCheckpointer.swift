@@ -28,12 +28,6 @@ package final class WALCheckpointer: Sendable {
 
     /// How far a pass got: `done` of the WAL's `log` frames, in the WAL `generation` it ran in.
     package struct Pass: Sendable, Equatable {
-        package init(generation: Int, log: Int, done: Int) {
-            self.generation = generation
-            self.log = log
-            self.done = done
-        }
-
         package let generation: Int
         package let log: Int
         package let done: Int

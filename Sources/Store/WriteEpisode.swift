@@ -8,12 +8,6 @@ import Synchronization
 package final class WriteEpisode: Sendable {
     /// Why the store cannot be written, since when.
     package struct Failure: Sendable, Equatable {
-        package init(since: Date, reason: String, lastAttempt: Double) {
-            self.since = since
-            self.reason = reason
-            self.lastAttempt = lastAttempt
-        }
-
         package var since: Date
         package var reason: String
         /// Monotonic time of the last write tried.

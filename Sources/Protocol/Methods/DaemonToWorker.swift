@@ -44,14 +44,6 @@ public enum WorkerToDaemon: Sendable {
     case connectorStatus(ConnectorStatusChanged.Params)
     case lineageProgress(LineageProgress.Params)
 
-    /// Whether the method is a notification (no answer); sent as the other kind, it is a protocol violation.
-    public var isNotification: Bool {
-        switch self {
-        case .connectorStatus, .lineageProgress: true
-        case .submitReport, .createElement, .updateElement, .deleteElement, .writeElements, .findElements: false
-        }
-    }
-
     /// The message `method` with its params from `line`; an unknown method, or params that do not read, is the
     /// error, naming the field.
     public static func decode(method: String, line: Data, decoder: PayloadDecoder) -> Result<Self, RPCError> {

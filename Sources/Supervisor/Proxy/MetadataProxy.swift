@@ -57,11 +57,11 @@ final class MetadataProxy: Sendable {
         let reply = Replier(connection: connection, id: id, encoder: encoder)
         switch WorkerToDaemon.decode(method: method, line: line, decoder: decoder) {
         case .failure(let error): reply.send(Result<Empty, RPCError>.failure(error))
-        case .success(let request): handle(request, reply: reply)
+        case .success(let request): handle(request, method: method, reply: reply)
         }
     }
 
-    private func handle(_ request: WorkerToDaemon, reply: Replier) {
+    private func handle(_ request: WorkerToDaemon, method: String, reply: Replier) {
         switch request {
         case .submitReport(let params):
             submit(params, reply: reply)
@@ -77,20 +77,7 @@ final class MetadataProxy: Sendable {
             reply.sendFindResult(params, store: store, scope: scope)
         case .connectorStatus, .lineageProgress:
             // Notifications have no id to answer; sent as a request, they are answered as unknown.
-            reply.send(Result<Empty, RPCError>.failure(.invalidRequest("\(Self.method(of: request)) is a notification; it takes no id")))
-        }
-    }
-
-    private static func method(of request: WorkerToDaemon) -> String {
-        switch request {
-        case .connectorStatus: ConnectorStatusChanged.name
-        case .lineageProgress: LineageProgress.name
-        case .submitReport: SubmitReport.name
-        case .createElement: CreateElement.name
-        case .updateElement: UpdateElement.name
-        case .deleteElement: DeleteElement.name
-        case .writeElements: WriteElements.name
-        case .findElements: FindElements.name
+            reply.send(Result<Empty, RPCError>.failure(.invalidRequest("\(method) is a notification; it takes no id")))
         }
     }
 

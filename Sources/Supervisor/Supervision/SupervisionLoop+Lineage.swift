@@ -95,7 +95,6 @@ extension SupervisionLoop {
 
     private func lineageFailed(_ service: ServiceRuntime, _ connector: String, _ reason: String) {
         service.logger.warning("OpenLineage events not handled by \(connector): \(reason); sent again in 1 s")
-        service.incarnation?.lineageInFlight.remove(connector)
         service.incarnation?.lineageRetryAt[connector] = MonotonicClock.now() + 1
     }
 
