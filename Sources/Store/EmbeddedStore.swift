@@ -12,9 +12,10 @@ import Synchronization
 /// are stored, and start-up reads only per-connector backlog figures.
 package final class EmbeddedStore: Sendable {
     package let path: String
-    /// Accepted reports not yet forwarded may take this many bytes (forwarding mode only).
-    package let spoolLimitBytes: Int?
-    package let forwarding: Bool
+    package let keeping: ReportKeeping
+    /// Accepted reports not yet forwarded may take this many bytes (spooling only).
+    package var spoolLimitBytes: Int? { keeping.limitBytes }
+    package var forwarding: Bool { keeping.spools }
     package let retention: RetentionSettings
     package let writer: StoreWriter?
     package let reader: ReadConnection
@@ -53,12 +54,11 @@ package final class EmbeddedStore: Sendable {
     /// Opens (creating, unless `readOnly`) the store in `directory`; at the first start, imports a
     /// `journal.jsonl` left by an earlier version and renames it. `topUpSeconds` is the writer's (tests set 0 to
     /// know which operations share a transaction).
-    package init(directory: String, readOnly: Bool = false, forwarding: Bool = false, spoolLimitBytes: Int? = nil,
+    package init(directory: String, readOnly: Bool = false, keeping: ReportKeeping = .delivered,
          settings: StoreSettings = StoreSettings(), logger: Logger? = nil,
          topUpSeconds: Double = StoreWriter.defaultTopUpSeconds) throws {
         path = directory + "/" + StoreSchema.fileName
-        self.forwarding = forwarding
-        self.spoolLimitBytes = spoolLimitBytes
+        self.keeping = keeping
         self.retention = settings.retention
         self.logger = logger
         episode = WriteEpisode(logger: logger, path: path)
@@ -89,7 +89,7 @@ package final class EmbeddedStore: Sendable {
         }
         if existed { try Self.checkVersion(database) }
         try Self.checked(path) { try database.execute("PRAGMA user_version = \(StoreSchema.version)") }
-        try JournalImport.importIfPresent(directory: directory, into: database, forwarding: forwarding, logger: logger)
+        try JournalImport.importIfPresent(directory: directory, into: database, keeping: keeping, logger: logger)
         let readerDatabase = try Self.open(path, readOnly: true)
         try Self.checked(path) { try readerDatabase.execute(StoreSchema.readerPragmas(cacheKiB: cacheKiB)) }
         reader = ReadConnection(readerDatabase)

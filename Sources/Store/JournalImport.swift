@@ -8,7 +8,7 @@ package enum JournalImport {
     package static let journalName = "journal.jsonl"
     package static let importedSuffix = ".imported"
 
-    package static func importIfPresent(directory: String, into database: SQLiteDatabase, forwarding: Bool, logger: Logger?) throws {
+    package static func importIfPresent(directory: String, into database: SQLiteDatabase, keeping: ReportKeeping, logger: Logger?) throws {
         let journal = directory + "/" + journalName
         guard FileManager.default.fileExists(atPath: journal) else { return }
         // A crash after the commit but before the rename: the records are in; only the rename is left.
@@ -17,7 +17,7 @@ package enum JournalImport {
             throw EmbeddedStore.LoadError(description: "cannot read \(journal) to import it")
         }
         let started = MonotonicClock.now()
-        let counts = try apply(data, path: journal, to: database, forwarding: forwarding)
+        let counts = try apply(data, path: journal, to: database, keeping: keeping)
         try rename(journal)
         logger?.notice("imported \(journal) into \(database.path): \(counts.reports) report(s), \(counts.elements) element(s) in \(String(format: "%.1f", MonotonicClock.now() - started)) s; the journal is kept as \(journalName + importedSuffix)")
     }
@@ -35,7 +35,7 @@ package enum JournalImport {
 
     /// Replays the journal as the old store loaded it: later records win, a torn last line (never
     /// acknowledged) is ignored, and a corrupt line in the middle stops the import with its number.
-    private static func apply(_ data: Data, path: String, to database: SQLiteDatabase, forwarding: Bool) throws -> (reports: Int, elements: Int) {
+    private static func apply(_ data: Data, path: String, to database: SQLiteDatabase, keeping: ReportKeeping) throws -> (reports: Int, elements: Int) {
         let decoder = PayloadDecoder()
         try database.execute("BEGIN IMMEDIATE")
         var reports = 0
@@ -53,7 +53,7 @@ package enum JournalImport {
                 do { record = try decoder.value(StoreRecord.self, from: Data(line)) } catch {
                     throw EmbeddedStore.LoadError(description: "\(path) line \(lineNumber) is corrupt (\(error)); nothing was imported. Fix or remove that line, then start again")
                 }
-                if try apply(record, to: database, forwarding: forwarding, tally: &tally) { reports += 1 }
+                if try apply(record, to: database, keeping: keeping, tally: &tally) { reports += 1 }
                 database.resetAll()
             }
             // Retention is the running daemon's: the import keeps every report it finds.
@@ -73,14 +73,14 @@ package enum JournalImport {
     }
 
     /// One record into the tables; true when it added a report.
-    private static func apply(_ record: StoreRecord, to database: SQLiteDatabase, forwarding: Bool, tally: inout ReportTally) throws -> Bool {
+    private static func apply(_ record: StoreRecord, to database: SQLiteDatabase, keeping: ReportKeeping, tally: inout ReportTally) throws -> Bool {
         switch record {
         case .report(let report):
             var writer = JSONWriter(capacity: report.encodedSizeEstimate)
             report.write(to: &writer)
             // The journal kept no arrival time: the refresh's completion stands in for it.
             let stored = report.refreshCompletionDate ?? report.refreshStartDate
-            return try EmbeddedStore.insert(report, body: writer.bytes, stored: stored, state: forwarding ? .pending : .delivered, in: database, tally: &tally)
+            return try EmbeddedStore.insert(report, body: writer.bytes, stored: stored, state: keeping.spools ? .pending : .delivered, in: database, tally: &tally)
         case .element(let element):
             // A renamed element frees its old name; another element may not hold the new one.
             try database.statement("DELETE FROM elements WHERE qualified_name = ? AND guid != ?").bind(.text(element.qualifiedName), .text(element.guid)).run()

@@ -7,3 +7,14 @@ package enum SpoolState: String, Codable, Sendable {
     case full
 }
 
+
+/// What the store does with an accepted report. The daemon's access-server choice decides it, once, at start.
+package enum ReportKeeping: Sendable, Equatable {
+    /// The store is the access server: an accepted report is delivered.
+    case delivered
+    /// Reports wait in the store for a forwarder, in at most `limitBytes` (no bound when nil).
+    case spooled(limitBytes: Int?)
+
+    package var spools: Bool { if case .spooled = self { true } else { false } }
+    package var limitBytes: Int? { if case .spooled(let limit) = self { limit } else { nil } }
+}

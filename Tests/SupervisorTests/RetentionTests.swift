@@ -59,7 +59,7 @@ extension RealProcesses {
             defer { withExtendedLifetime(folder) {} }
             var settings = StoreSettings()
             settings.retention.maxReportsPerConnector = 10
-            let store = try EmbeddedStore(directory: directory, forwarding: true, settings: settings)
+            let store = try EmbeddedStore(directory: directory, keeping: .spooled(limitBytes: nil), settings: settings)
             for index in 0..<40 { Self.submit(store, Self.report(index)) }
             Self.submit(store, Self.report(100, connector: "other"))
             // The oldest 30 reach the server; the newest 10 still wait.
@@ -89,7 +89,7 @@ extension RealProcesses {
             defer { withExtendedLifetime(folder) {} }
             var settings = StoreSettings()
             settings.retention.maxReportsPerConnector = 3
-            let store = try EmbeddedStore(directory: directory, forwarding: true, settings: settings)
+            let store = try EmbeddedStore(directory: directory, keeping: .spooled(limitBytes: nil), settings: settings)
             for index in 0..<4 { Self.submit(store, Self.report(index)) }
             for id in ["r0", "r1", "r2"] { Self.deadLetter(store, id) }
             Self.forward(store, "r3")
@@ -235,7 +235,7 @@ extension RealProcesses {
             defer { withExtendedLifetime(folder) {} }
             var settings = StoreSettings()
             settings.retention.maxAgeDays = 30
-            let store = try EmbeddedStore(directory: directory, forwarding: true, settings: settings)
+            let store = try EmbeddedStore(directory: directory, keeping: .spooled(limitBytes: nil), settings: settings)
             let old = Date().addingTimeInterval(-40 * 86_400)
             for index in 0..<1_200 { Self.submit(store, Self.report(index, completed: old)) }
             for index in 0..<1_100 { Self.forward(store, "r\(index)") }
@@ -278,7 +278,7 @@ extension RealProcesses.RetentionTests {
         let folder = try Self.temporaryDirectory()
         let directory = folder.path
         defer { withExtendedLifetime(folder) {} }
-        let store = try EmbeddedStore(directory: directory, forwarding: true)
+        let store = try EmbeddedStore(directory: directory, keeping: .spooled(limitBytes: nil))
         // Completion times (seconds) by arrival: three reports share the oldest time, with a waiting one among them.
         let seconds = [2, 1, 1, 1, 3, 2, 1]
         for (index, second) in seconds.enumerated() {
@@ -331,7 +331,7 @@ extension RealProcesses.RetentionTests {
         var settings = StoreSettings()
         settings.retention.maxLineageEvents = 5
         settings.retention.maxAgeDays = 1
-        let store = try EmbeddedStore(directory: folder.path, forwarding: false, settings: settings)
+        let store = try EmbeddedStore(directory: folder.path, settings: settings)
         for index in 0..<12 { try Self.submit(store, lineage: index) }
         try Self.submit(store, lineage: 11, expectNew: false)
         #expect(store.lineageEventCount == 12)

@@ -108,7 +108,7 @@ extension RealProcesses {
             let directory = folder.path
             defer { withExtendedLifetime(folder) {} }
             try Self.writeJournal(to: directory + "/journal.jsonl")
-            let store = try EmbeddedStore(directory: directory, forwarding: true)
+            let store = try EmbeddedStore(directory: directory, keeping: .spooled(limitBytes: nil))
             #expect(store.forwardState(of: "r1") == .forwarded(Self.date))
             #expect(store.forwardState(of: "r2") == .pending)
             #expect(store.forwardState(of: "r3") == .deadLettered("rejected: bad"))

@@ -152,8 +152,7 @@ enum InspectCommands {
     }
 
     private static func openStore(_ config: DaemonConfig, command: String) -> EmbeddedStore? {
-        do { return try EmbeddedStore(directory: config.storeDirectory, readOnly: true, forwarding: config.accessServer.egeria != nil,
-                                    settings: config.store) } catch {
+        do { return try EmbeddedStore(directory: config.storeDirectory, readOnly: true, settings: config.store) } catch {
             Output.error("integration-daemon \(command): \(error)")
             return nil
         }

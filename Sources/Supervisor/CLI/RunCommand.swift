@@ -45,8 +45,7 @@ enum RunCommand {
         }
         let store: EmbeddedStore
         do {
-            store = try EmbeddedStore(directory: config.storeDirectory, forwarding: config.accessServer.egeria != nil,
-                                      spoolLimitBytes: config.accessServer.egeria?.spoolLimitBytes, settings: config.store, logger: logger)
+            store = try EmbeddedStore(directory: config.storeDirectory, keeping: config.accessServer.reportKeeping, settings: config.store, logger: logger)
         } catch {
             logger.error("cannot open the embedded store: \(error)")
             return 1
@@ -95,8 +94,11 @@ enum RunCommand {
                 return error.isConfiguration ? 64 : 1
             }
         }
-        var access = AccessServer.embedded(store)
-        if let egeria = config.accessServer.egeria {
+        let access: AccessServer
+        switch config.accessServer {
+        case .embedded:
+            access = .embedded(store)
+        case .egeria(let egeria):
             let secret: String?
             let password: String?
             do { (secret, password) = (try AccessSecret.read(egeria), try AccessSecret.readPassword(egeria)) } catch {
@@ -115,7 +117,7 @@ enum RunCommand {
                 logger.error("\(error)")
                 return 1
             }
-            access = AccessServer.egeria(store: store, forwarder: forwarder)
+            access = .egeria(store: store, forwarder: forwarder)
             logger.notice("forwarding integration reports to \(client.baseURL)", ["backlog": .int(store.backlog.reports)])
         }
         let notifier = SystemdNotifier()

@@ -52,6 +52,14 @@ enum AccessServerConfig: Sendable, Equatable {
     case egeria(EgeriaServerConfig)
 
     var egeria: EgeriaServerConfig? { if case .egeria(let config) = self { config } else { nil } }
+
+    /// How the store keeps accepted reports: the same choice as ``AccessServer``'s destinations, made here.
+    var reportKeeping: ReportKeeping {
+        switch self {
+        case .embedded: .delivered
+        case .egeria(let config): .spooled(limitBytes: config.spoolLimitBytes)
+        }
+    }
 }
 
 /// An Egeria metadata access server, with Egeria's field names.
