@@ -26,8 +26,11 @@ let package = Package(
         .target(name: "HTTPWire", dependencies: ["Protocol", "COpenSSL"]),
         // The embedded metadata store and report spool, on SQLite: one writer thread, group commit, retention.
         .target(name: "Store", dependencies: ["Protocol", "CSQLite", "CWALBuffer"]),
+        // Where element writes and reports go: the embedded store or an Egeria access server (its dialects, client,
+        // forwarder and spool), and the redaction that keeps the access server's secrets out of every record.
+        .target(name: "Forwarding", dependencies: ["Protocol", "HTTPWire", "Store", "SystemShims"]),
         // integration-daemon: config, supervision, embedded access server, control socket, CLI.
-        .executableTarget(name: "Supervisor", dependencies: ["Protocol", "HTTPWire", "Store", "SystemShims", "CSQLite", "COpenSSL"]),
+        .executableTarget(name: "Supervisor", dependencies: ["Protocol", "HTTPWire", "Store", "Forwarding", "SystemShims", "CSQLite", "COpenSSL"]),
         // integration-worker: hosts one integration service's connectors.
         .executableTarget(name: "Worker", dependencies: ["Protocol", "HTTPWire", "SystemShims", "CLibPQ"]),
         // integration-bench: prints restart, shutdown, idle and report-throughput figures.
@@ -35,7 +38,7 @@ let package = Package(
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol"]),
         .testTarget(
             name: "SupervisorTests",
-            dependencies: ["Supervisor", "Worker", "Protocol", "HTTPWire", "Store"],
+            dependencies: ["Supervisor", "Worker", "Protocol", "HTTPWire", "Store", "Forwarding"],
             resources: [.copy("Fixtures")]
         ),
     ],

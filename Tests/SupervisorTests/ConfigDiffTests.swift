@@ -1,5 +1,6 @@
 import Protocol
 import Testing
+@testable import Forwarding
 @testable import Supervisor
 
 /// The reload plan as a pure value.

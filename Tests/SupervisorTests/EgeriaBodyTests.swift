@@ -1,6 +1,7 @@
 import Foundation
 import Protocol
 import Testing
+@testable import Forwarding
 @testable import Supervisor
 
 /// Egeria request bodies and answers, without a server.

@@ -1,6 +1,7 @@
 import Foundation
 import Protocol
 import Testing
+@testable import Forwarding
 @testable import Supervisor
 
 /// Each Egeria API version's paths, and what a version lacks, decided by its dialect alone.

@@ -1,5 +1,6 @@
 import Protocol
 import Testing
+@testable import Forwarding
 @testable import Supervisor
 
 /// What counts as a credential in an address or a connection, and how it is masked.

@@ -1,4 +1,5 @@
 import Glibc
+import Protocol
 import Testing
 @testable import Supervisor
 

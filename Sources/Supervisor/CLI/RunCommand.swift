@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Glibc
+import Forwarding
 import Protocol
 import Store
 import Synchronization

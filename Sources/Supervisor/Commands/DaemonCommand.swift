@@ -53,21 +53,3 @@ struct ControlAnswer<Answer: Codable & Sendable>: Codable, Sendable {
     var result: Answer?
     var error: String?
 }
-
-extension JSONEncoder {
-    /// Sorted keys, dates as epoch milliseconds (Egeria's Jackson default).
-    static var daemon: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = MessageEncoder.dateStrategy
-        return encoder
-    }
-}
-
-extension JSONDecoder {
-    static var daemon: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = EpochMillis.decodingStrategy
-        return decoder
-    }
-}

@@ -1,4 +1,5 @@
 import Foundation
+import Forwarding
 import Protocol
 import Store
 

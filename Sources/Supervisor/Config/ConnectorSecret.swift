@@ -1,3 +1,4 @@
+import Forwarding
 import Protocol
 
 /// A connector's secret (its database password), named by `configurationProperties.passwordEnvironmentVariable`

@@ -1,4 +1,5 @@
 import Foundation
+import Forwarding
 import Protocol
 import Store
 
@@ -60,42 +61,6 @@ enum AccessServerConfig: Sendable, Equatable {
         case .egeria(let config): .spooled(limitBytes: config.spoolLimitBytes)
         }
     }
-}
-
-/// An Egeria metadata access server, with Egeria's field names.
-struct EgeriaServerConfig: Sendable, Equatable {
-    /// Which Egeria REST API to speak: 6 (open-metadata-store elements, ConnectorActivityReport, token API)
-    /// or 5 (framework-services open-integration reports).
-    enum APIVersion: String, Sendable, CaseIterable { case v6 = "6", v5 = "5" }
-
-    var apiVersion = APIVersion.v6
-    var omagserverPlatformRootURL: String
-    var omagserverName: String
-    var userId: String
-    /// The framework services' URL marker the open-integration and open-metadata-store paths hang under.
-    var serviceURLMarker = "asset-manager"
-    /// true: connectors' element writes go to Egeria's generic element API (mirrored locally for their finds);
-    /// false (`"elementWrites": "embedded"`): they stay in the embedded store and only reports are forwarded.
-    var elementWritesToEgeria = true
-    /// Read at start from the environment variable or the file, sent as a bearer token; never in the config,
-    /// never logged, never passed to workers.
-    var secretEnvironmentVariable: String?
-    var secretFile: String?
-    /// Egeria 6: the password for `userId`, exchanged at the platform's token API (`POST /api/token`) for a
-    /// bearer token that is renewed before it expires. Read at start; never logged, never passed to workers.
-    var passwordEnvironmentVariable: String?
-    var passwordFile: String?
-    /// Egeria 6: how long a token is used when it does not say (Egeria's secrets stores renew every 50 minutes).
-    var tokenRenewSeconds = 3000.0
-    /// PEM file of the CA(s) to trust for `https://` instead of the system trust store.
-    var caFile: String?
-    var requestTimeoutSeconds = 10.0
-    /// Reports in flight at once (different connectors; one connector's reports go strictly in order).
-    var maxInFlight = 8
-    var initialRetrySeconds = 0.2
-    var maxRetrySeconds = 30.0
-    /// Accepted reports not yet forwarded may take this much room; at the bound workers are not acknowledged.
-    var spoolLimitBytes = 256 << 20
 }
 
 /// Where and how often the daemon writes its metrics for node_exporter's textfile collector.

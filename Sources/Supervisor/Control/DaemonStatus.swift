@@ -1,4 +1,5 @@
 import Foundation
+import Forwarding
 import Protocol
 import Store
 
@@ -9,22 +10,6 @@ struct DaemonStatus: Codable, Sendable {
     var daemon: DaemonInfo
     var accessServer: AccessServerSummary
     var integrationServiceSummaries: [ServiceSummary]
-
-    /// Where reports go and how far behind forwarding is.
-    struct AccessServerSummary: Codable, Sendable {
-        /// embedded or egeria.
-        var kind: String
-        var url: String?
-        var backlog: Int
-        var backlogBytes: Int
-        var spoolLimitBytes: Int?
-        /// ok, near-limit (80 %) or full (workers are not acknowledged until it drains).
-        var spoolState: SpoolState
-        var lastSuccessfulForward: Date?
-        var lastError: String?
-        var lastErrorTime: Date?
-        var deadLetters: Int
-    }
 
     /// The daemon process itself.
     struct DaemonInfo: Codable, Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPWire
+import Forwarding
 import Protocol
 
 /// The daemon's parsers of bytes from clients, servers and the disk, each as one function of arbitrary input:
@@ -51,8 +52,7 @@ enum DaemonFuzzTarget: String, CaseIterable, Sendable {
     }
 
     private static func egeria(_ body: Data, status: Int = 200) {
-        _ = EgeriaClient.classify(status: status, body: body)
-        _ = Egeria6Bodies.guid(in: body, qualifiedName: "fuzz")
+        ForwardingFuzzTarget.egeria(body, status: status)
         _ = PlatformDoor.optionalName(Array(body))
     }
 
@@ -60,7 +60,7 @@ enum DaemonFuzzTarget: String, CaseIterable, Sendable {
 
     private static func token(_ text: String) {
         _ = tokens?.verify(text)
-        _ = EgeriaTokens.lifetime(of: text, default: 60)
+        ForwardingFuzzTarget.token(text)
     }
 
     /// Answers nobody: the target only decodes.

@@ -24,20 +24,20 @@ struct BearerTokens: Sendable {
 
     /// A token for `userId`, valid for ``lifetimeSeconds`` from `now` (seconds since 1970).
     func issue(userId: String, now: Double = Date().timeIntervalSince1970) -> String {
-        let header = Self.base64URL(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
+        let header = Base64URL.encode(Array(#"{"alg":"HS256","typ":"JWT"}"#.utf8))
         var writer = JSONWriter()
         let issued = Int(now)
         writer.value(.object(["sub": .string(userId), "iss": .string("self"), "displayName": .string(userId),
                               "iat": .int(issued), "exp": .int(issued + Int(lifetimeSeconds))]))
-        let signingInput = header + "." + Self.base64URL(writer.bytes)
-        return signingInput + "." + Self.base64URL(sign(Array(signingInput.utf8)))
+        let signingInput = header + "." + Base64URL.encode(writer.bytes)
+        return signingInput + "." + Base64URL.encode(sign(Array(signingInput.utf8)))
     }
 
     /// The user a token was issued to, if its signature holds and it has not expired.
     func verify(_ token: String, now: Double = Date().timeIntervalSince1970) -> String? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard token.utf8.count <= 4096, parts.count == 3, let signature = Self.decodeBase64URL(parts[2]),
-              let payload = Self.decodeBase64URL(parts[1]) else { return nil }
+        guard token.utf8.count <= 4096, parts.count == 3, let signature = Base64URL.decode(parts[2]),
+              let payload = Base64URL.decode(parts[1]) else { return nil }
         let expected = sign(Array("\(parts[0]).\(parts[1])".utf8))
         guard Self.constantTimeEquals(expected, signature) else { return nil }
         guard case .object(let claims)? = try? JSONParser.parse(Data(payload)), case .string(let user)? = claims["sub"],
@@ -82,14 +82,4 @@ struct BearerTokens: Sendable {
         return digest
     }
 
-    static func base64URL(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    static func decodeBase64URL(_ text: Substring) -> [UInt8]? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.utf8.count % 4 != 0 { base64 += "=" }
-        return Data(base64Encoded: base64).map(Array.init)
-    }
 }

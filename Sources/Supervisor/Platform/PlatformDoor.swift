@@ -1,4 +1,5 @@
 import Foundation
+import Forwarding
 import Protocol
 
 /// The REST door: Egeria 6's integration-daemon API under `/servers/{localServerName}/open-metadata/integration-daemon`,

@@ -1,4 +1,5 @@
 import Foundation
+import Forwarding
 import Protocol
 
 /// Live commands from either door. None blocks the loop: those that need a worker send it a request and

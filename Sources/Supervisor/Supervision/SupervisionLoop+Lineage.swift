@@ -1,4 +1,5 @@
 import Foundation
+import Forwarding
 import Protocol
 
 /// The OpenLineage fan-out: each connector that takes events gets them in store order, one batch at a time, from

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Forwarding
 import Protocol
 import Store
 

@@ -1,4 +1,5 @@
 import Glibc
+import Protocol
 
 /// One worker's lifecycle as a pure state machine: events in, actions out. It keeps the *wanted* state
 /// (up or down) apart from the *actual* one, as runsv does, and never touches a process itself; the

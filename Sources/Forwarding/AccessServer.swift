@@ -5,18 +5,18 @@ import Store
 /// Where element writes and integration reports go: a pair, chosen once at start from `accessServer`, since
 /// Egeria with `"elementWrites": "embedded"` keeps elements here and sends only reports. The proxy, status and
 /// metrics ask it; nothing else branches on the configuration.
-struct AccessServer: Sendable {
-    let elements: any ElementDestination
-    let reports: any ReportDestination
+package struct AccessServer: Sendable {
+    package let elements: any ElementDestination
+    package let reports: any ReportDestination
 
     /// The daemon's own store is the access server.
-    static func embedded(_ store: EmbeddedStore) -> AccessServer {
+    package static func embedded(_ store: EmbeddedStore) -> AccessServer {
         AccessServer(elements: EmbeddedElements(store: store), reports: EmbeddedReports(store: store))
     }
 
     /// Egeria: reports spooled in the store and forwarded; elements written to Egeria first and mirrored in the
     /// store, unless `elementWrites` keeps them here.
-    static func egeria(store: EmbeddedStore, forwarder: ReportForwarder) -> AccessServer {
+    package static func egeria(store: EmbeddedStore, forwarder: ReportForwarder) -> AccessServer {
         let client = forwarder.client
         return AccessServer(elements: client.config.elementWritesToEgeria ? EgeriaElements(store: store, client: client) : EmbeddedElements(store: store),
                             reports: EgeriaReports(store: store, forwarder: forwarder))
@@ -25,7 +25,7 @@ struct AccessServer: Sendable {
 
 /// Where a connector's element, relationship and classification writes go. The caller has checked that what it
 /// names is the connector's own.
-protocol ElementDestination: Sendable {
+package protocol ElementDestination: Sendable {
     /// Whether a batch's writes must run one after another (each waits for a remote answer) rather than all
     /// queued at once.
     var writesInOrder: Bool { get }
@@ -44,12 +44,12 @@ protocol ElementDestination: Sendable {
 }
 
 /// Where integration reports go, and what status and metrics say about them.
-protocol ReportDestination: Sendable {
+package protocol ReportDestination: Sendable {
     /// Takes one report, answering once it is durable: true when stored, false when a report with its id was.
     /// `body` is the report as its worker wrote it, stored as it is.
     func submit(_ report: IntegrationReport, body: [UInt8]?, completion: @escaping @Sendable (Result<Bool, RPCError>) -> Void)
     /// What status shows under `accessServer`.
-    func summary() -> DaemonStatus.AccessServerSummary
+    func summary() -> AccessServerSummary
     /// Of a connector's reports, those now at the access server: every stored one for the embedded server, the
     /// forwarded ones for Egeria. Status and metrics both count with this, so they cannot disagree.
     func delivered(stored: Int, forwarded: Int) -> Int

@@ -4,7 +4,7 @@ import Protocol
 
 /// `dead-letters.jsonl` in the data directory: reports the access server rejected, with the reason, one JSON
 /// object per line, synced before the report leaves the spool, so a rejected report is never simply gone.
-final class DeadLetterFile: Sendable {
+package final class DeadLetterFile: Sendable {
     let path: String
     private let lock = NSLock()
     private let encoder = MessageEncoder()
@@ -18,7 +18,7 @@ final class DeadLetterFile: Sendable {
         var report: IntegrationReport
     }
 
-    init(path: String) { self.path = path }
+    package init(path: String) { self.path = path }
 
     func append(_ entry: Entry) throws {
         let line = try encoder.line(entry)

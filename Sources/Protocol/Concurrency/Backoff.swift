@@ -1,11 +1,16 @@
 /// Restart delay: none after a healthy run, then exponential from `initialSeconds` up to `maxSeconds`, with
 /// jitter so that workers failing together do not restart in lockstep.
-struct Backoff: Equatable, Sendable {
-    let initialSeconds: Double
-    let maxSeconds: Double
+public struct Backoff: Equatable, Sendable {
+    public let initialSeconds: Double
+    public let maxSeconds: Double
+
+    public init(initialSeconds: Double, maxSeconds: Double) {
+        self.initialSeconds = initialSeconds
+        self.maxSeconds = maxSeconds
+    }
 
     /// The delay before the next start after `quickFailures` consecutive short runs; `random` is in 0..<1.
-    func delay(quickFailures: Int, random: Double) -> Double {
+    public func delay(quickFailures: Int, random: Double) -> Double {
         guard quickFailures > 0 else { return 0 }
         let exponent = Double(min(quickFailures - 1, 60))
         let base = min(maxSeconds, initialSeconds * pow2(exponent))

@@ -12,7 +12,7 @@ struct EgeriaReports: ReportDestination {
         store.submitReport(report, body: body, completion: completion)
     }
 
-    func summary() -> DaemonStatus.AccessServerSummary {
+    func summary() -> AccessServerSummary {
         let backlog = store.backlog
         let snapshot = forwarder.snapshot
         return .init(kind: "egeria", url: forwarder.client.config.omagserverPlatformRootURL, backlog: backlog.reports, backlogBytes: backlog.bytes,

@@ -46,7 +46,7 @@ struct EmbeddedReports: ReportDestination {
         store.submitReport(report, body: body, completion: completion)
     }
 
-    func summary() -> DaemonStatus.AccessServerSummary {
+    func summary() -> AccessServerSummary {
         .init(kind: "embedded", url: nil, backlog: 0, backlogBytes: 0, spoolLimitBytes: nil, spoolState: .ok,
               lastSuccessfulForward: nil, lastError: nil, lastErrorTime: nil, deadLetters: 0)
     }

@@ -9,7 +9,7 @@ import Synchronization
 /// dead-lettering reports the server rejects so they never block the others. A report stays in the journal
 /// until its forwarded (or dead-lettered) record is written; a crash before that replays it, and the report id
 /// makes the replay idempotent at the server.
-final class ReportForwarder: Sendable {
+package final class ReportForwarder: Sendable {
     private let store: EmbeddedStore
     let client: EgeriaClient
     private let deadLetters: DeadLetterFile
@@ -41,7 +41,7 @@ final class ReportForwarder: Sendable {
         var lastErrorTime: Date?
     }
 
-    init(store: EmbeddedStore, client: EgeriaClient, deadLetters: DeadLetterFile, logger: Logger) {
+    package init(store: EmbeddedStore, client: EgeriaClient, deadLetters: DeadLetterFile, logger: Logger) {
         self.store = store
         self.client = client
         self.deadLetters = deadLetters
@@ -49,7 +49,7 @@ final class ReportForwarder: Sendable {
         backoff = Backoff(initialSeconds: client.config.initialRetrySeconds, maxSeconds: client.config.maxRetrySeconds)
     }
 
-    func start() throws(OSThread.StartError) {
+    package func start() throws(OSThread.StartError) {
         store.setOnAccepted { [wake] in wake.signal() }
         try OSThread.start(name: "report-forwarder") { [self] in run() }
     }

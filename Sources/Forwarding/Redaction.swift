@@ -8,8 +8,8 @@ import Synchronization
 /// Two nets: every secret the daemon itself read (the access server token) is replaced wherever it appears,
 /// and anything shaped like a credential (an `Authorization` header, a bearer token, a `password`, `token`
 /// or `secret` field) is masked, since a server may echo back a header or a body the daemon never saw.
-enum Redaction {
-    static let mask = "[REDACTED]"
+package enum Redaction {
+    package static let mask = "[REDACTED]"
 
     private static let secrets = Mutex<[String]>([])
 
@@ -17,7 +17,7 @@ enum Redaction {
     /// would match ordinary words.
     /// The secret is also remembered as a JSON string writes it, since log lines in JSON (and echoed JSON bodies)
     /// escape a `"` or `\\` in it.
-    static func register(_ secret: String) {
+    package static func register(_ secret: String) {
         guard secret.count >= 4 else { return }
         // As the JSON log format (Logger.jsonLine) and the daemon's own JSON writer escape it.
         let encoder = JSONEncoder()
@@ -46,7 +46,7 @@ enum Redaction {
     /// The password of a URI's user information: `postgresql://user:pw@host` keeps `user`.
     private static let userInformation = try? NSRegularExpression(pattern: #"([A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@"'?#]*:)[^@/\s"'?#]+(@)"#)
 
-    static func scrub(_ text: String) -> String {
+    package static func scrub(_ text: String) -> String {
         var text = text
         for secret in secrets.withLock({ $0 }) where text.contains(secret) {
             text = text.replacingOccurrences(of: secret, with: mask)
@@ -55,7 +55,7 @@ enum Redaction {
     }
 
     /// `text` with what is shaped like a credential masked; known secrets are not looked for.
-    static func credentialShaped(_ text: String) -> String {
+    package static func credentialShaped(_ text: String) -> String {
         var text = text
         if text.contains("://"), text.contains("@"), let userInformation {
             text = userInformation.stringByReplacingMatches(in: text, range: NSRange(text.startIndex..., in: text), withTemplate: "$1\(mask)$2")
@@ -71,17 +71,17 @@ enum Redaction {
 
     /// Whether an endpoint address carries a credential (`user:password@`, `?password=`, libpq's `password=`):
     /// an address is shown in status and logs, so a secret belongs in the connector's secret instead.
-    static func holdsCredential(address: String) -> Bool {
+    package static func holdsCredential(address: String) -> Bool {
         credentialShaped(address) != address
     }
 
     /// Why such an address is refused, for `validate` and the doors alike.
-    static let credentialInAddress = "holds a password (user:password@ or password=), and an address is shown in status and logs: "
+    package static let credentialInAddress = "holds a password (user:password@ or password=), and an address is shown in status and logs: "
         + "name where the secret is read with configurationProperties.passwordEnvironmentVariable or passwordFile"
 
     /// A connection as status and the doors show it: a credential in its address, or in a configuration
     /// property named like one (`password`, `token`, `secret`, `apiKey`), is masked.
-    static func shown(_ connection: Connection) -> Connection {
+    package static func shown(_ connection: Connection) -> Connection {
         var connection = connection
         if let address = connection.endpoint?.address { connection.endpoint = Endpoint(address: scrub(address)) }
         connection.configurationProperties = connection.configurationProperties.map { properties in

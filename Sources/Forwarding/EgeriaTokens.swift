@@ -88,7 +88,7 @@ final class EgeriaTokens: Sendable {
     /// How long to use a token: 80 % of a JWT's remaining life (its `exp`), else the configured renewal period.
     static func lifetime(of token: String, default fallback: Double, now: Double = Date().timeIntervalSince1970) -> Double {
         let parts = token.split(separator: ".")
-        guard parts.count == 3, let payload = BearerTokens.decodeBase64URL(parts[1]),
+        guard parts.count == 3, let payload = Base64URL.decode(parts[1]),
               case .object(let claims)? = try? JSONParser.parse(Data(payload)), let expiry = claims["exp"]?.doubleValue else { return fallback }
         return min(fallback, max(0, (expiry - now) * 0.8))
     }

@@ -9,7 +9,7 @@ import SystemShims
 ///
 /// Egeria answers HTTP 200 with an FFDC body even for failures; `relatedHTTPCode` and `exceptionClassName`
 /// in the body decide, not only the HTTP status.
-final class EgeriaClient: Sendable {
+package final class EgeriaClient: Sendable {
     let config: EgeriaServerConfig
     /// Egeria 5, or Egeria 6 without a password: a fixed bearer token.
     private let secret: String?
@@ -31,7 +31,7 @@ final class EgeriaClient: Sendable {
         case reject(String)
     }
 
-    init(config: EgeriaServerConfig, secret: String?, password: String? = nil) throws {
+    package init(config: EgeriaServerConfig, secret: String?, password: String? = nil) throws {
         secret.map(Redaction.register)
         self.config = config
         self.secret = secret
@@ -56,7 +56,7 @@ final class EgeriaClient: Sendable {
     }
 
     /// Where reports go, for logs and status.
-    var baseURL: String {
+    package var baseURL: String {
         var root = config.omagserverPlatformRootURL
         while root.hasSuffix("/") { root.removeLast() }
         if let range = root.range(of: "://"), let slash = root[range.upperBound...].firstIndex(of: "/") { root = String(root[..<slash]) }
