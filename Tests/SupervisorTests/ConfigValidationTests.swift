@@ -182,8 +182,8 @@ extension RealProcesses {
             let service = ServiceFixture("lineage-integrator", connectors: [ConnectorFixture(
                 "forward", provider: "open-lineage-api-publisher", address: "http://marquez:5000/api/v1/lineage",
                 properties: ["deadLetterFile": .string("lineage/dead.jsonl"), "caFile": .string("/etc/ssl/ca.pem"),
-                             "passwordFile": .string("secrets/marquez.key")])]).json
-            let (folder, path) = try write(Self.doc(services: service))
+                             "passwordFile": .string("secrets/marquez.key")])]).value
+            let (folder, path) = try write(Self.doc(services: ConfigFixture.text(service)))
             defer { withExtendedLifetime(folder) {} }
             let (config, _) = try ConfigLoader.load(path: path, workerDirectory: Binaries.directory, checkProviders: false)
             let properties = try #require(config.integrationServices.first?.connectors.first?.connection.configurationProperties)

@@ -58,7 +58,7 @@ extension RealProcesses {
                 connectors: [ConnectorFixture("leaky", provider: "chaos", properties: ["failure": .string("exit"), "afterRefreshes": .int(1)],
                                               refreshIntervalSeconds: 0.05)],
                 command: ["/bin/sh", "-c", "setsid sleep \(marker) & exec \(Binaries.worker)"],
-                restart: ServiceFixture.restart(maxRestarts: 40, withinSeconds: 600)).json
+                restart: ServiceFixture.restart(maxRestarts: 40, withinSeconds: 600))
             try harness.writeConfig(services: [service])
             let daemon = try harness.start()
             // A worker here lives ~20 ms: wait for the first restart, which stays seen, not for "running", which a
@@ -204,7 +204,7 @@ extension RealProcesses {
                 setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &own)
             }
             let harness = try DaemonHarness(config: DaemonHarness.config(services: [DaemonHarness.chaosService(failure: "none", intervalSeconds: 3600)],
-                                                                         extra: DaemonHarness.platform()))
+                                                                         platform: DaemonHarness.platform()))
             defer { harness.cleanUp() }
             let port = try harness.startWithPlatform(wrapper: ["/usr/bin/prlimit", "--nofile=1024:1024"])
             let first = harness.waitForStatus(timeout: 10) { harness.service($0, "chaos-integrator")?.worker.state == "running" }
@@ -245,7 +245,7 @@ extension RealProcesses {
             let service = ServiceFixture(
                 "chatty-integrator",
                 connectors: [ConnectorFixture("chatty", provider: "chaos", properties: ["failure": .string("none")], refreshIntervalSeconds: 0.2)],
-                command: ["/bin/sh", "-c", "yes chatty-worker-line >&2 & exec \(Binaries.worker)"]).json
+                command: ["/bin/sh", "-c", "yes chatty-worker-line >&2 & exec \(Binaries.worker)"])
             try harness.writeConfig(services: [service])
             let fifo = harness.directory + "/stderr.fifo"
             #expect(mkfifo(fifo, 0o600) == 0)

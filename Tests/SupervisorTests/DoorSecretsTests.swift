@@ -19,13 +19,12 @@ extension RealProcesses {
             try "s3cret for chaos".write(toFile: secret, atomically: true, encoding: .utf8)
             let service = ServiceFixture("chaos-integrator", connectors: [ConnectorFixture(
                 "chaos", provider: "chaos", address: "https://db.example.com", properties: ["failure": .string("none"), "passwordFile": .string(secret)],
-                refreshIntervalSeconds: 3600, metadataSource: "chaos")]).json
-            let users = """
-            "platform": { "address": "127.0.0.1:0", "maxBodyBytes": 4194304, "users": [
-                { "userId": "garygeeke", "passwordEnvironmentVariable": "TEST_PLATFORM_PASSWORD" },
-                { "userId": "peterprofile", "passwordEnvironmentVariable": "TEST_PLATFORM_PASSWORD", "role": "observer" } ] }
-            """
-            try DaemonHarness.config(services: [service], extra: users).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+                refreshIntervalSeconds: 3600, metadataSource: "chaos")])
+            let users = JSONValue.array([
+                .object(["userId": .string("garygeeke"), "passwordEnvironmentVariable": .string("TEST_PLATFORM_PASSWORD")]),
+                .object(["userId": .string("peterprofile"), "passwordEnvironmentVariable": .string("TEST_PLATFORM_PASSWORD"), "role": .string("observer")]),
+            ])
+            try DaemonHarness.config(services: [service], platform: DaemonHarness.platform(settings: ["maxBodyBytes": .int(4_194_304), "users": users])).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
             let port = try harness.startWithPlatform()
             harness.waitForStatus(timeout: 10) { harness.connector($0, "chaos")?.lastRefreshTime != nil }
             return (harness, port, harness.directory + "/data/daemon.sock")
@@ -213,8 +212,8 @@ extension RealProcesses.DoorSecretsTests {
         let service = ServiceFixture("chaos-integrator", connectors: [ConnectorFixture(
             "chaos", provider: "chaos", properties: ["failure": .string("throw"), "afterRefreshes": .int(1), "passwordFile": .string(secret),
                                                     "message": .string("FATAL: password authentication failed, got {secret}")],
-            refreshIntervalSeconds: 3600, metadataSource: "chaos")]).json
-        try DaemonHarness.config(services: [service], extra: DaemonHarness.platform()).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+            refreshIntervalSeconds: 3600, metadataSource: "chaos")])
+        try DaemonHarness.config(services: [service], platform: DaemonHarness.platform()).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
         let child = try harness.start(arguments: ["--log-format", "json"], environment: ["TEST_PLATFORM_PASSWORD": DaemonHarness.platformPassword])
         let failed = harness.waitForStatus(timeout: 10) { harness.connector($0, "chaos")?.failingExceptionMessage?.contains("authentication failed") == true }
         #expect(failed.ok)

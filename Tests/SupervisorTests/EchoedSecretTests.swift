@@ -14,7 +14,7 @@ extension RealProcesses {
             let token = "tok-\(UInt64.random(in: 1_000_000...9_999_999))-secret"
             let server = try EgeriaStandIn(stateFile: harness.directory + "/standin-state.jsonl", token: token)
             try server.setMode("echo-auth")
-            let access = server.accessServer(extra: ", \"secretEnvironmentVariable\": \"EGERIA_TOKEN\"")
+            let access = server.accessServer(extra: ["secretEnvironmentVariable": .string("EGERIA_TOKEN")])
             try harness.writeConfig(services: [DaemonHarness.chaosService(failure: "none", intervalSeconds: 0.1)], accessServer: access)
             try harness.start(environment: ["EGERIA_TOKEN": token])
             let dead = harness.waitForStatus(timeout: 20) { $0.accessServer.deadLetters >= 2 }

@@ -46,7 +46,7 @@ extension RealProcesses {
             let harness = try DaemonHarness(config: "{}")
             defer { harness.cleanUp() }
             let server = try standIn(harness, token: "s3cret-token")
-            let access = server.accessServer(extra: ", \"secretEnvironmentVariable\": \"EGERIA_TOKEN\"")
+            let access = server.accessServer(extra: ["secretEnvironmentVariable": .string("EGERIA_TOKEN")])
             try harness.writeConfig(services: [Self.chaos], accessServer: access)
             try harness.start(environment: ["EGERIA_TOKEN": "s3cret-token"])
             harness.waitForStatus(timeout: 10) { ($0.integrationServiceSummaries.first?.integrationConnectorReports.first?.statistics.reportsForwarded ?? 0) >= 5 }
@@ -118,7 +118,7 @@ extension RealProcesses {
             let harness = try DaemonHarness(config: "{}")
             defer { harness.cleanUp() }
             let server = try standIn(harness)
-            try harness.writeConfig(services: [Self.chaos], accessServer: server.accessServer(extra: ", \"requestTimeoutSeconds\": 0.5"))
+            try harness.writeConfig(services: [Self.chaos], accessServer: server.accessServer(extra: ["requestTimeoutSeconds": .double(0.5)]))
             try harness.start()
             harness.waitForStatus(timeout: 10) { $0.accessServer.lastSuccessfulForward != nil }
             for (mode, symptom) in [("drop", "unreachable"), ("stall", "unreachable"), ("500", "stand-in told to fail"), ("ffdc-500", "repository unavailable")] {
@@ -166,7 +166,7 @@ extension RealProcesses {
             defer { harness.cleanUp() }
             let server = try standIn(harness)
             try server.setMode("500")
-            try harness.writeConfig(services: [Self.chaos], accessServer: server.accessServer(extra: ", \"spoolLimitMegabytes\": 0.004"))
+            try harness.writeConfig(services: [Self.chaos], accessServer: server.accessServer(extra: ["spoolLimitMegabytes": .double(0.004)]))
             let daemon = try harness.start()
             let (full, status) = harness.waitForStatus(timeout: 10) { $0.accessServer.spoolState == .full }
             try #require(full, "\(String(describing: status?.accessServer))")
@@ -253,7 +253,7 @@ extension RealProcesses {
             #expect(arrived() == 0)
             #expect(harness.stop() == .exited(0))
             // With it: the spooled reports and the new ones go through, verified.
-            try harness.writeConfig(services: [Self.chaos], accessServer: server.accessServer(extra: ", \"caFile\": \"\(pki.caCert)\""))
+            try harness.writeConfig(services: [Self.chaos], accessServer: server.accessServer(extra: ["caFile": .string(pki.caCert)]))
             try harness.start()
             let (delivered, _) = harness.waitForStatus(timeout: 15) { (harness.connector($0, "chaos")?.statistics.reportsForwarded ?? 0) >= 5 }
             #expect(delivered)
@@ -269,11 +269,7 @@ extension RealProcesses {
             let server = try EgeriaStandIn(stateFile: harness.directory + "/standin-state.jsonl", tls: (pki.serverCert, pki.serverKey))
             // No CA file: every handshake fails verification, and the forwarder retries at once, so one is nearly
             // always under way when the daemon exits.
-            let accessServer = """
-                { "egeria": { "apiVersion": "5", "omagserverPlatformRootURL": "\(server.rootURL)", "omagserverName": "\(server.serverName)",
-                              "userId": "integration-daemon-npa", "elementWrites": "embedded", "requestTimeoutSeconds": 2,
-                              "initialRetrySeconds": 0.01, "maxRetrySeconds": 0.01 } }
-                """
+            let accessServer = server.accessServer(extra: ["initialRetrySeconds": .double(0.01), "maxRetrySeconds": .double(0.01)])
             try harness.writeConfig(services: [Self.chaos], accessServer: accessServer)
             for round in 0..<30 {
                 let daemon = try harness.start()

@@ -10,9 +10,9 @@ extension RealProcesses {
     /// reaching into another service. The daemon and the other services must not notice.
     @Suite("Hostile workers", .serialized, .timeLimit(.minutes(3)))
     struct HostileWorkerTests {
-        static func hostileService(_ mode: String, verdict: String, extra: String? = nil) -> String {
+        static func hostileService(_ mode: String, verdict: String, extra: String? = nil) -> ServiceFixture {
             ServiceFixture("hostile-integrator", connectors: [ConnectorFixture("hostile", provider: "hostile", metadataSource: "hostile")],
-                           command: ["python3", Binaries.fixtures + "/hostile_worker.py", mode, verdict] + (extra.map { [$0] } ?? [])).json
+                           command: ["python3", Binaries.fixtures + "/hostile_worker.py", mode, verdict] + (extra.map { [$0] } ?? []))
         }
 
         /// Waits for the hostile worker's verdict file and returns its answers by name.

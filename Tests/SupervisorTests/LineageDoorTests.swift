@@ -13,10 +13,9 @@ extension RealProcesses {
         static let key = "0123456789abcdef0123456789abcdef-test-key"
         static let egeriaPath = "/servers/test-daemon/open-metadata/integration-daemon/publish-open-lineage-event"
 
-        static func start(services: [String] = [DaemonHarness.chaosService(failure: "none", intervalSeconds: 3600)],
+        static func start(services: [ServiceFixture] = [DaemonHarness.chaosService(failure: "none", intervalSeconds: 3600)],
                           storeDirectory: ((DaemonHarness) throws -> Void)? = nil) throws -> (DaemonHarness, UInt16) {
-            let settings = #", "apiKeys": [ { "name": "airflow", "keyEnvironmentVariable": "TEST_LINEAGE_KEY" } ]"#
-            let harness = try DaemonHarness(config: DaemonHarness.config(services: services, extra: DaemonHarness.platform(settings: settings)))
+            let harness = try DaemonHarness(config: DaemonHarness.config(services: services, platform: DaemonHarness.platform(settings: DaemonHarness.lineageKeys)))
             try storeDirectory?(harness)
             setenv("TEST_LINEAGE_KEY", key, 1)
             defer { unsetenv("TEST_LINEAGE_KEY") }
@@ -181,10 +180,10 @@ extension RealProcesses {
         }
 
         /// A service whose one connector is Egeria's OpenLineage file publisher, writing under `folder`.
-        static func filePublisher(_ folder: String) -> String {
+        static func filePublisher(_ folder: String) -> ServiceFixture {
             ServiceFixture("lineage-integrator", connectors: [ConnectorFixture(
                 "lineage-files", provider: "org.odpi.openmetadata.adapters.connectors.integration.openlineage.FileBasedOpenLineageLogStoreProvider",
-                address: folder, refreshIntervalSeconds: 3600, metadataSource: "lineage")]).json
+                address: folder, refreshIntervalSeconds: 3600, metadataSource: "lineage")])
         }
 
         /// Every event file under `folder`, relative to it.
@@ -241,16 +240,15 @@ extension RealProcesses {
             let folder = try TemporaryDirectory(prefix: "idt-lineage")
             defer { withExtendedLifetime(folder) {} }
             let chaos = ConnectorFixture("steady", provider: "chaos", properties: ["failure": .string("none")], refreshIntervalSeconds: 3600)
-            let (harness, port) = try Self.start(services: [ServiceFixture("lineage-integrator", connectors: [chaos]).json])
+            let (harness, port) = try Self.start(services: [ServiceFixture("lineage-integrator", connectors: [chaos])])
             defer { harness.cleanUp() }
             let pid = try #require(harness.waitForStatus(timeout: 10) { $0.integrationServiceSummaries.first?.worker.pid != nil }.status?
                 .integrationServiceSummaries.first?.worker.pid)
             let runId = UUID().uuidString.lowercased()
             #expect(try Self.post(port, "/api/v1/lineage", Self.event(runId: runId))?.head.status == 200)
             let publisher = ConnectorFixture("lineage-files", provider: "open-lineage-file-publisher", address: folder.path + "/out", refreshIntervalSeconds: 3600)
-            let settings = #", "apiKeys": [ { "name": "airflow", "keyEnvironmentVariable": "TEST_LINEAGE_KEY" } ]"#
-            try harness.writeConfig(services: [ServiceFixture("lineage-integrator", connectors: [chaos, publisher]).json],
-                                    extra: DaemonHarness.platform(settings: settings))
+            try harness.writeConfig(services: [ServiceFixture("lineage-integrator", connectors: [chaos, publisher])],
+                                    platform: DaemonHarness.platform(settings: DaemonHarness.lineageKeys))
             let reloaded = try harness.cli("reload")
             #expect(reloaded.code == 0, "\(reloaded.stderr)")
             // The event stored before the publisher existed reaches it too: it starts from the oldest kept.
@@ -294,7 +292,7 @@ extension RealProcesses {
         func cataloguer() throws {
             let service = ServiceFixture("lineage-integrator", connectors: [ConnectorFixture(
                 "lineage-catalogue", provider: "org.odpi.openmetadata.adapters.connectors.integration.openlineage.OpenLineageCataloguerIntegrationProvider",
-                refreshIntervalSeconds: 3600, metadataSource: "openlineage")]).json
+                refreshIntervalSeconds: 3600, metadataSource: "openlineage")])
             let (harness, port) = try Self.start(services: [service])
             defer { harness.cleanUp() }
             func run(_ runId: String) -> String {

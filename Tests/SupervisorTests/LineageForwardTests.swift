@@ -12,11 +12,11 @@ extension RealProcesses {
         typealias Door = LineageDoorTests
 
         /// A service whose one connector forwards to `url` (Egeria's provider name), with the door's key as its own.
-        static func apiPublisher(_ url: String, properties: [String: JSONValue] = [:]) -> String {
+        static func apiPublisher(_ url: String, properties: [String: JSONValue] = [:]) -> ServiceFixture {
             let base: [String: JSONValue] = ["passwordEnvironmentVariable": .string("TEST_LINEAGE_KEY"), "maxBackoffSeconds": .int(2)]
             return ServiceFixture("lineage-integrator", connectors: [ConnectorFixture(
                 "lineage-forward", provider: "org.odpi.openmetadata.adapters.connectors.integration.openlineage.APIBasedOpenLineageLogStoreProvider",
-                address: url, properties: base.merging(properties) { _, given in given }, refreshIntervalSeconds: 3600, metadataSource: "lineage")]).json
+                address: url, properties: base.merging(properties) { _, given in given }, refreshIntervalSeconds: 3600, metadataSource: "lineage")])
         }
 
         /// The Marquez-shaped receiver, and the port it listens on.
@@ -93,9 +93,8 @@ extension RealProcesses {
                 usleep(200_000)
             }
             // Back on the same address: everything arrives within the capped backoff, in order, none twice.
-            let address = DaemonHarness.platform(settings: #", "apiKeys": [ { "name": "airflow", "keyEnvironmentVariable": "TEST_LINEAGE_KEY" } ]"#)
-                .replacingOccurrences(of: "127.0.0.1:0", with: "127.0.0.1:\(receivingPort)")
-            try receiving.writeConfig(services: [DaemonHarness.chaosService(failure: "none", intervalSeconds: 3600)], extra: address)
+            let platform = DaemonHarness.platform(settings: DaemonHarness.lineageKeys.merging(["address": .string("127.0.0.1:\(receivingPort)")]) { _, given in given })
+            try receiving.writeConfig(services: [DaemonHarness.chaosService(failure: "none", intervalSeconds: 3600)], platform: platform)
             setenv("TEST_LINEAGE_KEY", Door.key, 1)
             defer { unsetenv("TEST_LINEAGE_KEY") }
             #expect(try receiving.startWithPlatform() == receivingPort)
@@ -184,9 +183,8 @@ extension RealProcesses {
             let folder = try TemporaryDirectory(prefix: "idt-forward-tls")
             defer { withExtendedLifetime(folder) {} }
             let pki = try PrivateCA(directory: folder.path)
-            let settings = #", "apiKeys": [ { "name": "airflow", "keyEnvironmentVariable": "TEST_LINEAGE_KEY" } ]"#
             let receiving = try DaemonHarness(config: DaemonHarness.config(services: [DaemonHarness.chaosService(failure: "none", intervalSeconds: 3600)],
-                                                                          extra: DaemonHarness.platform(tls: pki, settings: settings)))
+                                                                          platform: DaemonHarness.platform(tls: pki, settings: DaemonHarness.lineageKeys)))
             defer { receiving.cleanUp() }
             setenv("TEST_LINEAGE_KEY", Door.key, 1)
             let receivingPort = try receiving.startWithPlatform()

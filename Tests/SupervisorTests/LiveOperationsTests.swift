@@ -11,7 +11,7 @@ extension RealProcesses {
         /// One worker hosting two chaos connectors, so a change to one can be seen not to touch the other.
         static let twoConnectors = ServiceFixture("chaos-integrator", connectors: ["alpha", "beta"].map {
             ConnectorFixture($0, provider: "chaos", properties: ["failure": .string("none")], refreshIntervalSeconds: 0.2)
-        }).json
+        })
 
         func refreshCount(_ harness: DaemonHarness, _ status: DaemonStatus, _ name: String) -> Int {
             harness.connector(status, name)?.statistics.refreshCount ?? 0
@@ -134,7 +134,8 @@ extension RealProcesses {
         @Test("status answers within 100 ms while a worker is stopped with SIGSTOP and another is mid-refresh")
         func statusNeverWaits() throws {
             // Long heartbeat timeout: the stopped worker stays stopped through the measurement.
-            let supervision = "{ \"heartbeatIntervalSeconds\": 0.2, \"heartbeatTimeoutSeconds\": 30, \"shutdownGraceSeconds\": 0.5, \"killGraceSeconds\": 0.2 }"
+            let supervision: [String: JSONValue] = ["heartbeatIntervalSeconds": .double(0.2), "heartbeatTimeoutSeconds": .int(30),
+                                                    "shutdownGraceSeconds": .double(0.5), "killGraceSeconds": .double(0.2)]
             let harness = try DaemonHarness(services: [
                 DaemonHarness.chaosService(failure: "none"),
                 DaemonHarness.chaosService("stuck", connector: "stuck", failure: "hang", afterRefreshes: 1),

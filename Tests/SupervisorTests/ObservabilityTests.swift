@@ -14,7 +14,7 @@ extension RealProcesses {
             let config = DaemonHarness.config(services: [
                 DaemonHarness.filesService(folder: "in", intervalSeconds: 0.1),
                 DaemonHarness.chaosService(failure: "none"),
-            ]).replacingOccurrences(of: "\"accessServer\"", with: "\"metrics\": { \"textfile\": \"\(textfile)\", \"intervalSeconds\": 0.2 }, \"accessServer\"")
+            ], members: ["metrics": .object(["textfile": .string(textfile), "intervalSeconds": .double(0.2)])])
             let harness = try DaemonHarness(config: config)
             defer { harness.cleanUp() }
             _ = try harness.makeFolder("in")

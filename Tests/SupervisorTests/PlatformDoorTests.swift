@@ -16,9 +16,9 @@ extension RealProcesses {
             message.flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.body)) }
         }
 
-        static func start(_ settings: String = "", services: [String] = [DaemonHarness.chaosService(failure: "none", intervalSeconds: 3600)])
+        static func start(_ settings: [String: JSONValue] = [:], services: [ServiceFixture] = [DaemonHarness.chaosService(failure: "none", intervalSeconds: 3600)])
             throws -> (DaemonHarness, UInt16) {
-            let harness = try DaemonHarness(config: DaemonHarness.config(services: services, extra: DaemonHarness.platform(settings: settings)))
+            let harness = try DaemonHarness(config: DaemonHarness.config(services: services, platform: DaemonHarness.platform(settings: settings)))
             let port = try harness.startWithPlatform()
             // Connector changes need a running worker; a test starts once every worker has refreshed.
             harness.waitForStatus(timeout: 10) { status in
@@ -53,7 +53,7 @@ extension RealProcesses {
 
         @Test("oversized headers get 431, oversized bodies 413, garbage 400, and each connection is closed")
         func limits() throws {
-            let (harness, port) = try Self.start(#", "maxHeaderBytes": 2048, "maxBodyBytes": 4096"#)
+            let (harness, port) = try Self.start(["maxHeaderBytes": .int(2048), "maxBodyBytes": .int(4096)])
             defer { harness.cleanUp() }
             let headers = try RawHTTP(port: port)
             headers.send("GET /api/about HTTP/1.1\r\nX-Big: \(String(repeating: "a", count: 5000))\r\n\r\n")
@@ -87,7 +87,7 @@ extension RealProcesses {
         @Test("clients that reset while their refresh waits are dropped at once, not spun on until the answer comes")
         func resetWhileWaiting() throws {
             // The second refresh stalls, so the door's answer is 60 s away.
-            let (harness, port) = try Self.start(#", "refreshWaitSeconds": 60"#,
+            let (harness, port) = try Self.start(["refreshWaitSeconds": .int(60)],
                                                  services: [DaemonHarness.chaosService(failure: "stall", afterRefreshes: 2, intervalSeconds: 3600)])
             defer { harness.cleanUp() }
             let token = try #require(try DaemonHarness.token(port: port))
@@ -120,7 +120,7 @@ extension RealProcesses {
 
         @Test("a slow client gets 408 at the request deadline; an idle one is closed at the idle deadline")
         func slowClients() throws {
-            let (harness, port) = try Self.start(#", "requestTimeoutSeconds": 0.5, "idleTimeoutSeconds": 1"#)
+            let (harness, port) = try Self.start(["requestTimeoutSeconds": .double(0.5), "idleTimeoutSeconds": .int(1)])
             defer { harness.cleanUp() }
             let slow = try RawHTTP(port: port)
             slow.send("GET /api/about HTTP/1.1\r\nHost: x\r\n")
@@ -137,7 +137,7 @@ extension RealProcesses {
 
         @Test("at maxConnections the connection idle longest makes room for a new one; with none idle a newcomer gets 503 at once")
         func connectionCap() throws {
-            let (harness, port) = try Self.start(#", "maxConnections": 4"#)
+            let (harness, port) = try Self.start(["maxConnections": .int(4)])
             defer { harness.cleanUp() }
             var held: [RawHTTP] = []
             for _ in 0..<4 {
@@ -176,7 +176,7 @@ extension RealProcesses {
 
         @Test("tokens: 401 without one, with a forged one and after expiry; a wrong password gets none")
         func tokens() throws {
-            let (harness, port) = try Self.start(#", "tokenLifetimeSeconds": 1"#)
+            let (harness, port) = try Self.start(["tokenLifetimeSeconds": .int(1)])
             defer { harness.cleanUp() }
             #expect(try DaemonHarness.token(port: port, password: "wrong") == nil)
             let token = try #require(try DaemonHarness.token(port: port))
@@ -255,7 +255,7 @@ extension RealProcesses {
 
         @Test("a refresh of a hung connector answers at the documented bound over both doors, and the doors keep serving")
         func refreshBound() throws {
-            let (harness, port) = try Self.start(#", "refreshWaitSeconds": 1"#, services: [
+            let (harness, port) = try Self.start(["refreshWaitSeconds": .int(1)], services: [
                 DaemonHarness.chaosService(failure: "stall", afterRefreshes: 1, intervalSeconds: 3600),
             ])
             defer { harness.cleanUp() }

@@ -22,14 +22,14 @@ extension RealProcesses {
         static func service(server: PostgresServer, harness: DaemonHarness, database: String = "shop", address: String? = nil,
                             properties: [String: JSONValue] = [:], passwordVariable: String? = nil,
                             password: String = password, provider: String = "org.odpi.openmetadata.adapters.connectors.integration.jdbc.JDBCIntegrationConnectorProvider",
-                            interval: Double = 0) throws -> String {
+                            interval: Double = 0) throws -> ServiceFixture {
             let file = harness.directory + "/db-password"
             try password.write(toFile: file, atomically: true, encoding: .utf8)
             var settings: [String: JSONValue] = ["serverName": .string("pg1"), "connectTimeoutSeconds": .int(2), "statementTimeoutSeconds": .int(3)]
             settings[passwordVariable == nil ? "passwordFile" : "passwordEnvironmentVariable"] = .string(passwordVariable ?? file)
             return ServiceFixture("database-integrator", connectors: [ConnectorFixture(
                 "shopdb", provider: provider, address: address ?? server.jdbcURL(database), properties: settings.merging(properties) { _, given in given },
-                refreshIntervalSeconds: interval, metadataSource: "shopdb", userId: "cataloguer")]).json
+                refreshIntervalSeconds: interval, metadataSource: "shopdb", userId: "cataloguer")])
         }
 
         static func refresh(_ harness: DaemonHarness, _ connector: String = "shopdb") throws -> RefreshOutcome {

@@ -29,7 +29,7 @@ extension RealProcesses {
             let harness = try DaemonHarness(services: Self.services)
             defer { harness.cleanUp() }
             let ca = tls ? try PrivateCA(directory: harness.makeFolder("ca")) : nil
-            try Self.config(services: Self.services, extra: DaemonHarness.platform(tls: ca)).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+            try DaemonHarness.config(services: Self.services, platform: DaemonHarness.platform(tls: ca)).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
             let folder = try harness.makeFolder("in")
             let port = try harness.startWithPlatform()
             let url = "\(tls ? "https" : "http")://localhost:\(port)"
@@ -90,10 +90,6 @@ extension RealProcesses {
                 #expect(run.stdout.contains("Integration Daemon 'test-daemon' \(verb)"), "\(script) printed: \(run.stdout)")
             }
             #expect(harness.stop() == .exited(0))
-        }
-
-        static func config(services: [String], extra: String) -> String {
-            DaemonHarness.config(services: services, extra: extra)
         }
     }
 }

@@ -8,7 +8,7 @@ extension RealProcesses {
     /// `reload` and SIGHUP: only the difference is applied; an invalid file changes nothing.
     @Suite("Reload", .serialized)
     struct ReloadTests {
-        static func chaos(_ marker: String, _ connector: String, failure: String = "none") -> String {
+        static func chaos(_ marker: String, _ connector: String, failure: String = "none") -> ServiceFixture {
             DaemonHarness.chaosService(marker, connector: connector, failure: failure)
         }
 
@@ -103,7 +103,8 @@ extension RealProcesses {
             // Same worker binary, named differently: a new command, so a new process.
             let link = harness.directory + "/worker-link"
             try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: Binaries.worker)
-            let two = Self.chaos("two", "two-c").replacingOccurrences(of: "\"integrationConnectorConfigs\"", with: "\"worker\": { \"command\": [\"\(link)\"] }, \"integrationConnectorConfigs\"")
+            var two = Self.chaos("two", "two-c")
+            two.command = [link]
             try DaemonHarness.config(services: [Self.chaos("one", "one-c"), two]).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
             harness.daemon!.signal(SIGHUP)
             let (replaced, after) = harness.waitForStatus(timeout: 10) { status in

@@ -8,9 +8,9 @@ extension RealProcesses {
     /// Remote workers over real ssh to a real sshd in a network namespace: the two-host lab.
     @Suite("Remote workers in a network-namespace lab", .serialized, .lab(.root, .sshd))
     struct RemoteLabTests {
-        static func service(_ lab: NetnsLab, failure: [String: JSONValue] = ["failure": .string("none")], memoryLimitMegabytes: Int? = nil) -> String {
+        static func service(_ lab: NetnsLab, failure: [String: JSONValue] = ["failure": .string("none")], memoryLimitMegabytes: Int? = nil) -> ServiceFixture {
             ServiceFixture("remote-integrator", connectors: [ConnectorFixture("far", provider: "chaos", properties: failure, refreshIntervalSeconds: 0.2)],
-                           memoryLimitMegabytes: memoryLimitMegabytes, remote: lab.remoteBlock(workerPath: Binaries.worker)).json
+                           memoryLimitMegabytes: memoryLimitMegabytes, remote: lab.remoteBlock(workerPath: Binaries.worker))
         }
 
         static func worker(_ status: DaemonStatus?) -> DaemonStatus.WorkerSummary? { status?.integrationServiceSummaries.first?.worker }
@@ -103,9 +103,9 @@ extension RealProcesses {
             defer { labOne.tearDown() }
             let labTwo = try NetnsLab(directory: harness.directory + "/lab2", index: 2, hostName: "remote-two", bind: (two, landing))
             defer { labTwo.tearDown() }
-            func service(_ marker: String, _ lab: NetnsLab) -> String {
+            func service(_ marker: String, _ lab: NetnsLab) -> ServiceFixture {
                 ServiceFixture(marker, connectors: [ConnectorFixture("\(marker)-files", provider: "data-files-monitor", address: landing, refreshIntervalSeconds: 0.3)],
-                               remote: lab.remoteBlock(workerPath: Binaries.worker)).json
+                               remote: lab.remoteBlock(workerPath: Binaries.worker))
             }
             try DaemonHarness.config(services: [service("one", labOne), service("two", labTwo)]).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
             try harness.start()

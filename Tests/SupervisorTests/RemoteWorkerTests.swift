@@ -50,7 +50,7 @@ extension RealProcesses {
             let service = ServiceFixture(
                 "remote-integrator", connectors: [ConnectorFixture("far", provider: "chaos")],
                 restart: ServiceFixture.restart(maxRestarts: 2, withinSeconds: 60, initialBackoffSeconds: 0.05, maxBackoffSeconds: 0.3),
-                remote: ["host": .string("127.0.0.1"), "port": .int(Int(port)), "user": .string("nobody"), "knownHostsFile": .string(knownHosts)]).json
+                remote: ["host": .string("127.0.0.1"), "port": .int(Int(port)), "user": .string("nobody"), "knownHostsFile": .string(knownHosts)])
             try DaemonHarness.config(services: [service]).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
             try harness.start()
             let (retried, status) = harness.waitForStatus(timeout: 20) { ($0.integrationServiceSummaries.first?.worker.restartCount ?? 0) >= 8 }

@@ -18,7 +18,7 @@ extension RealProcesses {
             let verdict = harness.directory + "/verdict.json"
             let database = harness.directory + "/data/store/store.sqlite"
             let service = ServiceFixture("python-integrator", connectors: [ConnectorFixture("probe", provider: "probe")],
-                                         command: ["python3", probe, database, verdict]).json
+                                         command: ["python3", probe, database, verdict])
             try DaemonHarness.config(services: [service]).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
             try harness.start()
             eventually(timeout: 10, interval: 0.01) { FileManager.default.fileExists(atPath: verdict) }

@@ -257,7 +257,8 @@ extension RealProcesses {
             let harness = try DaemonHarness(config: "{}")
             defer { harness.cleanUp() }
             try harness.writeConfig(services: [DaemonHarness.chaosService(failure: "none", intervalSeconds: 0.02)],
-                                    extra: "\"store\": { \"retention\": { \"maxReportsPerConnector\": 5, \"maxAgeDays\": 30 }, \"cacheMegabytes\": 2 }")
+                                    members: ["store": .object(["retention": .object(["maxReportsPerConnector": .int(5), "maxAgeDays": .int(30)]),
+                                                                "cacheMegabytes": .int(2)])])
             try harness.start()
             let pruned = harness.waitForStatus(timeout: 30) { status in
                 (harness.connector(status, "chaos")?.statistics.reportsStored ?? 0) >= 60 && status.daemon.storeReports <= 6

@@ -12,7 +12,7 @@ extension RealProcesses {
         static let wedged = ServiceFixture("chaos-integrator", connectors: [
             ConnectorFixture("healthy", provider: "chaos", properties: ["failure": .string("none")], refreshIntervalSeconds: 0.2),
             ConnectorFixture("wedged", provider: "chaos", properties: ["failure": .string("stall"), "afterRefreshes": .int(1)], refreshIntervalSeconds: 0.2),
-        ]).json
+        ])
 
         @Test("a stopped daemon: the worker fences itself within heartbeat timeout + 2 s, wedged connector and all; the daemon then replaces it")
         func stoppedDaemon() throws {
@@ -47,8 +47,7 @@ extension RealProcesses {
             let leaky = DaemonHarness.chaosService(failure: "leak", afterRefreshes: 2, intervalSeconds: 0.2, extraProperties: ["leakMegabytes": .int(96)],
                                                    memoryLimitMegabytes: 64)
             // Heartbeats every 2 s: the daemon's own check comes late, so the worker's is what ends it.
-            let supervision = DaemonHarness.fastSupervision.replacingOccurrences(of: #""heartbeatIntervalSeconds": 0.2, "heartbeatTimeoutSeconds": 1.0"#,
-                                                                                 with: #""heartbeatIntervalSeconds": 2, "heartbeatTimeoutSeconds": 6"#)
+            let supervision = DaemonHarness.fastSupervision.merging(["heartbeatIntervalSeconds": .int(2), "heartbeatTimeoutSeconds": .int(6)]) { _, given in given }
             let harness = try DaemonHarness(services: [leaky], supervision: supervision)
             defer { harness.cleanUp() }
             try harness.start()

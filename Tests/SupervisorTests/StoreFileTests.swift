@@ -50,7 +50,7 @@ extension RealProcesses {
             try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
             try Self.writeJournal(to: store + "/journal.jsonl")
             try harness.writeConfig(services: [DaemonHarness.chaosService(failure: "none", intervalSeconds: 3600)],
-                                    accessServer: "{ \"embedded\": {} }")
+                                    accessServer: DaemonHarness.embeddedAccess)
             try harness.start()
             let imported = harness.daemon!.waitFor(timeout: 10) { _, stderr, _ in stderr.contains { $0.contains("imported") } }
             #expect(imported, "the import was not logged")
@@ -168,7 +168,7 @@ extension RealProcesses.StoreFileTests {
         defer { harness.cleanUp() }
         let acked = harness.directory + "/acked.txt"
         let service = DaemonHarness.floodService(acked: acked)
-        try harness.writeConfig(services: [service], extra: "\"store\": { \"retention\": { \"maxReportsPerConnector\": 100000000 } }")
+        try harness.writeConfig(services: [service], members: ["store": .object(["retention": .object(["maxReportsPerConnector": .int(100_000_000)])])])
         func ackedCount() -> Int { (try? String(contentsOfFile: acked, encoding: .utf8))?.split(separator: "\n").count ?? 0 }
         for round in 0..<20 {
             let before = ackedCount()
@@ -353,7 +353,7 @@ extension RealProcesses.StoreFileTests {
         defer { harness.cleanUp() }
         let acked = harness.directory + "/acked.txt"
         try harness.writeConfig(services: [DaemonHarness.floodService(acked: acked)],
-                                extra: "\"store\": { \"retention\": { \"maxReportsPerConnector\": 100000000 } }")
+                                members: ["store": .object(["retention": .object(["maxReportsPerConnector": .int(100_000_000)])])])
         func ackedCount() -> Int { (try? String(contentsOfFile: acked, encoding: .utf8))?.split(separator: "\n").count ?? 0 }
         try harness.start()
         #expect(RealProcesses.DaemonLimitsTests.waitUntil(timeout: 20) { ackedCount() >= 500 }, "no acks")

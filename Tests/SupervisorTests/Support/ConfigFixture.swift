@@ -39,18 +39,16 @@ struct ServiceFixture: Sendable {
 
     /// A service's `restart` settings; what is left out keeps the daemon's.
     static func restart(policy: String? = nil, maxRestarts: Int? = nil, withinSeconds: Double? = nil,
-                        initialBackoffSeconds: Double? = nil, maxBackoffSeconds: Double? = nil) -> JSONValue {
+                        initialBackoffSeconds: Double? = nil, maxBackoffSeconds: Double? = nil, healthyAfterSeconds: Double? = nil) -> JSONValue {
         var members: [String: JSONValue] = [:]
         if let policy { members["policy"] = .string(policy) }
         if let maxRestarts { members["maxRestarts"] = .int(maxRestarts) }
         if let withinSeconds { members["withinSeconds"] = .double(withinSeconds) }
         if let initialBackoffSeconds { members["initialBackoffSeconds"] = .double(initialBackoffSeconds) }
         if let maxBackoffSeconds { members["maxBackoffSeconds"] = .double(maxBackoffSeconds) }
+        if let healthyAfterSeconds { members["healthyAfterSeconds"] = .double(healthyAfterSeconds) }
         return .object(members)
     }
-
-    /// The service as it goes into `integrationServices`.
-    var json: String { ConfigFixture.text(value) }
 }
 
 /// One connector of a ``ServiceFixture``.

@@ -21,12 +21,15 @@ final class DaemonHarness: @unchecked Sendable {
     static let timeScale = max(1, Double(ProcessInfo.processInfo.environment["TEST_TIME_SCALE"] ?? "") ?? 1)
 
     /// Short timings so hang detection and restarts happen within a second or two.
-    static let fastSupervision = """
-    { "heartbeatIntervalSeconds": 0.2, "heartbeatTimeoutSeconds": \(1.0 * timeScale), "shutdownGraceSeconds": \(1.0 * timeScale),
-      "killGraceSeconds": 0.3, "startTimeoutSeconds": \(5 * timeScale),
-      "restart": { "maxRestarts": 5, "withinSeconds": 60, "initialBackoffSeconds": 0.05, "maxBackoffSeconds": 0.5,
-                   "healthyAfterSeconds": 0.5 } }
-    """
+    static let fastSupervision: [String: JSONValue] = [
+        "heartbeatIntervalSeconds": .double(0.2), "heartbeatTimeoutSeconds": .double(1.0 * timeScale),
+        "shutdownGraceSeconds": .double(1.0 * timeScale), "killGraceSeconds": .double(0.3), "startTimeoutSeconds": .double(5 * timeScale),
+        "restart": ServiceFixture.restart(maxRestarts: 5, withinSeconds: 60, initialBackoffSeconds: 0.05, maxBackoffSeconds: 0.5,
+                                          healthyAfterSeconds: 0.5),
+    ]
+
+    /// The daemon's own store as the access server.
+    static let embeddedAccess = JSONValue.object(["embedded": .object([:])])
 
     init(config: String) throws {
         var template = Array("/tmp/idt-XXXXXX".utf8CString)
@@ -36,47 +39,53 @@ final class DaemonHarness: @unchecked Sendable {
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
-    convenience init(services: [String], supervision: String = DaemonHarness.fastSupervision,
-                     accessServer: String = "{ \"embedded\": {} }") throws {
+    convenience init(services: [ServiceFixture], supervision: [String: JSONValue] = DaemonHarness.fastSupervision,
+                     accessServer: JSONValue = DaemonHarness.embeddedAccess) throws {
         try self.init(config: Self.config(services: services, supervision: supervision, accessServer: accessServer))
     }
 
-    /// A daemon.json; `extra` is more top-level members (`"store": {…}`), comma-free at both ends.
-    static func config(services: [String], supervision: String = fastSupervision, accessServer: String = "{ \"embedded\": {} }",
-                       extra: String? = nil) -> String {
-        """
-        { "localServerName": "test-daemon", "dataDirectory": "data", "accessServer": \(accessServer), \(extra.map { $0 + "," } ?? "")
-          "supervision": \(supervision),
-          "integrationServices": [ \(services.joined(separator: ",\n")) ] }
-        """
+    /// A daemon.json. `platform` is the REST door (``platform(tls:settings:)``); `members` are more top-level
+    /// members (`store`, `metrics`).
+    static func config(services: [ServiceFixture], supervision: [String: JSONValue] = fastSupervision, accessServer: JSONValue = embeddedAccess,
+                       platform: JSONValue? = nil, members: [String: JSONValue] = [:]) -> String {
+        var document = members
+        document["localServerName"] = .string("test-daemon")
+        document["dataDirectory"] = .string("data")
+        document["accessServer"] = accessServer
+        document["supervision"] = .object(supervision)
+        if let platform { document["platform"] = platform }
+        document["integrationServices"] = .array(services.map(\.value))
+        return ConfigFixture.text(.object(document))
     }
 
     static func filesService(_ marker: String = "files-integrator", connector: String = "files", folder: String,
-                             intervalSeconds: Double = 0.3, reports: Bool? = nil) -> String {
+                             intervalSeconds: Double = 0.3, reports: Bool? = nil) -> ServiceFixture {
         ServiceFixture(marker, connectors: [ConnectorFixture(connector, provider: "data-files-monitor", address: folder,
                                                              refreshIntervalSeconds: intervalSeconds, metadataSource: connector,
-                                                             generateIntegrationReports: reports)]).json
+                                                             generateIntegrationReports: reports)])
     }
 
     /// The hostile worker in `flood` mode: reports without end, each acknowledged id appended to `acked`.
-    static func floodService(acked: String) -> String {
+    static func floodService(acked: String) -> ServiceFixture {
         ServiceFixture("flood-integrator", connectors: [ConnectorFixture("hostile", provider: "hostile", metadataSource: "hostile")],
-                       command: ["python3", "\(Binaries.fixtures)/hostile_worker.py", "flood", acked]).json
+                       command: ["python3", "\(Binaries.fixtures)/hostile_worker.py", "flood", acked])
     }
 
     static func chaosService(_ marker: String = "chaos-integrator", connector: String = "chaos", failure: String,
                              afterRefreshes: Int = 1, intervalSeconds: Double = 0.2, extraProperties: [String: JSONValue] = [:],
-                             restart: JSONValue? = nil, refreshTimeoutSeconds: Double? = nil, memoryLimitMegabytes: Int? = nil) -> String {
+                             restart: JSONValue? = nil, refreshTimeoutSeconds: Double? = nil, memoryLimitMegabytes: Int? = nil) -> ServiceFixture {
         let properties: [String: JSONValue] = ["failure": .string(failure), "afterRefreshes": .int(afterRefreshes)]
         return ServiceFixture(marker, connectors: [ConnectorFixture(connector, provider: "chaos", properties: properties.merging(extraProperties) { _, extra in extra },
                                                                     refreshIntervalSeconds: intervalSeconds, metadataSource: connector,
                                                                     refreshTimeoutSeconds: refreshTimeoutSeconds)],
-                              restart: restart, memoryLimitMegabytes: memoryLimitMegabytes).json
+                              restart: restart, memoryLimitMegabytes: memoryLimitMegabytes)
     }
 
     /// Replaces the configuration file (for tests that need the harness's folder before they can write it).
-    func writeConfig(services: [String], accessServer: String = "{ \"embedded\": {} }", extra: String? = nil) throws {
-        try Self.config(services: services, accessServer: accessServer, extra: extra).write(toFile: configPath, atomically: true, encoding: .utf8)
+    func writeConfig(services: [ServiceFixture], accessServer: JSONValue = DaemonHarness.embeddedAccess, platform: JSONValue? = nil,
+                     members: [String: JSONValue] = [:]) throws {
+        try Self.config(services: services, accessServer: accessServer, platform: platform, members: members)
+            .write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
     /// A folder for a files monitor to watch, inside this harness's temporary folder.

@@ -75,20 +75,17 @@ final class EgeriaStandIn: @unchecked Sendable {
 
     /// The `accessServer` config block pointing at it. Element writes stay local unless asked: the report tests
     /// need connectors that keep producing reports while the server is down.
-    func accessServer(elementWrites: String = "embedded", extra: String = "") -> String {
-        """
-        { "egeria": { \(apiFields), "omagserverPlatformRootURL": "\(rootURL)", "omagserverName": "\(serverName)", "userId": "integration-daemon-npa",
-                      "elementWrites": "\(elementWrites)",
-                      "requestTimeoutSeconds": 2, "initialRetrySeconds": 0.05, "maxRetrySeconds": 0.5 \(extra) } }
-        """
-    }
-
-    /// The version's fields of the config block; Egeria 6 gets its password from STANDIN_PASSWORD.
-    private var apiFields: String {
+    func accessServer(elementWrites: String = "embedded", extra: [String: JSONValue] = [:]) -> JSONValue {
+        var egeria: [String: JSONValue] = [
+            "omagserverPlatformRootURL": .string(rootURL), "omagserverName": .string(serverName), "userId": .string("integration-daemon-npa"),
+            "elementWrites": .string(elementWrites), "requestTimeoutSeconds": .int(2), "initialRetrySeconds": .double(0.05), "maxRetrySeconds": .double(0.5),
+        ]
         switch version {
-        case .v5: #""apiVersion": "5""#
-        case .v6: #""apiVersion": "6", "passwordEnvironmentVariable": "STANDIN_PASSWORD""#
+        case .v5: egeria["apiVersion"] = .string("5")
+        // Egeria 6 gets its password from STANDIN_PASSWORD.
+        case .v6: egeria.merge(["apiVersion": .string("6"), "passwordEnvironmentVariable": .string("STANDIN_PASSWORD")]) { _, given in given }
         }
+        return .object(["egeria": .object(egeria.merging(extra) { _, given in given })])
     }
 
     var serverName: String {

@@ -7,13 +7,20 @@ import Protocol
 extension DaemonHarness {
     static let platformPassword = "s3cret-for-tests"
 
-    /// The `"platform"` member for `config(extra:)`.
-    static func platform(tls: PrivateCA? = nil, settings: String = "") -> String {
-        let tlsMember = tls.map { ", \"tls\": {\"certificateFile\": \"\($0.serverCert)\", \"privateKeyFile\": \"\($0.serverKey)\"}" } ?? ""
-        return """
-        "platform": { "address": "127.0.0.1:0", "users": [ { "userId": "garygeeke", "passwordEnvironmentVariable": "TEST_PLATFORM_PASSWORD" } ] \(tlsMember) \(settings) }
-        """
+    /// The `platform` member for `config(platform:)`: a kernel-chosen port, one user; `settings` adds or replaces members.
+    static func platform(tls: PrivateCA? = nil, settings: [String: JSONValue] = [:]) -> JSONValue {
+        var members: [String: JSONValue] = [
+            "address": .string("127.0.0.1:0"),
+            "users": .array([.object(["userId": .string("garygeeke"), "passwordEnvironmentVariable": .string("TEST_PLATFORM_PASSWORD")])]),
+        ]
+        if let tls { members["tls"] = .object(["certificateFile": .string(tls.serverCert), "privateKeyFile": .string(tls.serverKey)]) }
+        return .object(members.merging(settings) { _, given in given })
     }
+
+    /// `platform.apiKeys`: one key for the OpenLineage door, read from `TEST_LINEAGE_KEY`.
+    static let lineageKeys: [String: JSONValue] = [
+        "apiKeys": .array([.object(["name": .string("airflow"), "keyEnvironmentVariable": .string("TEST_LINEAGE_KEY")])]),
+    ]
 
     /// Starts the daemon with the platform password in its environment and returns the door's port, read from
     /// the log line that announces it.
