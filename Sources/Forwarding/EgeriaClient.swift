@@ -1,6 +1,7 @@
 import Foundation
 import HTTPWire
 import Protocol
+import Synchronization
 import SystemShims
 
 /// Talks to an Egeria metadata access server over its REST API: the HTTP, the bearer token and the reading of
@@ -21,9 +22,11 @@ package final class EgeriaClient: Sendable {
     private let dialect: any EgeriaDialect
     /// The service base under the platform root URL's path.
     private let servicePath: String
+    /// The platform root URL's path, without a trailing slash: other services' paths hang under it.
+    private let rootPath: String
 
     /// What became of one request.
-    enum Outcome: Error, Sendable, Equatable {
+    package enum Outcome: Error, Sendable, Equatable {
         case delivered
         /// The server is unreachable or failed (refused, timeout, 5xx, 401/403/429): try again later.
         case retry(String)
@@ -43,6 +46,7 @@ package final class EgeriaClient: Sendable {
         self.transport = transport
         var path = root.path
         while path.hasSuffix("/") { path.removeLast() }
+        rootPath = path
         dialect = EgeriaDialects.make(config)
         servicePath = dialect.servicePath(rootPath: path)
         if dialect.usesTokenAPI, let password {
@@ -122,21 +126,43 @@ package final class EgeriaClient: Sendable {
 
     // MARK: - HTTP
 
-    /// POSTs `body` to `path` with the bearer token; a 401 with a token from the token API gets one more try with
-    /// a new token. The completion has the HTTP status (0 when unreachable), the body and the outcome.
-    private func post(_ path: String, body: Data, renewed: Bool = false, completion: @escaping @Sendable (Int, Data?, Outcome?) -> Void) {
+    /// GETs `path` (under the platform root URL's path) with the bearer token, waiting on the caller's thread:
+    /// the reads that are not reports, such as an integration group's registrations. The answer's body, or why
+    /// there is none.
+    package func get(platformPath path: String) -> Result<Data, Outcome> {
+        let done = DispatchSemaphore(value: 0)
+        let answer = Mutex<Result<Data, Outcome>?>(nil)
+        request(get: true, rootPath + path, body: Data()) { _, data, outcome in
+            let outcome = outcome ?? .delivered
+            answer.withLock { $0 = outcome == .delivered ? .success(data ?? Data()) : .failure(outcome) }
+            done.signal()
+        }
+        // The transport bounds each exchange; this bounds a token fetch and an exchange together.
+        guard done.wait(timeout: .now() + 4 * config.requestTimeoutSeconds + 5) == .success, let result = answer.withLock({ $0 }) else {
+            return .failure(.retry("no answer from \(config.omagserverPlatformRootURL) within \(Int(4 * config.requestTimeoutSeconds + 5)) s"))
+        }
+        return result
+    }
+
+    private func post(_ path: String, body: Data, completion: @escaping @Sendable (Int, Data?, Outcome?) -> Void) {
+        request(get: false, path, body: body, completion: completion)
+    }
+
+    /// Sends a request with the bearer token; a 401 with a token from the token API gets one more try with a new
+    /// token. The completion has the HTTP status (0 when unreachable), the body and the outcome.
+    private func request(get: Bool, _ path: String, body: Data, renewed: Bool = false, completion: @escaping @Sendable (Int, Data?, Outcome?) -> Void) {
         guard let tokens else {
             let headers = secret.map { [("Authorization", "Bearer \($0)")] } ?? []
-            return send(path, body: body, headers: headers, completion: completion)
+            return send(get: get, path, body: body, headers: headers, completion: completion)
         }
         tokens.withToken { [self] result in
             switch result {
             case .failure(let outcome): completion(0, nil, outcome)
             case .success(let token):
-                send(path, body: body, headers: [("Authorization", "Bearer \(token)")]) { [self] status, data, outcome in
+                send(get: get, path, body: body, headers: [("Authorization", "Bearer \(token)")]) { [self] status, data, outcome in
                     if status == 401 && !renewed {
                         tokens.invalidate(token)
-                        return post(path, body: body, renewed: true, completion: completion)
+                        return request(get: get, path, body: body, renewed: true, completion: completion)
                     }
                     completion(status, data, outcome)
                 }
@@ -144,8 +170,8 @@ package final class EgeriaClient: Sendable {
         }
     }
 
-    private func send(_ path: String, body: Data, headers: [(String, String)], completion: @escaping @Sendable (Int, Data?, Outcome?) -> Void) {
-        transport.post(path: path, body: body, headers: headers) { result in
+    private func send(get: Bool, _ path: String, body: Data, headers: [(String, String)], completion: @escaping @Sendable (Int, Data?, Outcome?) -> Void) {
+        let handle: @Sendable (Result<(status: Int, body: Data), SocketHTTPTransport.TransportError>) -> Void = { result in
             switch result {
             // A server may echo the request's headers in its error text: scrub before anyone records it.
             case .success(let response):
@@ -153,6 +179,7 @@ package final class EgeriaClient: Sendable {
             case .failure(let error): completion(0, nil, .retry(Redaction.scrub("unreachable: \(error)")))
             }
         }
+        if get { transport.get(path: path, headers: headers, completion: handle) } else { transport.post(path: path, body: body, headers: headers, completion: handle) }
     }
 
     /// The `guid` of a `GUIDResponse`, or why there is none.

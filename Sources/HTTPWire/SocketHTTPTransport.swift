@@ -19,6 +19,8 @@ public final class SocketHTTPTransport: Sendable {
     }
 
     private struct Job {
+        /// `POST` or `GET` (a GET sends no body).
+        var method = "POST"
         let path: String
         let body: Data
         let headers: [(String, String)]
@@ -57,8 +59,18 @@ public final class SocketHTTPTransport: Sendable {
 
     /// Queues `POST path` with a JSON body; `completion` runs on a connection thread.
     public func post(path: String, body: Data, headers: [(String, String)], completion: @escaping Completion) {
+        enqueue(Job(path: path, body: body, headers: headers, completion: completion))
+    }
+
+    /// Queues `GET path`; `completion` runs on a connection thread.
+    public func get(path: String, headers: [(String, String)], completion: @escaping Completion) {
+        enqueue(Job(method: "GET", path: path, body: Data(), headers: headers, completion: completion))
+    }
+
+    private func enqueue(_ job: Job) {
+        let completion = job.completion
         let open = jobs.withLock { jobs in
-            if !jobs.closed { jobs.queue.append(Job(path: path, body: body, headers: headers, completion: completion)) }
+            if !jobs.closed { jobs.queue.append(job) }
             return !jobs.closed
         }
         guard open else { return completion(.failure(TransportError(description: "the client is closed"))) }
@@ -167,7 +179,8 @@ public final class SocketHTTPTransport: Sendable {
         guard let open = channel else { return .failure(TransportError(description: "no connection")) }
         // One buffer, one write: the head is bytes appended in place, not an interpolated String.
         var bytes = Data(capacity: 160 + job.path.utf8.count + job.body.count + job.headers.reduce(0) { $0 + $1.0.utf8.count + $1.1.utf8.count + 4 })
-        bytes.append(contentsOf: "POST ".utf8)
+        bytes.append(contentsOf: job.method.utf8)
+        bytes.append(0x20)
         bytes.append(contentsOf: job.path.utf8)
         bytes.append(contentsOf: hostHeader)
         for (name, value) in job.headers {
@@ -176,9 +189,13 @@ public final class SocketHTTPTransport: Sendable {
             bytes.append(contentsOf: value.utf8)
             bytes.append(contentsOf: "\r\n".utf8)
         }
-        bytes.append(contentsOf: "Content-Length: ".utf8)
-        bytes.append(contentsOf: String(job.body.count).utf8)
-        bytes.append(contentsOf: "\r\n\r\n".utf8)
+        if job.method == "GET" {
+            bytes.append(contentsOf: "\r\n".utf8)
+        } else {
+            bytes.append(contentsOf: "Content-Length: ".utf8)
+            bytes.append(contentsOf: String(job.body.count).utf8)
+            bytes.append(contentsOf: "\r\n\r\n".utf8)
+        }
         bytes.append(job.body)
         guard open.send(bytes) else {
             channel = nil

@@ -67,7 +67,7 @@ struct SupervisorCommand {
             let query = EmbeddedStore.ElementQuery(typeName: parsed.typeName, qualifiedNamePrefix: parsed.qualifiedNamePrefix, limit: parsed.limit)
             return InspectCommands.elements(config: config, query: query, json: parsed.json)
         case .lineage: return InspectCommands.lineage(config: config, limit: parsed.limit, offset: parsed.offset, json: parsed.json)
-        case .help, .status, .refresh, .restart, .configure, .reload, .metrics: return 64
+        case .help, .status, .refresh, .restart, .configure, .reload, .refreshConfig, .metrics: return 64
         }
     }
 

@@ -5,11 +5,12 @@ import Protocol
 /// help are written from, so a new command is a compile error until each of them handles it.
 enum Subcommand: String, CaseIterable, Sendable {
     case run, validate, status, refresh, restart, configure, reload, metrics, reports, elements, lineage, help
+    case refreshConfig = "refresh-config"
 
     /// Commands that ask the running daemon over its control socket.
     var isLive: Bool {
         switch self {
-        case .status, .refresh, .restart, .configure, .reload, .metrics: true
+        case .status, .refresh, .restart, .configure, .reload, .refreshConfig, .metrics: true
         case .run, .validate, .reports, .elements, .lineage, .help: false
         }
     }
@@ -18,7 +19,7 @@ enum Subcommand: String, CaseIterable, Sendable {
     var options: Set<String> {
         switch self {
         case .run: ["--log-format", "--log-level"]
-        case .validate, .status, .metrics, .reload: ["--json"]
+        case .validate, .status, .metrics, .reload, .refreshConfig: ["--json"]
         case .refresh: ["--json", "--wait"]
         case .restart: ["--json", "--service"]
         case .configure: ["--json", "--set", "--replace"]
@@ -29,8 +30,8 @@ enum Subcommand: String, CaseIterable, Sendable {
         }
     }
 
-    /// Whether the command takes a connector name as its argument.
-    var takesConnector: Bool { self == .refresh || self == .restart || self == .configure }
+    /// Whether the command takes a name as its argument: a connector's (a group's for refresh-config).
+    var takesConnector: Bool { self == .refresh || self == .restart || self == .configure || self == .refreshConfig }
 }
 
 /// The parsed command line: a subcommand, its options and flags; unknown options are usage errors.

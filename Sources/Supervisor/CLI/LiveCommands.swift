@@ -45,6 +45,20 @@ enum LiveCommands {
                               ("removedConnectors", answer.removedConnectors), ("unchanged", answer.unchanged)]
                 return "configuration reloaded\n" + fields.map { "  \($0.0): \($0.1.isEmpty ? "-" : $0.1.joined(separator: ", "))\n" }.joined()
             }
+        case .refreshConfig:
+            // A group that could not be read is a failure a script must see; what runs stays as it was.
+            return send(RefreshConfigCommand(groupName: arguments.connector), arguments, socketPath, failed: { answer in
+                answer.groups.contains { $0.error != nil }
+            }) { answer in
+                answer.groups.map { group in
+                    if let error = group.error { return "\(group.integrationGroupName): not read: \(error)\n" }
+                    let fields = [("added", group.addedConnectors), ("changed", group.changedConnectors), ("removed", group.removedConnectors),
+                                  ("unchanged", group.unchangedConnectors)]
+                    return "\(group.integrationGroupName) (\(group.integrationGroupGUID ?? "-")) read\n"
+                        + fields.map { "  \($0.0): \($0.1.isEmpty ? "-" : $0.1.joined(separator: ", "))\n" }.joined()
+                        + group.skipped.map { "  not run: \($0)\n" }.joined()
+                }.joined()
+            }
         case .run, .validate, .reports, .elements, .lineage, .help:
             return 64
         }

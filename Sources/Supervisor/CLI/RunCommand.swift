@@ -127,6 +127,12 @@ enum RunCommand {
         loop.platform = platform
         if platform != nil { loop.lineageTally = lineageTally }
         loop.lineageKick = lineageKick
+        switch GroupStart.start(config, events: events, logger: logger) {
+        case .success(let follower): loop.groupFollower = follower
+        case .failure(let failure):
+            logger.error("\(failure.message)")
+            return failure.exitCode
+        }
         logger.notice("integration-daemon started", ["config": .text(config.file), "dataDirectory": .text(config.dataDirectory),
                                                      "services": .int(config.integrationServices.count), "pid": .int(Int(getpid()))])
         let code = loop.run()
@@ -247,8 +253,8 @@ enum AccessSecret {
     }
 
     /// Egeria 6: the password exchanged for tokens.
-    static func readPassword(_ config: EgeriaServerConfig) throws(SecretError) -> String? {
+    static func readPassword(_ config: EgeriaServerConfig, path: String = "accessServer.egeria") throws(SecretError) -> String? {
         try read(variable: config.passwordEnvironmentVariable, variableField: "passwordEnvironmentVariable",
-                 file: config.passwordFile, fileField: "passwordFile", path: "accessServer.egeria")
+                 file: config.passwordFile, fileField: "passwordFile", path: path)
     }
 }

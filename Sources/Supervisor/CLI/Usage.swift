@@ -15,6 +15,7 @@ enum Usage {
       restart    re-create one connector inside its worker, or replace a worker process (--service NAME)
       configure  update a connector's configuration properties and re-create only that connector
       reload     re-read the configuration file and apply only what changed (also: SIGHUP)
+      refresh-config  read Egeria 6 integration groups from their metadata access server now
       metrics    print metrics in the Prometheus text format
       reports    list stored integration reports (--connector NAME, --since T, --until T, --limit N, --offset N)
       elements   list the elements in the embedded metadata store (--type T, --qualified-name-prefix P, --limit N)
@@ -68,6 +69,15 @@ enum Usage {
             with --replace, as Egeria's mergeUpdate=false), and re-creates only that connector. VALUE is JSON when it
             parses as JSON (3, true, {"a":1}), text otherwise. The change lasts until the daemon is restarted or
             reloaded; put it in the configuration file to keep it.
+
+            """
+        case .refreshConfig: """
+            usage: integration-daemon refresh-config [GROUP] [--config PATH] [--json]
+
+            Reads an integration group (every group when none is named; GROUP is its qualified name or the name it
+            runs as) from its metadata access server at once, and applies what changed in its registrations: a new
+            registration starts its connector, a changed one re-creates it, a removed one stops it. Says what
+            changed; exits 1 when a group could not be read (what runs stays as it was).
 
             """
         case .reload: """

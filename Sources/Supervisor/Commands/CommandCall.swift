@@ -13,6 +13,7 @@ enum CommandCall: Sendable {
     case setEndpoint(SetEndpointCommand, Reply<SetEndpointCommand.Answer>)
     case setConnection(SetConnectionCommand, Reply<SetConnectionCommand.Answer>)
     case reload(ReloadCommand, Reply<ReloadCommand.Answer>)
+    case refreshConfig(RefreshConfigCommand, Reply<RefreshConfigCommand.Answer>)
 }
 
 /// The first look at a request line: which command it is.
@@ -61,6 +62,7 @@ extension CommandCall {
         case .setEndpoint: return .setEndpoint(try arguments(SetEndpointCommand.self)) { sink.take($0) }
         case .setConnection: return .setConnection(try arguments(SetConnectionCommand.self)) { sink.take($0) }
         case .reload: return .reload(try arguments(ReloadCommand.self)) { sink.take($0) }
+        case .refreshConfig: return .refreshConfig(try arguments(RefreshConfigCommand.self)) { sink.take($0) }
         }
     }
 
@@ -69,7 +71,7 @@ extension CommandCall {
         switch self {
         case .refresh:
             "the refresh is still running after \(Int(waitSeconds)) s; it goes on in its worker (see status), and a refresh past its refreshTimeoutSeconds replaces the worker"
-        case .status, .metrics, .restart, .restartService, .configure, .setEndpoint, .setConnection, .reload:
+        case .status, .metrics, .restart, .restartService, .configure, .setEndpoint, .setConnection, .reload, .refreshConfig:
             "the daemon did not answer within \(Int(waitSeconds)) s"
         }
     }
@@ -78,7 +80,7 @@ extension CommandCall {
     var waitSeconds: Double {
         switch self {
         case .refresh(let command, _): min(max(command.waitSeconds ?? RefreshCommand.defaultWaitSeconds, 0), RefreshCommand.maxWaitSeconds)
-        case .status, .metrics, .restart, .restartService, .configure, .setEndpoint, .setConnection, .reload: 60
+        case .status, .metrics, .restart, .restartService, .configure, .setEndpoint, .setConnection, .reload, .refreshConfig: 60
         }
     }
 }

@@ -98,3 +98,31 @@ struct ReloadCommand: DaemonCommand {
 
     static let name = CommandName.reload
 }
+
+/// `refresh-config [GROUP]`: reads Egeria 6 integration groups from their metadata access server now (every group
+/// when none is named) and applies what changed in their registrations, without Egeria's 10-minute debounce.
+struct RefreshConfigCommand: DaemonCommand {
+    /// The group's qualified name, or the service name it runs as.
+    var groupName: String?
+
+    struct Answer: Codable, Sendable {
+        var groups: [GroupChange]
+    }
+
+    static let name = CommandName.refreshConfig
+}
+
+/// What one read of an integration group found and changed.
+struct GroupChange: Codable, Sendable, Equatable {
+    var integrationGroupName: String
+    /// The IntegrationGroup element's GUID at the metadata access server, once read.
+    var integrationGroupGUID: String?
+    var addedConnectors: [String] = []
+    var changedConnectors: [String] = []
+    var removedConnectors: [String] = []
+    var unchangedConnectors: [String] = []
+    /// Registrations that cannot run, each with why.
+    var skipped: [String] = []
+    /// Why the group could not be read; what runs stays as it was.
+    var error: String?
+}

@@ -16,6 +16,7 @@ enum CommandName: String, Codable, CaseIterable, Sendable {
     case setEndpoint = "set-endpoint"
     case setConnection = "set-connection"
     case reload
+    case refreshConfig = "refresh-config"
 }
 
 /// How a command's answer is handed back; called exactly once, on any thread.

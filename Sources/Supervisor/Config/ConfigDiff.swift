@@ -9,6 +9,8 @@ struct ConfigDiff: Equatable {
         var added: [IntegrationConnectorConfig] = []
         var changed: [IntegrationConnectorConfig] = []
         var removed: [String] = []
+
+        var isEmpty: Bool { added.isEmpty && changed.isEmpty && removed.isEmpty }
     }
 
     var added: [ServiceConfig] = []
@@ -30,6 +32,9 @@ struct ConfigDiff: Equatable {
         if old.accessServer != new.accessServer {
             diff.refusals.append("accessServer changed; that needs a daemon restart (the spool and forwarder are set up at start)")
         }
+        if old.integrationServices.compactMap(\.group) != new.integrationServices.compactMap(\.group) {
+            diff.refusals.append("dynamicIntegrationGroupsConfig or groupRefreshSeconds changed; that needs a daemon restart (groups are followed from start)")
+        }
         if old.platform != new.platform {
             diff.refusals.append("platform changed; that needs a daemon restart (the door's address, TLS and users are set up at start)")
         }
@@ -46,18 +51,8 @@ struct ConfigDiff: Equatable {
             } else if previous.command != service.command {
                 diff.replaced.append(service)
             } else if previous.connectors != service.connectors {
-                var changes = ConnectorChanges(service: service)
-                let before = Dictionary(uniqueKeysWithValues: previous.connectors.map { ($0.connectorName, $0) })
-                let names = Set(service.connectors.map(\.connectorName))
-                changes.removed = previous.connectors.map(\.connectorName).filter { !names.contains($0) }
-                for connector in service.connectors {
-                    if let old = before[connector.connectorName] {
-                        if old != connector { changes.changed.append(connector) }
-                    } else {
-                        changes.added.append(connector)
-                    }
-                }
-                if changes.added.isEmpty && changes.changed.isEmpty && changes.removed.isEmpty {
+                let changes = connectorChanges(from: previous, to: service)
+                if changes.isEmpty {
                     // Same connectors in another order: nothing to do for them.
                     diff.settingsChanged.append(service)
                 } else {
@@ -68,5 +63,21 @@ struct ConfigDiff: Equatable {
             }
         }
         return diff
+    }
+
+    /// The connectors added, changed and removed between two versions of one service.
+    static func connectorChanges(from previous: ServiceConfig, to service: ServiceConfig) -> ConnectorChanges {
+        var changes = ConnectorChanges(service: service)
+        let before = Dictionary(previous.connectors.map { ($0.connectorName, $0) }) { first, _ in first }
+        let names = Set(service.connectors.map(\.connectorName))
+        changes.removed = previous.connectors.map(\.connectorName).filter { !names.contains($0) }
+        for connector in service.connectors {
+            if let old = before[connector.connectorName] {
+                if old != connector { changes.changed.append(connector) }
+            } else {
+                changes.added.append(connector)
+            }
+        }
+        return changes
     }
 }

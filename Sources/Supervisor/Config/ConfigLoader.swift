@@ -101,8 +101,13 @@ enum ConfigLoader {
         // Egeria's own document calls the list integrationServicesConfig; accept either name.
         let servicesKey = top["integrationServices"] != nil || top["integrationServicesConfig"] == nil
             ? "integrationServices" : "integrationServicesConfig"
-        guard let services = reader.array(top[servicesKey], servicesKey, required: true) else { return nil }
-        if services.isEmpty { reader.fail(servicesKey, "must list at least one integration service") }
+        let groups = parseGroups(top, config: config, baseDirectory: baseDirectory, workerDirectory: workerDirectory, reader: &reader)
+        // An Egeria 6 document names groups only; ours may name services, groups or both.
+        let hasGroups = top["dynamicIntegrationGroupsConfig"] != nil
+        guard let services = reader.array(top[servicesKey], servicesKey, required: !hasGroups) ?? (hasGroups ? [] : nil) else { return nil }
+        if services.isEmpty && groups.isEmpty && !reader.issues.contains(where: { $0.path.hasPrefix("dynamicIntegrationGroupsConfig") }) {
+            reader.fail(hasGroups ? "dynamicIntegrationGroupsConfig" : servicesKey, "must list at least one integration service or integration group")
+        }
         var markers: [String: Int] = [:]
         var connectorNames: [String: String] = [:]
         for (index, value) in services.enumerated() {
@@ -128,6 +133,14 @@ enum ConfigLoader {
             config.integrationServices.append(service)
         }
         checkSharedEndpoints(config.integrationServices, key: servicesKey, reader: &reader)
+        for (index, group) in groups.enumerated() {
+            if markers[group.urlMarker] != nil {
+                reader.fail("dynamicIntegrationGroupsConfig[\(index)].integrationGroupQualifiedName",
+                            "\"\(group.fullName)\" runs as \"\(group.urlMarker)\", the name of an integration service too; rename one")
+            }
+            markers[group.urlMarker] = -1
+            config.integrationServices.append(group)
+        }
         return config
     }
 

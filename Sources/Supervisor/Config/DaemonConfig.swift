@@ -82,4 +82,6 @@ struct ServiceConfig: Sendable, Equatable {
     var memoryLimitMegabytes: Int?
     var restart: RestartSettings
     var connectors: [IntegrationConnectorConfig]
+    /// Set for an Egeria 6 integration group: `connectors` are what was last read from its metadata access server.
+    var group: IntegrationGroupConfig? = nil
 }

@@ -65,6 +65,23 @@ struct DaemonStatus: Codable, Sendable {
         var integrationConnectorReports: [ConnectorReport]
         /// The connectors that take OpenLineage events, with how far each has got (absent when none does).
         var lineageConnectors: [LineageConnector]?
+        /// For an Egeria 6 integration group: where its registrations are read, and how the last read went.
+        var integrationGroup: GroupSummary? = nil
+    }
+
+    /// An integration group's reads from its metadata access server.
+    struct GroupSummary: Codable, Sendable {
+        var integrationGroupQualifiedName: String
+        /// The IntegrationGroup element's GUID, once read.
+        var integrationGroupGUID: String?
+        /// The metadata access server: platform root URL and server name.
+        var metadataAccessServer: String
+        var lastReadTime: Date?
+        /// Why the group cannot be read now; its connectors run as last read.
+        var lastReadError: String?
+        var lastReadErrorTime: Date?
+        /// Registrations that cannot run, each with why.
+        var skippedRegistrations: [String]?
     }
 
     /// A connector that takes OpenLineage events: the last event it acknowledged, and how many stored events

@@ -45,7 +45,7 @@ struct EgeriaStatusShape {
     }
 
     func group(named name: String) -> DaemonStatus.ServiceSummary? {
-        status.integrationServiceSummaries.first { $0.integrationServiceURLMarker == name }
+        status.integrationServiceSummaries.first { $0.integrationServiceURLMarker == name || $0.integrationGroup?.integrationGroupQualifiedName == name }
     }
 
     func connector(named name: String) -> DaemonStatus.ConnectorReport? {
@@ -64,8 +64,11 @@ struct EgeriaStatusShape {
 
     /// Egeria's `IntegrationGroupSummary`: each integration service is one group.
     private func write(group service: DaemonStatus.ServiceSummary, to w: inout JSONWriter) {
-        w.raw("{\"integrationGroupName\":"); w.string(service.integrationServiceURLMarker)
-        w.raw(",\"integrationGroupGUID\":"); w.string(Self.groupGUID(server: status.serverName, group: service.integrationServiceURLMarker))
+        // A group from the metadata access server is named and identified as there; an integration service of the
+        // file by its name and a GUID made from it.
+        w.raw("{\"integrationGroupName\":"); w.string(service.integrationGroup?.integrationGroupQualifiedName ?? service.integrationServiceURLMarker)
+        w.raw(",\"integrationGroupGUID\":")
+        w.string(service.integrationGroup?.integrationGroupGUID ?? Self.groupGUID(server: status.serverName, group: service.integrationServiceURLMarker))
         w.raw(",\"integrationGroupDescription\":"); w.string(service.integrationServiceFullName)
         w.raw(",\"integrationGroupStatus\":"); w.string(Self.groupStatus(service.worker.state))
         if let last = service.integrationConnectorReports.compactMap(\.lastRefreshTime).max() {

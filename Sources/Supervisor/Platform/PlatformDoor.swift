@@ -208,10 +208,7 @@ struct PlatformDoor: Sendable {
                 return HTTPServer.Response(status: 200, body: shape.groupSummaryResponse(service))
             }
         case _ where route.is("GET", "integration-groups/*/refresh-config"):
-            let group = route.captures[0]
-            return withStatus("refreshIntegrationGroupConfig", "VoidResponse", reply, then: { shape in
-                shape.group(named: group) == nil ? Self.unknownGroup(group).response("VoidResponse", action: "refreshIntegrationGroupConfig") : nil
-            }, command: { .reload(ReloadCommand(), $0) })
+            return refreshConfig(group: route.captures[0], reply)
         case _ where route.is("GET", "validate-connector/*"):
             let provider = route.captures[0]
             guard providers.contains(provider) else {
@@ -292,23 +289,6 @@ struct PlatformDoor: Sendable {
         return HTTPServer.Wait(seconds: 60, fallback: EgeriaEnvelope.unavailable("no answer within 60 s", action: action).response("VoidResponse", action: action))
     }
 
-    /// Asks the loop for status and answers from it; `then` may answer instead of running `command`.
-    private func withStatus(_ action: String, _ responseClass: String, _ reply: @escaping @Sendable (HTTPServer.Response) -> Void,
-                            then: @escaping @Sendable (EgeriaStatusShape) -> HTTPServer.Response?,
-                            command: @escaping @Sendable (@escaping Reply<ReloadCommand.Answer>) -> CommandCall) -> HTTPServer.Wait {
-        let server = serverName
-        let post = self.post
-        post(.status(StatusCommand()) { result in
-            switch result {
-            case .failure(let error): reply(EgeriaEnvelope.failure(for: error, server: server, action: action).response(responseClass, action: action))
-            case .success(let status):
-                if let answer = then(EgeriaStatusShape(status: status)) { return reply(answer) }
-                post(command { reply(Self.void($0, server: server, action: action)) })
-            }
-        })
-        return HTTPServer.Wait(seconds: 60, fallback: EgeriaEnvelope.unavailable("no answer within 60 s", action: action).response(responseClass, action: action))
-    }
-
     private func withStatus(_ action: String, _ responseClass: String, _ reply: @escaping @Sendable (HTTPServer.Response) -> Void,
                             _ answer: @escaping @Sendable (EgeriaStatusShape) -> HTTPServer.Response) -> HTTPServer.Wait {
         let server = serverName
@@ -321,6 +301,33 @@ struct PlatformDoor: Sendable {
             }
         })
         return HTTPServer.Wait(seconds: 10, fallback: EgeriaEnvelope.unavailable("no answer within 10 s", action: action).response(responseClass, action: action))
+    }
+
+    /// Egeria's refresh-config: a group from the metadata access server is read again at once (no 10-minute
+    /// debounce); an integration service of the file is re-read with the file. A group that cannot be read is a
+    /// 503 naming why.
+    private func refreshConfig(group: String, _ reply: @escaping @Sendable (HTTPServer.Response) -> Void) -> HTTPServer.Wait {
+        let server = serverName, post = self.post, action = "refreshIntegrationGroupConfig"
+        post(.status(StatusCommand()) { result in
+            switch result {
+            case .failure(let error): reply(EgeriaEnvelope.failure(for: error, server: server, action: action).response("VoidResponse", action: action))
+            case .success(let status):
+                guard let service = EgeriaStatusShape(status: status).group(named: group) else {
+                    return reply(Self.unknownGroup(group).response("VoidResponse", action: action))
+                }
+                guard let dynamic = service.integrationGroup else {
+                    return post(.reload(ReloadCommand()) { reply(Self.void($0, server: server, action: action)) })
+                }
+                post(.refreshConfig(RefreshConfigCommand(groupName: dynamic.integrationGroupQualifiedName)) { result in
+                    if case .success(let answer) = result, let error = answer.groups.first?.error {
+                        return reply(EgeriaEnvelope.unavailable("integration group \(dynamic.integrationGroupQualifiedName) cannot be read: \(error)", action: action)
+                            .response("VoidResponse", action: action))
+                    }
+                    reply(Self.void(result, server: server, action: action))
+                })
+            }
+        })
+        return HTTPServer.Wait(seconds: 60, fallback: EgeriaEnvelope.unavailable("no answer within 60 s", action: action).response("VoidResponse", action: action))
     }
 
     private static func void<Answer>(_ result: Result<Answer, OperatorError>, server: String, action: String) -> HTTPServer.Response {

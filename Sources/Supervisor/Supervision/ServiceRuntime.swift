@@ -12,6 +12,8 @@ final class ServiceRuntime {
     let scope: ServiceScope
     /// Being shut down because a reload removed it; dropped from the loop once its worker is gone.
     var removing = false
+    /// For an Egeria 6 integration group: what its reads found.
+    var groupState = GroupState()
     let logger: Logger
     var lifecycle: WorkerLifecycle
     /// Incarnation number; events tagged with an older one are from a replaced worker.
@@ -47,6 +49,9 @@ final class ServiceRuntime {
         /// Calls made to this worker and not yet answered.
         var pending: [RequestID: PendingCall] = [:]
         var readySince: Date?
+        /// The connectors its `initialize` carried: a change made while it started (a reload, a group's read) is
+        /// sent once it is ready.
+        var initializedWith: [IntegrationConnectorConfig] = []
         var heartbeatRoundTrip: Double?
         /// The larger of what the daemon sees and what the worker reports, at the last health check.
         var memoryBytes: Int?

@@ -42,6 +42,7 @@ extension SupervisionLoop {
                 connector.connection = connection
             }
         case .reload(_, let reply): reload(reply: reply)
+        case .refreshConfig(let command, let reply): refreshConfig(command, reply: reply)
         }
     }
 

@@ -6,14 +6,14 @@ import Protocol
 /// `set-endpoint`, `set-connection`) goes back to what the file says.
 extension SupervisionLoop {
     func reload(reply: @escaping Reply<ReloadCommand.Answer>) {
-        let new: DaemonConfig
+        let read: DaemonConfig
         do {
-            (new, _) = try ConfigLoader.load(path: config.file, workerDirectory: SupervisorCommand.executableDirectory())
+            (read, _) = try ConfigLoader.load(path: config.file, workerDirectory: SupervisorCommand.executableDirectory())
         } catch {
             logger.error("reload refused; the running configuration stays:\n\(error)")
             return reply(.failure(OperatorError(message: "reload refused; the running configuration stays:\n\(error)")))
         }
-        let unreadable = ConnectorSecret.problems(in: new)
+        let unreadable = ConnectorSecret.problems(in: read)
         guard unreadable.isEmpty else {
             logger.error("reload refused; the running configuration stays: \(unreadable.joined(separator: "; "))")
             return reply(.failure(OperatorError(message: "reload refused; the running configuration stays: \(unreadable.joined(separator: "; "))")))
@@ -23,6 +23,14 @@ extension SupervisionLoop {
         var running = config
         running.integrationServices = config.integrationServices.map { file in
             services.first { $0.config.urlMarker == file.urlMarker && !$0.removing }?.config ?? file
+        }
+        // A group's connectors come from its metadata access server, not from the file.
+        var new = read
+        new.integrationServices = read.integrationServices.map { service in
+            guard service.group != nil, let live = running.integrationServices.first(where: { $0.urlMarker == service.urlMarker }) else { return service }
+            var kept = service
+            kept.connectors = live.connectors
+            return kept
         }
         let diff = ConfigDiff.between(running, new)
         guard diff.refusals.isEmpty else {
@@ -60,25 +68,10 @@ extension SupervisionLoop {
         var reconfigured: [String] = [], addedConnectors: [String] = [], removedConnectors: [String] = []
         for changes in diff.reconfigured {
             guard let service = services.first(where: { $0.config.urlMarker == changes.service.urlMarker }) else { continue }
-            service.config = changes.service
+            apply(changes, to: service)
             reconfigured += changes.changed.map(\.connectorName)
             addedConnectors += changes.added.map(\.connectorName)
             removedConnectors += changes.removed
-            for name in changes.removed { service.connectorStatus[name] = nil }
-            // A worker that is not running gets the new connectors when it (re)starts.
-            guard service.lifecycle.isReady else { continue }
-            let log = service.logger
-            for connector in changes.added + changes.changed {
-                service.logger.notice("reconfiguring connector \(connector.connectorName) in its live worker", ["connector": .text(connector.connectorName)])
-                send(ConfigureConnector.self, .init(connector: connector, secret: secret(of: connector, in: service)), call: .connectorChange({ result in
-                    if case .failure(let error) = result { log.error("reconfiguring \(connector.connectorName) failed: \(error.message)") }
-                }), to: service)
-            }
-            for name in changes.removed {
-                send(RemoveConnector.self, .init(connectorName: name), call: .connectorChange({ result in
-                    if case .failure(let error) = result { log.error("removing \(name) failed: \(error.message)") }
-                }), to: service)
-            }
         }
         let summary = ReloadCommand.Answer(added: diff.added.map(\.urlMarker), removed: diff.removed, restarted: diff.replaced.map(\.urlMarker),
                                     reconfiguredConnectors: reconfigured, addedConnectors: addedConnectors,
@@ -89,5 +82,25 @@ extension SupervisionLoop {
             "reconfigured": .text((reconfigured + addedConnectors + removedConnectors).joined(separator: ",")),
         ])
         reply(.success(summary))
+    }
+
+    /// Takes a service's new connectors: its configuration now, and its live worker's connectors re-created,
+    /// added or removed. A worker that is not running gets them when it (re)starts.
+    func apply(_ changes: ConfigDiff.ConnectorChanges, to service: ServiceRuntime) {
+        service.config = changes.service
+        for name in changes.removed { service.connectorStatus[name] = nil }
+        guard service.lifecycle.isReady else { return }
+        let log = service.logger
+        for connector in changes.added + changes.changed {
+            service.logger.notice("reconfiguring connector \(connector.connectorName) in its live worker", ["connector": .text(connector.connectorName)])
+            send(ConfigureConnector.self, .init(connector: connector, secret: secret(of: connector, in: service)), call: .connectorChange({ result in
+                if case .failure(let error) = result { log.error("reconfiguring \(connector.connectorName) failed: \(error.message)") }
+            }), to: service)
+        }
+        for name in changes.removed {
+            send(RemoveConnector.self, .init(connectorName: name), call: .connectorChange({ result in
+                if case .failure(let error) = result { log.error("removing \(name) failed: \(error.message)") }
+            }), to: service)
+        }
     }
 }

@@ -93,6 +93,14 @@ extension SupervisionLoop {
         }
         return DaemonStatus.ServiceSummary(integrationServiceURLMarker: service.config.urlMarker,
                                            integrationServiceFullName: service.config.fullName, worker: worker,
-                                           integrationConnectorReports: connectors, lineageConnectors: lineage.isEmpty ? nil : lineage)
+                                           integrationConnectorReports: connectors, lineageConnectors: lineage.isEmpty ? nil : lineage,
+                                           integrationGroup: service.config.group.map { group in
+                                               let state = service.groupState
+                                               return DaemonStatus.GroupSummary(
+                                                   integrationGroupQualifiedName: group.qualifiedName, integrationGroupGUID: state.guid,
+                                                   metadataAccessServer: "\(group.server.omagserverPlatformRootURL) \(group.server.omagserverName)",
+                                                   lastReadTime: state.lastReadTime, lastReadError: state.lastError, lastReadErrorTime: state.lastErrorTime,
+                                                   skippedRegistrations: state.skipped.isEmpty ? nil : state.skipped)
+                                           })
     }
 }

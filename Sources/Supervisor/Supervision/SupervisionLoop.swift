@@ -31,6 +31,8 @@ final class SupervisionLoop {
     var lineageTally: LineageTally?
     /// Reset before the loop reads the store for new OpenLineage events.
     var lineageKick: LineageKick?
+    /// Reads Egeria 6 integration groups, when the configuration names any.
+    var groupFollower: GroupFollower?
     private var nextServiceID = 1
     private var shutdownDeadline: Double?
 
@@ -112,6 +114,9 @@ final class SupervisionLoop {
         case .lineageStored:
             lineageKick?.taken()
             services.forEach(deliverLineage)
+        case .groupsRead(let readings, let reply):
+            let changes = readings.map(apply)
+            reply?(.success(.init(groups: changes)))
         case .signal(let signal):
             switch signal {
             case SIGTERM, SIGINT: beginShutdown(signal: signal)
@@ -187,7 +192,12 @@ final class SupervisionLoop {
                 let known = Set(service.config.connectors.map(\.connectorName))
                 service.incarnation?.lineageConnectors = (result.lineageConnectors ?? []).filter(known.contains)
                 service.logger.info("worker ready", ["pid": .int(Int(result.pid)), "workerVersion": .text(result.workerVersion), "host": .text(result.hostName ?? "-")])
-                if isShuttingDown || service.removing { perform(service.lifecycle.stop(now: now), on: service) } else { deliverLineage(service) }
+                if isShuttingDown || service.removing { perform(service.lifecycle.stop(now: now), on: service); return }
+                var started = service.config
+                started.connectors = service.incarnation?.initializedWith ?? []
+                let missed = ConfigDiff.connectorChanges(from: started, to: service.config)
+                if !missed.isEmpty { apply(missed, to: service) }
+                deliverLineage(service)
             case .success(let result):
                 rejectHandshake(service, "worker speaks protocol version \(result.protocolVersion), the daemon \(ProtocolVersion.current)")
             case .failure(let error):
@@ -288,6 +298,7 @@ final class SupervisionLoop {
             case .sendInitialize:
                 let params = InitializeMessage.params(service.config, daemon: config, logLevel: logger.level.rawValue, hostName: Self.hostName,
                                                       secrets: connectorSecrets(of: service))
+                service.incarnation?.initializedWith = service.config.connectors
                 send(Initialize.self, params, call: .initialize, to: service)
             case .sendHeartbeat:
                 service.heartbeatSequence += 1

@@ -16,4 +16,7 @@ enum SupervisorEvent: Sendable {
     case signal(Int32)
     /// The door stored new OpenLineage events: connectors that take them and wait get the next batch.
     case lineageStored
+    /// Integration groups read from their metadata access server: on their schedule, or for `refresh-config`,
+    /// whose reply then takes what changed.
+    case groupsRead([GroupReader.Reading], Reply<RefreshConfigCommand.Answer>?)
 }

@@ -27,6 +27,21 @@ Tests steer it through /control (no token needed):
                             "tokens", "unauthorized"}
   GET  /control/elements -> {"elements": {guid: {"typeName", "properties", "anchorGUID", "classifications"}},
                             "relationships": {guid: {"typeName", "end1", "end2", "properties"}}}
+  POST /control/groups {"groups": {qualifiedName: [registration...]}} replaces every integration group; a registration is
+       {"connectorName", "provider", "address"?, "configurationProperties"?, and any RegisteredIntegrationConnector
+       property: "refreshTimeInterval", "connectorUserId", "metadataCollectionQualifiedName", "startDate",
+       "connectorShutdownDate", "permittedSynchronization", "generateConnectorActivityReports"}
+  GET  /control/groups -> {"reads": number of governance-configuration calls answered}
+It also serves Egeria 6's governance-configuration calls for integration groups, as GovernanceConfigurationResource
+and its converters shape them:
+  GET /servers/{mas}/open-metadata/access-services/governance-configuration-service/users/{user}/
+      integration-groups/by-name/{name}          -> IntegrationGroupElementResponse; an unknown name is HTTP 200 with no
+                                                    "element"
+      integration-groups/{guid}/integration-connectors?startingFrom=&maximumResults=
+                                                 -> RegisteredIntegrationConnectorsResponse, newest registration first
+                                                    (CREATION_DATE_RECENT); "elements" left out when the page is empty;
+                                                    registrationProperties never carry metadataSourceQualifiedName (the
+                                                    converter overwrites it with metadataCollectionQualifiedName)
 A ConnectorActivityReport whose connectorName contains "poison" is refused with an FFDC InvalidParameterException.
 """
 import argparse
@@ -58,6 +73,9 @@ CHANGE = re.compile(BASE + r"/([^/]+)/(update-properties|delete)$")
 CLASSIFY = re.compile(BASE + r"/([^/]+)/classifications/([^/]+)(/update-properties|/delete)?$")
 RELATED = r"^/servers/([^/]+)/open-metadata/access-services/open-metadata-store/users/([^/]+)/related-elements"
 RELATE = re.compile(RELATED + r"$")
+GOVERNANCE = r"^/servers/([^/]+)/open-metadata/access-services/governance-configuration-service/users/([^/]+)/integration-groups/"
+GROUP_BY_NAME = re.compile(GOVERNANCE + r"by-name/([^/?]+)$")
+GROUP_CONNECTORS = re.compile(GOVERNANCE + r"([^/?]+)/integration-connectors\?startingFrom=(\d+)&maximumResults=(\d+)$")
 UNRELATE = re.compile(RELATED + r"/([^/]+)/delete$")
 REPORT_PROPERTIES = {"qualifiedName": "string", "serverName": "string", "connectorId": "string", "connectorName": "string",
                      "startTime": "date", "createdElements": "array<string>", "updatedElements": "array<string>",
@@ -65,7 +83,7 @@ REPORT_PROPERTIES = {"qualifiedName": "string", "serverName": "string", "connect
 
 lock = threading.Lock()
 state = {"mode": "ok", "requests": 0, "duplicates": 0, "errors": [], "reports": [], "elements": {}, "tokens": {},
-         "issued": 0, "unauthorized": 0, "relationships": {}}
+         "issued": 0, "unauthorized": 0, "relationships": {}, "groups": {}, "group_reads": 0}
 if os.path.exists(args.state):
     with open(args.state) as f:
         for line in f:
@@ -111,6 +129,32 @@ def values_of(properties, problems):
     return {name: plain(value, problems, name) for name, value in properties.get("propertyValueMap", {}).items()}
 
 
+def stable_guid(kind, name):
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "standin:%s:%s" % (kind, name)))
+
+
+def registered(group, entry):
+    """A RegisteredIntegrationConnectorElement as Egeria's converters write it."""
+    name = entry["connectorName"]
+    connection = {"class": "Connection", "headerVersion": 0, "qualifiedName": name + " connection",
+                  "connectorType": {"class": "ConnectorType", "headerVersion": 0, "connectorProviderClassName": entry["provider"]}}
+    if "address" in entry:
+        connection["endpoint"] = {"class": "Endpoint", "headerVersion": 0, "networkAddress": entry["address"]}
+    if "configurationProperties" in entry:
+        connection["configurationProperties"] = entry["configurationProperties"]
+    registration = {"class": "RegisteredIntegrationConnectorProperties", "connectorName": name,
+                    "refreshTimeInterval": entry.get("refreshTimeInterval", 0),
+                    "generateConnectorActivityReports": entry.get("generateConnectorActivityReports", True)}
+    for key in ("connectorUserId", "metadataCollectionQualifiedName", "startDate", "connectorShutdownDate", "permittedSynchronization"):
+        if key in entry:
+            registration[key] = entry[key]
+    return {"elementHeader": {"class": "ElementHeader", "guid": stable_guid("connector", name), "type": {"typeName": "IntegrationConnector"}},
+            "properties": {"class": "IntegrationConnector", "qualifiedName": "IntegrationConnector::" + name, "displayName": name,
+                           "usesBlockingCalls": False, "connection": connection},
+            "connectorId": stable_guid("registration", group + "/" + name),
+            "registrationProperties": registration}
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -147,6 +191,11 @@ class Handler(BaseHTTPRequestHandler):
         return body
 
     def do_GET(self):
+        if self.path == "/control/groups":
+            with lock:
+                return self.reply(200, {"reads": state["group_reads"]})
+        if self.path.startswith("/servers/"):
+            return self.governance()
         if self.path == "/control/reports":
             with lock:
                 body = {k: state[k] for k in ("reports", "requests", "duplicates", "errors", "unauthorized")}
@@ -183,6 +232,12 @@ class Handler(BaseHTTPRequestHandler):
                 else:
                     state["mode"] = mode
             return self.reply(200, {"mode": mode})
+        if self.path == "/control/groups":
+            groups = json.loads(raw)["groups"]
+            with lock:
+                state["groups"] = {name: {"guid": stable_guid("group", name), "registrations": [registered(name, entry) for entry in entries]}
+                                   for name, entries in groups.items()}
+            return self.reply(200, {"groups": sorted(groups)})
         if self.path == "/api/token":
             body = json.loads(raw or b"{}")
             if body.get("userId") != args.user or body.get("password") != args.password:
@@ -220,6 +275,41 @@ class Handler(BaseHTTPRequestHandler):
         with lock:
             state["errors"].append("bad path " + self.path)
         self.reply(404, b"")
+
+    def governance(self):
+        with lock:
+            state["requests"] += 1
+            mode = state["mode"]
+        if not self.authorized():
+            return self.reply(401, b"")
+        if mode == "500":
+            return self.reply(200, ffdc(500, exception="PropertyServerException", message="repository unavailable"))
+        from urllib.parse import unquote
+        by_name = GROUP_BY_NAME.match(self.path)
+        page = GROUP_CONNECTORS.match(self.path)
+        match = by_name or page
+        if not match or match.group(1) != args.server or match.group(2) != args.user:
+            with lock:
+                state["errors"].append("bad path " + self.path)
+            return self.reply(404, b"")
+        with lock:
+            state["group_reads"] += 1
+            if by_name:
+                group = state["groups"].get(unquote(by_name.group(3)))
+                body = {"class": "IntegrationGroupElementResponse", "relatedHTTPCode": 200}
+                if group:
+                    body["element"] = {"elementHeader": {"class": "ElementHeader", "guid": group["guid"],
+                                                         "type": {"typeName": "IntegrationGroup"}},
+                                       "properties": {"class": "IntegrationGroupProperties", "qualifiedName": unquote(by_name.group(3))}}
+                return self.reply(200, body)
+            guid, start, size = unquote(page.group(3)), int(page.group(4)), int(page.group(5))
+            group = next((g for g in state["groups"].values() if g["guid"] == guid), None)
+            newest_first = list(reversed(group["registrations"])) if group else []
+            chosen = newest_first[start:start + size]
+        body = {"class": "RegisteredIntegrationConnectorsResponse", "relatedHTTPCode": 200}
+        if chosen:
+            body["elements"] = chosen
+        self.reply(200, body)
 
     def create(self, _match, body):
         problems = []

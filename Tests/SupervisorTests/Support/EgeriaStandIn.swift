@@ -116,6 +116,18 @@ final class EgeriaStandIn: @unchecked Sendable {
         try JSONDecoder().decode(JSONValue.self, from: try request("GET", "/control/elements"))["relationships"]?.objectValue ?? [:]
     }
 
+    /// Replaces every integration group the stand-in holds: per group qualified name, its registrations (see
+    /// egeria6_standin.py for their fields).
+    func setGroups(_ groups: [String: [[String: JSONValue]]]) throws {
+        let body = JSONValue.object(["groups": .object(groups.mapValues { .array($0.map(JSONValue.object)) })])
+        _ = try request("POST", "/control/groups", body: Data(ConfigFixture.text(body).utf8))
+    }
+
+    /// Governance-configuration calls answered so far.
+    func groupReads() throws -> Int {
+        try JSONDecoder().decode(JSONValue.self, from: try request("GET", "/control/groups"))["reads"]?.intValue ?? 0
+    }
+
     func setMode(_ mode: String) throws {
         _ = try request("POST", "/control/mode", body: Data("{\"mode\":\"\(mode)\"}".utf8))
     }

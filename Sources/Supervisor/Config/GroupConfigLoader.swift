@@ -1,0 +1,68 @@
+import Foundation
+import Forwarding
+import Protocol
+
+/// `dynamicIntegrationGroupsConfig`, as Egeria's configuration document has it, in either kind of document: each
+/// group becomes a service whose connectors are read from its metadata access server.
+extension ConfigLoader {
+    /// Egeria waits about 33 minutes between reads; a minute is what an operator adding a catalog target expects.
+    static let defaultGroupRefreshSeconds = 60.0
+
+    static func parseGroups(_ top: ConfigObject, config: DaemonConfig, baseDirectory: String, workerDirectory: String,
+                            reader: inout ConfigReader) -> [ServiceConfig] {
+        let refresh = reader.number(top, "groupRefreshSeconds", in: 1...86_400) ?? defaultGroupRefreshSeconds
+        guard let entries = reader.array(top, "dynamicIntegrationGroupsConfig") else { return [] }
+        let worker = workerDirectory + "/integration-worker"
+        if !entries.isEmpty && !ExecutableLocator.isExecutable(worker) {
+            reader.fail("dynamicIntegrationGroupsConfig", "an integration group runs in \(worker), which does not exist; build it (swift build)")
+        }
+        var groups: [ServiceConfig] = []
+        var seen: [String: Int] = [:]
+        for (index, value) in entries.enumerated() {
+            let p = "dynamicIntegrationGroupsConfig[\(index)]"
+            guard let entry = reader.object(value, at: p, required: true) else { continue }
+            defer { reader.finish(entry) }
+            entry.accept("class", "headerVersion", "secretsStoreProvider", "secretsStoreLocation", "secretsStoreCollection")
+            let name = reader.string(entry, "integrationGroupQualifiedName", required: true)
+            let root = reader.string(entry, "omagserverPlatformRootURL", required: true)
+            if let root, URL(string: root)?.scheme.map({ ["http", "https"].contains($0) }) != true {
+                reader.fail("\(p).omagserverPlatformRootURL", "expected an http:// or https:// URL, got \"\(root)\"")
+            }
+            let serverName = reader.string(entry, "omagserverName", required: true)
+            // Our own fields: the credentials to read the group with, else the access server's.
+            let inherited = config.accessServer.egeria
+            var server = EgeriaServerConfig(omagserverPlatformRootURL: root ?? "", omagserverName: serverName ?? "",
+                                            userId: reader.string(entry, "userId") ?? inherited?.userId ?? config.localServerUserId)
+            server.apiVersion = .v6
+            server.maxInFlight = 1
+            let variable = reader.string(entry, "passwordEnvironmentVariable")
+            let file = reader.string(entry, "passwordFile").map { resolve($0, against: baseDirectory) }
+            if variable != nil && file != nil { reader.fail("\(p).passwordFile", "give passwordEnvironmentVariable or passwordFile, not both") }
+            if variable != nil || file != nil {
+                server.passwordEnvironmentVariable = variable
+                server.passwordFile = file
+            } else if let inherited {
+                server.passwordEnvironmentVariable = inherited.passwordEnvironmentVariable
+                server.passwordFile = inherited.passwordFile
+            }
+            if let ca = reader.string(entry, "caFile") {
+                let path = resolve(ca, against: baseDirectory)
+                if FileManager.default.isReadableFile(atPath: path) { server.caFile = path } else { reader.fail("\(p).caFile", "\"\(path)\" cannot be read") }
+            } else {
+                server.caFile = inherited?.caFile
+            }
+            if let v = reader.number(entry, "requestTimeoutSeconds", in: 0.1...600) { server.requestTimeoutSeconds = v }
+            let groupRefresh = reader.number(entry, "groupRefreshSeconds", in: 1...86_400) ?? refresh
+            guard let name else { continue }
+            if let first = seen[name] {
+                reader.fail("\(p).integrationGroupQualifiedName", "duplicate integration group \"\(name)\" (also dynamicIntegrationGroupsConfig[\(first)])")
+                continue
+            }
+            seen[name] = index
+            let group = IntegrationGroupConfig(qualifiedName: name, server: server, refreshSeconds: groupRefresh)
+            groups.append(ServiceConfig(urlMarker: IntegrationGroupConfig.marker(for: name), fullName: name, command: [worker],
+                                        remote: nil, memoryLimitMegabytes: nil, restart: config.supervision.restart, connectors: [], group: group))
+        }
+        return groups
+    }
+}

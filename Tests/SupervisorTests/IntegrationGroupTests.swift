@@ -1,0 +1,135 @@
+import Foundation
+import Glibc
+import Protocol
+import Testing
+@testable import Supervisor
+
+extension RealProcesses {
+    /// Egeria 6 integration groups: connectors registered at a metadata access server (a stand-in serving Egeria 6's
+    /// governance-configuration calls), run by the daemon in one worker per group.
+    @Suite("Integration groups from the metadata access server", .serialized)
+    struct IntegrationGroupTests {
+        static let password = "mas-password"
+        static let files = "Egeria:IntegrationGroup:Files"
+
+        static func standIn(_ harness: DaemonHarness) throws -> EgeriaStandIn {
+            try EgeriaStandIn(stateFile: harness.directory + "/standin6-state.jsonl", version: .v6(password: password, tokenSeconds: 3600))
+        }
+
+        /// A document with no integration service at all: one group at the stand-in, read with the access server's
+        /// credentials.
+        static func config(_ server: EgeriaStandIn, refreshSeconds: Double) -> String {
+            let group: JSONValue = .object(["class": .string("IntegrationGroupConfig"), "integrationGroupQualifiedName": .string(files),
+                                            "omagserverName": .string(server.serverName), "omagserverPlatformRootURL": .string(server.rootURL)])
+            var document = try! JSONDecoder().decode(JSONValue.self, from: Data(DaemonHarness.config(services: [], accessServer: server.accessServer()).utf8)).objectValue!
+            document["integrationServices"] = nil
+            document["groupRefreshSeconds"] = .double(refreshSeconds)
+            document["dynamicIntegrationGroupsConfig"] = .array([group])
+            return ConfigFixture.text(.object(document))
+        }
+
+        static func registration(_ name: String, provider: String, address: String? = nil, properties: [String: JSONValue]? = nil,
+                                 minutes: Int = 0) -> [String: JSONValue] {
+            var entry: [String: JSONValue] = ["connectorName": .string(name), "provider": .string(provider), "refreshTimeInterval": .int(minutes),
+                                              "metadataCollectionQualifiedName": .string(name + "-collection")]
+            if let address { entry["address"] = .string(address) }
+            if let properties { entry["configurationProperties"] = .object(properties) }
+            return entry
+        }
+
+        static func group(_ status: DaemonStatus) -> DaemonStatus.ServiceSummary? {
+            status.integrationServiceSummaries.first { $0.integrationGroup?.integrationGroupQualifiedName == files }
+        }
+
+        @Test("a group's connectors come from the metadata access server alone; refresh-config starts, re-creates and stops them at once and says so")
+        func registrationsFollowed() throws {
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            let server = try Self.standIn(harness)
+            defer { server.stop() }
+            let folder = try harness.makeFolder("landing")
+            try "a,b\n".write(toFile: folder + "/orders.csv", atomically: true, encoding: .utf8)
+            let filesConnector = Self.registration("files", provider: "data-files-monitor", address: folder)
+            try server.setGroups([Self.files: [filesConnector]])
+            try Self.config(server, refreshSeconds: 3600).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+            try harness.start(environment: ["STANDIN_PASSWORD": Self.password])
+
+            // Started from the store alone: the files connector catalogues the folder.
+            let (started, first) = harness.waitForStatus(timeout: 15) { status in
+                guard let group = Self.group(status) else { return false }
+                return group.integrationGroup?.integrationGroupGUID != nil && group.integrationConnectorReports.contains { $0.connectorName == "files" && $0.lastRefreshTime != nil }
+            }
+            try #require(started, "\(String(describing: first))\n\(harness.daemon?.stderrLines.joined(separator: "\n") ?? "")")
+            let pid = try #require(Self.group(first!)?.worker.pid)
+            #expect(try harness.elements().contains { $0.qualifiedName.hasSuffix("/orders.csv") })
+            let reads = try server.groupReads()
+
+            // Added: one more registration, applied by refresh-config in the live worker.
+            let chaos = Self.registration("chaos", provider: "chaos", properties: ["failure": .string("none")])
+            try server.setGroups([Self.files: [filesConnector, chaos]])
+            let (code, added, stderr) = try harness.cliJSON("refresh-config", Self.files)
+            #expect(code == 0, "\(stderr)")
+            let addedGroup = added?["groups"]?.arrayValue?.first
+            #expect(addedGroup?["addedConnectors"] == .array([.string("chaos")]))
+            #expect(addedGroup?["unchangedConnectors"] == .array([.string("files")]))
+            #expect(try server.groupReads() > reads, "refresh-config read the group again, with no debounce")
+            let (running, _) = harness.waitForStatus(timeout: 10) { status in
+                Self.group(status)?.integrationConnectorReports.contains { $0.connectorName == "chaos" && $0.lastRefreshTime != nil } == true
+            }
+            #expect(running)
+
+            // Changed: the chaos connector's connection changes; it is re-created, files is untouched.
+            let changedChaos = Self.registration("chaos", provider: "chaos", properties: ["failure": .string("throw")])
+            try server.setGroups([Self.files: [filesConnector, changedChaos]])
+            let (_, changed, _) = try harness.cliJSON("refresh-config", IntegrationGroupConfig.marker(for: Self.files))
+            #expect(changed?["groups"]?.arrayValue?.first?["changedConnectors"] == .array([.string("chaos")]))
+            let (failed, _) = harness.waitForStatus(timeout: 10) { harness.connector($0, "chaos")?.connectorStatus == .FAILED }
+            #expect(failed, "the re-created connector has the new configuration")
+
+            // Removed, and an unknown provider beside it: that one connector is CONFIG_FAILED, the group runs on.
+            let unknown = Self.registration("atlas", provider: "org.odpi.openmetadata.adapters.connectors.apacheatlas.integration.ApacheAtlasIntegrationProvider")
+            try server.setGroups([Self.files: [filesConnector, unknown]])
+            let (_, removed, _) = try harness.cliJSON("refresh-config")
+            let removedGroup = removed?["groups"]?.arrayValue?.first
+            #expect(removedGroup?["removedConnectors"] == .array([.string("chaos")]))
+            #expect(removedGroup?["addedConnectors"] == .array([.string("atlas")]))
+            let (settled, after) = harness.waitForStatus(timeout: 10) { status in
+                harness.connector(status, "chaos") == nil && harness.connector(status, "atlas")?.connectorStatus == .CONFIG_FAILED
+            }
+            try #require(settled, "\(String(describing: after))")
+            #expect(harness.connector(after!, "atlas")?.failingExceptionMessage?.contains("unknown connectorProviderClassName") == true)
+            #expect(Self.group(after!)?.worker.pid == pid, "every change was made in the group's live worker")
+            #expect(harness.connector(after!, "files")?.connectorStatus == .WAITING)
+
+            // A name that is no group is refused with the names that are.
+            let wrong = try harness.cli("refresh-config", "Egeria:IntegrationGroup:Nope")
+            #expect(wrong.code != 0 && wrong.stderr.contains(Self.files), "\(wrong.stderr)")
+            #expect(harness.stop() == .exited(0))
+            #expect(try server.received().errors.isEmpty)
+        }
+
+        @Test("the metadata access server down at start, then up: the group is read on its own, with backoff, and nothing is FAILED for good")
+        func serverDownAtStart() throws {
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            let server = try Self.standIn(harness)
+            defer { server.stop() }
+            try server.setGroups([Self.files: [Self.registration("chaos", provider: "chaos", properties: ["failure": .string("none")])]])
+            try Self.config(server, refreshSeconds: 2).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+            server.stop()
+            try harness.start(environment: ["STANDIN_PASSWORD": Self.password])
+            // The group's worker runs while its registrations cannot be read.
+            let (unread, down) = harness.waitForStatus(timeout: 10) { Self.group($0)?.integrationGroup?.lastReadError != nil && Self.group($0)?.worker.state == "running" }
+            try #require(unread, "\(String(describing: down))")
+            #expect(Self.group(down!)?.integrationConnectorReports.isEmpty == true)
+
+            try server.restart()
+            try server.setGroups([Self.files: [Self.registration("chaos", provider: "chaos", properties: ["failure": .string("none")])]])
+            let (read, up) = harness.waitForStatus(timeout: 15) { status in
+                Self.group(status)?.integrationGroup?.lastReadError == nil && harness.connector(status, "chaos")?.lastRefreshTime != nil
+            }
+            #expect(read, "\(String(describing: up))")
+            #expect(harness.stop() == .exited(0))
+        }
+    }
+}
