@@ -21,6 +21,9 @@ package struct EgeriaServerConfig: Sendable, Equatable {
     /// bearer token that is renewed before it expires. Read at start; never logged, never passed to workers.
     package var passwordEnvironmentVariable: String?
     package var passwordFile: String?
+    /// Egeria's YAML secrets store file and the collection in it that holds the password (and the user).
+    package var secretsStoreLocation: String?
+    package var secretsStoreCollection: String?
     /// Egeria 6: how long a token is used when it does not say (Egeria's secrets stores renew every 50 minutes).
     package var tokenRenewSeconds = 3000.0
     /// PEM file of the CA(s) to trust for `https://` instead of the system trust store.

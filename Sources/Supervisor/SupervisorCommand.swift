@@ -36,7 +36,7 @@ struct SupervisorCommand {
             // operator from asking it, or from reloading to see the errors. A file that is not there at all is
             // another matter: the socket path would be made up, and "not running" would mislead a probe.
             let socketPath: String
-            do { socketPath = try ConfigLoader.controlSocketPath(forConfig: parsed.config) } catch {
+            do { socketPath = try ConfigLoader.controlSocketPath(forConfig: parsed.config, placeholders: parsed.placeholders) } catch {
                 Output.error("integration-daemon \(parsed.subcommand.rawValue): \(error)")
                 return 64
             }
@@ -45,7 +45,7 @@ struct SupervisorCommand {
         let config: DaemonConfig
         let warnings: [ConfigError.Issue]
         let readOnly = parsed.subcommand == .reports || parsed.subcommand == .elements
-        do { (config, warnings) = try ConfigLoader.load(path: parsed.config, workerDirectory: executableDirectory(), checkProviders: !readOnly) } catch {
+        do { (config, warnings) = try ConfigLoader.load(path: parsed.config, workerDirectory: executableDirectory(), checkProviders: !readOnly, placeholders: parsed.placeholders) } catch {
             if parsed.subcommand == .validate {
                 return InspectCommands.invalid(error, json: parsed.json)
             }

@@ -91,6 +91,15 @@ extension RealProcesses {
                             "accessServer.egeria.omagserverName: is required"]),
             Case(name: "two access servers", json: doc(extra: "\"accessServer\": { \"embedded\": {}, \"egeria\": {} },"),
                  expected: ["accessServer: expected {\"embedded\": {}} or {\"egeria\": {...}}"]),
+            Case(name: "integration group incomplete", json: doc(extra: """
+                 "dynamicIntegrationGroupsConfig": [ { "integrationGroupQualifiedName": "Egeria:IntegrationGroup:Files", "omagserverPlatformRootURL": "x:y",
+                   "secretsStoreProvider": "org.example.VaultProvider", "secretsStoreLocation": "none.omsecrets", "groupRefreshSeconds": 0 } ],
+                 """),
+                 expected: ["dynamicIntegrationGroupsConfig[0].omagserverPlatformRootURL: expected an http:// or https:// URL, got \"x:y\"",
+                            "dynamicIntegrationGroupsConfig[0].omagserverName: is required",
+                            "dynamicIntegrationGroupsConfig[0].secretsStoreProvider: only Egeria's YAML secrets store is read",
+                            "dynamicIntegrationGroupsConfig[0].secretsStoreCollection: is required",
+                            "dynamicIntegrationGroupsConfig[0].groupRefreshSeconds: must be"]),
         ]
 
         func write(_ json: String) throws -> (TemporaryDirectory, String) {
@@ -235,6 +244,44 @@ extension RealProcesses {
             #expect(text.code == 0 && text.stdout.contains("2 warning(s)"))
             #expect(text.stderr.contains("\(path): warning: integrationServices[0].integrationConnectorConfigs[0].connection.endpoint.address: folder /nonexistent/landing does not exist here"), "\(text.stderr)")
             #expect(text.stderr.contains("names IDT_UNSET_PASSWORD_VARIABLE, which is not set; `run` refuses to start without it"))
+        }
+
+        @Test("Egeria's YAML secrets store: a collection's token request or secrets, quoted or plain; lists and unknown collections refused with where")
+        func secretsStoreFile() throws {
+            let folder = try TemporaryDirectory(prefix: "idt-secrets")
+            let file = folder.path + "/servers.omsecrets"
+            try """
+            ---
+            # comment
+            secretsCollections:
+              Plain:
+                secrets:
+                  userId: 'egeria_user'   # trailing comment
+                  clearPassword: "p#ss word"
+              Token:
+                tokenAPI:
+                  requestBody:
+                    userId: npa
+                    password: s3cret
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+            #expect(try SecretsStoreFile.credentials(file: file, collection: "Plain") == .init(userId: "egeria_user", password: "p#ss word"))
+            #expect(try SecretsStoreFile.credentials(file: file, collection: "Token") == .init(userId: "npa", password: "s3cret"))
+            #expect(throws: SecretsStoreFile.Problem.self) { try SecretsStoreFile.credentials(file: file, collection: "Other") }
+            do { _ = try SecretsStoreFile.credentials(file: file, collection: "Other") } catch { #expect(error.description.contains("it has Plain, Token")) }
+            try "secretsCollections:\n  - a\n".write(toFile: file, atomically: true, encoding: .utf8)
+            do { _ = try SecretsStoreFile.credentials(file: file, collection: "a"); Issue.record("a list was read") } catch {
+                #expect(error.description.hasSuffix("servers.omsecrets:2: a list, which a secrets store file does not hold"))
+            }
+        }
+
+        @Test("placeholders are filled inside strings anywhere in the document, from the given values before the environment")
+        func placeholders() {
+            let document = JSONValue.object(["a": .array([.string("x~{one}~y~{two}~")]), "b": .object(["c": .string("~{three}~")]), "n": .int(3)])
+            let (filled, issues) = ConfigPlaceholders.fill(document, given: ["one": "1", "two": "2"], environment: ["two": "env", "three": "3"])
+            #expect(filled == .object(["a": .array([.string("x1y2")]), "b": .object(["c": .string("3")]), "n": .int(3)]))
+            #expect(issues.isEmpty)
+            let (_, missing) = ConfigPlaceholders.fill(document, given: [:], environment: [:])
+            #expect(missing.map(\.path) == ["a[0]", "a[0]", "b.c"])
         }
 
         @Test("a JSON syntax error names its line and column")

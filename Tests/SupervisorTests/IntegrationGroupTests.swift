@@ -131,5 +131,79 @@ extension RealProcesses {
             #expect(read, "\(String(describing: up))")
             #expect(harness.stop() == .exited(0))
         }
+
+        /// Egeria's configuration document for a daemon, in the shape its admin services save it, with placeholders
+        /// where a deployment fills in its own values, and our own fields beside Egeria's.
+        static func egeriaDocument() -> String {
+            let store: [String: JSONValue] = ["secretsStoreProvider": .string("~{secretsStoreProvider}~"),
+                                              "secretsStoreLocation": .string("~{egeriaServersSecretsStore}~"),
+                                              "secretsStoreCollection": .string("~{egeriaServersSecretsCollection}~")]
+            let group = JSONValue.object(store.merging(["class": .string("IntegrationGroupConfig"), "integrationGroupQualifiedName": .string(files),
+                                                        "omagserverPlatformRootURL": .string("~{egeriaEndpoint}~"),
+                                                        "omagserverName": .string("qs-metadata-store")]) { a, _ in a })
+            let document: [String: JSONValue] = store.merging([
+                "class": .string("OMAGServerConfig"), "versionId": .string("V6.0"), "localServerName": .string("qs-integration-daemon"),
+                "localServerUserId": .string("qsdaemonnpa"), "localServerURL": .string("~{egeriaEndpoint}~"),
+                "organizationName": .string("~{organizationName}~"), "maxPageSize": .int(1000),
+                "localServerDescription": .string("runs integration connectors"),
+                "eventBusConfig": .object(["class": .string("EventBusConfig"), "topicURLRoot": .string("egeria.omag"),
+                                           "configurationProperties": .object(["producer": .object(["bootstrap.servers": .string("~{kafkaEndpoint}~")]),
+                                                                               "local.server.id": .null])]),
+                "repositoryServicesConfig": .object(["class": .string("RepositoryServicesConfig"), "auditLogConnections": .array([])]),
+                "auditTrail": .array([.string("garygeeke updated configuration for integration groups.")]),
+                "dynamicIntegrationGroupsConfig": .array([group]),
+                "supervision": .object(DaemonHarness.fastSupervision),
+            ]) { a, _ in a }
+            return ConfigFixture.text(.object(document))
+        }
+
+        @Test("Egeria's configuration document runs as it is: placeholders from --placeholder and the environment, the password from its YAML secrets store, reports to the group's metadata access server")
+        func egeriaDocumentRuns() throws {
+            let harness = try DaemonHarness(config: Self.egeriaDocument())
+            defer { harness.cleanUp() }
+            let server = try Self.standIn(harness)
+            defer { server.stop() }
+            try server.setGroups([Self.files: [Self.registration("chaos", provider: "chaos", properties: ["failure": .string("none")])]])
+            try """
+            # Egeria's YAML secrets store, as its .omsecrets files are written.
+            secretsCollections:
+                PostgreSQLRepository:
+                     refreshTimeInterval: 10
+                     secrets:
+                         userId: egeria_user
+                         clearPassword: other
+                EgeriaServers:
+                     refreshTimeInterval: 50
+                     tokenAPI:
+                         httpRequestType: POST
+                         url: \(server.rootURL)/api/token
+                         contentType: application/json
+                         requestBody:
+                             userId: integration-daemon-npa
+                             password: "\(Self.password)"
+            """.write(toFile: harness.directory + "/egeria-servers.omsecrets", atomically: true, encoding: .utf8)
+            let placeholders = ["--placeholder", "egeriaEndpoint=\(server.rootURL)", "--placeholder", "secretsStoreProvider=\(SecretsStoreFile.provider)",
+                                "--placeholder", "egeriaServersSecretsStore=egeria-servers.omsecrets", "--placeholder", "egeriaServersSecretsCollection=EgeriaServers",
+                                "--placeholder", "organizationName=Coco Pharmaceuticals"]
+
+            // An unfilled placeholder is an error that names it, where it is.
+            let unfilled = try DaemonHarness.run([Binaries.daemon, "validate", "--config", harness.configPath] + placeholders)
+            #expect(unfilled.code == 64)
+            #expect(unfilled.stderr.contains("eventBusConfig.configurationProperties.producer.bootstrap.servers: placeholder ~{kafkaEndpoint}~ is not filled"), "\(unfilled.stderr)")
+            // Filled from the environment too; Egeria's fields this daemon does not use are named once.
+            let valid = try DaemonHarness.run(["/usr/bin/env", "kafkaEndpoint=localhost:9092", Binaries.daemon, "validate", "--config", harness.configPath] + placeholders)
+            #expect(valid.code == 0, "\(valid.stderr)")
+            let ignored = (valid.stdout + valid.stderr).components(separatedBy: "\n").filter { $0.contains("does not use, ignored") }
+            #expect(ignored.count == 1 && ignored[0].contains("eventBusConfig") && ignored[0].contains("auditTrail"), "\(valid.stdout)\(valid.stderr)")
+
+            try harness.start(arguments: placeholders, environment: ["kafkaEndpoint": "localhost:9092"])
+            let (running, status) = harness.waitForStatus(timeout: 15) { harness.connector($0, "chaos")?.lastRefreshTime != nil }
+            try #require(running, "\(String(describing: status))")
+            #expect(status?.serverName == "qs-integration-daemon")
+            // Reports go to the metadata access server the group is read from, as Egeria's daemon sends them.
+            try eventually(timeout: 15, interval: 0.1) { try server.received().reports.contains { $0.connectorName == "chaos" } }
+            #expect(harness.stop() == .exited(0))
+            #expect(try server.received().errors.isEmpty)
+        }
     }
 }

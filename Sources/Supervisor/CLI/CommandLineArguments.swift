@@ -58,6 +58,8 @@ struct CommandLineArguments {
     var waitSeconds: Double?
     var logFormat: String?
     var logLevel: String?
+    /// `--placeholder NAME=VALUE`: fills Egeria's `~{NAME}~` in the configuration document.
+    var placeholders: [String: String] = [:]
 
     /// A command line that cannot be understood; exits 64 with the message and a pointer to --help.
     struct UsageError: Error, CustomStringConvertible {
@@ -93,7 +95,7 @@ struct CommandLineArguments {
                 return value
             }
             let name = option.hasPrefix("--config=") ? "--config" : option
-            if name.hasPrefix("-"), !["--config", "-c", "--help", "-h"].contains(name), !subcommand.options.contains(name) {
+            if name.hasPrefix("-"), !["--config", "-c", "--help", "-h", "--placeholder"].contains(name), !subcommand.options.contains(name) {
                 let known = Set(Subcommand.allCases.flatMap(\.options)).contains(name)
                 let takers = Subcommand.allCases.filter { $0.options.contains(name) }.map(\.rawValue).joined(separator: ", ")
                 throw UsageError(description: known ? "\(name) is not an option of \(subcommand.rawValue) (it is for: \(takers))"
@@ -102,6 +104,12 @@ struct CommandLineArguments {
             switch name {
             case "--config", "-c": parsed.config = option.hasPrefix("--config=") ? String(option.dropFirst("--config=".count)) : try value()
             case "--json": parsed.json = true
+            case "--placeholder":
+                let assignment = try value()
+                guard let equals = assignment.firstIndex(of: "="), equals != assignment.startIndex else {
+                    throw UsageError(description: "--placeholder needs NAME=VALUE, got \"\(assignment)\"")
+                }
+                parsed.placeholders[String(assignment[..<equals])] = String(assignment[assignment.index(after: equals)...])
             case "--help", "-h": parsed.help = true
             case "--connector": parsed.connector = try value()
             case "--service": parsed.service = try value()

@@ -254,7 +254,13 @@ enum AccessSecret {
 
     /// Egeria 6: the password exchanged for tokens.
     static func readPassword(_ config: EgeriaServerConfig, path: String = "accessServer.egeria") throws(SecretError) -> String? {
-        try read(variable: config.passwordEnvironmentVariable, variableField: "passwordEnvironmentVariable",
-                 file: config.passwordFile, fileField: "passwordFile", path: path)
+        if config.passwordEnvironmentVariable == nil && config.passwordFile == nil, let file = config.secretsStoreLocation,
+           let collection = config.secretsStoreCollection {
+            do { return try SecretsStoreFile.credentials(file: file, collection: collection).password } catch {
+                throw SecretError(description: "\(path).secretsStoreLocation: \(error)")
+            }
+        }
+        return try read(variable: config.passwordEnvironmentVariable, variableField: "passwordEnvironmentVariable",
+                        file: config.passwordFile, fileField: "passwordFile", path: path)
     }
 }

@@ -23,6 +23,7 @@ enum Usage {
 
     common options:
       --config PATH         configuration file (default config/daemon.json)
+      --placeholder N=V     fills Egeria's ~{N}~ in the configuration (else the environment variable N does)
       --json                machine-readable output
       --log-format FORMAT   text (default) or json, for run only
       --log-level LEVEL     trace, debug, info (default), notice, warning, error, critical, for run only

@@ -8,41 +8,47 @@ enum ConfigLoader {
     /// The loaded config and any warnings (unknown fields), or every error found.
     /// `checkProviders` asks the built-in worker for its connector providers (`run`, `validate`, `reload`);
     /// the read-only commands skip it, so `reports` does not spawn a worker.
-    static func load(path: String, workerDirectory: String, checkProviders: Bool = true) throws(ConfigError) -> (DaemonConfig, [ConfigError.Issue]) {
+    /// `placeholders` fill Egeria's `~{name}~` (see ``ConfigPlaceholders``).
+    static func load(path: String, workerDirectory: String, checkProviders: Bool = true,
+                     placeholders: [String: String] = [:]) throws(ConfigError) -> (DaemonConfig, [ConfigError.Issue]) {
         let url = URL(fileURLWithPath: path)
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw ConfigError(file: path, issues: [.init(path: "", message: "cannot read the file: \(Self.reason(error))")])
         }
-        return try load(data, path: path, workerDirectory: workerDirectory, checkProviders: checkProviders)
+        return try load(data, path: path, workerDirectory: workerDirectory, checkProviders: checkProviders, placeholders: placeholders)
     }
 
     /// The same, from the file's bytes.
-    static func load(_ data: Data, path: String, workerDirectory: String, checkProviders: Bool = true) throws(ConfigError) -> (DaemonConfig, [ConfigError.Issue]) {
+    static func load(_ data: Data, path: String, workerDirectory: String, checkProviders: Bool = true,
+                     placeholders: [String: String] = [:]) throws(ConfigError) -> (DaemonConfig, [ConfigError.Issue]) {
         let url = URL(fileURLWithPath: path)
-        let root: JSONValue
-        do { root = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
+        let document: JSONValue
+        do { document = try JSONDecoder().decode(JSONValue.self, from: data) } catch {
             throw ConfigError(file: path, issues: [.init(path: "", message: "not valid JSON: \(Self.syntaxError(in: data) ?? Self.reason(error))")])
         }
+        let (root, unfilled) = ConfigPlaceholders.fill(document, given: placeholders)
+        guard unfilled.isEmpty else { throw ConfigError(file: path, issues: unfilled) }
         let baseDirectory = url.deletingLastPathComponent().standardizedFileURL.path
         var reader = ConfigReader()
         reader.checksProviders = checkProviders
-        let config = parse(root, file: path, baseDirectory: baseDirectory, workerDirectory: workerDirectory, reader: &reader)
-        guard reader.issues.isEmpty, let config else { throw ConfigError(file: path, issues: reader.issues, warnings: reader.warnings) }
-        return (config, reader.warnings)
+        var config = parse(root, file: path, baseDirectory: baseDirectory, workerDirectory: workerDirectory, reader: &reader)
+        guard reader.issues.isEmpty, config != nil else { throw ConfigError(file: path, issues: reader.issues, warnings: reader.warnings) }
+        config?.placeholders = placeholders
+        return (config!, reader.warnings)
     }
 
     /// The control socket of the daemon started with the config at `path`, found even when the file has since
     /// become invalid (only `dataDirectory` is read), so live commands reach a running daemon to report the errors.
     /// A file that cannot be read at all is an error: the path would be made up.
-    static func controlSocketPath(forConfig path: String) throws(ConfigError) -> String {
+    static func controlSocketPath(forConfig path: String, placeholders: [String: String] = [:]) throws(ConfigError) -> String {
         let url = URL(fileURLWithPath: path)
         let base = url.deletingLastPathComponent().standardizedFileURL.path
         let bytes: Data
         do { bytes = try Data(contentsOf: url) } catch {
             throw ConfigError(file: path, issues: [.init(path: "", message: "cannot read the configuration file: \(Self.reason(error))")])
         }
-        let data = try? JSONDecoder().decode(JSONValue.self, from: bytes)
+        let data = (try? JSONDecoder().decode(JSONValue.self, from: bytes)).map { ConfigPlaceholders.fill($0, given: placeholders).0 }
         let directory = data?["dataDirectory"]?.stringValue ?? "data"
         return resolve(directory, against: base) + "/daemon.sock"
     }
@@ -91,9 +97,11 @@ enum ConfigLoader {
             }
         }
         if let store = reader.object(top, "store") { config.store = parseStore(store, reader: &reader) }
+        let localServerURL = reader.string(top, "localServerURL")
         if let platform = reader.object(top, "platform") {
-            config.platform = parsePlatform(platform, baseDirectory: baseDirectory, reader: &reader)
+            config.platform = parsePlatform(platform, baseDirectory: baseDirectory, localServerURL: localServerURL, reader: &reader)
         }
+        noteEgeriaFields(top, reader: &reader)
         if let supervision = reader.object(top, "supervision") {
             config.supervision = parseSupervision(supervision, reader: &reader)
         }
@@ -102,6 +110,17 @@ enum ConfigLoader {
         let servicesKey = top["integrationServices"] != nil || top["integrationServicesConfig"] == nil
             ? "integrationServices" : "integrationServicesConfig"
         let groups = parseGroups(top, config: config, baseDirectory: baseDirectory, workerDirectory: workerDirectory, reader: &reader)
+        // Egeria's own document has no accessServer: its reports and element writes go to the groups' metadata
+        // access server, as Egeria's daemon sends them.
+        if top.members["class"]?.stringValue == "OMAGServerConfig", top.members["accessServer"] == nil, let first = groups.first?.group {
+            var server = first.server
+            server.maxInFlight = EgeriaServerConfig(omagserverPlatformRootURL: "", omagserverName: "", userId: "").maxInFlight
+            config.accessServer = .egeria(server)
+            let others = Set(groups.compactMap(\.group).map { "\($0.server.omagserverPlatformRootURL) \($0.server.omagserverName)" })
+            if others.count > 1 {
+                reader.warn("dynamicIntegrationGroupsConfig", "the groups name \(others.count) metadata access servers; reports go to the first group's (\(first.server.omagserverName)): name another with accessServer")
+            }
+        }
         // An Egeria 6 document names groups only; ours may name services, groups or both.
         let hasGroups = top["dynamicIntegrationGroupsConfig"] != nil
         guard let services = reader.array(top[servicesKey], servicesKey, required: !hasGroups) ?? (hasGroups ? [] : nil) else { return nil }
@@ -463,5 +482,22 @@ enum ExecutableLocator {
     static func isExecutable(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG && access(path, X_OK) == 0
+    }
+}
+
+extension ConfigLoader {
+    /// Fields of Egeria's configuration document that mean nothing here. Accepted, and named once in one warning,
+    /// so an Egeria document runs as it is and its author learns what was not used.
+    static let unusedEgeriaFields = ["serverSecurityConnection", "eventBusConfig", "accessServicesConfig", "governanceEnginesConfig",
+                                     "viewServicesConfig", "repositoryServicesConfig", "conformanceSuiteConfig", "auditTrail",
+                                     "defaultLocalOrganizationName", "defaultLocalServerURL", "defaultLocalServerUserId",
+                                     "localServerDescription", "localServerType", "localServerId", "organizationName", "maxPageSize"]
+
+    static func noteEgeriaFields(_ top: ConfigObject, reader: inout ConfigReader) {
+        let present = unusedEgeriaFields.filter { top.members[$0] != nil }
+        top.tolerate(unusedEgeriaFields)
+        if !present.isEmpty {
+            reader.warn("", "fields of Egeria's configuration document that this daemon does not use, ignored: \(present.joined(separator: ", "))")
+        }
     }
 }

@@ -142,7 +142,7 @@ struct ConfigReader {
 
     /// Reports the keys of `object` that nothing read and nothing accepted (see ``checkKeys(_:_:known:)``).
     mutating func finish(_ object: ConfigObject) {
-        checkKeys(object.members, object.path, known: object.known)
+        checkKeys(object.members.filter { !object.tolerated.contains($0.key) }, object.path, known: object.known)
     }
 
     /// Refuses keys the daemon does not know, except Egeria's document fields it tolerates: a typo in
@@ -198,6 +198,8 @@ final class ConfigObject {
     let members: [String: JSONValue]
     let path: String
     private(set) var known: Set<String> = []
+    /// Keys that are neither read nor offered as what a typo meant: Egeria's fields this daemon does not use.
+    private(set) var tolerated: Set<String> = []
 
     init(_ members: [String: JSONValue], path: String) {
         self.members = members
@@ -212,6 +214,8 @@ final class ConfigObject {
 
     /// Keys that are not read here but are not unknown either: Egeria's fields that mean nothing to the daemon.
     func accept(_ keys: String...) { known.formUnion(keys) }
+
+    func tolerate(_ keys: [String]) { tolerated.formUnion(keys) }
 
     func path(_ key: String) -> String { ConfigReader.join(path, key) }
 }

@@ -16,6 +16,8 @@ struct DaemonConfig: Sendable, Equatable {
     var store = StoreSettings()
     var platform: PlatformConfig?
     var integrationServices: [ServiceConfig] = []
+    /// `--placeholder NAME=VALUE` given at start: a reload fills the document with the same values.
+    var placeholders: [String: String] = [:]
 
     var controlSocketPath: String { dataDirectory + "/daemon.sock" }
     var storeDirectory: String { dataDirectory + "/store" }

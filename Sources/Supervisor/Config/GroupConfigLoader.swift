@@ -11,6 +11,7 @@ extension ConfigLoader {
     static func parseGroups(_ top: ConfigObject, config: DaemonConfig, baseDirectory: String, workerDirectory: String,
                             reader: inout ConfigReader) -> [ServiceConfig] {
         let refresh = reader.number(top, "groupRefreshSeconds", in: 1...86_400) ?? defaultGroupRefreshSeconds
+        let documentStore = secretsStore(top, baseDirectory: baseDirectory, reader: &reader)
         guard let entries = reader.array(top, "dynamicIntegrationGroupsConfig") else { return [] }
         let worker = workerDirectory + "/integration-worker"
         if !entries.isEmpty && !ExecutableLocator.isExecutable(worker) {
@@ -22,7 +23,8 @@ extension ConfigLoader {
             let p = "dynamicIntegrationGroupsConfig[\(index)]"
             guard let entry = reader.object(value, at: p, required: true) else { continue }
             defer { reader.finish(entry) }
-            entry.accept("class", "headerVersion", "secretsStoreProvider", "secretsStoreLocation", "secretsStoreCollection")
+            entry.accept("class", "headerVersion")
+            let store = entry["secretsStoreLocation"] == nil ? documentStore : secretsStore(entry, baseDirectory: baseDirectory, reader: &reader)
             let name = reader.string(entry, "integrationGroupQualifiedName", required: true)
             let root = reader.string(entry, "omagserverPlatformRootURL", required: true)
             if let root, URL(string: root)?.scheme.map({ ["http", "https"].contains($0) }) != true {
@@ -32,7 +34,7 @@ extension ConfigLoader {
             // Our own fields: the credentials to read the group with, else the access server's.
             let inherited = config.accessServer.egeria
             var server = EgeriaServerConfig(omagserverPlatformRootURL: root ?? "", omagserverName: serverName ?? "",
-                                            userId: reader.string(entry, "userId") ?? inherited?.userId ?? config.localServerUserId)
+                                            userId: reader.string(entry, "userId") ?? store?.userId ?? inherited?.userId ?? config.localServerUserId)
             server.apiVersion = .v6
             server.maxInFlight = 1
             let variable = reader.string(entry, "passwordEnvironmentVariable")
@@ -41,6 +43,9 @@ extension ConfigLoader {
             if variable != nil || file != nil {
                 server.passwordEnvironmentVariable = variable
                 server.passwordFile = file
+            } else if let store {
+                server.secretsStoreLocation = store.file
+                server.secretsStoreCollection = store.collection
             } else if let inherited {
                 server.passwordEnvironmentVariable = inherited.passwordEnvironmentVariable
                 server.passwordFile = inherited.passwordFile
@@ -64,5 +69,31 @@ extension ConfigLoader {
                                         remote: nil, memoryLimitMegabytes: nil, restart: config.supervision.restart, connectors: [], group: group))
         }
         return groups
+    }
+
+    /// A secrets store named by `secretsStoreProvider`, `secretsStoreLocation` and `secretsStoreCollection`, with the
+    /// user it holds; its password is read when the daemon starts.
+    private static func secretsStore(_ object: ConfigObject, baseDirectory: String,
+                                     reader: inout ConfigReader) -> (file: String, collection: String, userId: String?)? {
+        let provider = reader.string(object, "secretsStoreProvider")
+        guard let location = reader.string(object, "secretsStoreLocation") else {
+            _ = reader.string(object, "secretsStoreCollection")
+            return nil
+        }
+        if let provider, provider != SecretsStoreFile.provider {
+            reader.fail(object.path("secretsStoreProvider"), "only Egeria's YAML secrets store is read (\(SecretsStoreFile.provider)), got \"\(provider)\"")
+        }
+        guard let collection = reader.string(object, "secretsStoreCollection", required: true) else { return nil }
+        let file = resolve(location, against: baseDirectory)
+        do {
+            let credentials = try SecretsStoreFile.credentials(file: file, collection: collection)
+            if credentials.password == nil {
+                reader.fail(object.path("secretsStoreCollection"), "collection \"\(collection)\" in \(file) holds no password (tokenAPI.requestBody.password or secrets.clearPassword)")
+            }
+            return (file, collection, credentials.userId)
+        } catch {
+            reader.fail(object.path("secretsStoreLocation"), error.description)
+            return nil
+        }
     }
 }

@@ -53,11 +53,17 @@ struct PlatformConfig: Sendable, Equatable {
 }
 
 extension ConfigLoader {
-    static func parsePlatform(_ object: ConfigObject, baseDirectory: String, reader: inout ConfigReader) -> PlatformConfig? {
+    /// `localServerURL`: Egeria's document says there where the server's platform listens; without an `address`,
+    /// the door listens on its host and port.
+    static func parsePlatform(_ object: ConfigObject, baseDirectory: String, localServerURL: String? = nil, reader: inout ConfigReader) -> PlatformConfig? {
         let p = "platform"
         // Every field is read, and unknown ones reported, even when the address is missing or wrong.
         defer { reader.finish(object) }
-        let address = reader.string(object, "address", required: true)
+        let local = localServerURL.flatMap(URL.init(string:)).flatMap { url -> (address: String, https: Bool)? in
+            guard let host = url.host, let scheme = url.scheme, scheme == "http" || scheme == "https" else { return nil }
+            return ((host.contains(":") ? "[\(host)]" : host) + ":\(url.port ?? (scheme == "https" ? 443 : 80))", scheme == "https")
+        }
+        let address = object["address"] == nil && local != nil ? local?.address : reader.string(object, "address", required: true)
         let settings = (tokenLifetime: reader.number(object, "tokenLifetimeSeconds", in: 1...86_400),
                         refreshWait: reader.number(object, "refreshWaitSeconds", in: 0...3600),
                         maxConnections: reader.integer(object, "maxConnections", in: 1...100_000),
@@ -68,6 +74,9 @@ extension ConfigLoader {
         let tls = parseTLS(object, baseDirectory: baseDirectory, reader: &reader)
         let users = parseUsers(object, baseDirectory: baseDirectory, reader: &reader)
         let apiKeys = parseAPIKeys(object, baseDirectory: baseDirectory, reader: &reader)
+        if object["address"] == nil, local?.https == true, tls == nil {
+            reader.fail("\(p).tls", "localServerURL is https, so the door listening there needs certificateFile and privateKeyFile (or give platform.address)")
+        }
         guard let address else { return nil }
         guard let (host, port) = Self.hostPort(address) else {
             reader.fail("\(p).address", "expected HOST:PORT (IPv6 as [ADDRESS]:PORT, port 0 to 65535), got \"\(address)\"")

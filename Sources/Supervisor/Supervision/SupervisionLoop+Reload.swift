@@ -8,7 +8,7 @@ extension SupervisionLoop {
     func reload(reply: @escaping Reply<ReloadCommand.Answer>) {
         let read: DaemonConfig
         do {
-            (read, _) = try ConfigLoader.load(path: config.file, workerDirectory: SupervisorCommand.executableDirectory())
+            (read, _) = try ConfigLoader.load(path: config.file, workerDirectory: SupervisorCommand.executableDirectory(), placeholders: config.placeholders)
         } catch {
             logger.error("reload refused; the running configuration stays:\n\(error)")
             return reply(.failure(OperatorError(message: "reload refused; the running configuration stays:\n\(error)")))
