@@ -86,9 +86,19 @@ extension RealProcesses {
             let (failed, _) = harness.waitForStatus(timeout: 10) { harness.connector($0, "chaos")?.connectorStatus == .FAILED }
             #expect(failed, "the re-created connector has the new configuration")
 
+            // Only the refresh interval changed: the files connector keeps its instance.
+            var slower = filesConnector
+            slower["refreshTimeInterval"] = .int(60)
+            try server.setGroups([Self.files: [slower, changedChaos]])
+            let (_, interval, _) = try harness.cliJSON("refresh-config")
+            #expect(interval?["groups"]?.arrayValue?.first?["changedConnectors"] == .array([.string("files")]))
+            let logged = harness.daemon!.waitFor(timeout: 10) { _, stderr, _ in stderr.contains { $0.contains("connector settings changed") && $0.contains("connector=files") } }
+            #expect(logged)
+            #expect(!(harness.daemon?.stderrLines ?? []).contains { $0.contains("connector re-created") && $0.contains("connector=files") })
+
             // Removed, and an unknown provider beside it: that one connector is CONFIG_FAILED, the group runs on.
             let unknown = Self.registration("atlas", provider: "org.odpi.openmetadata.adapters.connectors.apacheatlas.integration.ApacheAtlasIntegrationProvider")
-            try server.setGroups([Self.files: [filesConnector, unknown]])
+            try server.setGroups([Self.files: [slower, unknown]])
             let (_, removed, _) = try harness.cliJSON("refresh-config")
             let removedGroup = removed?["groups"]?.arrayValue?.first
             #expect(removedGroup?["removedConnectors"] == .array([.string("chaos")]))

@@ -6,7 +6,9 @@ import Synchronization
 /// Runs one connector through Egeria's lifecycle on its own serial queue, so a slow or stuck refresh delays
 /// nothing but that connector; publishes each status change and each refresh's integration report.
 final class ConnectorHost: Sendable {
-    let config: IntegrationConnectorConfig
+    /// The connector's configuration; its refresh settings may change in place (``adopt(_:)``).
+    var config: IntegrationConnectorConfig { settings.withLock { $0 } }
+    private let settings: Mutex<IntegrationConnectorConfig>
     private let context: ConnectorContext
     private let connector: (any IntegrationConnector)?
     private let queue: DispatchQueue
@@ -28,7 +30,7 @@ final class ConnectorHost: Sendable {
     init(config: IntegrationConnectorConfig, serverName: String, userId: String, secret: String? = nil, client: SupervisorClient,
          services: WorkerServices, registry: ConnectorRegistry, logger: Logger,
          publish: @escaping @Sendable (ConnectorStatusChanged.Params) -> Void) {
-        self.config = config
+        self.settings = Mutex(config)
         self.client = client
         self.publish = publish
         self.serverName = serverName
@@ -55,6 +57,21 @@ final class ConnectorHost: Sendable {
     }
 
     var name: String { config.connectorName }
+
+    /// Takes a new configuration without re-creating the connector when only how often and whether it reports
+    /// differ (what the host reads at each refresh); false when the connector itself must be re-created.
+    func adopt(_ new: IntegrationConnectorConfig) -> Bool {
+        settings.withLock { current in
+            var same = new
+            same.refreshTimeInterval = current.refreshTimeInterval
+            same.refreshIntervalSeconds = current.refreshIntervalSeconds
+            same.generateIntegrationReports = current.generateIntegrationReports
+            same.refreshTimeoutSeconds = current.refreshTimeoutSeconds
+            guard same == current else { return false }
+            current = new
+            return true
+        }
+    }
 
     /// Announces the initial status (INITIALIZED or CONFIG_FAILED).
     func announce() { publish(snapshot()) }

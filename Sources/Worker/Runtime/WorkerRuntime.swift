@@ -161,6 +161,16 @@ final class WorkerRuntime: Sendable {
         if existing == nil && (remove || newConfig == nil) {
             return answer(id, Result<Empty, RPCError>.failure(.notFound("no connector named \"\(name)\" in this worker")))
         }
+        if let existing, let newConfig, !remove, existing.adopt(newConfig) {
+            // Only its refresh settings changed: the connector keeps its instance and state, as Egeria's daemon
+            // keeps a connector whose connection is unchanged.
+            if !existing.status.isFailure && existing.status != .SHUTDOWN {
+                scheduler.reschedule(existing, at: newConfig.refreshPeriodSeconds.map { .now() + $0 })
+            }
+            logger.info("connector settings changed", ["connector": .text(name)])
+            return answer(id, Result<ConnectorChangeResult, RPCError>.success(
+                .init(connectorName: name, connectorStatus: existing.status, previousInstanceStopped: true, takesLineage: existing.takesLineage)))
+        }
         DispatchQueue.global().async { [self] in
             let stopped = existing?.disconnect(timeoutSeconds: 2) ?? true
             if remove {

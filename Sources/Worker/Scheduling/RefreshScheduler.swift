@@ -20,9 +20,19 @@ final class RefreshScheduler: Sendable {
         try OSThread.start(name: "refresh-scheduler") { [self] in run() }
     }
 
-    /// Refreshes `host` at `due`, then every period after that if it has one.
+    /// Refreshes `host` at `due`, then every period after that if it has one. A host has at most one next refresh:
+    /// scheduling it again replaces the one it had, so a period changed while a refresh runs cannot start a second
+    /// chain of refreshes.
     func schedule(_ host: ConnectorHost, at due: DispatchTime) {
-        entries.withLock { $0.append(Entry(due: due, host: host)) }
+        reschedule(host, at: due)
+    }
+
+    /// The host's next refresh moved to `due` (none when nil): its refresh period changed.
+    func reschedule(_ host: ConnectorHost, at due: DispatchTime?) {
+        entries.withLock { entries in
+            entries.removeAll { $0.host === host }
+            if let due { entries.append(Entry(due: due, host: host)) }
+        }
         wake.signal()
     }
 
