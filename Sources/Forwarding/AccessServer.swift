@@ -57,4 +57,11 @@ package protocol ReportDestination: Sendable {
     func deliveredReports(connectorName: String) -> Int
     /// The last error forwarding the connector's reports met, while some still wait.
     func forwardError(connectorName: String) -> String?
+    /// The connector's `IntegrationConnector` element at the access server already exists: its reports are anchored
+    /// to it rather than to one the daemon makes.
+    func anchor(server: String, connectorName: String, to elementGUID: String)
+}
+
+extension ReportDestination {
+    package func anchor(server: String, connectorName: String, to elementGUID: String) {}
 }

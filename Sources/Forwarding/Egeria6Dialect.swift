@@ -39,6 +39,11 @@ final class Egeria6Dialect: EgeriaDialect {
         }
     }
 
+    func anchor(server: String, connectorName: String, to elementGUID: String) {
+        let name = Egeria6Bodies.connectorQualifiedName(server: server, connectorName: connectorName)
+        connectorGUIDs.withLock { $0[name] = elementGUID }
+    }
+
     /// The connector's `IntegrationConnector` element: remembered, else found by unique name, else created.
     private func connectorGUID(_ report: IntegrationReport, post: @escaping EgeriaPost,
                                completion: @escaping @Sendable (Result<String, EgeriaClient.Outcome>) -> Void) {

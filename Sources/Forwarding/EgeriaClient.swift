@@ -59,6 +59,11 @@ package final class EgeriaClient: Sendable {
         }
     }
 
+    /// A connector's reports are anchored to this existing element (Egeria 6); see ``ReportDestination/anchor(server:connectorName:to:)``.
+    func anchor(server: String, connectorName: String, to elementGUID: String) {
+        dialect.anchor(server: server, connectorName: connectorName, to: elementGUID)
+    }
+
     /// Where reports go, for logs and status.
     package var baseURL: String {
         var root = config.omagserverPlatformRootURL

@@ -22,6 +22,13 @@ protocol EgeriaDialect: Sendable {
     func classify(guid: String, name: String, properties: [String: JSONValue], existing: Bool,
                   externalSourceName: String?) -> Result<EgeriaRequest, EgeriaClient.Outcome>
     func declassify(guid: String, name: String, externalSourceName: String?) -> Result<EgeriaRequest, EgeriaClient.Outcome>
+    /// The connector's reports go under this existing `IntegrationConnector` element.
+    func anchor(server: String, connectorName: String, to elementGUID: String)
+}
+
+extension EgeriaDialect {
+    /// Egeria 5's reports are not anchored to an element.
+    func anchor(server: String, connectorName: String, to elementGUID: String) {}
 }
 
 /// One call: a path under the service base and its JSON body.

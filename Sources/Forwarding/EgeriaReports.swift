@@ -24,5 +24,9 @@ struct EgeriaReports: ReportDestination {
 
     func forwardError(connectorName: String) -> String? { forwarder.lastError(connectorName: connectorName) }
 
+    func anchor(server: String, connectorName: String, to elementGUID: String) {
+        forwarder.client.anchor(server: server, connectorName: connectorName, to: elementGUID)
+    }
+
     func deliveredReports(connectorName: String) -> Int { store.forwardTotals(connectorName: connectorName).forwarded }
 }

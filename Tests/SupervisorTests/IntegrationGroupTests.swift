@@ -212,6 +212,12 @@ extension RealProcesses {
             #expect(status?.serverName == "qs-integration-daemon")
             // Reports go to the metadata access server the group is read from, as Egeria's daemon sends them.
             try eventually(timeout: 15, interval: 0.1) { try server.received().reports.contains { $0.connectorName == "chaos" } }
+            // Under the IntegrationConnector element the registration names, which status shows as its connectorGUID.
+            let guid = try #require(harness.connector(try harness.status(), "chaos")?.connectorGUID)
+            #expect(try server.received().reports.filter { $0.connectorName == "chaos" }.allSatisfy { $0.anchorGUID == guid })
+            #expect(try server.elements()[guid]?["typeName"] == .string("IntegrationConnector"))
+            #expect(try !server.elements().values.contains { $0["properties"]?["qualifiedName"] == .string("qs-integration-daemon::IntegrationConnector::chaos") },
+                    "no IntegrationConnector element of the daemon's own was made")
             #expect(harness.stop() == .exited(0))
             #expect(try server.received().errors.isEmpty)
         }

@@ -13,6 +13,9 @@ public struct IntegrationConnectorConfig: Codable, Sendable, Equatable {
     public var generateIntegrationReports: Bool?
     /// How long one refresh may run before the daemon replaces the worker (seconds; see ``refreshDeadlineSeconds``).
     public var refreshTimeoutSeconds: Double?
+    /// The connector's `IntegrationConnector` element at the metadata access server, for one registered there in
+    /// an integration group: status names it, and its reports are anchored to it.
+    public var connectorGUID: String?
 
     /// A refresh that takes longer than this is wedged: 15 minutes unless configured.
     public static let defaultRefreshTimeoutSeconds = 900.0
@@ -22,7 +25,8 @@ public struct IntegrationConnectorConfig: Codable, Sendable, Equatable {
     public init(connectorId: String, connectorName: String, connectorUserId: String? = nil, connection: Connection,
                 refreshTimeInterval: Double? = nil, refreshIntervalSeconds: Double? = nil,
                 metadataSourceQualifiedName: String? = nil, permittedSynchronization: PermittedSynchronization? = nil,
-                generateIntegrationReports: Bool? = nil, refreshTimeoutSeconds: Double? = nil) {
+                generateIntegrationReports: Bool? = nil, refreshTimeoutSeconds: Double? = nil, connectorGUID: String? = nil) {
+        self.connectorGUID = connectorGUID
         self.connectorId = connectorId
         self.connectorName = connectorName
         self.connectorUserId = connectorUserId

@@ -145,6 +145,8 @@ struct DaemonStatus: Codable, Sendable {
         var statistics: ConnectorStatistics
         /// The connector's live connection (after any configure or set-endpoint), as Egeria's report carries it.
         var connection: Connection?
+        /// Its `IntegrationConnector` element's GUID, for a connector registered at the metadata access server.
+        var connectorGUID: String? = nil
     }
 
     /// Egeria's free-form `statistics` map, with the keys this daemon fills in.

@@ -52,6 +52,7 @@ enum GroupRegistrations {
         let registration = reader.object(object["registrationProperties"], "\(p).registrationProperties", required: true)
         let properties = reader.object(object["properties"], "\(p).properties", required: true)
         let connectorId = reader.string(object["connectorId"], "\(p).connectorId", required: true)
+        let elementGUID = reader.string(object["elementHeader"]?["guid"], "\(p).elementHeader.guid", required: true)
         let r = "\(p).registrationProperties"
         let name = registration.flatMap { reader.string($0["connectorName"], "\(r).connectorName", required: true) }
         let user = registration.flatMap { reader.string($0["connectorUserId"], "\(r).connectorUserId") }
@@ -84,7 +85,7 @@ enum GroupRegistrations {
                                    endpoint: endpoint == nil ? nil : Endpoint(address: address),
                                    configurationProperties: configuration, userId: userId),
             refreshTimeInterval: minutes ?? 0, metadataSourceQualifiedName: collection, permittedSynchronization: sync,
-            generateIntegrationReports: reports)
+            generateIntegrationReports: reports, connectorGUID: elementGUID)
     }
 }
 

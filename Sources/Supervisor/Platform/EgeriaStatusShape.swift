@@ -89,9 +89,11 @@ struct EgeriaStatusShape {
         w.raw("{\"connectorId\":"); w.string(connector.connectorId)
         w.raw(",\"connectorName\":"); w.string(connector.connectorName)
         w.raw(",\"connectorInstanceId\":"); w.string(connector.connectorId)
+        if let guid = connector.connectorGUID { w.raw(",\"connectorGUID\":"); w.string(guid) }
         w.raw(",\"connectorStatus\":"); w.string(connector.connectorStatus?.rawValue ?? (failed ? "FAILED" : "INITIALIZED"))
         if topLevel {
-            w.raw(",\"integrationGroupGUID\":"); w.string(Self.groupGUID(server: status.serverName, group: service.integrationServiceURLMarker))
+            w.raw(",\"integrationGroupGUID\":")
+            w.string(service.integrationGroup?.integrationGroupGUID ?? Self.groupGUID(server: status.serverName, group: service.integrationServiceURLMarker))
         }
         if let connection = connector.connection {
             w.raw(",\"connection\":")

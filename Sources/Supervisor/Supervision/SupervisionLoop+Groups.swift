@@ -75,6 +75,10 @@ extension SupervisionLoop {
             if found.skipped != service.groupState.skipped {
                 for reason in found.skipped { service.logger.warning("integration group \(reading.qualifiedName): registration not run: \(reason)") }
             }
+            // Their reports belong under the IntegrationConnector elements the registrations name.
+            for connector in found.connectors {
+                if let guid = connector.connectorGUID { access.reports.anchor(server: config.localServerName, connectorName: connector.connectorName, to: guid) }
+            }
             apply(changes, to: service)
             service.groupState = GroupState(guid: found.guid, lastRead: found.connectors, lastReadTime: Date(), lastError: nil, lastErrorTime: nil,
                                             skipped: found.skipped)

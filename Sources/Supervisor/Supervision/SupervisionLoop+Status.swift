@@ -82,7 +82,8 @@ extension SupervisionLoop {
                 connectorStatus: waiting == nil ? latest?.connectorStatus : .WAITING,
                 lastStatusChange: latest?.lastStatusChange, lastRefreshTime: latest?.lastRefreshTime,
                 minMinutesBetweenRefresh: (config.refreshPeriodSeconds ?? 0) / 60,
-                failingExceptionMessage: waiting ?? latest?.failingExceptionMessage, statistics: statistics, connection: Redaction.shown(config.connection))
+                failingExceptionMessage: waiting ?? latest?.failingExceptionMessage, statistics: statistics, connection: Redaction.shown(config.connection),
+                connectorGUID: config.connectorGUID)
         }
         // From the handshake: a worker that is down shows none until its next one.
         let lineageNames = service.incarnation?.lineageConnectors ?? []

@@ -237,6 +237,12 @@ class Handler(BaseHTTPRequestHandler):
             with lock:
                 state["groups"] = {name: {"guid": stable_guid("group", name), "registrations": [registered(name, entry) for entry in entries]}
                                    for name, entries in groups.items()}
+                # Each registered connector is an IntegrationConnector element of the store, as in Egeria.
+                for group in state["groups"].values():
+                    for element in group["registrations"]:
+                        state["elements"][element["elementHeader"]["guid"]] = {
+                            "typeName": "IntegrationConnector", "properties": {"qualifiedName": element["properties"]["qualifiedName"]},
+                            "anchorGUID": None, "classifications": {}}
             return self.reply(200, {"groups": sorted(groups)})
         if self.path == "/api/token":
             body = json.loads(raw or b"{}")
