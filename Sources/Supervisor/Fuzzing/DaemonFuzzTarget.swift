@@ -13,7 +13,8 @@ enum DaemonFuzzTarget: String, CaseIterable, Sendable {
     case httpRequest = "http-request"
     /// What an access server answers the forwarder, then the Egeria bodies read from it.
     case httpResponse = "http-response"
-    /// An Egeria response body as the forwarder classifies and reads it (FFDC fields, GUIDs, found elements).
+    /// An Egeria response body as the forwarder classifies and reads it (FFDC fields, GUIDs, found elements), and
+    /// as an integration group's registrations are read from it.
     case egeriaResponse = "egeria-response"
     /// A control-socket request line, decoded into its command.
     case controlCommand = "control-command"
@@ -54,6 +55,8 @@ enum DaemonFuzzTarget: String, CaseIterable, Sendable {
     private static func egeria(_ body: Data, status: Int = 200) {
         ForwardingFuzzTarget.egeria(body, status: status)
         _ = PlatformDoor.optionalName(Array(body))
+        _ = GroupRegistrations.groupGUID(from: body, name: "fuzz")
+        _ = GroupRegistrations.page(body, startingFrom: 0, now: Date(timeIntervalSince1970: 1_800_000_000))
     }
 
     private static let tokens = try? BearerTokens(lifetimeSeconds: 3600)
