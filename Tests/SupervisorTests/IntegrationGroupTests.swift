@@ -221,5 +221,65 @@ extension RealProcesses {
             #expect(harness.stop() == .exited(0))
             #expect(try server.received().errors.isEmpty)
         }
+
+        @Test("two groups, two workers: one group's worker killed comes back with its connectors as last read while the other runs on; a registration appears by the periodic read alone; Egeria's refresh-config on the REST door reads at once")
+        func groupsAreIsolated() throws {
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            let server = try Self.standIn(harness)
+            defer { server.stop() }
+            let lineage = "Egeria:IntegrationGroup:OpenLineage"
+            let chaos: (String) -> [String: JSONValue] = { Self.registration($0, provider: "chaos", properties: ["failure": .string("none")], minutes: 0) }
+            try server.setGroups([Self.files: [chaos("files-a"), chaos("files-b")], lineage: [chaos("lineage-a")]])
+            let groups: [JSONValue] = [Self.files, lineage].map { name in
+                .object(["integrationGroupQualifiedName": .string(name), "omagserverName": .string(server.serverName),
+                         "omagserverPlatformRootURL": .string(server.rootURL)])
+            }
+            var document = try #require(try JSONDecoder().decode(JSONValue.self, from: Data(DaemonHarness.config(
+                services: [], accessServer: server.accessServer(), platform: DaemonHarness.platform()).utf8)).objectValue)
+            document["integrationServices"] = nil
+            document["groupRefreshSeconds"] = .int(1)
+            document["dynamicIntegrationGroupsConfig"] = .array(groups)
+            try ConfigFixture.text(.object(document)).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+            setenv("STANDIN_PASSWORD", Self.password, 1)
+            defer { unsetenv("STANDIN_PASSWORD") }
+            let port = try harness.startWithPlatform()
+
+            func worker(_ status: DaemonStatus, _ group: String) -> DaemonStatus.WorkerSummary? {
+                status.integrationServiceSummaries.first { $0.integrationGroup?.integrationGroupQualifiedName == group }?.worker
+            }
+            let (ready, before) = harness.waitForStatus(timeout: 15) { status in
+                ["files-a", "files-b", "lineage-a"].allSatisfy { harness.connector(status, $0)?.lastRefreshTime != nil }
+            }
+            try #require(ready, "\(String(describing: before))")
+            let filesPid = try #require(worker(before!, Self.files)?.pid), lineagePid = try #require(worker(before!, lineage)?.pid)
+            #expect(filesPid != lineagePid)
+
+            kill(filesPid, SIGKILL)
+            let (back, after) = harness.waitForStatus(timeout: 15) { status in
+                guard let files = worker(status, Self.files), files.pid != filesPid, files.state == "running" else { return false }
+                return ["files-a", "files-b"].allSatisfy { harness.connector(status, $0)?.connectorStatus == .WAITING }
+            }
+            try #require(back, "\(String(describing: after))")
+            #expect(worker(after!, lineage)?.pid == lineagePid, "the other group's worker is untouched")
+            #expect(worker(after!, lineage)?.restartCount == 0)
+
+            // Read every groupRefreshSeconds with nothing asked: a new registration starts on its own.
+            try server.setGroups([Self.files: [chaos("files-a"), chaos("files-b")], lineage: [chaos("lineage-a"), chaos("lineage-b")]])
+            let (polled, _) = harness.waitForStatus(timeout: 10) { harness.connector($0, "lineage-b")?.lastRefreshTime != nil }
+            #expect(polled)
+
+            // Egeria's refresh-config, by the group's qualified name, reads it before it answers.
+            let token = try #require(try DaemonHarness.token(port: port))
+            try server.setGroups([Self.files: [chaos("files-a"), chaos("files-b"), chaos("files-c")], lineage: [chaos("lineage-a"), chaos("lineage-b")]])
+            let client = try RawHTTP(port: port)
+            let escaped = Self.files.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? Self.files
+            client.send(RawHTTP.get("/servers/test-daemon/open-metadata/integration-daemon/integration-groups/\(escaped)/refresh-config", token: token))
+            let answer = try #require(client.response())
+            #expect(answer.head.status == 200)
+            #expect(PlatformDoorTests.json(answer)?["relatedHTTPCode"] == .int(200), "\(String(decoding: answer.body, as: UTF8.self))")
+            #expect(harness.connector(try harness.status(), "files-c") != nil, "the registration read is applied when the door answers")
+            #expect(harness.stop() == .exited(0))
+        }
     }
 }
