@@ -16,6 +16,9 @@ public struct IntegrationConnectorConfig: Codable, Sendable, Equatable {
     /// The connector's `IntegrationConnector` element at the metadata access server, for one registered there in
     /// an integration group: status names it, and its reports are anchored to it.
     public var connectorGUID: String?
+    /// What the connector works on, each refreshed on its own; absent or empty for a connector that works on its
+    /// own endpoint.
+    public var catalogTargets: [CatalogTarget]?
 
     /// A refresh that takes longer than this is wedged: 15 minutes unless configured.
     public static let defaultRefreshTimeoutSeconds = 900.0
@@ -25,8 +28,10 @@ public struct IntegrationConnectorConfig: Codable, Sendable, Equatable {
     public init(connectorId: String, connectorName: String, connectorUserId: String? = nil, connection: Connection,
                 refreshTimeInterval: Double? = nil, refreshIntervalSeconds: Double? = nil,
                 metadataSourceQualifiedName: String? = nil, permittedSynchronization: PermittedSynchronization? = nil,
-                generateIntegrationReports: Bool? = nil, refreshTimeoutSeconds: Double? = nil, connectorGUID: String? = nil) {
+                generateIntegrationReports: Bool? = nil, refreshTimeoutSeconds: Double? = nil, connectorGUID: String? = nil,
+                catalogTargets: [CatalogTarget]? = nil) {
         self.connectorGUID = connectorGUID
+        self.catalogTargets = catalogTargets
         self.connectorId = connectorId
         self.connectorName = connectorName
         self.connectorUserId = connectorUserId
@@ -83,4 +88,57 @@ public struct Endpoint: Codable, Sendable, Equatable {
 /// Egeria's `PermittedSynchronization`.
 public enum PermittedSynchronization: String, Codable, Sendable, CaseIterable {
     case BOTH_DIRECTIONS, TO_THIRD_PARTY, FROM_THIRD_PARTY, OTHER
+}
+
+/// One thing a connector works on (Egeria's `CatalogTarget` relationship): a folder, a database server or database,
+/// with its own endpoint and settings over the connector's. A connector with targets refreshes each on its own.
+public struct CatalogTarget: Codable, Sendable, Equatable {
+    public var catalogTargetName: String
+    /// The relationship's GUID at the metadata access server (absent for a target of the configuration file).
+    public var relationshipGUID: String?
+    /// The target element's GUID at the metadata access server.
+    public var elementGUID: String?
+    /// The target's endpoint: where the connector works for it.
+    public var endpointAddress: String?
+    /// Merged over the connector's own for this target only.
+    public var configurationProperties: [String: JSONValue]?
+    /// The target's elements are filed under this source (else the connector's).
+    public var metadataSourceQualifiedName: String?
+    public var permittedSynchronization: PermittedSynchronization?
+    /// Egeria's `DeleteMethod` for the target's elements once it is removed.
+    public var deleteMethod: String?
+
+    public init(catalogTargetName: String, relationshipGUID: String? = nil, elementGUID: String? = nil, endpointAddress: String? = nil,
+                configurationProperties: [String: JSONValue]? = nil, metadataSourceQualifiedName: String? = nil,
+                permittedSynchronization: PermittedSynchronization? = nil, deleteMethod: String? = nil) {
+        self.catalogTargetName = catalogTargetName
+        self.relationshipGUID = relationshipGUID
+        self.elementGUID = elementGUID
+        self.endpointAddress = endpointAddress
+        self.configurationProperties = configurationProperties
+        self.metadataSourceQualifiedName = metadataSourceQualifiedName
+        self.permittedSynchronization = permittedSynchronization
+        self.deleteMethod = deleteMethod
+    }
+}
+
+extension IntegrationConnectorConfig {
+    /// The connector as it works on one target: the target's endpoint, the target's properties over a copy of the
+    /// connector's (so nothing of one target reaches another; Egeria's PR 8435 fixed that leak), its source.
+    public func forTarget(_ target: CatalogTarget) -> IntegrationConnectorConfig {
+        var config = self
+        config.catalogTargets = nil
+        if let address = target.endpointAddress { config.connection.endpoint = Endpoint(address: address) }
+        if let properties = target.configurationProperties {
+            config.connection.configurationProperties = (connection.configurationProperties ?? [:]).merging(properties) { _, target in target }
+        }
+        config.metadataSourceQualifiedName = target.metadataSourceQualifiedName ?? metadataSourceQualifiedName
+        config.permittedSynchronization = target.permittedSynchronization ?? permittedSynchronization
+        return config
+    }
+
+    /// Every metadata source the connector files elements under: its own and its targets'.
+    public var metadataSources: [String?] {
+        [metadataSourceQualifiedName] + (catalogTargets ?? []).map { $0.metadataSourceQualifiedName ?? metadataSourceQualifiedName }
+    }
 }

@@ -407,6 +407,7 @@ enum ConfigLoader {
         if let properties, let problem = ConnectorSecret.shapeProblem(properties, path: "\(c).configurationProperties") {
             reader.fail(problem.field, problem.problem)
         }
+        let targets = parseCatalogTargets(object, path: p, baseDirectory: baseDirectory, reader: &reader)
         guard let name, let provider else { return nil }
         return IntegrationConnectorConfig(
             connectorId: id ?? StableID.make(from: "\(service)/\(name)"), connectorName: name, connectorUserId: user,
@@ -414,7 +415,42 @@ enum ConfigLoader {
                                    endpoint: endpoint == nil ? nil : Endpoint(address: address),
                                    configurationProperties: properties, userId: userId),
             refreshTimeInterval: minutes, refreshIntervalSeconds: seconds, metadataSourceQualifiedName: source,
-            permittedSynchronization: sync, generateIntegrationReports: reports, refreshTimeoutSeconds: timeout)
+            permittedSynchronization: sync, generateIntegrationReports: reports, refreshTimeoutSeconds: timeout, catalogTargets: targets)
+    }
+
+    /// Catalog targets that a deployment can hand a connector at runtime. More than this is a mistake of scale.
+    static let maxCatalogTargets = 1000
+
+    /// A connector's `catalogTargets`: what it works on, each with its own endpoint and settings.
+    private static func parseCatalogTargets(_ connector: ConfigObject, path p: String, baseDirectory: String, reader: inout ConfigReader) -> [CatalogTarget]? {
+        guard let list = reader.array(connector, "catalogTargets") else { return nil }
+        if list.count > maxCatalogTargets { reader.fail("\(p).catalogTargets", "at most \(maxCatalogTargets) catalog targets, got \(list.count)") }
+        var targets: [CatalogTarget] = []
+        var names: Set<String> = []
+        for (index, value) in list.prefix(maxCatalogTargets).enumerated() {
+            let t = "\(p).catalogTargets[\(index)]"
+            guard let object = reader.object(value, at: t, required: true) else { continue }
+            defer { reader.finish(object) }
+            let name = reader.string(object, "catalogTargetName", required: true)
+            let endpoint = reader.object(object, "endpoint")
+            var address = endpoint.flatMap { reader.string($0, "address") }
+            endpoint.map { reader.finish($0) }
+            if let given = address, Redaction.holdsCredential(address: given) { reader.fail("\(t).endpoint.address", Redaction.credentialInAddress) }
+            if let given = address, !given.contains("://"), !given.hasPrefix("/"), !given.hasPrefix("jdbc:") { address = resolve(given, against: baseDirectory) }
+            let properties = reader.object(object["configurationProperties"], "\(t).configurationProperties")
+            if let properties, let problem = ConnectorSecret.shapeProblem(properties, path: "\(t).configurationProperties") { reader.fail(problem.field, problem.problem) }
+            let source = reader.string(object, "metadataSourceQualifiedName")
+            let sync = reader.choice(object, "permittedSynchronization", PermittedSynchronization.self)
+            let delete = reader.string(object, "deleteMethod")
+            guard let name else { continue }
+            guard names.insert(name).inserted else {
+                reader.fail("\(t).catalogTargetName", "duplicate catalog target \"\(name)\" of this connector")
+                continue
+            }
+            targets.append(CatalogTarget(catalogTargetName: name, endpointAddress: address, configurationProperties: properties,
+                                         metadataSourceQualifiedName: source, permittedSynchronization: sync, deleteMethod: delete))
+        }
+        return targets
     }
 
     /// `configurationProperties` that name a file: the password's, and the OpenLineage API publisher's dead letters

@@ -147,6 +147,8 @@ struct DaemonStatus: Codable, Sendable {
         var connection: Connection?
         /// Its `IntegrationConnector` element's GUID, for a connector registered at the metadata access server.
         var connectorGUID: String? = nil
+        /// For a connector with catalog targets: each one's last refresh and failure.
+        var catalogTargets: [CatalogTargetStatus]? = nil
     }
 
     /// Egeria's free-form `statistics` map, with the keys this daemon fills in.

@@ -12,10 +12,11 @@ final class ServiceScope: Sendable {
     private let rules: Mutex<Rules>
 
     private struct Rules {
-        /// connectorName → its metadataSourceQualifiedName (nil when it has none).
-        var sources: [String: String?] = [:]
-        var namedSources: Set<String> { Set(sources.values.compactMap { $0 }) }
-        var hasUnsourced: Bool { sources.values.contains { $0 == nil } }
+        /// connectorName → its metadata sources: its own metadataSourceQualifiedName (nil when it has none) and
+        /// its catalog targets'.
+        var sources: [String: [String?]] = [:]
+        var namedSources: Set<String> { Set(sources.values.flatMap { $0 }.compactMap { $0 }) }
+        var hasUnsourced: Bool { sources.values.contains { $0.contains(nil) } }
     }
 
     init(serviceName: String, connectors: [IntegrationConnectorConfig]) {
@@ -34,9 +35,10 @@ final class ServiceScope: Sendable {
     /// Why the connector may not create an element filed under `source`, or nil when it may.
     func refusal(connector connectorName: String, creatingIn source: String?) -> String? {
         if let refused = refusal(connector: connectorName) { return refused }
-        let own = rules.withLock { $0.sources[connectorName] ?? nil }
-        guard own == source else {
-            return "connector \"\(connectorName)\" may create elements only with metadataSourceQualifiedName \(own.map { "\"\($0)\"" } ?? "unset"), not \(source.map { "\"\($0)\"" } ?? "unset")"
+        let own = rules.withLock { $0.sources[connectorName] ?? [] }
+        guard own.contains(source) else {
+            let allowed = own.map { $0.map { "\"\($0)\"" } ?? "unset" }.joined(separator: " or ")
+            return "connector \"\(connectorName)\" may create elements only with metadataSourceQualifiedName \(allowed), not \(source.map { "\"\($0)\"" } ?? "unset")"
         }
         return nil
     }
@@ -64,7 +66,7 @@ final class ServiceScope: Sendable {
 
     private static func rules(_ connectors: [IntegrationConnectorConfig]) -> Rules {
         var rules = Rules()
-        for connector in connectors { rules.sources[connector.connectorName] = .some(connector.metadataSourceQualifiedName) }
+        for connector in connectors { rules.sources[connector.connectorName] = connector.metadataSources }
         return rules
     }
 }

@@ -83,7 +83,12 @@ extension SupervisionLoop {
                 lastStatusChange: latest?.lastStatusChange, lastRefreshTime: latest?.lastRefreshTime,
                 minMinutesBetweenRefresh: (config.refreshPeriodSeconds ?? 0) / 60,
                 failingExceptionMessage: waiting ?? latest?.failingExceptionMessage, statistics: statistics, connection: Redaction.shown(config.connection),
-                connectorGUID: config.connectorGUID)
+                connectorGUID: config.connectorGUID,
+                catalogTargets: config.catalogTargets.map { targets in
+                    // Every configured target, with what its worker last said of it.
+                    let seen = Dictionary((latest?.catalogTargets ?? []).map { ($0.catalogTargetName, $0) }) { first, _ in first }
+                    return targets.map { seen[$0.catalogTargetName] ?? CatalogTargetStatus(catalogTargetName: $0.catalogTargetName, lastRefreshTime: nil, failingExceptionMessage: nil) }
+                })
         }
         // From the handshake: a worker that is down shows none until its next one.
         let lineageNames = service.incarnation?.lineageConnectors ?? []

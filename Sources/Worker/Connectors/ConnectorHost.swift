@@ -9,6 +9,8 @@ final class ConnectorHost: Sendable {
     /// The connector's configuration; its refresh settings may change in place (``adopt(_:)``).
     var config: IntegrationConnectorConfig { settings.withLock { $0 } }
     private let settings: Mutex<IntegrationConnectorConfig>
+    /// For a connector given catalog targets: one instance of it per target, refreshed one after another.
+    let targets: [TargetInstance]?
     private let context: ConnectorContext
     private let connector: (any IntegrationConnector)?
     private let queue: DispatchQueue
@@ -16,9 +18,9 @@ final class ConnectorHost: Sendable {
     private let publish: @Sendable (ConnectorStatusChanged.Params) -> Void
     private let serverName: String
     private let logger: Logger
-    private let state: Mutex<State>
+    let state: Mutex<State>
 
-    private struct State {
+    struct State {
         var status: IntegrationConnectorStatus
         var lastStatusChange = Date()
         var lastRefreshTime: Date?
@@ -37,13 +39,25 @@ final class ConnectorHost: Sendable {
         self.logger = logger.with(["connector": .text(config.connectorName)])
         self.context = ConnectorContext(config: config, userId: userId, secret: secret, client: client, logger: self.logger)
         self.queue = DispatchQueue(label: "connector.\(config.connectorName)")
-        do {
-            connector = try registry.makeConnector(config, services: services)
+        if let catalogTargets = config.catalogTargets {
+            // Each target gets its own instance and context: nothing of one target's settings or writes reaches another.
+            let logger = self.logger
+            targets = catalogTargets.map { target in
+                TargetInstance(target: target, config: config.forTarget(target), userId: userId, secret: secret, client: client,
+                               services: services, registry: registry, logger: logger)
+            }
+            connector = nil
             state = Mutex(State(status: .INITIALIZED))
-        } catch {
+        } else {
+            targets = nil
+            do {
+                connector = try registry.makeConnector(config, services: services)
+                state = Mutex(State(status: .INITIALIZED))
+            } catch {
             connector = nil
             state = Mutex(State(status: .CONFIG_FAILED, failingExceptionMessage: "\(error)"))
             self.logger.error("connector configuration failed: \(error)")
+            }
         }
         context.setWaitingHandler { [weak self] reason in self?.noteWaiting(reason) }
     }
@@ -87,8 +101,10 @@ final class ConnectorHost: Sendable {
     func disconnect(timeoutSeconds: Double) -> Bool {
         let done = DispatchSemaphore(value: 0)
         connector?.stopping()
+        targets?.forEach { $0.connector?.stopping() }
         queue.async {
             if let connector = self.connector, self.status != .CONFIG_FAILED { connector.disconnect() }
+            self.targets?.forEach { $0.disconnect() }
             self.change(to: .SHUTDOWN)
             done.signal()
         }
@@ -146,6 +162,7 @@ final class ConnectorHost: Sendable {
     }
 
     private func performRefresh() -> RefreshOutcome {
+        if let targets { return refreshTargets(targets) }
         guard let connector else { return outcome(reportId: nil, recording: .init()) }
         startIfNew(connector)
         guard status == .WAITING else { return outcome(reportId: nil, recording: .init()) }
@@ -192,7 +209,7 @@ final class ConnectorHost: Sendable {
     }
 
     /// Builds and submits the refresh's integration report if anything changed and reports are on.
-    private func publish(_ recording: ConnectorContext.Recording, started: Date, outcome: [String: String]) -> String? {
+    func publish(_ recording: ConnectorContext.Recording, started: Date, outcome: [String: String]) -> String? {
         guard config.reportsEnabled && !recording.isEmpty else { return nil }
         let report = IntegrationReport(
             reportId: GUID.random(), serverName: serverName, connectorId: config.connectorId,
@@ -235,7 +252,7 @@ final class ConnectorHost: Sendable {
     }
 
     /// `message` is kept beside a status that is not a failure (WAITING for an unreachable third party).
-    private func change(to status: IntegrationConnectorStatus, message: String? = nil) {
+    func change(to status: IntegrationConnectorStatus, message: String? = nil) {
         state.withLock {
             $0.status = status
             $0.lastStatusChange = Date()
@@ -249,11 +266,12 @@ final class ConnectorHost: Sendable {
             .init(connectorName: config.connectorName, connectorId: config.connectorId, connectorStatus: $0.status,
                   lastStatusChange: $0.lastStatusChange, lastRefreshTime: $0.lastRefreshTime,
                   failingExceptionMessage: $0.failingExceptionMessage, refreshCount: $0.refreshCount,
-                  lastRefreshDurationSeconds: $0.lastRefreshDuration)
+                  lastRefreshDurationSeconds: $0.lastRefreshDuration,
+                  catalogTargets: targets?.map(\.status))
         }
     }
 
-    private func outcome(reportId: String?, recording: ConnectorContext.Recording) -> RefreshOutcome {
+    func outcome(reportId: String?, recording: ConnectorContext.Recording) -> RefreshOutcome {
         let snapshot = snapshot()
         return RefreshOutcome(connectorName: name, connectorStatus: snapshot.connectorStatus, reportId: reportId,
                               createdCount: recording.created.count, updatedCount: recording.updated.count,

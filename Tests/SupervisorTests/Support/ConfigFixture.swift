@@ -63,11 +63,14 @@ struct ConnectorFixture: Sendable {
     var generateIntegrationReports: Bool?
     /// `connection.userId`: the role it signs in to the third party as.
     var userId: String?
+    /// `catalogTargets`: what it works on, each `{catalogTargetName, endpoint, configurationProperties, …}`.
+    var catalogTargets: [JSONValue]?
 
     init(_ name: String, provider: String, address: String? = nil, properties: [String: JSONValue]? = nil,
          refreshIntervalSeconds: Double? = nil, metadataSource: String? = nil, refreshTimeoutSeconds: Double? = nil,
-         generateIntegrationReports: Bool? = nil, userId: String? = nil) {
+         generateIntegrationReports: Bool? = nil, userId: String? = nil, catalogTargets: [JSONValue]? = nil) {
         self.userId = userId
+        self.catalogTargets = catalogTargets
         self.refreshTimeoutSeconds = refreshTimeoutSeconds
         self.generateIntegrationReports = generateIntegrationReports
         self.name = name
@@ -88,6 +91,7 @@ struct ConnectorFixture: Sendable {
         if let metadataSource { members["metadataSourceQualifiedName"] = .string(metadataSource) }
         if let refreshTimeoutSeconds { members["refreshTimeoutSeconds"] = .double(refreshTimeoutSeconds) }
         if let generateIntegrationReports { members["generateIntegrationReports"] = .bool(generateIntegrationReports) }
+        if let catalogTargets { members["catalogTargets"] = .array(catalogTargets) }
         return .object(members)
     }
 }
