@@ -135,9 +135,18 @@ package final class EgeriaClient: Sendable {
     /// the reads that are not reports, such as an integration group's registrations. The answer's body, or why
     /// there is none.
     package func get(platformPath path: String) -> Result<Data, Outcome> {
+        exchange(platformPath: path, body: nil)
+    }
+
+    /// POSTs `body` to `path` under the platform root URL's path, as ``get(platformPath:)`` GETs.
+    package func post(platformPath path: String, body: Data) -> Result<Data, Outcome> {
+        exchange(platformPath: path, body: body)
+    }
+
+    private func exchange(platformPath path: String, body: Data?) -> Result<Data, Outcome> {
         let done = DispatchSemaphore(value: 0)
         let answer = Mutex<Result<Data, Outcome>?>(nil)
-        request(get: true, rootPath + path, body: Data()) { _, data, outcome in
+        request(get: body == nil, rootPath + path, body: body ?? Data()) { _, data, outcome in
             let outcome = outcome ?? .delivered
             answer.withLock { $0 = outcome == .delivered ? .success(data ?? Data()) : .failure(outcome) }
             done.signal()

@@ -281,5 +281,63 @@ extension RealProcesses {
             #expect(harness.connector(try harness.status(), "files-c") != nil, "the registration read is applied when the door answers")
             #expect(harness.stop() == .exited(0))
         }
+
+        /// Runs the real pyegeria AutomatedCuration against the stand-in's view-server routes.
+        static func curation(_ python: String, _ server: EgeriaStandIn, _ arguments: String...) throws -> JSONValue {
+            let argv = [python, "\(Binaries.fixtures)/pyegeria_catalog_target.py", server.rootURL, "qs-view-server", "integration-daemon-npa", password] + arguments
+            let result = try DaemonHarness.run(argv, timeout: 90)
+            let line = result.stdout.split(separator: "\n").last.map(String.init) ?? ""
+            let answer = try JSONDecoder().decode(JSONValue.self, from: Data(line.utf8))
+            #expect(answer["ok"] == .bool(true), "\(answer) \(result.stderr)")
+            return answer
+        }
+
+        @Test("catalog targets from the metadata access server: a folder added with pyegeria's add_catalog_target is catalogued at the next read, and one removed stops being refreshed", .lab(.pyegeria))
+        func catalogTargetsFromTheStore() throws {
+            let python = try DaemonHarness.pyegeriaPython()
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            let server = try Self.standIn(harness)
+            defer { server.stop() }
+            let landing = try harness.makeFolder("landing"), returns = try harness.makeFolder("returns")
+            try "a\n".write(toFile: landing + "/orders.csv", atomically: true, encoding: .utf8)
+            try "b\n".write(toFile: returns + "/refunds.csv", atomically: true, encoding: .utf8)
+            // The connector has no endpoint of its own: it works on what its targets name, as Egeria's FilesCataloguer.
+            try server.setGroups([Self.files: [Self.registration("files", provider: "data-files-monitor", minutes: 0)]])
+            try server.setTargets(connector: "files", [["catalogTargetName": .string("landing"), "path": .string(landing),
+                                                        "metadataSourceQualifiedName": .string("landing-area")]])
+            try Self.config(server, refreshSeconds: 3600).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+            try harness.start(environment: ["STANDIN_PASSWORD": Self.password])
+            let (first, status) = harness.waitForStatus(timeout: 15) { status in
+                harness.connector(status, "files")?.catalogTargets?.map(\.catalogTargetName) == ["landing"]
+                    && harness.connector(status, "files")?.catalogTargets?.first?.lastRefreshTime != nil
+            }
+            try #require(first, "\(String(describing: status))")
+            let orders = try #require(try harness.elements().first { $0.qualifiedName == landing + "/orders.csv" })
+            #expect(orders.metadataSourceQualifiedName == "landing-area")
+            let connectorGUID = try #require(harness.connector(status!, "files")?.connectorGUID)
+
+            // Added as an Egeria 6 user adds one: pyegeria, through the view server, to the metadata store.
+            let folder = try server.folderAsset(returns)
+            let added = try Self.curation(python, server, "add", connectorGUID, folder, "returns")
+            let relationship = try #require(added["result"]?.stringValue)
+            let (code, answer, stderr) = try harness.cliJSON("refresh-config", Self.files)
+            #expect(code == 0, "\(stderr)")
+            #expect(answer?["groups"]?.arrayValue?.first?["changedConnectors"] == .array([.string("files")]))
+            let (both, _) = harness.waitForStatus(timeout: 15) { status in
+                harness.connector(status, "files")?.catalogTargets?.count == 2
+                    && harness.connector(status, "files")?.catalogTargets?.allSatisfy { $0.lastRefreshTime != nil } == true
+            }
+            #expect(both)
+            #expect(try harness.elements().contains { $0.qualifiedName == returns + "/refunds.csv" })
+
+            // Removed the same way: no longer refreshed.
+            _ = try Self.curation(python, server, "remove", relationship)
+            _ = try harness.cliJSON("refresh-config")
+            let (one, _) = harness.waitForStatus(timeout: 15) { harness.connector($0, "files")?.catalogTargets?.map(\.catalogTargetName) == ["landing"] }
+            #expect(one)
+            #expect(harness.stop() == .exited(0))
+            #expect(try server.received().errors.isEmpty)
+        }
     }
 }

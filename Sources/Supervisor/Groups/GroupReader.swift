@@ -49,20 +49,62 @@ struct GroupReader: Sendable {
                     }
                 }
                 found.skipped += page.skipped
-                guard page.count > 0 else { return .success(found) }
+                guard page.count > 0 else { return withTargets(found) }
                 start += GroupRegistrations.pageSize
             }
         }
         found.skipped.append("more than \(GroupRegistrations.maxRegistrations) registrations; the rest are not read")
+        return withTargets(found)
+    }
+
+    /// Each connector's catalog targets, read as Egeria's connectors read theirs: the `CatalogTarget` relationships
+    /// from its `IntegrationConnector` element, page after page, and each target asset's connection for its endpoint.
+    /// A connector with none works on its own endpoint.
+    private func withTargets(_ found: Found) -> Result<Found, GroupProblem> {
+        var found = found
+        let store = "/servers/\(Self.segment(group.server.omagserverName))/open-metadata/access-services"
+        let user = "users/\(Self.segment(group.server.userId))"
+        for (index, connector) in found.connectors.enumerated() {
+            guard let guid = connector.connectorGUID else { continue }
+            var targets: [CatalogTarget] = []
+            var start = 0
+            reading: while start < GroupCatalogTargets.maxTargets {
+                let path = "\(store)/open-metadata-store/\(user)/related-elements/\(Self.segment(guid))/type/CatalogTarget?startingAtEnd=1"
+                let page: (targets: [CatalogTarget], skipped: [String], count: Int)
+                switch post(path, body: GroupCatalogTargets.requestBody(startFrom: start)).flatMap({ GroupCatalogTargets.page($0, connector: connector.connectorName) }) {
+                case .failure(let problem): return .failure(problem)
+                case .success(let read): page = read
+                }
+                found.skipped += page.skipped
+                guard page.count > 0 else { break reading }
+                for var target in page.targets where !targets.contains(where: { $0.catalogTargetName == target.catalogTargetName }) {
+                    if let element = target.elementGUID {
+                        switch fetch("\(store)/connected-asset/\(user)/assets/\(Self.segment(element))/connection") {
+                        case .failure(let problem): return .failure(problem)
+                        case .success(let data): target.endpointAddress = GroupCatalogTargets.endpoint(data)
+                        }
+                    }
+                    targets.append(target)
+                }
+                start += GroupCatalogTargets.pageSize
+            }
+            found.connectors[index].catalogTargets = targets.isEmpty ? nil : targets
+        }
         return .success(found)
     }
 
+    private func post(_ path: String, body: Data) -> Result<Data, GroupProblem> {
+        client.post(platformPath: path, body: body).mapError(problem)
+    }
+
     private func fetch(_ path: String) -> Result<Data, GroupProblem> {
-        client.get(platformPath: path).mapError { outcome in
-            switch outcome {
-            case .retry(let reason), .reject(let reason): GroupProblem("\(group.server.omagserverPlatformRootURL): \(reason)")
-            case .delivered: GroupProblem("no answer")
-            }
+        client.get(platformPath: path).mapError(problem)
+    }
+
+    private func problem(_ outcome: EgeriaClient.Outcome) -> GroupProblem {
+        switch outcome {
+        case .retry(let reason), .reject(let reason): GroupProblem("\(group.server.omagserverPlatformRootURL): \(reason)")
+        case .delivered: GroupProblem("no answer")
         }
     }
 

@@ -2,7 +2,7 @@
 """A stand-in Egeria 6 metadata access server for the forwarding tests (standard library only).
 
 It speaks what an Egeria 6 platform does for the daemon, including its awkward parts:
-  POST /api/token {"userId", "password"}         -> text/plain token (a JWT-shaped string with exp), or HTTP 401
+  POST /api/token, /servers/{view}/api/token {"userId", "password"} -> text/plain token (a JWT-shaped string with exp), or HTTP 401
   every other path needs "Authorization: Bearer <token>"; a missing, unknown or expired token gets HTTP 401, no body
   POST /servers/{mas}/open-metadata/access-services/open-metadata-store/users/{user}/
        metadata-elements                         NewOpenMetadataElementRequestBody -> GUIDResponse
@@ -32,6 +32,10 @@ Tests steer it through /control (no token needed):
        property: "refreshTimeInterval", "connectorUserId", "metadataCollectionQualifiedName", "startDate",
        "connectorShutdownDate", "permittedSynchronization", "generateConnectorActivityReports"}
   GET  /control/groups -> {"reads": number of governance-configuration calls answered}
+  POST /control/targets {"connectorName", "targets": [{"catalogTargetName", "path", "configurationProperties"?,
+       "metadataSourceQualifiedName"?, "deleteMethod"?}]} replaces a registered connector's CatalogTarget
+       relationships; each path is a FileFolder asset whose connection's endpoint is the path
+  POST /control/assets {"path"} -> {"guid"}: a FileFolder asset with a connection to that path (for pyegeria to target)
 It also serves Egeria 6's governance-configuration calls for integration groups, as GovernanceConfigurationResource
 and its converters shape them:
   GET /servers/{mas}/open-metadata/access-services/governance-configuration-service/users/{user}/
@@ -42,6 +46,14 @@ and its converters shape them:
                                                     (CREATION_DATE_RECENT); "elements" left out when the page is empty;
                                                     registrationProperties never carry metadataSourceQualifiedName (the
                                                     converter overwrites it with metadataCollectionQualifiedName)
+  POST .../open-metadata-store/users/{user}/related-elements/{guid}/type/CatalogTarget?startingAtEnd=1 ResultsRequestBody
+                                                 -> RelatedMetadataElementListResponse (relationship properties as
+                                                    typed property values; "relatedElementList" left out when empty)
+  GET  /servers/{mas}/open-metadata/access-services/connected-asset/users/{user}/assets/{guid}/connection -> ConnectionResponse
+and the view-server calls pyegeria's AutomatedCuration makes for catalog targets (any view server name):
+  POST /servers/{view}/api/open-metadata/automated-curation/integration-connectors/{c}/catalog-targets/{e}
+       NewRelationshipRequestBody with CatalogTargetProperties -> GUIDResponse
+  POST /servers/{view}/api/open-metadata/automated-curation/catalog-targets/{relationship}/remove -> VoidResponse
 A ConnectorActivityReport whose connectorName contains "poison" is refused with an FFDC InvalidParameterException.
 """
 import argparse
@@ -75,6 +87,11 @@ RELATED = r"^/servers/([^/]+)/open-metadata/access-services/open-metadata-store/
 RELATE = re.compile(RELATED + r"$")
 GOVERNANCE = r"^/servers/([^/]+)/open-metadata/access-services/governance-configuration-service/users/([^/]+)/integration-groups/"
 GROUP_BY_NAME = re.compile(GOVERNANCE + r"by-name/([^/?]+)$")
+RELATED_BY_TYPE = re.compile(RELATED + r"/([^/]+)/type/CatalogTarget(\?startingAtEnd=1)?$")
+CONNECTION = re.compile(r"^/servers/([^/]+)/open-metadata/access-services/connected-asset/users/([^/]+)/assets/([^/]+)/connection$")
+CURATION = r"^/servers/[^/]+/api/open-metadata/automated-curation/"
+ADD_TARGET = re.compile(CURATION + r"integration-connectors/([^/]+)/catalog-targets/([^/]+)$")
+REMOVE_TARGET = re.compile(CURATION + r"catalog-targets/([^/]+)/remove$")
 GROUP_CONNECTORS = re.compile(GOVERNANCE + r"([^/?]+)/integration-connectors\?startingFrom=(\d+)&maximumResults=(\d+)$")
 UNRELATE = re.compile(RELATED + r"/([^/]+)/delete$")
 REPORT_PROPERTIES = {"qualifiedName": "string", "serverName": "string", "connectorId": "string", "connectorName": "string",
@@ -83,7 +100,7 @@ REPORT_PROPERTIES = {"qualifiedName": "string", "serverName": "string", "connect
 
 lock = threading.Lock()
 state = {"mode": "ok", "requests": 0, "duplicates": 0, "errors": [], "reports": [], "elements": {}, "tokens": {},
-         "issued": 0, "unauthorized": 0, "relationships": {}, "groups": {}, "group_reads": 0}
+         "issued": 0, "unauthorized": 0, "relationships": {}, "groups": {}, "group_reads": 0, "targets": {}, "assets": {}}
 if os.path.exists(args.state):
     with open(args.state) as f:
         for line in f:
@@ -131,6 +148,40 @@ def values_of(properties, problems):
 
 def stable_guid(kind, name):
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "standin:%s:%s" % (kind, name)))
+
+
+def typed(value):
+    """A plain value as one of Egeria's typed property values."""
+    if isinstance(value, dict):
+        return {"class": "MapTypePropertyValue", "typeName": "map<string,object>",
+                "mapValues": {"class": "ElementProperties", "propertyValueMap": {k: typed(v) for k, v in value.items()}}}
+    kind = "boolean" if isinstance(value, bool) else "long" if isinstance(value, int) else "string"
+    return {"class": "PrimitiveTypePropertyValue", "typeName": kind, "primitiveValue": value}
+
+
+def folder_asset(path):
+    """A FileFolder asset with a connection to `path` (caller holds the lock)."""
+    guid = stable_guid("asset", path)
+    state["assets"][guid] = path
+    state["elements"][guid] = {"typeName": "FileFolder", "properties": {"qualifiedName": path, "pathName": path},
+                               "anchorGUID": None, "classifications": {}}
+    return guid
+
+
+def catalog_target(connector, name, element, properties):
+    """A RelatedMetadataElement for a CatalogTarget relationship, as Egeria's OMF answers it."""
+    values = {"catalogTargetName": typed(name)}
+    for key in ("configurationProperties", "metadataSourceQualifiedName"):
+        if properties.get(key) is not None:
+            values[key] = typed(properties[key])
+    for key, enum in (("deleteMethod", "DeleteMethod"), ("permittedSynchronization", "PermittedSynchronization")):
+        if properties.get(key):
+            values[key] = {"class": "EnumTypePropertyValue", "typeName": enum, "ordinal": 0, "symbolicName": properties[key]}
+    with_path = state["assets"].get(element, "")
+    return {"class": "RelatedMetadataElement", "relationshipGUID": stable_guid("target", connector + "/" + name),
+            "relationshipProperties": {"class": "ElementProperties", "propertyValueMap": values},
+            "element": {"class": "OpenMetadataElement", "elementGUID": element, "type": {"typeName": "FileFolder"},
+                        "elementProperties": {"class": "ElementProperties", "propertyValueMap": {"qualifiedName": typed(with_path)}}}}
 
 
 def registered(group, entry):
@@ -194,6 +245,8 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/control/groups":
             with lock:
                 return self.reply(200, {"reads": state["group_reads"]})
+        if CONNECTION.match(self.path):
+            return self.asset_connection(CONNECTION.match(self.path))
         if self.path.startswith("/servers/"):
             return self.governance()
         if self.path == "/control/reports":
@@ -244,7 +297,18 @@ class Handler(BaseHTTPRequestHandler):
                             "typeName": "IntegrationConnector", "properties": {"qualifiedName": element["properties"]["qualifiedName"]},
                             "anchorGUID": None, "classifications": {}}
             return self.reply(200, {"groups": sorted(groups)})
-        if self.path == "/api/token":
+        if self.path == "/control/targets":
+            body = json.loads(raw)
+            connector = stable_guid("connector", body["connectorName"])
+            with lock:
+                state["targets"][connector] = [catalog_target(connector, entry["catalogTargetName"], folder_asset(entry["path"]), entry)
+                                               for entry in body["targets"]]
+            return self.reply(200, {"targets": len(body["targets"])})
+        if self.path == "/control/assets":
+            with lock:
+                return self.reply(200, {"guid": folder_asset(json.loads(raw)["path"])})
+        # The platform's token API, and a view server's (/servers/{view}/api/token), which pyegeria's view clients call.
+        if re.match(r"^(/servers/[^/]+)?/api/token$", self.path):
             body = json.loads(raw or b"{}")
             if body.get("userId") != args.user or body.get("password") != args.password:
                 return self.reply(401, b"")
@@ -262,6 +326,13 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(401, b"")
         if mode == "500":
             return self.reply(200, ffdc(500, exception="PropertyServerException", message="repository unavailable"))
+        for pattern, handler in ((ADD_TARGET, self.add_target), (REMOVE_TARGET, self.remove_target)):
+            match = pattern.match(self.path)
+            if match:
+                return handler(match, json.loads(raw or b"{}"))
+        match = RELATED_BY_TYPE.match(self.path)
+        if match and match.group(1) == args.server and match.group(2) == args.user:
+            return self.related_targets(match, json.loads(raw or b"{}"))
         for pattern, handler in ((FIND, self.find), (CHANGE, self.change), (CLASSIFY, self.classify), (CREATE, self.create),
                                  (RELATE, self.relate), (UNRELATE, self.unrelate)):
             match = pattern.match(self.path)
@@ -281,6 +352,49 @@ class Handler(BaseHTTPRequestHandler):
         with lock:
             state["errors"].append("bad path " + self.path)
         self.reply(404, b"")
+
+    def related_targets(self, match, body):
+        start, size = int(body.get("startFrom", 0)), int(body.get("pageSize", 0) or 100)
+        with lock:
+            state["group_reads"] += 1
+            chosen = state["targets"].get(match.group(3), [])[start:start + size]
+        answer = {"class": "RelatedMetadataElementListResponse", "relatedHTTPCode": 200}
+        if chosen:
+            answer["relatedElementList"] = {"class": "RelatedMetadataElementList", "elementList": chosen}
+        self.reply(200, answer)
+
+    def asset_connection(self, match):
+        with lock:
+            state["requests"] += 1
+        if not self.authorized():
+            return self.reply(401, b"")
+        with lock:
+            path = state["assets"].get(match.group(3))
+        answer = {"class": "ConnectionResponse", "relatedHTTPCode": 200}
+        if path is not None:
+            answer["connection"] = {"class": "Connection", "headerVersion": 0, "qualifiedName": "FileFolder connection::" + path,
+                                    "connectorType": {"class": "ConnectorType",
+                                                      "connectorProviderClassName": "org.odpi.openmetadata.adapters.connectors.datastore.basicfile.BasicFolderProvider"},
+                                    "endpoint": {"class": "Endpoint", "headerVersion": 0, "networkAddress": path}}
+        self.reply(200, answer)
+
+    def add_target(self, match, body):
+        properties = body.get("properties") or {}
+        if body.get("class") != "NewRelationshipRequestBody" or properties.get("class") != "CatalogTargetProperties":
+            return self.reply(200, ffdc(400, "GUIDResponse", "InvalidParameterException", "invalid properties object"))
+        connector, element = match.group(1), match.group(2)
+        with lock:
+            if element not in state["assets"]:
+                return self.reply(200, ffdc(404, "GUIDResponse", "InvalidParameterException", "unknown element " + element))
+            target = catalog_target(connector, properties["catalogTargetName"], element, properties)
+            state["targets"].setdefault(connector, []).append(target)
+        self.reply(200, {"class": "GUIDResponse", "relatedHTTPCode": 200, "guid": target["relationshipGUID"]})
+
+    def remove_target(self, match, _body):
+        with lock:
+            for connector, targets in state["targets"].items():
+                state["targets"][connector] = [t for t in targets if t["relationshipGUID"] != match.group(1)]
+        self.reply(200, {"class": "VoidResponse", "relatedHTTPCode": 200})
 
     def governance(self):
         with lock:

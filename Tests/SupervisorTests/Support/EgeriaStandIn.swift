@@ -123,6 +123,20 @@ final class EgeriaStandIn: @unchecked Sendable {
         _ = try request("POST", "/control/groups", body: Data(ConfigFixture.text(body).utf8))
     }
 
+    /// Replaces a registered connector's catalog targets: each `{catalogTargetName, path, …}` a folder asset.
+    func setTargets(connector: String, _ targets: [[String: JSONValue]]) throws {
+        let body = JSONValue.object(["connectorName": .string(connector), "targets": .array(targets.map(JSONValue.object))])
+        _ = try request("POST", "/control/targets", body: Data(ConfigFixture.text(body).utf8))
+    }
+
+    /// A FileFolder asset with a connection to `path`: its GUID.
+    func folderAsset(_ path: String) throws -> String {
+        let body = JSONValue.object(["path": .string(path)])
+        let answer = try JSONDecoder().decode(JSONValue.self, from: try request("POST", "/control/assets", body: Data(ConfigFixture.text(body).utf8)))
+        guard let guid = answer["guid"]?.stringValue else { throw HarnessError("the stand-in made no asset for \(path)") }
+        return guid
+    }
+
     /// Governance-configuration calls answered so far.
     func groupReads() throws -> Int {
         try JSONDecoder().decode(JSONValue.self, from: try request("GET", "/control/groups"))["reads"]?.intValue ?? 0
