@@ -315,6 +315,10 @@ extension RealProcesses {
             try #require(first, "\(String(describing: status))")
             let orders = try #require(try harness.elements().first { $0.qualifiedName == landing + "/orders.csv" })
             #expect(orders.metadataSourceQualifiedName == "landing-area")
+            // Its report names the group and the target it came from.
+            let report = try #require(try harness.reports(connector: "files").first { $0.createdElements.contains(orders.guid) })
+            #expect(report.additionalProperties["integrationGroupName"] == Self.files)
+            #expect(report.additionalProperties["catalogTargetName"] == "landing")
             let connectorGUID = try #require(harness.connector(status!, "files")?.connectorGUID)
 
             // Added as an Egeria 6 user adds one: pyegeria, through the view server, to the metadata store.
@@ -338,6 +342,53 @@ extension RealProcesses {
             #expect(one)
             #expect(harness.stop() == .exited(0))
             #expect(try server.received().errors.isEmpty)
+        }
+
+        @Test("2 groups × 5 connectors × 20 catalog targets: every target folder catalogued, each connector's targets apart")
+        func manyTargets() throws {
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            let server = try Self.standIn(harness)
+            defer { server.stop() }
+            let groupNames = ["Egeria:IntegrationGroup:Files", "Egeria:IntegrationGroup:Landing"]
+            var registrations: [String: [[String: JSONValue]]] = [:]
+            for (g, group) in groupNames.enumerated() {
+                registrations[group] = (0..<5).map { c in Self.registration("files-\(g)-\(c)", provider: "data-files-monitor", minutes: 0) }
+            }
+            try server.setGroups(registrations)
+            for g in 0..<2 {
+                for c in 0..<5 {
+                    let targets: [[String: JSONValue]] = try (0..<20).map { t in
+                        let folder = try harness.makeFolder("g\(g)/c\(c)/t\(t)")
+                        try "x\n".write(toFile: folder + "/file.csv", atomically: true, encoding: .utf8)
+                        return ["catalogTargetName": .string("t\(t)"), "path": .string(folder), "metadataSourceQualifiedName": .string("g\(g)-c\(c)-t\(t)")]
+                    }
+                    try server.setTargets(connector: "files-\(g)-\(c)", targets)
+                }
+            }
+            let groups: [JSONValue] = groupNames.map { name in
+                .object(["integrationGroupQualifiedName": .string(name), "omagserverName": .string(server.serverName), "omagserverPlatformRootURL": .string(server.rootURL)])
+            }
+            var document = try #require(try JSONDecoder().decode(JSONValue.self, from: Data(DaemonHarness.config(services: [], accessServer: server.accessServer()).utf8)).objectValue)
+            document["integrationServices"] = nil
+            document["groupRefreshSeconds"] = .int(3600)
+            document["dynamicIntegrationGroupsConfig"] = .array(groups)
+            try ConfigFixture.text(.object(document)).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+            try harness.start(environment: ["STANDIN_PASSWORD": Self.password])
+            let (all, status) = harness.waitForStatus(timeout: 60) { status in
+                let connectors = status.integrationServiceSummaries.flatMap(\.integrationConnectorReports)
+                return connectors.count == 10 && connectors.allSatisfy { ($0.catalogTargets ?? []).count == 20 && $0.catalogTargets!.allSatisfy { $0.lastRefreshTime != nil } }
+            }
+            try #require(all, "\(String(describing: status?.integrationServiceSummaries.map { $0.integrationConnectorReports.map { ($0.connectorName, $0.catalogTargets?.count ?? 0) } }))")
+            let files = try harness.elements().filter { $0.qualifiedName.hasSuffix("/file.csv") }
+            #expect(files.count == 200)
+            // Each file under its own target's source: no target's settings reached another.
+            #expect(files.allSatisfy { element in
+                guard let source = element.metadataSourceQualifiedName else { return false }
+                let parts = source.split(separator: "-")
+                return element.qualifiedName.hasSuffix("/\(parts[0])/\(parts[1])/\(parts[2])/file.csv")
+            })
+            #expect(harness.stop() == .exited(0))
         }
     }
 }

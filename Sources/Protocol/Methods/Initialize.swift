@@ -23,12 +23,15 @@ public enum Initialize: RPCMethod {
         /// variable or file its config names: so a worker on another host gets it, and it is never in a
         /// worker's argv, environment or config text.
         public var connectorSecrets: [String: String]?
+        /// For the worker of an Egeria 6 integration group: the group's qualified name, which its reports carry.
+        public var integrationGroupName: String?
 
         public init(protocolVersion: Int, integrationServiceURLMarker: String, serverName: String, userId: String,
                     heartbeatIntervalSeconds: Double, connectors: [IntegrationConnectorConfig], logLevel: String? = nil,
                     heartbeatTimeoutSeconds: Double? = nil, memoryLimitMegabytes: Int? = nil, daemonHostName: String? = nil,
-                    connectorSecrets: [String: String]? = nil) {
+                    connectorSecrets: [String: String]? = nil, integrationGroupName: String? = nil) {
             self.connectorSecrets = connectorSecrets
+            self.integrationGroupName = integrationGroupName
             self.daemonHostName = daemonHostName
             self.heartbeatTimeoutSeconds = heartbeatTimeoutSeconds
             self.memoryLimitMegabytes = memoryLimitMegabytes

@@ -16,7 +16,8 @@ enum InitializeMessage {
             serverName: daemon.localServerName, userId: daemon.localServerUserId,
             heartbeatIntervalSeconds: daemon.supervision.heartbeatIntervalSeconds, connectors: service.connectors,
             logLevel: logLevel, heartbeatTimeoutSeconds: daemon.supervision.heartbeatTimeoutSeconds,
-            memoryLimitMegabytes: service.memoryLimitMegabytes, daemonHostName: hostName, connectorSecrets: secrets)
+            memoryLimitMegabytes: service.memoryLimitMegabytes, daemonHostName: hostName, connectorSecrets: secrets,
+            integrationGroupName: service.group?.qualifiedName)
     }
 
     /// The encoded line's length in bytes, with its newline.

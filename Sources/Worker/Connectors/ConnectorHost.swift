@@ -17,6 +17,8 @@ final class ConnectorHost: Sendable {
     private let client: SupervisorClient
     private let publish: @Sendable (ConnectorStatusChanged.Params) -> Void
     private let serverName: String
+    /// The integration group the connector runs in, which its reports name (nil outside a group).
+    private let groupName: String?
     private let logger: Logger
     let state: Mutex<State>
 
@@ -29,13 +31,14 @@ final class ConnectorHost: Sendable {
         var lastRefreshDuration: Double?
     }
 
-    init(config: IntegrationConnectorConfig, serverName: String, userId: String, secret: String? = nil, client: SupervisorClient,
+    init(config: IntegrationConnectorConfig, serverName: String, userId: String, groupName: String? = nil, secret: String? = nil, client: SupervisorClient,
          services: WorkerServices, registry: ConnectorRegistry, logger: Logger,
          publish: @escaping @Sendable (ConnectorStatusChanged.Params) -> Void) {
         self.settings = Mutex(config)
         self.client = client
         self.publish = publish
         self.serverName = serverName
+        self.groupName = groupName
         self.logger = logger.with(["connector": .text(config.connectorName)])
         self.context = ConnectorContext(config: config, userId: userId, secret: secret, client: client, logger: self.logger)
         self.queue = DispatchQueue(label: "connector.\(config.connectorName)")
@@ -215,7 +218,8 @@ final class ConnectorHost: Sendable {
             reportId: GUID.random(), serverName: serverName, connectorId: config.connectorId,
             connectorName: config.connectorName, refreshStartDate: started, refreshCompletionDate: Date(),
             createdElements: recording.created, updatedElements: recording.updated,
-            deletedElements: recording.deleted, additionalProperties: outcome.merging(recording.structureCounts) { ours, _ in ours })
+            deletedElements: recording.deleted,
+            additionalProperties: outcome.merging(recording.structureCounts) { ours, _ in ours }.merging(groupName.map { ["integrationGroupName": $0] } ?? [:]) { ours, _ in ours })
         return submit(report) ? report.reportId : nil
     }
 

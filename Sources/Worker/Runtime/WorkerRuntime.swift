@@ -143,7 +143,7 @@ final class WorkerRuntime: Sendable {
         // The daemon's level: lines below it would only be dropped by the daemon.
         var hostLogger = logger
         hostLogger.level = params.logLevel.flatMap(Logger.Level.init(rawValue:)) ?? .info
-        return ConnectorHost(config: config, serverName: params.serverName, userId: params.userId,
+        return ConnectorHost(config: config, serverName: params.serverName, userId: params.userId, groupName: params.integrationGroupName,
                              secret: secrets.withLock { $0[config.connectorName] }, client: client,
                              services: WorkerServices(wire: wire, hostQualifier: params.daemonHostName.flatMap { $0 == hostName ? nil : hostName }),
                              registry: registry, logger: hostLogger) { [self] status in
