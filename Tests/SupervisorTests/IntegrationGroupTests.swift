@@ -323,7 +323,7 @@ extension RealProcesses {
 
             // Added as an Egeria 6 user adds one: pyegeria, through the view server, to the metadata store.
             let folder = try server.folderAsset(returns)
-            let added = try Self.curation(python, server, "add", connectorGUID, folder, "returns")
+            let added = try Self.curation(python, server, "add", connectorGUID, folder, "returns", "returns-area")
             let relationship = try #require(added["result"]?.stringValue)
             let (code, answer, stderr) = try harness.cliJSON("refresh-config", Self.files)
             #expect(code == 0, "\(stderr)")
@@ -335,11 +335,14 @@ extension RealProcesses {
             #expect(both)
             #expect(try harness.elements().contains { $0.qualifiedName == returns + "/refunds.csv" })
 
-            // Removed the same way: no longer refreshed.
+            // Removed the same way: no longer refreshed, and its elements go as its deleteMethod (ARCHIVE) says; this
+            // store keeps no archived state, so they are deleted. The other target's stay.
             _ = try Self.curation(python, server, "remove", relationship)
             _ = try harness.cliJSON("refresh-config")
             let (one, _) = harness.waitForStatus(timeout: 15) { harness.connector($0, "files")?.catalogTargets?.map(\.catalogTargetName) == ["landing"] }
             #expect(one)
+            try eventually(timeout: 10, interval: 0.05) { try !harness.elements().contains { $0.metadataSourceQualifiedName == "returns-area" } }
+            #expect(try harness.elements().contains { $0.qualifiedName == landing + "/orders.csv" })
             #expect(harness.stop() == .exited(0))
             #expect(try server.received().errors.isEmpty)
         }

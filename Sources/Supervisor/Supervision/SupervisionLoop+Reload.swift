@@ -87,6 +87,11 @@ extension SupervisionLoop {
     /// Takes a service's new connectors: its configuration now, and its live worker's connectors re-created,
     /// added or removed. A worker that is not running gets them when it (re)starts.
     func apply(_ changes: ConfigDiff.ConnectorChanges, to service: ServiceRuntime) {
+        for changed in changes.changed {
+            if let old = service.config.connectors.first(where: { $0.connectorName == changed.connectorName }) {
+                retireRemovedTargets(from: old, to: changed, in: service)
+            }
+        }
         service.config = changes.service
         for name in changes.removed { service.connectorStatus[name] = nil }
         guard service.lifecycle.isReady else { return }
