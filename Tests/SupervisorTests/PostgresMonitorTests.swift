@@ -398,5 +398,38 @@ extension RealProcesses {
             #expect(after.deletedCount == 5 && after.createdCount == 0, "\(after)")
             #expect(try harness.elements().allSatisfy { !$0.qualifiedName.hasPrefix("PostgreSQL Relational Database::pg1::sales") })
         }
+
+        @Test("catalog targets: one connector, two databases as its targets, each catalogued as if configured alone under its own source; a target that cannot connect is reported while the other is catalogued")
+        func databasesAsCatalogTargets() throws {
+            let server = try Self.makeServer()
+            defer { server.cleanUp() }
+            try server.sql("CREATE DATABASE sales OWNER cataloguer")
+            try server.sql("CREATE TABLE orders (id int PRIMARY KEY)", database: "shop")
+            try server.sql("CREATE TABLE leads (id int)", database: "sales")
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            var service = try Self.service(server: server, harness: harness)
+            let targets: [JSONValue] = [("shop", "shop-db"), ("sales", "sales-db"), ("nowhere", "nowhere-db")].map { database, source in
+                .object(["catalogTargetName": .string(database), "endpoint": .object(["address": .string(server.jdbcURL(database))]),
+                         "metadataSourceQualifiedName": .string(source)])
+            }
+            service.connectors[0].catalogTargets = targets
+            service.connectors[0].address = nil
+            try harness.writeConfig(services: [service])
+            try harness.start()
+            let (done, status) = harness.waitForStatus(timeout: 30) { status in
+                harness.connector(status, "shopdb")?.catalogTargets?.allSatisfy { $0.lastRefreshTime != nil || $0.failingExceptionMessage != nil } == true
+            }
+            try #require(done, "\(String(describing: status))")
+            let targetStatus = try #require(harness.connector(status!, "shopdb")?.catalogTargets)
+            #expect(targetStatus.map(\.catalogTargetName) == ["shop", "sales", "nowhere"])
+            #expect(targetStatus[0].failingExceptionMessage == nil && targetStatus[1].failingExceptionMessage == nil)
+            #expect(targetStatus[2].failingExceptionMessage?.contains("nowhere") == true, "\(targetStatus[2])")
+            let elements = try harness.elements()
+            let shop = try #require(elements.first { $0.qualifiedName == "PostgreSQL Relational Database::pg1::shop::public::orders" })
+            let sales = try #require(elements.first { $0.qualifiedName == "PostgreSQL Relational Database::pg1::sales::public::leads" })
+            #expect(shop.metadataSourceQualifiedName == "shop-db" && sales.metadataSourceQualifiedName == "sales-db")
+            #expect(harness.connector(status!, "shopdb")?.connectorStatus == .WAITING)
+        }
     }
 }
