@@ -18,7 +18,7 @@ struct BenchCommand {
         let files = option("--files", in: arguments) ?? 100_000
         let crashes = option("--crashes", in: arguments) ?? 200
         let connections = option("--connections", in: arguments) ?? 2_000
-        let kinds = ["all", "restart", "shutdown", "idle", "reports", "forward", "bigfolder", "leaks", "control", "platform", "lineage", "soak", "postgres"]
+        let kinds = ["all", "restart", "shutdown", "idle", "reports", "forward", "bigfolder", "leaks", "control", "platform", "lineage", "soak", "postgres", "groups"]
         guard kinds.contains(which), !arguments.contains("--help") else {
             print("""
             usage: integration-bench [\(kinds.joined(separator: "|"))] [--workers N] [--restarts N] [--reports N] [--idle-seconds N]
@@ -38,6 +38,8 @@ struct BenchCommand {
                       then 5,000 events/s while the file publisher writes each: its lag behind the door
             soak      N reports (--reports, default 1,000,000) over 100 connectors with retention: RSS growth, disk against
                       the retention bound, restart time and a query on that data, then 8 workers at once (not part of all)
+            groups    100 integration groups × 10 registered connectors × 10 catalog targets at a stand-in: daemon CPU and
+                      memory of one full read, status latency while reads run (not part of all: 100 workers)
             postgres  a 20 × 100 × 10 PostgreSQL database catalogued by postgres-monitor: first catalogue, unchanged and
                       one-column refreshes, worker peak memory (needs PostgreSQL's server and root; not part of all)
             """)
@@ -59,6 +61,7 @@ struct BenchCommand {
                 try LineageBench.fanOut()
             }
             if which == "postgres" { try PostgresBench.run() }
+            if which == "groups" { try GroupsBench.run() }
             if which == "soak" { try SoakBench.run(reports: option("--reports", in: arguments) ?? 1_000_000) }
         } catch {
             FileHandle.standardError.write(Data("integration-bench: \(error)\n".utf8))

@@ -1,12 +1,21 @@
 import Foundation
 import Forwarding
 import Protocol
+import Synchronization
 
 /// Reads one integration group from the metadata access server that holds it, as Egeria's daemon does: the group
 /// by name, then every page of its registered connectors from the governance-configuration service.
-struct GroupReader: Sendable {
+final class GroupReader: Sendable {
     let group: IntegrationGroupConfig
     let client: EgeriaClient
+    /// Each catalog target's endpoint by relationship GUID: as Egeria's connectors do, a target's asset connection
+    /// is read when the target is new, not at every read.
+    private let endpoints = Mutex<[String: String?]>([:])
+
+    init(group: IntegrationGroupConfig, client: EgeriaClient) {
+        self.group = group
+        self.client = client
+    }
 
     /// What one read found.
     struct Reading: Sendable {
@@ -78,10 +87,14 @@ struct GroupReader: Sendable {
                 found.skipped += page.skipped
                 guard page.count > 0 else { break reading }
                 for var target in page.targets where !targets.contains(where: { $0.catalogTargetName == target.catalogTargetName }) {
-                    if let element = target.elementGUID {
+                    if let relationship = target.relationshipGUID, let known = endpoints.withLock({ $0[relationship] }) {
+                        target.endpointAddress = known
+                    } else if let element = target.elementGUID {
                         switch fetch("\(store)/connected-asset/\(user)/assets/\(Self.segment(element))/connection") {
                         case .failure(let problem): return .failure(problem)
-                        case .success(let data): target.endpointAddress = GroupCatalogTargets.endpoint(data)
+                        case .success(let data):
+                            target.endpointAddress = GroupCatalogTargets.endpoint(data)
+                            if let relationship = target.relationshipGUID { endpoints.withLock { $0[relationship] = .some(target.endpointAddress) } }
                         }
                     }
                     targets.append(target)
