@@ -57,6 +57,8 @@ enum DaemonFuzzTarget: String, CaseIterable, Sendable {
         _ = PlatformDoor.optionalName(Array(body))
         _ = GroupRegistrations.groupGUID(from: body, name: "fuzz")
         _ = GroupRegistrations.page(body, startingFrom: 0, now: Date(timeIntervalSince1970: 1_800_000_000))
+        _ = GroupCatalogTargets.page(body, connector: "fuzz")
+        _ = GroupCatalogTargets.endpoint(body)
     }
 
     private static let tokens = try? BearerTokens(lifetimeSeconds: 3600)
