@@ -136,6 +136,7 @@ enum RunCommand {
         logger.notice("integration-daemon started", ["config": .text(config.file), "dataDirectory": .text(config.dataDirectory),
                                                      "services": .int(config.integrationServices.count), "pid": .int(Int(getpid()))])
         let code = loop.run()
+        loop.groupFollower?.stop()
         control.remove()
         withExtendedLifetime(lock) {}
         return code

@@ -24,7 +24,9 @@ extension ConfigLoader {
             guard let entry = reader.object(value, at: p, required: true) else { continue }
             defer { reader.finish(entry) }
             entry.accept("class", "headerVersion")
-            let store = entry["secretsStoreLocation"] == nil ? documentStore : secretsStore(entry, baseDirectory: baseDirectory, reader: &reader)
+            // A group's own secrets store, else the document's.
+            let ownStore = ["secretsStoreProvider", "secretsStoreLocation", "secretsStoreCollection"].contains { entry.members[$0] != nil }
+            let store = (ownStore ? secretsStore(entry, baseDirectory: baseDirectory, reader: &reader) : nil) ?? documentStore
             let name = reader.string(entry, "integrationGroupQualifiedName", required: true)
             let root = reader.string(entry, "omagserverPlatformRootURL", required: true)
             if let root, URL(string: root)?.scheme.map({ ["http", "https"].contains($0) }) != true {

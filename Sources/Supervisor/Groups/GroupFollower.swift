@@ -24,7 +24,8 @@ final class GroupFollower: Sendable {
         var stopped = false
     }
 
-    /// A failed read is tried again after 1 s, doubling, and never later than the group's own interval.
+    /// A failed read is tried again after about a second, doubling (with jitter), and never later than the group's
+    /// own interval.
     private static let retry = Backoff(initialSeconds: 1, maxSeconds: 60)
 
     init(readers: [GroupReader], deliver: @escaping Delivery) {

@@ -24,7 +24,7 @@ extension SupervisionLoop {
         follower.readNow(names) { readings in events.post(.groupsRead(readings, reply)) }
     }
 
-    /// Takes one read of a group: connectors whose registration appeared start, changed ones are re-created,
+    /// Takes one read of a group: connectors whose registration appeared start, changed ones are reconfigured,
     /// vanished ones are removed, in the group's live worker. A failed read changes nothing that runs.
     func apply(_ reading: GroupReader.Reading) -> GroupChange {
         var change = GroupChange(integrationGroupName: reading.qualifiedName)
