@@ -137,7 +137,11 @@ private struct ControlSink: AnswerSink {
 
     func take<Answer: Codable & Sendable>(_ result: Result<Answer, OperatorError>) {
         switch result {
-        case .success(let answer): server.deliver(ControlLine.encode(ControlAnswer(result: answer)), to: id)
+        // Encoded off the loop's thread: a status of thousands of connectors takes a good part of a second to
+        // encode, and the loop must not wait on it.
+        case .success(let answer):
+            let server = server, id = id
+            DispatchQueue.global().async { server.deliver(ControlLine.encode(ControlAnswer(result: answer)), to: id) }
         case .failure(let error): server.deliver(ControlLine.failure(error.message), to: id)
         }
     }

@@ -22,6 +22,11 @@ enum GroupCatalogTargets {
         guard case .array(let elements) = list else { return .failure(GroupProblem("relatedElementList.elementList: expected an array")) }
         var targets: [CatalogTarget] = [], skipped: [String] = []
         for (index, related) in elements.enumerated() {
+            if let target = plainTarget(related) {
+                targets.append(target)
+                continue
+            }
+            // Something is missing or of the wrong type: read it again field by field, for a message naming it.
             var reader = ConfigReader()
             let p = "\(connector): relatedElementList.elementList[\(index)]"
             let relationship = reader.string(related["relationshipGUID"], "\(p).relationshipGUID", required: true)
@@ -41,6 +46,36 @@ enum GroupCatalogTargets {
                                          permittedSynchronization: sync, deleteMethod: delete))
         }
         return .success((targets, skipped, elements.count))
+    }
+
+    /// A well-formed target read directly, without building a path for every field (a read of 10,000 targets does
+    /// this 10,000 times); nil when anything is missing or of another type, which the reader then names.
+    private static func plainTarget(_ related: JSONValue) -> CatalogTarget? {
+        guard case .string(let relationship)? = related["relationshipGUID"], !relationship.isEmpty,
+              case .string(let element)? = related["element"]?["elementGUID"], !element.isEmpty else { return nil }
+        let properties = plainProperties(related["relationshipProperties"])
+        guard case .string(let name)? = properties["catalogTargetName"], !name.isEmpty else { return nil }
+        func text(_ key: String) -> String?? {
+            switch properties[key] {
+            case nil, .null?: .some(nil)
+            case .string(let value)?: .some(value)
+            default: nil
+            }
+        }
+        guard let source = text("metadataSourceQualifiedName"), let delete = text("deleteMethod"), let sync = text("permittedSynchronization") else { return nil }
+        var configuration: [String: JSONValue]?
+        switch properties["configurationProperties"] {
+        case nil, .null?: configuration = nil
+        case .object(let members)?: configuration = members
+        default: return nil
+        }
+        var permitted: PermittedSynchronization?
+        if let sync {
+            guard let known = PermittedSynchronization(rawValue: sync) else { return nil }
+            permitted = known
+        }
+        return CatalogTarget(catalogTargetName: name, relationshipGUID: relationship, elementGUID: element, configurationProperties: configuration,
+                             metadataSourceQualifiedName: source, permittedSynchronization: permitted, deleteMethod: delete)
     }
 
     /// The endpoint of a `ConnectionResponse`: the target asset's network address (nil when it has no connection).
