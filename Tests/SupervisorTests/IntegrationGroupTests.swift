@@ -393,5 +393,38 @@ extension RealProcesses {
             })
             #expect(harness.stop() == .exited(0))
         }
+
+        @Test("kill -9 of a group's worker during a target refresh: every element written is in a stored report (completed or aborted), and the restarted worker finishes both targets")
+        func killedDuringTargetRefresh() throws {
+            let harness = try DaemonHarness(config: "{}")
+            defer { harness.cleanUp() }
+            let server = try Self.standIn(harness)
+            defer { server.stop() }
+            var targets: [[String: JSONValue]] = []
+            for name in ["east", "west"] {
+                let folder = try harness.makeFolder(name)
+                for index in 0..<2_000 { try "x".write(toFile: "\(folder)/f\(index).csv", atomically: false, encoding: .utf8) }
+                targets.append(["catalogTargetName": .string(name), "path": .string(folder), "metadataSourceQualifiedName": .string(name)])
+            }
+            try server.setGroups([Self.files: [Self.registration("files", provider: "data-files-monitor", minutes: 0)]])
+            try server.setTargets(connector: "files", targets)
+            try Self.config(server, refreshSeconds: 3600).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+            try harness.start(environment: ["STANDIN_PASSWORD": Self.password])
+            let (refreshing, status) = harness.waitForStatus(timeout: 30) { harness.connector($0, "files")?.connectorStatus == .REFRESHING }
+            try #require(refreshing, "\(String(describing: status))")
+            let pid = try #require(Self.group(status!)?.worker.pid)
+            kill(pid, SIGKILL)
+            let (done, after) = harness.waitForStatus(timeout: 60) { status in
+                Self.group(status)?.worker.pid != pid && harness.connector(status, "files")?.connectorStatus == .WAITING
+                    && harness.connector(status, "files")?.catalogTargets?.allSatisfy { $0.lastRefreshTime != nil } == true
+            }
+            try #require(done, "\(String(describing: after))")
+            let files = try harness.elements().filter { $0.typeName == "DataFile" }
+            #expect(files.count == 4_000)
+            let reports = try harness.reports(connector: "files")
+            let reported = Set(reports.flatMap(\.createdElements))
+            #expect(files.allSatisfy { reported.contains($0.guid) }, "every element written is in a stored report")
+            #expect(harness.stop() == .exited(0))
+        }
     }
 }
