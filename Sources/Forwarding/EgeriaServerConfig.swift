@@ -30,7 +30,8 @@ package struct EgeriaServerConfig: Sendable, Equatable {
     package var caFile: String?
     package var requestTimeoutSeconds = 10.0
     /// Reports in flight at once (different connectors; one connector's reports go strictly in order).
-    package var maxInFlight = 8
+    package var maxInFlight = Self.defaultMaxInFlight
+    package static let defaultMaxInFlight = 8
     package var initialRetrySeconds = 0.2
     package var maxRetrySeconds = 30.0
     /// Accepted reports not yet forwarded may take this much room; at the bound workers are not acknowledged.

@@ -32,10 +32,10 @@ enum ConfigLoader {
         let baseDirectory = url.deletingLastPathComponent().standardizedFileURL.path
         var reader = ConfigReader()
         reader.checksProviders = checkProviders
-        var config = parse(root, file: path, baseDirectory: baseDirectory, workerDirectory: workerDirectory, reader: &reader)
-        guard reader.issues.isEmpty, config != nil else { throw ConfigError(file: path, issues: reader.issues, warnings: reader.warnings) }
-        config?.placeholders = placeholders
-        return (config!, reader.warnings)
+        guard var config = parse(root, file: path, baseDirectory: baseDirectory, workerDirectory: workerDirectory, reader: &reader),
+              reader.issues.isEmpty else { throw ConfigError(file: path, issues: reader.issues, warnings: reader.warnings) }
+        config.placeholders = placeholders
+        return (config, reader.warnings)
     }
 
     /// The control socket of the daemon started with the config at `path`, found even when the file has since
@@ -114,7 +114,7 @@ enum ConfigLoader {
         // access server, as Egeria's daemon sends them.
         if top.members["class"]?.stringValue == "OMAGServerConfig", top.members["accessServer"] == nil, let first = groups.first?.group {
             var server = first.server
-            server.maxInFlight = EgeriaServerConfig(omagserverPlatformRootURL: "", omagserverName: "", userId: "").maxInFlight
+            server.maxInFlight = EgeriaServerConfig.defaultMaxInFlight
             config.accessServer = .egeria(server)
             let others = Set(groups.compactMap(\.group).map { "\($0.server.omagserverPlatformRootURL) \($0.server.omagserverName)" })
             if others.count > 1 {

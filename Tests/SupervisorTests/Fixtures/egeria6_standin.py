@@ -66,6 +66,7 @@ import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--port", type=int, default=0)
@@ -319,13 +320,8 @@ class Handler(BaseHTTPRequestHandler):
                 state["tokens"][token] = expiry
                 state["issued"] += 1
             return self.reply(200, token.encode(), "text/plain")
-        with lock:
-            state["requests"] += 1
-            mode = state["mode"]
-        if not self.authorized():
-            return self.reply(401, b"")
-        if mode == "500":
-            return self.reply(200, ffdc(500, exception="PropertyServerException", message="repository unavailable"))
+        if not self.admitted():
+            return
         for pattern, handler in ((ADD_TARGET, self.add_target), (REMOVE_TARGET, self.remove_target)):
             match = pattern.match(self.path)
             if match:
@@ -364,10 +360,8 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(200, answer)
 
     def asset_connection(self, match):
-        with lock:
-            state["requests"] += 1
-        if not self.authorized():
-            return self.reply(401, b"")
+        if not self.admitted():
+            return
         with lock:
             path = state["assets"].get(match.group(3))
         answer = {"class": "ConnectionResponse", "relatedHTTPCode": 200}
@@ -396,15 +390,23 @@ class Handler(BaseHTTPRequestHandler):
                 state["targets"][connector] = [t for t in targets if t["relationshipGUID"] != match.group(1)]
         self.reply(200, {"class": "VoidResponse", "relatedHTTPCode": 200})
 
-    def governance(self):
+    def admitted(self):
+        """Counts a store request and answers it here unless it may go on: no valid token is a bare 401, and mode
+        "500" an FFDC PropertyServerException."""
         with lock:
             state["requests"] += 1
             mode = state["mode"]
         if not self.authorized():
-            return self.reply(401, b"")
+            self.reply(401, b"")
+            return False
         if mode == "500":
-            return self.reply(200, ffdc(500, exception="PropertyServerException", message="repository unavailable"))
-        from urllib.parse import unquote
+            self.reply(200, ffdc(500, exception="PropertyServerException", message="repository unavailable"))
+            return False
+        return True
+
+    def governance(self):
+        if not self.admitted():
+            return
         by_name = GROUP_BY_NAME.match(self.path)
         page = GROUP_CONNECTORS.match(self.path)
         match = by_name or page
