@@ -16,15 +16,16 @@ extension RealProcesses {
             try EgeriaStandIn(stateFile: harness.directory + "/standin6-state.jsonl", version: .v6(password: password, tokenSeconds: 3600))
         }
 
-        /// A document with no integration service at all: one group at the stand-in, read with the access server's
+        /// A document with no integration service at all: groups at the stand-in, read with the access server's
         /// credentials.
-        static func config(_ server: EgeriaStandIn, refreshSeconds: Double) -> String {
-            let group: JSONValue = .object(["class": .string("IntegrationGroupConfig"), "integrationGroupQualifiedName": .string(files),
-                                            "omagserverName": .string(server.serverName), "omagserverPlatformRootURL": .string(server.rootURL)])
-            var document = try! JSONDecoder().decode(JSONValue.self, from: Data(DaemonHarness.config(services: [], accessServer: server.accessServer()).utf8)).objectValue!
+        static func config(_ server: EgeriaStandIn, groups: [String] = [files], refreshSeconds: Double, platform: JSONValue? = nil) -> String {
+            var document = DaemonHarness.document(services: [], accessServer: server.accessServer(), platform: platform)
             document["integrationServices"] = nil
             document["groupRefreshSeconds"] = .double(refreshSeconds)
-            document["dynamicIntegrationGroupsConfig"] = .array([group])
+            document["dynamicIntegrationGroupsConfig"] = .array(groups.map { name in
+                .object(["class": .string("IntegrationGroupConfig"), "integrationGroupQualifiedName": .string(name),
+                         "omagserverName": .string(server.serverName), "omagserverPlatformRootURL": .string(server.rootURL)])
+            })
             return ConfigFixture.text(.object(document))
         }
 
@@ -231,16 +232,8 @@ extension RealProcesses {
             let lineage = "Egeria:IntegrationGroup:OpenLineage"
             let chaos: (String) -> [String: JSONValue] = { Self.registration($0, provider: "chaos", properties: ["failure": .string("none")], minutes: 0) }
             try server.setGroups([Self.files: [chaos("files-a"), chaos("files-b")], lineage: [chaos("lineage-a")]])
-            let groups: [JSONValue] = [Self.files, lineage].map { name in
-                .object(["integrationGroupQualifiedName": .string(name), "omagserverName": .string(server.serverName),
-                         "omagserverPlatformRootURL": .string(server.rootURL)])
-            }
-            var document = try #require(try JSONDecoder().decode(JSONValue.self, from: Data(DaemonHarness.config(
-                services: [], accessServer: server.accessServer(), platform: DaemonHarness.platform()).utf8)).objectValue)
-            document["integrationServices"] = nil
-            document["groupRefreshSeconds"] = .int(1)
-            document["dynamicIntegrationGroupsConfig"] = .array(groups)
-            try ConfigFixture.text(.object(document)).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+            try Self.config(server, groups: [Self.files, lineage], refreshSeconds: 1, platform: DaemonHarness.platform())
+                .write(toFile: harness.configPath, atomically: true, encoding: .utf8)
             setenv("STANDIN_PASSWORD", Self.password, 1)
             defer { unsetenv("STANDIN_PASSWORD") }
             let port = try harness.startWithPlatform()
@@ -369,14 +362,7 @@ extension RealProcesses {
                     try server.setTargets(connector: "files-\(g)-\(c)", targets)
                 }
             }
-            let groups: [JSONValue] = groupNames.map { name in
-                .object(["integrationGroupQualifiedName": .string(name), "omagserverName": .string(server.serverName), "omagserverPlatformRootURL": .string(server.rootURL)])
-            }
-            var document = try #require(try JSONDecoder().decode(JSONValue.self, from: Data(DaemonHarness.config(services: [], accessServer: server.accessServer()).utf8)).objectValue)
-            document["integrationServices"] = nil
-            document["groupRefreshSeconds"] = .int(3600)
-            document["dynamicIntegrationGroupsConfig"] = .array(groups)
-            try ConfigFixture.text(.object(document)).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+            try Self.config(server, groups: groupNames, refreshSeconds: 3600).write(toFile: harness.configPath, atomically: true, encoding: .utf8)
             try harness.start(environment: ["STANDIN_PASSWORD": Self.password])
             let (all, status) = harness.waitForStatus(timeout: 60) { status in
                 let connectors = status.integrationServiceSummaries.flatMap(\.integrationConnectorReports)

@@ -48,6 +48,12 @@ final class DaemonHarness: @unchecked Sendable {
     /// members (`store`, `metrics`).
     static func config(services: [ServiceFixture], supervision: [String: JSONValue] = fastSupervision, accessServer: JSONValue = embeddedAccess,
                        platform: JSONValue? = nil, members: [String: JSONValue] = [:]) -> String {
+        ConfigFixture.text(.object(document(services: services, supervision: supervision, accessServer: accessServer, platform: platform, members: members)))
+    }
+
+    /// ``config(services:supervision:accessServer:platform:members:)`` as members, for a test to change further.
+    static func document(services: [ServiceFixture], supervision: [String: JSONValue] = fastSupervision, accessServer: JSONValue = embeddedAccess,
+                         platform: JSONValue? = nil, members: [String: JSONValue] = [:]) -> [String: JSONValue] {
         var document = members
         document["localServerName"] = .string("test-daemon")
         document["dataDirectory"] = .string("data")
@@ -55,7 +61,7 @@ final class DaemonHarness: @unchecked Sendable {
         document["supervision"] = .object(supervision)
         if let platform { document["platform"] = platform }
         document["integrationServices"] = .array(services.map(\.value))
-        return ConfigFixture.text(.object(document))
+        return document
     }
 
     static func filesService(_ marker: String = "files-integrator", connector: String = "files", folder: String,
