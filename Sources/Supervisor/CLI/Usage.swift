@@ -76,9 +76,10 @@ enum Usage {
             usage: integration-daemon refresh-config [GROUP] [--config PATH] [--json]
 
             Reads an integration group (every group when none is named; GROUP is its qualified name or the name it
-            runs as) from its metadata access server at once, and applies what changed in its registrations: a new
-            registration starts its connector, a changed one re-creates it, a removed one stops it. Says what
-            changed; exits 1 when a group could not be read (what runs stays as it was).
+            runs as) from its metadata access server at once, with its connectors' catalog targets, and applies what
+            changed: a new registration starts its connector, a changed one reconfigures it (re-created unless only
+            its refresh interval or report setting changed), a removed one stops it. Says what changed; exits 1
+            when a group could not be read (what runs stays as it was).
 
             """
         case .reload: """
