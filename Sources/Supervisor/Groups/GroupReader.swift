@@ -73,9 +73,11 @@ final class GroupReader: Sendable {
         var found = found
         let store = "/servers/\(Self.segment(group.server.omagserverName))/open-metadata/access-services"
         let user = "users/\(Self.segment(group.server.userId))"
+        var seen: Set<String> = []
         for (index, connector) in found.connectors.enumerated() {
             guard let guid = connector.connectorGUID else { continue }
             var targets: [CatalogTarget] = []
+            var names: Set<String> = []
             var start = 0
             reading: while start < GroupCatalogTargets.maxTargets {
                 let path = "\(store)/open-metadata-store/\(user)/related-elements/\(Self.segment(guid))/type/CatalogTarget?startingAtEnd=1"
@@ -86,7 +88,8 @@ final class GroupReader: Sendable {
                 }
                 found.skipped += page.skipped
                 guard page.count > 0 else { break reading }
-                for var target in page.targets where !targets.contains(where: { $0.catalogTargetName == target.catalogTargetName }) {
+                for var target in page.targets where names.insert(target.catalogTargetName).inserted {
+                    if let relationship = target.relationshipGUID { seen.insert(relationship) }
                     if let relationship = target.relationshipGUID, let known = endpoints.withLock({ $0[relationship] }) {
                         target.endpointAddress = known
                     } else if let element = target.elementGUID {
@@ -103,6 +106,8 @@ final class GroupReader: Sendable {
             }
             found.connectors[index].catalogTargets = targets.isEmpty ? nil : targets
         }
+        // Only the targets there now are remembered.
+        endpoints.withLock { known in known = known.filter { seen.contains($0.key) } }
         return .success(found)
     }
 
