@@ -40,7 +40,7 @@ struct EgeriaRequest: Sendable {
 /// POSTs a body to a path under the service base; answers the response body and the outcome (nil: delivered).
 typealias EgeriaPost = @Sendable (_ path: String, _ body: Data, _ completion: @escaping @Sendable (Data?, EgeriaClient.Outcome?) -> Void) -> Void
 
-enum EgeriaDialects {
+package enum EgeriaDialects {
     /// The one place an API version is chosen.
     static func make(_ config: EgeriaServerConfig) -> any EgeriaDialect {
         switch config.apiVersion {
@@ -50,7 +50,7 @@ enum EgeriaDialects {
     }
 
     /// A path component as Egeria's clients send it.
-    static func escape(_ component: String) -> String {
+    package static func escape(_ component: String) -> String {
         // UUIDs and plain names need no escaping; CharacterSet-based escaping is costly per report.
         if component.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F || $0 == 0x2E }) {
             return component

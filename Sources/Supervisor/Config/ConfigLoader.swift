@@ -176,22 +176,12 @@ enum ConfigLoader {
         }
         let p = "accessServer.egeria"
         defer { reader.finish(egeria) }
-        let root = reader.string(egeria, "omagserverPlatformRootURL", required: true)
-        if let root, URL(string: root)?.scheme.map({ ["http", "https"].contains($0) }) != true {
-            reader.fail("\(p).omagserverPlatformRootURL", "expected an http:// or https:// URL, got \"\(root)\"")
-        }
-        let server = reader.string(egeria, "omagserverName", required: true)
-        var config = EgeriaServerConfig(omagserverPlatformRootURL: root ?? "", omagserverName: server ?? "",
-                                        userId: reader.string(egeria, "userId") ?? userId)
+        var config = parseEgeriaServer(egeria, defaultUserId: userId, reader: &reader)
         if let marker = reader.string(egeria, "serviceURLMarker") { config.serviceURLMarker = marker }
         // "6" or 6: both are what an operator means.
         let version = egeria["apiVersion"].map { value -> JSONValue in if case .int(let number) = value { .string(String(number)) } else { value } }
         if let version = reader.choice(version, "\(p).apiVersion", EgeriaServerConfig.APIVersion.self) { config.apiVersion = version }
-        config.passwordEnvironmentVariable = reader.string(egeria, "passwordEnvironmentVariable")
-        config.passwordFile = reader.string(egeria, "passwordFile").map { resolve($0, against: baseDirectory) }
-        if config.passwordEnvironmentVariable != nil && config.passwordFile != nil {
-            reader.fail("\(p).passwordFile", "give passwordEnvironmentVariable or passwordFile, not both")
-        }
+        (config.passwordEnvironmentVariable, config.passwordFile) = parsePasswordSource(egeria, baseDirectory: baseDirectory, reader: &reader)
         if config.apiVersion == .v5 && (config.passwordEnvironmentVariable != nil || config.passwordFile != nil) {
             reader.fail("\(p).apiVersion", "a password is exchanged for a token only with apiVersion \"6\"; Egeria 5 takes secretEnvironmentVariable or secretFile as the bearer token")
         }
@@ -202,11 +192,7 @@ enum ConfigLoader {
         }
         config.secretEnvironmentVariable = reader.string(egeria, "secretEnvironmentVariable")
         config.secretFile = reader.string(egeria, "secretFile").map { resolve($0, against: baseDirectory) }
-        if let ca = reader.string(egeria, "caFile") {
-            let path = resolve(ca, against: baseDirectory)
-            if FileManager.default.isReadableFile(atPath: path) { config.caFile = path }
-            else { reader.fail("\(p).caFile", "\"\(path)\" cannot be read") }
-        }
+        config.caFile = parseCAFile(egeria, baseDirectory: baseDirectory, reader: &reader)
         if let v = reader.number(egeria, "requestTimeoutSeconds", in: 0.1...600) { config.requestTimeoutSeconds = v }
         if let v = reader.integer(egeria, "maxInFlight", in: 1...256) { config.maxInFlight = v }
         if let v = reader.number(egeria, "initialRetrySeconds", in: 0.001...3600) { config.initialRetrySeconds = v }
@@ -537,3 +523,37 @@ extension ConfigLoader {
         }
     }
 }
+
+/// What every Egeria metadata access server entry has, `accessServer.egeria` and each integration group alike.
+extension ConfigLoader {
+    /// `omagserverPlatformRootURL` (an http(s) URL), `omagserverName` and `userId`.
+    static func parseEgeriaServer(_ object: ConfigObject, defaultUserId: String, reader: inout ConfigReader) -> EgeriaServerConfig {
+        let root = reader.string(object, "omagserverPlatformRootURL", required: true)
+        if let root, URL(string: root)?.scheme.map({ ["http", "https"].contains($0) }) != true {
+            reader.fail(object.path("omagserverPlatformRootURL"), "expected an http:// or https:// URL, got \"\(root)\"")
+        }
+        let server = reader.string(object, "omagserverName", required: true)
+        return EgeriaServerConfig(omagserverPlatformRootURL: root ?? "", omagserverName: server ?? "",
+                                  userId: reader.string(object, "userId") ?? defaultUserId)
+    }
+
+    /// `passwordEnvironmentVariable` or `passwordFile` (resolved), never both.
+    static func parsePasswordSource(_ object: ConfigObject, baseDirectory: String, reader: inout ConfigReader) -> (variable: String?, file: String?) {
+        let variable = reader.string(object, "passwordEnvironmentVariable")
+        let file = reader.string(object, "passwordFile").map { resolve($0, against: baseDirectory) }
+        if variable != nil && file != nil { reader.fail(object.path("passwordFile"), "give passwordEnvironmentVariable or passwordFile, not both") }
+        return (variable, file)
+    }
+
+    /// `caFile`, resolved, which must be readable.
+    static func parseCAFile(_ object: ConfigObject, baseDirectory: String, reader: inout ConfigReader) -> String? {
+        guard let ca = reader.string(object, "caFile") else { return nil }
+        let path = resolve(ca, against: baseDirectory)
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            reader.fail(object.path("caFile"), "\"\(path)\" cannot be read")
+            return nil
+        }
+        return path
+    }
+}
+

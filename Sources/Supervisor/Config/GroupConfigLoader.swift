@@ -28,20 +28,12 @@ extension ConfigLoader {
             let ownStore = ["secretsStoreProvider", "secretsStoreLocation", "secretsStoreCollection"].contains { entry.members[$0] != nil }
             let store = (ownStore ? secretsStore(entry, baseDirectory: baseDirectory, reader: &reader) : nil) ?? documentStore
             let name = reader.string(entry, "integrationGroupQualifiedName", required: true)
-            let root = reader.string(entry, "omagserverPlatformRootURL", required: true)
-            if let root, URL(string: root)?.scheme.map({ ["http", "https"].contains($0) }) != true {
-                reader.fail("\(p).omagserverPlatformRootURL", "expected an http:// or https:// URL, got \"\(root)\"")
-            }
-            let serverName = reader.string(entry, "omagserverName", required: true)
             // Our own fields: the credentials to read the group with, else the access server's.
             let inherited = config.accessServer.egeria
-            var server = EgeriaServerConfig(omagserverPlatformRootURL: root ?? "", omagserverName: serverName ?? "",
-                                            userId: reader.string(entry, "userId") ?? store?.userId ?? inherited?.userId ?? config.localServerUserId)
+            var server = parseEgeriaServer(entry, defaultUserId: store?.userId ?? inherited?.userId ?? config.localServerUserId, reader: &reader)
             server.apiVersion = .v6
             server.maxInFlight = 1
-            let variable = reader.string(entry, "passwordEnvironmentVariable")
-            let file = reader.string(entry, "passwordFile").map { resolve($0, against: baseDirectory) }
-            if variable != nil && file != nil { reader.fail("\(p).passwordFile", "give passwordEnvironmentVariable or passwordFile, not both") }
+            let (variable, file) = parsePasswordSource(entry, baseDirectory: baseDirectory, reader: &reader)
             if variable != nil || file != nil {
                 server.passwordEnvironmentVariable = variable
                 server.passwordFile = file
@@ -52,12 +44,7 @@ extension ConfigLoader {
                 server.passwordEnvironmentVariable = inherited.passwordEnvironmentVariable
                 server.passwordFile = inherited.passwordFile
             }
-            if let ca = reader.string(entry, "caFile") {
-                let path = resolve(ca, against: baseDirectory)
-                if FileManager.default.isReadableFile(atPath: path) { server.caFile = path } else { reader.fail("\(p).caFile", "\"\(path)\" cannot be read") }
-            } else {
-                server.caFile = inherited?.caFile
-            }
+            server.caFile = parseCAFile(entry, baseDirectory: baseDirectory, reader: &reader) ?? inherited?.caFile
             if let v = reader.number(entry, "requestTimeoutSeconds", in: 0.1...600) { server.requestTimeoutSeconds = v }
             let groupRefresh = reader.number(entry, "groupRefreshSeconds", in: 1...86_400) ?? refresh
             guard let name else { continue }

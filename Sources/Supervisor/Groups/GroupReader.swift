@@ -36,9 +36,9 @@ final class GroupReader: Sendable {
     }
 
     private func find(now: Date) -> Result<Found, GroupProblem> {
-        let base = "/servers/\(Self.segment(group.server.omagserverName))/open-metadata/access-services/governance-configuration-service/users/\(Self.segment(group.server.userId))"
+        let base = "/servers/\(EgeriaDialects.escape(group.server.omagserverName))/open-metadata/access-services/governance-configuration-service/users/\(EgeriaDialects.escape(group.server.userId))"
         let guid: String
-        switch fetch(base + "/integration-groups/by-name/\(Self.segment(group.qualifiedName))").flatMap({ GroupRegistrations.groupGUID(from: $0, name: group.qualifiedName) }) {
+        switch fetch(base + "/integration-groups/by-name/\(EgeriaDialects.escape(group.qualifiedName))").flatMap({ GroupRegistrations.groupGUID(from: $0, name: group.qualifiedName) }) {
         case .success(let found): guid = found
         case .failure(let problem): return .failure(problem)
         }
@@ -46,7 +46,7 @@ final class GroupReader: Sendable {
         var names: Set<String> = []
         var start = 0
         while start < GroupRegistrations.maxRegistrations {
-            let path = base + "/integration-groups/\(Self.segment(guid))/integration-connectors?startingFrom=\(start)&maximumResults=\(GroupRegistrations.pageSize)"
+            let path = base + "/integration-groups/\(EgeriaDialects.escape(guid))/integration-connectors?startingFrom=\(start)&maximumResults=\(GroupRegistrations.pageSize)"
             switch fetch(path).flatMap({ GroupRegistrations.page($0, startingFrom: start, now: now) }) {
             case .failure(let problem): return .failure(problem)
             case .success(let page):
@@ -71,8 +71,8 @@ final class GroupReader: Sendable {
     /// A connector with none works on its own endpoint.
     private func withTargets(_ found: Found) -> Result<Found, GroupProblem> {
         var found = found
-        let store = "/servers/\(Self.segment(group.server.omagserverName))/open-metadata/access-services"
-        let user = "users/\(Self.segment(group.server.userId))"
+        let store = "/servers/\(EgeriaDialects.escape(group.server.omagserverName))/open-metadata/access-services"
+        let user = "users/\(EgeriaDialects.escape(group.server.userId))"
         var seen: Set<String> = []
         for (index, connector) in found.connectors.enumerated() {
             guard let guid = connector.connectorGUID else { continue }
@@ -80,7 +80,7 @@ final class GroupReader: Sendable {
             var names: Set<String> = []
             var start = 0
             reading: while start < GroupCatalogTargets.maxTargets {
-                let path = "\(store)/open-metadata-store/\(user)/related-elements/\(Self.segment(guid))/type/CatalogTarget?startingAtEnd=1"
+                let path = "\(store)/open-metadata-store/\(user)/related-elements/\(EgeriaDialects.escape(guid))/type/CatalogTarget?startingAtEnd=1"
                 let page: (targets: [CatalogTarget], skipped: [String], count: Int)
                 switch post(path, body: GroupCatalogTargets.requestBody(startFrom: start)).flatMap({ GroupCatalogTargets.page($0, connector: connector.connectorName) }) {
                 case .failure(let problem): return .failure(problem)
@@ -93,7 +93,7 @@ final class GroupReader: Sendable {
                     if let relationship = target.relationshipGUID, let known = endpoints.withLock({ $0[relationship] }) {
                         target.endpointAddress = known
                     } else if let element = target.elementGUID {
-                        switch fetch("\(store)/connected-asset/\(user)/assets/\(Self.segment(element))/connection") {
+                        switch fetch("\(store)/connected-asset/\(user)/assets/\(EgeriaDialects.escape(element))/connection") {
                         case .failure(let problem): return .failure(problem)
                         case .success(let data):
                             target.endpointAddress = GroupCatalogTargets.endpoint(data)
@@ -124,12 +124,5 @@ final class GroupReader: Sendable {
         case .retry(let reason), .reject(let reason): GroupProblem("\(group.server.omagserverPlatformRootURL): \(reason)")
         case .delivered: GroupProblem("no answer")
         }
-    }
-
-    /// One path segment: Egeria's names hold `:` and may hold spaces or `/`.
-    private static func segment(_ text: String) -> String {
-        var allowed = CharacterSet.urlPathAllowed
-        allowed.remove(charactersIn: "/?#%")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
     }
 }

@@ -14,9 +14,11 @@ final class ServiceScope: Sendable {
     private struct Rules {
         /// connectorName → its metadata sources: its own metadataSourceQualifiedName (nil when it has none) and
         /// its catalog targets'.
-        var sources: [String: [String?]] = [:]
-        var namedSources: Set<String> { Set(sources.values.flatMap { $0 }.compactMap { $0 }) }
-        var hasUnsourced: Bool { sources.values.contains { $0.contains(nil) } }
+        var sources: [String: Set<String?>] = [:]
+        /// Kept beside `sources`, not derived per call: every proxied call asks, and a connector may have thousands
+        /// of catalog targets.
+        var namedSources: Set<String> = []
+        var hasUnsourced = false
     }
 
     init(serviceName: String, connectors: [IntegrationConnectorConfig]) {
@@ -37,7 +39,7 @@ final class ServiceScope: Sendable {
         if let refused = refusal(connector: connectorName) { return refused }
         let own = rules.withLock { $0.sources[connectorName] ?? [] }
         guard own.contains(source) else {
-            let allowed = own.map { $0.map { "\"\($0)\"" } ?? "unset" }.joined(separator: " or ")
+            let allowed = own.map { $0.map { "\"\($0)\"" } ?? "unset" }.sorted().joined(separator: " or ")
             return "connector \"\(connectorName)\" may create elements only with metadataSourceQualifiedName \(allowed), not \(source.map { "\"\($0)\"" } ?? "unset")"
         }
         return nil
@@ -66,7 +68,9 @@ final class ServiceScope: Sendable {
 
     private static func rules(_ connectors: [IntegrationConnectorConfig]) -> Rules {
         var rules = Rules()
-        for connector in connectors { rules.sources[connector.connectorName] = connector.metadataSources }
+        for connector in connectors { rules.sources[connector.connectorName] = Set(connector.metadataSources) }
+        rules.namedSources = Set(rules.sources.values.flatMap { $0 }.compactMap { $0 })
+        rules.hasUnsourced = rules.sources.values.contains { $0.contains(nil) }
         return rules
     }
 }

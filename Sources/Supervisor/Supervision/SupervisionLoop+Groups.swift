@@ -63,8 +63,8 @@ extension SupervisionLoop {
                 if let index = live.connectors.firstIndex(where: { $0.connectorName == changed.connectorName }) { live.connectors[index] = changed }
             }
             live.connectors += read.added.filter { added in !live.connectors.contains { $0.connectorName == added.connectorName } }
-            var changes = ConfigDiff.connectorChanges(from: service.config, to: live)
-            changes.changed = changes.changed.filter { changed in read.changed.contains { $0.connectorName == changed.connectorName } }
+            // Only the read's differences can differ between what runs and `live`.
+            let changes = ConfigDiff.connectorChanges(from: service.config, to: live)
             if !changes.isEmpty {
                 service.logger.notice("integration group \(reading.qualifiedName) changed", [
                     "added": .text(changes.added.map(\.connectorName).joined(separator: ",")),
